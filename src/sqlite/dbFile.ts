@@ -1,0 +1,69 @@
+/**
+ * The database file on disk: refusing files that are not ours before anything
+ * opens them (opening alone would switch a foreign database to WAL), the
+ * temporary default database, and the WAL file's size.
+ */
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { Data, Effect, type Scope } from "effect"
+import { APPLICATION_ID } from "../store/schema.ts"
+
+export class DatabasePathError extends Data.TaggedError("DatabasePathError")<{ readonly detail: string }> {
+  override get message(): string {
+    return this.detail
+  }
+}
+
+const MAGIC = "SQLite format 3\u0000"
+
+/**
+ * Accepts a path that does not exist yet (in a writable folder), an empty
+ * file, or a database this tool created (its header carries our
+ * application_id). Anything else is refused, and left as it is.
+ */
+export const checkDatabasePath = (file: string): Effect.Effect<void, DatabasePathError> =>
+  Effect.try({
+    try: () => {
+      const stat = fs.statSync(file, { throwIfNoEntry: false })
+      if (stat === undefined) {
+        const dir = path.dirname(path.resolve(file))
+        fs.accessSync(dir, fs.constants.W_OK)
+        return undefined
+      }
+      if (!stat.isFile()) return `--db ${file}: is not a regular file`
+      if (stat.size === 0) return undefined
+      const header = Buffer.alloc(100)
+      const fd = fs.openSync(file, "r")
+      const read = (() => {
+        try {
+          return fs.readSync(fd, header, 0, 100, 0)
+        } finally {
+          fs.closeSync(fd)
+        }
+      })()
+      if (read < 100 || header.toString("latin1", 0, 16) !== MAGIC) {
+        return `--db ${file}: exists and is not an SQLite database; refusing to touch it`
+      }
+      if (header.readUInt32BE(68) !== APPLICATION_ID) {
+        return `--db ${file}: is an SQLite database not created by upload-fsm-bench; refusing to touch it`
+      }
+      fs.accessSync(file, fs.constants.W_OK)
+      return undefined
+    },
+    catch: (cause) =>
+      new DatabasePathError({ detail: `--db ${file}: ${cause instanceof Error ? cause.message : String(cause)}` })
+  }).pipe(Effect.flatMap((problem) => problem === undefined ? Effect.void : Effect.fail(new DatabasePathError({ detail: problem }))))
+
+/** A database path in a fresh temporary folder, removed (with its WAL and SHM files) when the scope closes. */
+export const temporaryDatabase: Effect.Effect<string, DatabasePathError, Scope.Scope> = Effect.acquireRelease(
+  Effect.try({
+    try: () => fs.mkdtempSync(path.join(os.tmpdir(), "upload-fsm-bench-")),
+    catch: (cause) => new DatabasePathError({ detail: `cannot create a temporary database folder: ${String(cause)}` })
+  }),
+  (dir) => Effect.sync(() => fs.rmSync(dir, { recursive: true, force: true }))
+).pipe(Effect.map((dir) => path.join(dir, "bench.db")))
+
+/** Size of the database's WAL file now (0 when there is none). */
+export const walBytes = (file: string): Effect.Effect<number> =>
+  Effect.sync(() => fs.statSync(`${file}-wal`, { throwIfNoEntry: false })?.size ?? 0)

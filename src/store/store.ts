@@ -1,0 +1,255 @@
+/**
+ * The state store's SQL: migrations, seeding, hydration, the OCC transition
+ * write and the read-back used by the integrity check. Every function takes
+ * the connection to use; which connection that is (one per file, one shared)
+ * is the actor's connection strategy, not the store's business.
+ */
+import type { SqlClient } from "@effect/sql/SqlClient"
+import type { Connection } from "@effect/sql/SqlConnection"
+import { Data, Effect, Random } from "effect"
+import { type Event, isState, type State } from "../lifecycle/fsm.ts"
+import { OccConflict, StoreError } from "./errors.ts"
+import { APPLICATION_ID, migrations, SCHEMA_VERSION } from "./schema.ts"
+import { storeError } from "./transaction.ts"
+
+/** The database holds something that is not this tool's (or a newer schema): never written to. */
+export class ForeignDatabase extends Data.TaggedError("ForeignDatabase")<{ readonly detail: string }> {
+  override get message(): string {
+    return this.detail
+  }
+}
+
+const rows = (conn: Connection, operation: string, text: string, params: ReadonlyArray<unknown> = []) =>
+  conn.execute(text, params, undefined).pipe(
+    Effect.map((r): ReadonlyArray<Record<string, unknown>> => r),
+    Effect.mapError(storeError(operation))
+  )
+
+const changesOf = (result: unknown): number =>
+  typeof result === "object" && result !== null && "changes" in result && typeof result.changes === "number"
+    ? result.changes
+    : typeof result === "object" && result !== null && "changes" in result && typeof result.changes === "bigint"
+    ? Number(result.changes)
+    : -1
+
+const exec = (conn: Connection, operation: string, text: string, params: ReadonlyArray<unknown> = []) =>
+  conn.executeRaw(text, params).pipe(Effect.map(changesOf), Effect.mapError(storeError(operation)))
+
+const int = (value: unknown): number => (typeof value === "bigint" ? Number(value) : typeof value === "number" ? value : NaN)
+
+/**
+ * Create or upgrade the schema. A database with tables but without our
+ * application id, or with a schema newer than this code, is refused untouched.
+ */
+export const migrate = (sql: SqlClient): Effect.Effect<void, StoreError | ForeignDatabase> =>
+  Effect.scoped(
+    Effect.gen(function*() {
+      const conn = yield* sql.reserve.pipe(Effect.mapError(storeError("reserve connection")))
+      const [header] = yield* rows(
+        conn,
+        "read schema header",
+        "SELECT (SELECT application_id FROM pragma_application_id) AS app, (SELECT user_version FROM pragma_user_version) AS ver, (SELECT COUNT(*) FROM sqlite_schema) AS objects"
+      )
+      const app = int(header?.["app"])
+      const ver = int(header?.["ver"])
+      const objects = int(header?.["objects"])
+      if (app !== APPLICATION_ID && (app !== 0 || objects > 0)) {
+        return yield* new ForeignDatabase({
+          detail: `the database is not an upload-fsm-bench database (application_id ${app}, ${objects} schema objects)`
+        })
+      }
+      if (ver > SCHEMA_VERSION) {
+        return yield* new ForeignDatabase({
+          detail: `the database has schema version ${ver}, newer than this tool's ${SCHEMA_VERSION}`
+        })
+      }
+      for (let v = ver; v < SCHEMA_VERSION; v++) {
+        yield* exec(conn, "migrate", "BEGIN IMMEDIATE")
+        for (const statement of migrations[v] ?? []) {
+          yield* exec(conn, `migration ${v + 1}`, statement).pipe(
+            Effect.tapError(() => Effect.ignore(conn.executeUnprepared("ROLLBACK", [], undefined)))
+          )
+        }
+        yield* exec(conn, "migrate", `PRAGMA application_id = ${APPLICATION_ID}`)
+        yield* exec(conn, "migrate", `PRAGMA user_version = ${v + 1}`)
+        yield* exec(conn, "migrate", "COMMIT")
+      }
+    })
+  )
+
+export const filePath = (index: number): string => `library/${String(index).padStart(5, "0")}.txt`
+
+/**
+ * Replace the table's rows with `files` fresh ones (untracked, version 0),
+ * descriptive columns filled from `seed`, in one transaction; then truncate the
+ * WAL so that every run starts from the same on-disk state.
+ */
+export const seedFiles = (
+  sql: SqlClient,
+  options: { readonly files: number; readonly seed: number }
+): Effect.Effect<ReadonlyArray<string>, StoreError> =>
+  Effect.scoped(
+    Effect.gen(function*() {
+      const conn = yield* sql.reserve.pipe(Effect.mapError(storeError("reserve connection")))
+      const random = Random.make(options.seed)
+      const paths: Array<string> = []
+      yield* exec(conn, "seed", "BEGIN IMMEDIATE")
+      yield* exec(conn, "seed", "DELETE FROM files")
+      const insert = `INSERT INTO files (file_path, content_hash, filename, file_extension, file_size, mime_type,
+        encoding, language, word_count, title, author, category, course, source_dir, metadata_json,
+        metadata_quality, tags_json, created_at, modified_at, last_scanned_at)
+        VALUES (?, ?, ?, 'txt', ?, 'text/plain', 'utf-8', 'en', ?, ?, ?, ?, ?, 'library', ?, 'complete', '[]', ?, ?, ?)`
+      for (let i = 1; i <= options.files; i++) {
+        const path = filePath(i)
+        const size = yield* random.nextIntBetween(2_000, 400_000)
+        const hash = (yield* random.nextIntBetween(0, 2 ** 31 - 1)).toString(16).padStart(8, "0").repeat(8)
+        const category = ["course", "book", "lecture", "essay"][i % 4] ?? "course"
+        yield* exec(conn, "seed", insert, [
+          path,
+          hash,
+          path.slice("library/".length),
+          size,
+          Math.round(size / 6),
+          `Document ${i}`,
+          `Author ${i % 37}`,
+          category,
+          `Course ${i % 11}`,
+          JSON.stringify({ title: `Document ${i}`, category, year: 1950 + (i % 60) }),
+          "2026-01-01T00:00:00.000Z",
+          "2026-01-01T00:00:00.000Z",
+          "2026-01-01T00:00:00.000Z"
+        ]).pipe(Effect.tapError(() => Effect.ignore(conn.executeUnprepared("ROLLBACK", [], undefined))))
+        paths.push(path)
+      }
+      yield* exec(conn, "seed", "COMMIT")
+      yield* rows(conn, "checkpoint", "PRAGMA wal_checkpoint(TRUNCATE)")
+      return paths
+    })
+  )
+
+export interface StoredState {
+  readonly state: State
+  readonly version: number
+}
+
+/** The file's stored state and version (what an FSM is hydrated from, and what a reading guard checks). */
+export const readState = (conn: Connection, path: string): Effect.Effect<StoredState, StoreError> =>
+  Effect.flatMap(
+    rows(conn, "read state", "SELECT gemini_state, version FROM files WHERE file_path = ?", [path]),
+    ([row]) => {
+      const state = row?.["gemini_state"]
+      const version = int(row?.["version"])
+      return row === undefined
+        ? Effect.fail(new StoreError({ operation: "read state", detail: `no row for ${path}` }))
+        : isState(state) && Number.isInteger(version)
+        ? Effect.succeed({ state, version })
+        : Effect.fail(new StoreError({ operation: "read state", detail: `corrupt row for ${path}` }))
+    }
+  )
+
+/** Columns a transition may set besides state, version and the state timestamp. */
+export type TransitionColumn =
+  | "gemini_file_id"
+  | "gemini_file_uri"
+  | "upload_timestamp"
+  | "gemini_store_doc_id"
+  | "intent_type"
+  | "intent_started_at"
+  | "intent_api_calls_completed"
+  | "error_message"
+
+export interface TransitionWrite {
+  readonly path: string
+  readonly event: Event
+  readonly from: State
+  readonly to: State
+  /** The version the writer believes the row has; the row ends at expectedVersion + 1. */
+  readonly expectedVersion: number
+  readonly at: string
+  readonly set: ReadonlyArray<readonly [TransitionColumn, string | number | null]>
+  /** Count an upload attempt (start_upload does). */
+  readonly countsAttempt: boolean
+}
+
+/**
+ * The optimistic-concurrency write of one transition, inside the caller's
+ * transaction. Zero rows changed means the row was not at (from, version):
+ * an OccConflict, never ignored.
+ */
+export const applyTransition = (conn: Connection, write: TransitionWrite): Effect.Effect<void, OccConflict | StoreError> => {
+  const assignments = [
+    "gemini_state = ?",
+    "version = ?",
+    "gemini_state_updated_at = ?",
+    ...write.set.map(([column]) => `${column} = ?`),
+    ...(write.countsAttempt ? ["upload_attempt_count = upload_attempt_count + 1"] : [])
+  ]
+  const text = `UPDATE files SET ${assignments.join(", ")} WHERE file_path = ? AND gemini_state = ? AND version = ?`
+  const params = [
+    write.to,
+    write.expectedVersion + 1,
+    write.at,
+    ...write.set.map(([, value]) => value),
+    write.path,
+    write.from,
+    write.expectedVersion
+  ]
+  return Effect.flatMap(exec(conn, `UPDATE (${write.event})`, text, params), (changed): Effect.Effect<
+    void,
+    OccConflict | StoreError
+  > =>
+    changed === 1
+      ? Effect.void
+      : changed === 0
+      ? Effect.fail(
+        new OccConflict({
+          path: write.path,
+          event: write.event,
+          expectedState: write.from,
+          expectedVersion: write.expectedVersion
+        })
+      )
+      : Effect.fail(new StoreError({ operation: `UPDATE (${write.event})`, detail: `${changed} rows changed` })))
+}
+
+export interface StoredFile {
+  readonly path: string
+  readonly state: State | "invalid"
+  readonly version: number
+  readonly hasFileId: boolean
+  readonly hasDocId: boolean
+  readonly attempts: number
+}
+
+/** Every row's lifecycle columns, for the integrity check. */
+export const readAll = (sql: SqlClient): Effect.Effect<ReadonlyArray<StoredFile>, StoreError> =>
+  Effect.scoped(
+    Effect.flatMap(sql.reserve.pipe(Effect.mapError(storeError("reserve connection"))), (conn) =>
+      Effect.map(
+        rows(
+          conn,
+          "read files",
+          `SELECT file_path, gemini_state, version, gemini_file_id IS NOT NULL AS has_file_id,
+             gemini_store_doc_id IS NOT NULL AS has_doc_id, upload_attempt_count FROM files ORDER BY file_path`
+        ),
+        (all) =>
+          all.map((row) => {
+            const state = row["gemini_state"]
+            return {
+              path: String(row["file_path"]),
+              state: isState(state) ? state : "invalid",
+              version: int(row["version"]),
+              hasFileId: int(row["has_file_id"]) === 1,
+              hasDocId: int(row["has_doc_id"]) === 1,
+              attempts: int(row["upload_attempt_count"])
+            } satisfies StoredFile
+          })
+      ))
+  )
+
+/** The SQLite library version the connection runs. */
+export const sqliteVersion = (sql: SqlClient): Effect.Effect<string, StoreError> =>
+  Effect.scoped(
+    Effect.flatMap(sql.reserve.pipe(Effect.mapError(storeError("reserve connection"))), (conn) =>
+      Effect.map(rows(conn, "sqlite version", "SELECT sqlite_version() AS v"), ([row]) => String(row?.["v"])))
+  )

@@ -1,0 +1,109 @@
+/**
+ * How a write transaction is run, and where its time goes:
+ * - `queue_wait_ms`: waiting for the in-process connection (`sql.reserve`); a
+ *   shared connection is held by one transaction from BEGIN to COMMIT, so
+ *   sharing never changes transaction boundaries.
+ * - `lock_wait_ms`: `BEGIN IMMEDIATE` until it returns, busy retries included:
+ *   exactly the time spent acquiring SQLite's write lock.
+ * - the body and COMMIT: the caller's work (`write_ms`).
+ * SQLite's own busy handler is off (busy_timeout=0): a blocking wait inside a
+ * synchronous driver would freeze the event loop, and with it the lock holder.
+ */
+import type { SqlClient } from "@effect/sql/SqlClient"
+import type { Connection } from "@effect/sql/SqlConnection"
+import type { SqlError } from "@effect/sql/SqlError"
+import { Clock, Duration, Effect, Exit } from "effect"
+import type { SqliteDriverShape } from "../sqlite/driver.ts"
+import { nanosToMs, timed } from "../metrics/timing.ts"
+import { StoreError } from "./errors.ts"
+
+export const storeError = (operation: string) => (error: SqlError): StoreError =>
+  new StoreError({ operation, detail: String(error.cause instanceof Error ? error.cause.message : error.message) })
+
+/** Give up on the write lock after this long, as SQLite's default busy_timeout would. */
+export const LOCK_TIMEOUT_MS = 5_000
+
+export interface LockAcquisition {
+  readonly lockWaitMs: number
+  /** SQLITE_BUSY answers received before the lock was acquired. */
+  readonly busyEvents: number
+  /** Time from the first SQLITE_BUSY until the lock was acquired (0 when none). */
+  readonly busyWaitMs: number
+}
+
+/** Reserve the connection; its queueing time with the body's value. */
+export const withConnection = <A, E, R>(
+  sql: SqlClient,
+  use: (conn: Connection) => Effect.Effect<A, E, R>
+): Effect.Effect<{ readonly queueWaitMs: number; readonly value: A }, E | StoreError, R> =>
+  Effect.scoped(
+    Effect.gen(function*() {
+      const [queueWaitMs, conn] = yield* timed(sql.reserve).pipe(Effect.mapError(storeError("reserve connection")))
+      const value = yield* use(conn)
+      return { queueWaitMs, value }
+    })
+  )
+
+// A busy answer first yields (the holder is usually one fiber step from COMMIT),
+// then backs off with short sleeps so a long holder is not spun against.
+const backoff = (attempt: number): Effect.Effect<void> =>
+  attempt <= 3 ? Effect.yieldNow() : Effect.sleep(Duration.millis(Math.min(attempt - 3, 5)))
+
+export const beginImmediate = (
+  conn: Connection,
+  driver: Pick<SqliteDriverShape, "isBusy">
+): Effect.Effect<LockAcquisition, StoreError> =>
+  Effect.gen(function*() {
+    const start = yield* Clock.currentTimeNanos
+    let firstBusy: bigint | undefined
+    let busyEvents = 0
+    for (;;) {
+      const exit = yield* Effect.exit(conn.executeUnprepared("BEGIN IMMEDIATE", [], undefined))
+      const now = yield* Clock.currentTimeNanos
+      if (Exit.isSuccess(exit)) {
+        return {
+          lockWaitMs: nanosToMs(now - start),
+          busyEvents,
+          busyWaitMs: firstBusy === undefined ? 0 : nanosToMs(now - firstBusy)
+        }
+      }
+      const failure = exit.cause._tag === "Fail" ? exit.cause.error : undefined
+      if (failure === undefined || !driver.isBusy(failure)) {
+        return yield* Effect.failCause(exit.cause).pipe(Effect.mapError(storeError("BEGIN IMMEDIATE")))
+      }
+      busyEvents += 1
+      firstBusy ??= now
+      if (nanosToMs(now - start) > LOCK_TIMEOUT_MS) {
+        return yield* new StoreError({
+          operation: "BEGIN IMMEDIATE",
+          detail: `write lock not acquired after ${LOCK_TIMEOUT_MS} ms (${busyEvents} SQLITE_BUSY answers)`
+        })
+      }
+      yield* backoff(busyEvents)
+    }
+  })
+
+/**
+ * One write transaction on a reserved connection: BEGIN IMMEDIATE, `body`,
+ * COMMIT; ROLLBACK if the body fails or is interrupted, so a failed transition
+ * never leaves a transaction open on a shared connection.
+ */
+export const writeTransaction = <A, E, R>(
+  conn: Connection,
+  driver: Pick<SqliteDriverShape, "isBusy">,
+  body: Effect.Effect<A, E, R>
+): Effect.Effect<{ readonly lock: LockAcquisition; readonly writeMs: number; readonly value: A }, E | StoreError, R> =>
+  Effect.uninterruptibleMask((restore) =>
+    Effect.gen(function*() {
+      const lock = yield* restore(beginImmediate(conn, driver))
+      const [writeMs, value] = yield* timed(
+        restore(body).pipe(
+          Effect.tap(() => conn.executeUnprepared("COMMIT", [], undefined).pipe(Effect.mapError(storeError("COMMIT")))),
+          Effect.onExit((exit) =>
+            Exit.isSuccess(exit) ? Effect.void : Effect.ignore(conn.executeUnprepared("ROLLBACK", [], undefined))
+          )
+        )
+      )
+      return { lock, writeMs, value }
+    })
+  )
