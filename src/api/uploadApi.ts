@@ -1,0 +1,41 @@
+/**
+ * The simulated upload API: `upload` returns a remote file id and uri,
+ * `importFile` a store document id. Ids come from a generator seeded with the
+ * run's seed, so a run is reproducible; delays come from the latency profile.
+ */
+import { Context, Duration, Effect, Layer, Random } from "effect"
+import { callDelaySeconds, type LatencyProfile } from "./profiles.ts"
+
+export interface UploadedFile {
+  readonly fileId: string
+  readonly uri: string
+}
+
+export interface UploadApiShape {
+  readonly profile: LatencyProfile
+  readonly upload: (path: string) => Effect.Effect<UploadedFile>
+  readonly importFile: (fileId: string) => Effect.Effect<{ readonly documentId: string }>
+}
+
+export class UploadApi extends Context.Tag("upload-fsm-bench/UploadApi")<UploadApi, UploadApiShape>() {}
+
+const token = (random: Random.Random) =>
+  Effect.map(random.nextIntBetween(0, 2 ** 31 - 1), (n) => n.toString(36).padStart(6, "0"))
+
+export const make = (profile: LatencyProfile, seed: number): UploadApiShape => {
+  const random = Random.make(seed)
+  const seconds = callDelaySeconds(profile)
+  const latency = seconds > 0 ? Effect.sleep(Duration.seconds(seconds)) : Effect.yieldNow()
+  return {
+    profile,
+    upload: () =>
+      Effect.zipRight(
+        latency,
+        Effect.map(token(random), (t) => ({ fileId: `files/${t}`, uri: `https://api.invalid/v1/files/${t}` }))
+      ),
+    importFile: () => Effect.zipRight(latency, Effect.map(token(random), (t) => ({ documentId: `documents/${t}` })))
+  }
+}
+
+export const layer = (profile: LatencyProfile, seed: number): Layer.Layer<UploadApi> =>
+  Layer.sync(UploadApi, () => make(profile, seed))

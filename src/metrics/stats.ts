@@ -1,0 +1,37 @@
+/** Exact statistics over raw samples. Percentiles are nearest-rank, as the seed's harness computed them. */
+
+export interface Summary {
+  readonly count: number
+  readonly p50: number
+  readonly p95: number
+  readonly p99: number
+  readonly mean: number
+  readonly min: number
+  readonly max: number
+}
+
+/** Nearest-rank percentile of ascending `sorted`: the value at rank ceil(p/100 · n). */
+export const percentileSorted = (sorted: ReadonlyArray<number>, p: number): number => {
+  if (sorted.length === 0) return NaN
+  const rank = Math.min(sorted.length, Math.max(1, Math.ceil((p / 100) * sorted.length)))
+  return sorted[rank - 1] ?? NaN
+}
+
+export const percentile = (samples: ReadonlyArray<number>, p: number): number =>
+  percentileSorted([...samples].sort((a, b) => a - b), p)
+
+export const summarize = (samples: ReadonlyArray<number>): Summary => {
+  const sorted = [...samples].sort((a, b) => a - b)
+  const sum = sorted.reduce((acc, x) => acc + x, 0)
+  return {
+    count: sorted.length,
+    p50: percentileSorted(sorted, 50),
+    p95: percentileSorted(sorted, 95),
+    p99: percentileSorted(sorted, 99),
+    mean: sorted.length === 0 ? NaN : sum / sorted.length,
+    min: sorted[0] ?? NaN,
+    max: sorted[sorted.length - 1] ?? NaN
+  }
+}
+
+export const sum = (samples: ReadonlyArray<number>): number => samples.reduce((acc, x) => acc + x, 0)
