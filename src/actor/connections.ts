@@ -1,0 +1,29 @@
+/**
+ * Connection strategy: which connection an actor's database work goes through.
+ * The baseline is production's pattern, a connection per file opened and
+ * closed in the actor's scope.
+ */
+import type { SqlClient } from "@effect/sql/SqlClient"
+import { Context, Effect, Layer, type Scope } from "effect"
+import type { StoreError } from "../store/errors.ts"
+import { storeError } from "../store/transaction.ts"
+import { SqliteDriver } from "../sqlite/driver.ts"
+
+export interface ConnectionsShape {
+  readonly name: string
+  /** The connection for one file; released (closed, for a per-file one) when the scope closes. */
+  readonly acquire: Effect.Effect<SqlClient, StoreError, Scope.Scope>
+}
+
+export class Connections extends Context.Tag("upload-fsm-bench/Connections")<Connections, ConnectionsShape>() {}
+
+/** A fresh connection for every file, closed with the actor's scope, on failure and interruption too. */
+export const perFile = (dbPath: string): Layer.Layer<Connections, never, SqliteDriver> =>
+  Layer.effect(
+    Connections,
+    Effect.map(SqliteDriver, (driver) => ({
+      name: "per-file",
+      acquire: driver.open(dbPath).pipe(Effect.mapError(storeError("open connection")))
+    }))
+  )
+

@@ -1,0 +1,41 @@
+/**
+ * Guard: the check before each write that the stored row is where the FSM
+ * believes it is. The baseline reads state and version from the database
+ * before every write, as production's transition helpers did; a mismatch is an
+ * OccConflict found before any write is attempted.
+ */
+import type { SqlClient } from "@effect/sql/SqlClient"
+import { Context, Effect, Layer } from "effect"
+import type { Event, Machine } from "../lifecycle/fsm.ts"
+import { OccConflict, type StoreError } from "../store/errors.ts"
+import { readState } from "../store/store.ts"
+import { withConnection } from "../store/transaction.ts"
+import { timed } from "../metrics/timing.ts"
+
+export interface GuardTiming {
+  readonly queueWaitMs: number
+  readonly guardMs: number
+}
+
+export interface GuardShape {
+  readonly name: string
+  readonly check: (
+    sql: SqlClient,
+    path: string,
+    machine: Machine,
+    event: Event
+  ) => Effect.Effect<GuardTiming, OccConflict | StoreError>
+}
+
+export class Guard extends Context.Tag("upload-fsm-bench/Guard")<Guard, GuardShape>() {}
+
+export const readingGuard: Layer.Layer<Guard> = Layer.succeed(Guard, {
+  name: "db-read",
+  check: (sql, path, machine, event) =>
+    Effect.flatMap(withConnection(sql, (conn) => timed(readState(conn, path))), ({ queueWaitMs, value: [guardMs, stored] }) =>
+      stored.state === machine.state && stored.version === machine.version
+        ? Effect.succeed({ queueWaitMs, guardMs })
+        : Effect.fail(
+          new OccConflict({ path, event, expectedState: machine.state, expectedVersion: machine.version })
+        ))
+})
