@@ -1,0 +1,131 @@
+/**
+ * The benchmark's command line. Only wiring: flags → BenchConfig, the driver
+ * layer, the database file, the reports, the exit code.
+ *
+ * Exit codes: 0 gate PASS · 1 gate FAIL or INCOMPLETE · 2 bad input ·
+ * 3 integrity failure or runtime error.
+ */
+import { Command, Options, ValidationError } from "@effect/cli"
+import { NodeContext, NodeRuntime } from "@effect/platform-node"
+import process from "node:process"
+import { Cause, Console, Effect, Either, Exit, Option } from "effect"
+import { type BenchConfig, DEFAULTS, parseConfig } from "../src/config.ts"
+import { runBench } from "../src/gate/bench.ts"
+import type { RunResult } from "../src/gate/run.ts"
+import { consoleReport } from "../src/report/console.ts"
+import { seconds } from "../src/report/format.ts"
+import { prepareOutDir, toJson, writeResultFile } from "../src/report/json.ts"
+import { checkDatabasePath, temporaryDatabase } from "../src/sqlite/dbFile.ts"
+import * as BetterSqlite from "../src/sqlite/betterSqlite.ts"
+
+const EXIT = { pass: 0, gateNotPassed: 1, badInput: 2, failure: 3 } as const
+
+const text = (name: string, pseudo: string, description: string, fallback: string) =>
+  Options.text(name).pipe(
+    Options.withPseudoName(pseudo),
+    Options.withDescription(`${description} (default: ${fallback})`),
+    Options.withDefault(fallback)
+  )
+
+const options = {
+  files: text("files", "N", "number of files (actors) per configuration", String(DEFAULTS.files)),
+  concurrency: text("concurrency", "LIST", "comma-separated concurrency levels", DEFAULTS.concurrency),
+  profiles: text("profiles", "LIST", "comma-separated latency profiles: zero, realistic", DEFAULTS.profiles),
+  realisticDelay: Options.text("realistic-delay").pipe(
+    Options.withPseudoName("S"),
+    Options.withDescription(
+      `seconds per API call in the realistic profile (default: ${DEFAULTS.realisticDelaySeconds}, or ` +
+        `${DEFAULTS.quickRealisticDelaySeconds} with --quick)`
+    ),
+    Options.optional
+  ),
+  quick: Options.boolean("quick").pipe(
+    Options.withDescription(`shorthand for --realistic-delay ${DEFAULTS.quickRealisticDelaySeconds} (an explicit --realistic-delay wins)`)
+  ),
+  seed: text("seed", "N", "seed of every random choice (ids, seeded rows)", String(DEFAULTS.seed)),
+  db: Options.text("db").pipe(
+    Options.withPseudoName("PATH"),
+    Options.withDescription(
+      "SQLite database to run on (default: a temporary file, removed afterwards). An existing file is used " +
+        "only if this tool created it; anything else is refused and left untouched"
+    ),
+    Options.optional
+  ),
+  out: text("out", "DIR", "folder for result files", DEFAULTS.out),
+  thresholdZero: text("threshold-zero", "S", "Threshold 1: zero profile, c=10, limit in seconds", String(DEFAULTS.thresholdZeroSeconds)),
+  thresholdRealistic: text(
+    "threshold-realistic",
+    "S",
+    "Threshold 2: realistic profile, c=10, limit in seconds",
+    String(DEFAULTS.thresholdRealisticSeconds)
+  ),
+  json: Options.boolean("json").pipe(
+    Options.withDescription("print the result document (JSON) on stdout and nothing else there")
+  )
+}
+
+const badInput = (message: string) =>
+  Effect.zipRight(Console.error(`error: ${message}`), Effect.sync(() => (process.exitCode = EXIT.badInput)))
+
+const progress = (run: RunResult, index: number, total: number) =>
+  Console.error(
+    `[${index + 1}/${total}] c=${run.concurrency} ${run.profile}: ${seconds(run.elapsedSeconds)} s, ` +
+      `${run.indexed}/${run.integrity.files} indexed${run.integrity.ok ? "" : ", INTEGRITY FAILED"}`
+  )
+
+const bench = (config: BenchConfig) =>
+  Effect.gen(function*() {
+    yield* prepareOutDir(config.out)
+    const dbPath = config.db ?? (yield* temporaryDatabase)
+    if (config.db !== null) yield* checkDatabasePath(config.db)
+    const result = yield* runBench({ config, dbPath, dbLabel: config.db ?? "temporary", onRun: progress })
+    const file = yield* writeResultFile(config.out, "results", result.createdAt, toJson(result))
+    if (config.json) {
+      yield* Effect.sync(() => process.stdout.write(toJson(result)))
+      yield* Console.error(`results written to ${file}`)
+    } else {
+      yield* Console.log(`${consoleReport(result)}\n\nresults written to ${file}`)
+    }
+    return !result.integrity.ok ? EXIT.failure : result.gate.verdict === "PASS" ? EXIT.pass : EXIT.gateNotPassed
+  }).pipe(
+    Effect.scoped,
+    Effect.flatMap((code) => Effect.sync(() => (process.exitCode = code))),
+    Effect.catchTags({
+      DatabasePathError: (e) => badInput(e.message),
+      OutputError: (e) => badInput(e.message),
+      ForeignDatabase: (e) => badInput(`--db ${config.db ?? ""}: ${e.message}`)
+    }),
+    Effect.catchAllCause((cause) =>
+      Effect.zipRight(
+        Console.error(`error: ${Cause.isFailType(cause) ? cause.error.message : Cause.pretty(cause)}`),
+        Effect.sync(() => (process.exitCode = EXIT.failure))
+      )
+    ),
+    Effect.provide(BetterSqlite.layer)
+  )
+
+const command = Command.make("bench", options, (raw) =>
+  Either.match(
+    parseConfig({
+      ...raw,
+      realisticDelay: Option.getOrUndefined(raw.realisticDelay),
+      db: Option.getOrUndefined(raw.db)
+    }),
+    { onLeft: (error) => badInput(error.message), onRight: bench }
+  )).pipe(
+    Command.withDescription(
+      "Benchmark a file-upload lifecycle FSM persisted to SQLite with optimistic concurrency, and give the VLID-06 gate verdict."
+    )
+  )
+
+const cli = Command.run(command, { name: "upload-fsm-bench", version: "0.1.0" })
+
+cli(process.argv).pipe(
+  // @effect/cli has already printed what was wrong with the arguments.
+  Effect.catchIf(ValidationError.isValidationError, () => Effect.sync(() => (process.exitCode = EXIT.badInput))),
+  Effect.provide(NodeContext.layer),
+  NodeRuntime.runMain({
+    disableErrorReporting: true,
+    teardown: (exit, onExit) => onExit(Exit.isInterrupted(exit) ? 130 : Exit.isFailure(exit) ? EXIT.failure : 0)
+  })
+)

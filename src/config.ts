@@ -1,0 +1,127 @@
+/**
+ * The benchmark's configuration: one validated value, built once from the
+ * command line by `programs/bench.ts`; nothing below `programs/` reads argv or
+ * the environment. Every rule a flag must meet lives here, with the one-line
+ * message a user sees when it is broken.
+ */
+import { Array as Arr, Data, Either, Order, Schema } from "effect"
+import { ProfileNames } from "./api/profiles.ts"
+
+export const Profile = Schema.Literal(...ProfileNames)
+
+export class BenchConfig extends Schema.Class<BenchConfig>("BenchConfig")({
+  files: Schema.Int.pipe(Schema.positive()),
+  concurrency: Schema.NonEmptyArray(Schema.Int.pipe(Schema.positive())),
+  profiles: Schema.NonEmptyArray(Profile),
+  realisticDelaySeconds: Schema.Number.pipe(Schema.nonNegative(), Schema.finite()),
+  quick: Schema.Boolean,
+  seed: Schema.Int,
+  db: Schema.NullOr(Schema.String),
+  out: Schema.String,
+  thresholdZeroSeconds: Schema.Number.pipe(Schema.positive(), Schema.finite()),
+  thresholdRealisticSeconds: Schema.Number.pipe(Schema.positive(), Schema.finite()),
+  json: Schema.Boolean
+}) {}
+
+export const DEFAULTS = {
+  files: 818,
+  concurrency: "1,10,50",
+  profiles: "zero,realistic",
+  realisticDelaySeconds: 2.0,
+  quickRealisticDelaySeconds: 0.05,
+  seed: 42,
+  out: "results",
+  thresholdZeroSeconds: 300,
+  thresholdRealisticSeconds: 21_600
+} as const
+
+/** The flags as typed on the command line (numbers still text: their messages are ours). */
+export interface RawOptions {
+  readonly files: string
+  readonly concurrency: string
+  readonly profiles: string
+  readonly realisticDelay: string | undefined
+  readonly quick: boolean
+  readonly seed: string
+  readonly db: string | undefined
+  readonly out: string
+  readonly thresholdZero: string
+  readonly thresholdRealistic: string
+  readonly json: boolean
+}
+
+export class ConfigError extends Data.TaggedError("ConfigError")<{ readonly detail: string }> {
+  override get message(): string {
+    return this.detail
+  }
+}
+
+const fail = (detail: string) => Either.left(new ConfigError({ detail }))
+
+const integer = (flag: string, text: string, min: number): Either.Either<number, ConfigError> => {
+  const trimmed = text.trim()
+  if (!/^[+-]?\d+$/.test(trimmed)) return fail(`${flag}: '${text}' is not an integer`)
+  const n = Number(trimmed)
+  if (!Number.isSafeInteger(n)) return fail(`${flag}: '${text}' is too large`)
+  return n < min ? fail(`${flag}: must be at least ${min}, got ${n}`) : Either.right(n)
+}
+
+const seconds = (flag: string, text: string, allowZero: boolean): Either.Either<number, ConfigError> => {
+  const trimmed = text.trim()
+  const n = trimmed === "" ? NaN : Number(trimmed)
+  if (!Number.isFinite(n)) return fail(`${flag}: '${text}' is not a number of seconds`)
+  if (n < 0 || (!allowZero && n === 0)) return fail(`${flag}: must be ${allowZero ? "0 or more" : "more than 0"} seconds, got ${n}`)
+  return Either.right(n)
+}
+
+const list = <A>(
+  flag: string,
+  text: string,
+  item: (part: string) => Either.Either<A, ConfigError>
+): Either.Either<readonly [A, ...Array<A>], ConfigError> => {
+  const parts = text.split(",").map((p) => p.trim())
+  if (parts.some((p) => p === "")) return fail(`${flag}: '${text}' is not a comma-separated list`)
+  const items: Array<A> = []
+  for (const part of parts) {
+    const parsed = item(part)
+    if (Either.isLeft(parsed)) return Either.left(parsed.left)
+    if (!items.includes(parsed.right)) items.push(parsed.right)
+  }
+  const [first, ...rest] = items
+  return first === undefined ? fail(`${flag}: empty list`) : Either.right([first, ...rest])
+}
+
+const isProfile = (s: string): s is (typeof ProfileNames)[number] => (ProfileNames as ReadonlyArray<string>).includes(s)
+
+export const parseConfig = (raw: RawOptions): Either.Either<BenchConfig, ConfigError> =>
+  Either.gen(function*() {
+    const files = yield* integer("--files", raw.files, 1)
+    const concurrency = yield* list("--concurrency", raw.concurrency, (p) => integer("--concurrency", p, 1))
+    const profiles = yield* list("--profiles", raw.profiles, (p) =>
+      isProfile(p)
+        ? Either.right(p)
+        : fail(`--profiles: unknown profile '${p}' (known: ${ProfileNames.join(", ")})`))
+    const realisticDelaySeconds = raw.realisticDelay !== undefined
+      ? yield* seconds("--realistic-delay", raw.realisticDelay, true)
+      : raw.quick
+      ? DEFAULTS.quickRealisticDelaySeconds
+      : DEFAULTS.realisticDelaySeconds
+    const seed = yield* integer("--seed", raw.seed, Number.MIN_SAFE_INTEGER)
+    const thresholdZeroSeconds = yield* seconds("--threshold-zero", raw.thresholdZero, false)
+    const thresholdRealisticSeconds = yield* seconds("--threshold-realistic", raw.thresholdRealistic, false)
+    if (raw.db !== undefined && raw.db.trim() === "") return yield* fail("--db: empty path")
+    if (raw.out.trim() === "") return yield* fail("--out: empty path")
+    return new BenchConfig({
+      files,
+      concurrency: Arr.sort(concurrency, Order.number),
+      profiles,
+      realisticDelaySeconds,
+      quick: raw.quick,
+      seed,
+      db: raw.db ?? null,
+      out: raw.out,
+      thresholdZeroSeconds,
+      thresholdRealisticSeconds,
+      json: raw.json
+    })
+  })

@@ -1,0 +1,20 @@
+/** Number formatting shared by the text reports. */
+
+export const ms = (x: number): string => (Number.isFinite(x) ? x.toFixed(3) : "-")
+
+export const seconds = (x: number): string => (x >= 100 ? x.toFixed(1) : x >= 1 ? x.toFixed(2) : x.toFixed(3))
+
+export const count = (x: number): string => Math.round(x).toLocaleString("en-US")
+
+export const bytes = (x: number): string =>
+  x >= 2 ** 20 ? `${(x / 2 ** 20).toFixed(1)} MiB` : x >= 1024 ? `${(x / 1024).toFixed(1)} KiB` : `${x} B`
+
+export const percent = (fraction: number): string => `${(fraction * 100).toFixed(1)}%`
+
+/** A plain-text table: right-aligned numbers, left-aligned first columns. */
+export const table = (header: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<string>>, leftColumns = 0): string => {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)))
+  const line = (cells: ReadonlyArray<string>) =>
+    cells.map((c, i) => (i < leftColumns ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join("  ").trimEnd()
+  return [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n")
+}
