@@ -75,9 +75,9 @@ const progress = (run: RunResult, index: number, total: number) =>
 
 const bench = (config: BenchConfig) =>
   Effect.gen(function*() {
+    if (config.db !== null) yield* checkDatabasePath(config.db)
     yield* prepareOutDir(config.out)
     const dbPath = config.db ?? (yield* temporaryDatabase)
-    if (config.db !== null) yield* checkDatabasePath(config.db)
     const result = yield* runBench({ config, dbPath, dbLabel: config.db ?? "temporary", onRun: progress })
     const file = yield* writeResultFile(config.out, "results", result.createdAt, toJson(result))
     if (config.json) {

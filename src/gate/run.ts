@@ -25,6 +25,16 @@ export interface RunResult {
   readonly segments: { readonly [S in SegmentName]: SegmentStats }
   /** Sum over files of each segment, in ms: what the share-of-time bottleneck rule reads. */
   readonly segmentTotalsMs: { readonly [S in SegmentName]: number }
+  /**
+   * Files' summed wall time, and that over elapsed: how many files were in
+   * flight on average. It is below the concurrency when the runner refills a
+   * slot late: in a cooperative runtime the runner fiber starts the next actor
+   * only after the other fibers' current steps.
+   */
+  readonly accounting: {
+    readonly fileSeconds: number
+    readonly meanInFlight: number
+  }
   readonly wal: WalReport
   readonly integrity: Integrity
 }
@@ -71,6 +81,7 @@ export const toRunResult = (input: {
     failures: m.failures
   })
   const elapsedSeconds = m.elapsedMs / 1000
+  const fileSeconds = sum(column("total_wall_ms")) / 1000
   return {
     concurrency: input.concurrency,
     profile: input.profile,
@@ -85,6 +96,10 @@ export const toRunResult = (input: {
     maxInFlight: m.maxInFlight,
     segments,
     segmentTotalsMs,
+    accounting: {
+      fileSeconds: round(fileSeconds, 6),
+      meanInFlight: elapsedSeconds > 0 ? round(fileSeconds / elapsedSeconds, 2) : 0
+    },
     wal: walReport({
       bytesStart: m.walBytesStart,
       bytesEnd: m.walBytesEnd,

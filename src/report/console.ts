@@ -17,6 +17,7 @@ export const runsTable = (result: BenchResult): string =>
       "net P50",
       "net P95",
       "WAL",
+      "in flight",
       "verdict"
     ],
     result.runs.map((r) => [
@@ -32,6 +33,7 @@ export const runsTable = (result: BenchResult): string =>
       ms(r.segments.fsm_net_ms.p50),
       ms(r.segments.fsm_net_ms.p95),
       bytes(r.wal.bytes),
+      r.accounting.meanInFlight.toFixed(1),
       r.integrity.ok ? r.wal.verdict : "INTEGRITY FAIL"
     ]),
     0

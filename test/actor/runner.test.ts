@@ -1,0 +1,127 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Duration, Effect, Fiber, Layer } from "effect"
+import { runExperiment } from "../../src/actor/experiment.ts"
+import { Guard } from "../../src/actor/guard.ts"
+import { runBatch } from "../../src/actor/runner.ts"
+import { baseline } from "../../src/actor/strategy.ts"
+import { perFile } from "../../src/actor/connections.ts"
+import { commitEach } from "../../src/actor/writer.ts"
+import type { LatencyProfile } from "../../src/api/profiles.ts"
+import * as UploadApi from "../../src/api/uploadApi.ts"
+import { checkIntegrity } from "../../src/gate/integrity.ts"
+import { makeRecorder } from "../../src/metrics/recorder.ts"
+import { fsmNetLeaves } from "../../src/metrics/segments.ts"
+import * as BetterSqlite from "../../src/sqlite/betterSqlite.ts"
+import { SqliteDriver } from "../../src/sqlite/driver.ts"
+import { OccConflict } from "../../src/store/errors.ts"
+import { seeded, tempDb } from "../helpers.ts"
+
+/** better-sqlite3, counting the connections opened and closed. */
+const countingDriver = () => {
+  const counts = { opened: 0, closed: 0 }
+  const layer = Layer.effect(
+    SqliteDriver,
+    Effect.map(SqliteDriver, (inner) => ({
+      ...inner,
+      open: (filename: string) =>
+        Effect.zipLeft(
+          inner.open(filename),
+          Effect.acquireRelease(Effect.sync(() => (counts.opened += 1)), () => Effect.sync(() => (counts.closed += 1)))
+        )
+    }))
+  ).pipe(Layer.provide(BetterSqlite.layer))
+  return { counts, layer }
+}
+
+const experiment = (files: number, concurrency: number, profile: LatencyProfile) => {
+  const dbPath = tempDb()
+  return runExperiment({
+    dbPath,
+    files,
+    concurrency,
+    profile,
+    seed: 42,
+    strategy: baseline(dbPath),
+    labels: { run: `test-${Math.random()}` }
+  }).pipe(Effect.provide(BetterSqlite.layer))
+}
+
+describe("batch runner", () => {
+  it.live("never has more actors in flight than the concurrency, and reaches it", () =>
+    Effect.gen(function*() {
+      for (const [files, concurrency] of [[40, 7], [12, 1], [10, 50]] as const) {
+        const m = yield* experiment(files, concurrency, { name: "realistic", delaySeconds: 0.003 })
+        expect(m.maxInFlight).toBe(Math.min(files, concurrency))
+        expect(m.outcomes).toHaveLength(files)
+      }
+    }))
+
+  it.live("a baseline run persists 3 transitions per file and passes the integrity check", () =>
+    Effect.gen(function*() {
+      const m = yield* experiment(30, 5, { name: "zero" })
+      const integrity = checkIntegrity({ expectedFiles: 30, stored: m.stored, outcomes: m.outcomes, failures: m.failures })
+      expect(integrity).toMatchObject({ ok: true, files: 30, indexed: 30, transitions: 90, problems: [] })
+      expect(m.strategy).toEqual({ connections: "per-file", guard: "db-read", writer: "commit-each" })
+      expect(m.walBytesEnd).toBeGreaterThan(0)
+    }))
+
+  it.live("every file's time is accounted for: leaves add up to fsm_net, fsm_net + api to the wall time", () =>
+    Effect.gen(function*() {
+      const m = yield* experiment(20, 4, { name: "realistic", delaySeconds: 0.002 })
+      for (const s of m.samples) {
+        expect(fsmNetLeaves.reduce((acc, leaf) => acc + s[leaf], 0)).toBeCloseTo(s.fsm_net_ms, 9)
+        expect(s.mock_api_ms + s.fsm_net_ms).toBeCloseTo(s.total_wall_ms, 9)
+        // Two API calls of 2 ms each: the API segment holds at least that.
+        expect(s.mock_api_ms).toBeGreaterThanOrEqual(3.9)
+        for (const leaf of fsmNetLeaves) expect(s[leaf]).toBeGreaterThanOrEqual(-1e-9)
+        expect(s.connect_ms).toBeGreaterThan(0)
+        expect(s.write_ms).toBeGreaterThan(0)
+      }
+    }))
+
+  it.live("per-file connections are closed when actors fail", () =>
+    Effect.gen(function*() {
+      const { counts, layer } = countingDriver()
+      const dbPath = tempDb()
+      const failingGuard = Layer.succeed(Guard, {
+        name: "always-conflict",
+        check: (_sql, path, machine, event) =>
+          Effect.fail(new OccConflict({ path, event, expectedState: machine.state, expectedVersion: machine.version }))
+      })
+      const m = yield* runExperiment({
+        dbPath,
+        files: 15,
+        concurrency: 4,
+        profile: { name: "zero" },
+        seed: 1,
+        strategy: Layer.mergeAll(perFile(dbPath), failingGuard, commitEach),
+        labels: { run: `fail-${Math.random()}` }
+      }).pipe(Effect.provide(layer))
+      expect(m.failures).toHaveLength(15)
+      expect(m.failures.every((f) => f.error._tag === "OccConflict")).toBe(true)
+      // 15 actors + the observer connection
+      expect(counts.opened).toBe(16)
+      expect(counts.closed).toBe(16)
+      const integrity = checkIntegrity({ expectedFiles: 15, stored: m.stored, outcomes: m.outcomes, failures: m.failures })
+      expect(integrity.ok).toBe(false)
+    }))
+
+  it.live("per-file connections are closed when the batch is interrupted mid-flight", () =>
+    Effect.gen(function*() {
+      const { counts, layer } = countingDriver()
+      const dbPath = tempDb()
+      const { paths } = yield* Effect.scoped(seeded(dbPath, 20))
+      const fiber = yield* runBatch(paths, 5, makeRecorder({ run: `int-${Math.random()}` }, 20)).pipe(
+        Effect.provide(
+          Layer.mergeAll(baseline(dbPath), UploadApi.layer({ name: "realistic", delaySeconds: 10 }, 1)).pipe(
+            Layer.provide(layer)
+          )
+        ),
+        Effect.fork
+      )
+      yield* Effect.sleep(Duration.millis(100))
+      expect(counts.opened).toBe(5)
+      yield* Fiber.interrupt(fiber)
+      expect(counts.closed).toBe(5)
+    }))
+})

@@ -1,0 +1,63 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Either } from "effect"
+import { DEFAULTS, parseConfig, type RawOptions } from "../src/config.ts"
+
+const raw = (overrides: Partial<RawOptions> = {}): RawOptions => ({
+  files: String(DEFAULTS.files),
+  concurrency: DEFAULTS.concurrency,
+  profiles: DEFAULTS.profiles,
+  realisticDelay: undefined,
+  quick: false,
+  seed: String(DEFAULTS.seed),
+  db: undefined,
+  out: DEFAULTS.out,
+  thresholdZero: String(DEFAULTS.thresholdZeroSeconds),
+  thresholdRealistic: String(DEFAULTS.thresholdRealisticSeconds),
+  json: false,
+  ...overrides
+})
+
+const error = (overrides: Partial<RawOptions>): string => {
+  const result = parseConfig(raw(overrides))
+  return Either.isLeft(result) ? result.left.message : "parsed"
+}
+
+describe("configuration", () => {
+  it("defaults to the seed's matrix: 818 files, c=1,10,50, zero and realistic at 2.0 s, seed 42", () => {
+    const config = Either.getOrThrow(parseConfig(raw()))
+    expect(config).toMatchObject({
+      files: 818,
+      concurrency: [1, 10, 50],
+      profiles: ["zero", "realistic"],
+      realisticDelaySeconds: 2,
+      seed: 42,
+      db: null,
+      thresholdZeroSeconds: 300,
+      thresholdRealisticSeconds: 21_600
+    })
+  })
+
+  it("--quick sets the realistic delay to 0.05 s unless --realistic-delay is given", () => {
+    expect(Either.getOrThrow(parseConfig(raw({ quick: true }))).realisticDelaySeconds).toBe(0.05)
+    expect(Either.getOrThrow(parseConfig(raw({ quick: true, realisticDelay: "0.2" }))).realisticDelaySeconds).toBe(0.2)
+  })
+
+  it("sorts and de-duplicates concurrency levels", () => {
+    expect(Either.getOrThrow(parseConfig(raw({ concurrency: "50, 1,10,1" }))).concurrency).toEqual([1, 10, 50])
+  })
+
+  it("names the flag and the problem for every bad value", () => {
+    expect(error({ files: "0" })).toBe("--files: must be at least 1, got 0")
+    expect(error({ files: "-5" })).toBe("--files: must be at least 1, got -5")
+    expect(error({ files: "2.5" })).toBe("--files: '2.5' is not an integer")
+    expect(error({ concurrency: "0" })).toBe("--concurrency: must be at least 1, got 0")
+    expect(error({ concurrency: "1,,10" })).toBe("--concurrency: '1,,10' is not a comma-separated list")
+    expect(error({ profiles: "bogus" })).toBe("--profiles: unknown profile 'bogus' (known: zero, realistic)")
+    expect(error({ realisticDelay: "-1" })).toBe("--realistic-delay: must be 0 or more seconds, got -1")
+    expect(error({ realisticDelay: "fast" })).toBe("--realistic-delay: 'fast' is not a number of seconds")
+    expect(error({ thresholdZero: "0" })).toBe("--threshold-zero: must be more than 0 seconds, got 0")
+    expect(error({ thresholdRealistic: "Infinity" })).toBe("--threshold-realistic: 'Infinity' is not a number of seconds")
+    expect(error({ seed: "x" })).toBe("--seed: 'x' is not an integer")
+    expect(error({ db: " " })).toBe("--db: empty path")
+  })
+})

@@ -1,0 +1,48 @@
+/** Synthetic run results for the gate's pure analyses. */
+import type { ProfileName } from "../../src/api/profiles.ts"
+import type { RunResult, SegmentStats } from "../../src/gate/run.ts"
+import { type SegmentName, SegmentNames } from "../../src/metrics/segments.ts"
+
+const flat = (v: number): SegmentStats => ({ p50: v, p95: v, p99: v, mean: v, min: v, max: v })
+
+export const fakeRun = (input: {
+  readonly concurrency: number
+  readonly profile: ProfileName
+  readonly elapsedSeconds?: number
+  readonly delaySeconds?: number
+  readonly p95?: Partial<Record<SegmentName, number>>
+  readonly totals?: Partial<Record<SegmentName, number>>
+  readonly integrityOk?: boolean
+}): RunResult => {
+  const segments = Object.fromEntries(SegmentNames.map((s) => [s, flat(input.p95?.[s] ?? 0.01)])) as Record<
+    SegmentName,
+    SegmentStats
+  >
+  const totals = Object.fromEntries(SegmentNames.map((s) => [s, input.totals?.[s] ?? 1])) as Record<SegmentName, number>
+  const elapsedSeconds = input.elapsedSeconds ?? 1
+  return {
+    concurrency: input.concurrency,
+    profile: input.profile,
+    delaySeconds: input.delaySeconds ?? (input.profile === "zero" ? 0 : 2),
+    mitigation: "baseline",
+    strategy: { connections: "per-file", guard: "db-read", writer: "commit-each" },
+    elapsedSeconds,
+    filesPerSecond: 818 / elapsedSeconds,
+    transitions: 2454,
+    transitionsPerSecond: 2454 / elapsedSeconds,
+    indexed: 818,
+    maxInFlight: input.concurrency,
+    segments,
+    segmentTotalsMs: totals,
+    accounting: { fileSeconds: elapsedSeconds * input.concurrency, meanInFlight: input.concurrency },
+    wal: { bytesStart: 0, bytes: 4096, busy: 0, busyWaitMs: 0, busyShareOfDb: 0, seedRatio: 0.1, verdict: "CLEAN" },
+    integrity: {
+      ok: input.integrityOk ?? true,
+      files: 818,
+      indexed: 818,
+      transitions: 2454,
+      problems: input.integrityOk === false ? ["x: version 2, expected 3"] : [],
+      problemCount: input.integrityOk === false ? 1 : 0
+    }
+  }
+}

@@ -1,0 +1,25 @@
+/** Test fixtures: a throwaway database folder and an open, migrated, seeded connection. */
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { Effect } from "effect"
+import * as BetterSqlite from "../src/sqlite/betterSqlite.ts"
+import { SqliteDriver } from "../src/sqlite/driver.ts"
+import { migrate, seedFiles } from "../src/store/store.ts"
+
+export const tempDir = (): string => fs.mkdtempSync(path.join(os.tmpdir(), "ufb-test-"))
+
+export const tempDb = (): string => path.join(tempDir(), "test.db")
+
+/** Open a connection to `db` with the test driver (scoped). */
+export const open = (db: string) =>
+  Effect.flatMap(SqliteDriver, (driver) => driver.open(db)).pipe(Effect.provide(BetterSqlite.layer))
+
+/** A migrated database at `db` holding `files` untracked rows; the connection and the paths. */
+export const seeded = (db: string, files: number) =>
+  Effect.gen(function*() {
+    const sql = yield* open(db)
+    yield* migrate(sql)
+    const paths = yield* seedFiles(sql, { files, seed: 42 })
+    return { sql, paths }
+  })

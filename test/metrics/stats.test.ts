@@ -1,0 +1,92 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Effect } from "effect"
+import { makeRecorder } from "../../src/metrics/recorder.ts"
+import { completeSample, emptyMeasured, fsmNetLeaves, SegmentNames } from "../../src/metrics/segments.ts"
+import { percentile, summarize } from "../../src/metrics/stats.ts"
+
+describe("nearest-rank statistics", () => {
+  it("match hand-computed percentiles", () => {
+    // 1..10: rank ceil(0.5·10)=5 → 5; ceil(0.95·10)=10 → 10; ceil(0.99·10)=10 → 10
+    const ten = [7, 3, 10, 1, 5, 9, 2, 8, 4, 6]
+    expect(percentile(ten, 50)).toBe(5)
+    expect(percentile(ten, 95)).toBe(10)
+    expect(percentile(ten, 90)).toBe(9)
+    // 1..20: p95 rank 19 → 19; p50 rank 10 → 10; p99 rank ceil(19.8)=20 → 20
+    const twenty = Array.from({ length: 20 }, (_, i) => 20 - i)
+    expect(percentile(twenty, 95)).toBe(19)
+    expect(percentile(twenty, 50)).toBe(10)
+    expect(percentile(twenty, 99)).toBe(20)
+    // [15, 20, 35, 40, 50]: the textbook example: p30 → rank 2 → 20, p40 → rank 2 → 20, p50 → rank 3 → 35
+    expect(percentile([15, 20, 35, 40, 50], 30)).toBe(20)
+    expect(percentile([15, 20, 35, 40, 50], 40)).toBe(20)
+    expect(percentile([15, 20, 35, 40, 50], 50)).toBe(35)
+    expect(percentile([42], 99)).toBe(42)
+    expect(percentile([], 50)).toBeNaN()
+  })
+
+  it("summarize gives count, mean, min and max", () => {
+    const s = summarize([4, 1, 3, 2])
+    expect(s).toEqual({ count: 4, p50: 2, p95: 4, p99: 4, mean: 2.5, min: 1, max: 4 })
+  })
+})
+
+describe("segments", () => {
+  it("leaves add up to their parents exactly", () => {
+    const m = emptyMeasured()
+    Object.assign(m, {
+      total_wall_ms: 10,
+      mock_api_ms: 4,
+      connect_ms: 1,
+      fsm_dispatch_ms: 0.5,
+      hydrate_ms: 0.25,
+      guard_ms: 0.5,
+      queue_wait_ms: 0.125,
+      lock_wait_ms: 0.25,
+      write_ms: 1
+    })
+    const s = completeSample(m)
+    expect(s.fsm_net_ms).toBe(6)
+    expect(s.db_total_ms).toBe(2.125)
+    expect(s.runtime_ms).toBe(6 - 1 - 0.5 - 2.125)
+    expect(fsmNetLeaves.reduce((acc, leaf) => acc + s[leaf], 0)).toBeCloseTo(s.fsm_net_ms, 12)
+    expect(fsmNetLeaves).not.toContain("db_total_ms")
+    expect(fsmNetLeaves).toContain("lock_wait_ms")
+  })
+})
+
+describe("Metric view", () => {
+  it.effect("agrees with the raw samples", () =>
+    Effect.gen(function*() {
+      const labels = { run: `agree-${Math.random()}` }
+      const n = 200
+      const recorder = makeRecorder(labels, n)
+      for (let i = 0; i < n; i++) {
+        const m = emptyMeasured()
+        m.total_wall_ms = 1 + ((i * 37) % 101) / 7
+        m.mock_api_ms = ((i * 13) % 17) / 10
+        m.write_ms = ((i * 7) % 23) / 5
+        yield* recorder.record(completeSample(m))
+      }
+      for (const segment of SegmentNames) {
+        const raw = recorder.samples().map((s) => s[segment])
+        const exact = summarize(raw)
+        const view = yield* recorder.view(segment)
+        expect(view.count).toBe(exact.count)
+        expect(view.min).toBe(exact.min)
+        expect(view.max).toBe(exact.max)
+        expect(view.sum).toBeCloseTo(raw.reduce((a, b) => a + b, 0), 9)
+        // Effect's summary reports, for quantile q, the largest sample whose
+        // cumulative count is at most q·n: at most one distinct value below the
+        // exact nearest-rank figure (which the results use).
+        const sorted = [...raw].sort((a, b) => a - b)
+        for (const [q, value] of view.quantiles) {
+          const atOrBelow = sorted.filter((_, i) => sorted.lastIndexOf(sorted[i] ?? NaN) + 1 <= q * n)
+          const expected = atOrBelow[atOrBelow.length - 1] ?? sorted[0]
+          expect(value).toBe(expected)
+          const exactValue = percentile(raw, q * 100)
+          expect(value).toBeLessThanOrEqual(exactValue)
+          expect(sorted.filter((x) => x > (value ?? NaN) && x < exactValue)).toEqual([])
+        }
+      }
+    }))
+})

@@ -1,0 +1,120 @@
+/** The CLI end to end, as a user runs it: exit codes, stderr lines, files written and files left alone. */
+import { spawnSync } from "node:child_process"
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { fileURLToPath } from "node:url"
+import { describe, expect, it } from "@effect/vitest"
+import { tempDir } from "../helpers.ts"
+
+const root = fileURLToPath(new URL("../..", import.meta.url))
+const tsx = path.join(root, "node_modules", ".bin", "tsx")
+
+const bench = (...args: ReadonlyArray<string>) => {
+  const r = spawnSync(tsx, ["programs/bench.ts", ...args], { cwd: root, encoding: "utf8", timeout: 120_000 })
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr }
+}
+
+const lines = (text: string) => text.split("\n").filter((l) => l.trim() !== "")
+
+describe("bench CLI: bad input exits 2 with one clear line and touches nothing", () => {
+  const cases: ReadonlyArray<readonly [string, ReadonlyArray<string>, string]> = [
+    ["--concurrency 0", ["--concurrency", "0"], "--concurrency"],
+    ["--files -5", ["--files", "-5"], "--files"],
+    ["--files 0", ["--files", "0"], "--files"],
+    ["--profiles bogus", ["--profiles", "bogus"], "bogus"],
+    ["--realistic-delay -1", ["--realistic-delay", "-1"], "--realistic-delay"],
+    ["an unknown flag", ["--frobnicate"], "--frobnicate"]
+  ]
+  for (const [name, args, mentions] of cases) {
+    it(name, () => {
+      const out = tempDir()
+      const r = bench(...args, "--out", out)
+      expect(r.code).toBe(2)
+      expect(lines(r.stderr)).toHaveLength(1)
+      expect(r.stderr).toContain(mentions)
+      expect(r.stdout).toBe("")
+      expect(fs.readdirSync(out)).toEqual([])
+    })
+  }
+
+  it("--out on a path that cannot be written", () => {
+    const dir = tempDir()
+    const blocker = path.join(dir, "a-file")
+    fs.writeFileSync(blocker, "keep me")
+    const r = bench("--files", "5", "--concurrency", "1", "--profiles", "zero", "--out", path.join(blocker, "results"))
+    expect(r.code).toBe(2)
+    expect(lines(r.stderr)).toHaveLength(1)
+    expect(r.stderr).toContain("--out")
+    expect(fs.readFileSync(blocker, "utf8")).toBe("keep me")
+  })
+
+  it("--db on a file that is not our database is refused and left byte for byte as it was", () => {
+    const dir = tempDir()
+    const notes = path.join(dir, "notes.txt")
+    fs.writeFileSync(notes, "my notes\n".repeat(50))
+    const before = fs.statSync(notes)
+    const r = bench("--files", "5", "--concurrency", "1", "--profiles", "zero", "--out", dir, "--db", notes)
+    expect(r.code).toBe(2)
+    expect(lines(r.stderr)).toHaveLength(1)
+    expect(r.stderr).toContain("--db")
+    expect(fs.readFileSync(notes, "utf8")).toBe("my notes\n".repeat(50))
+    expect(fs.statSync(notes).mtimeMs).toBe(before.mtimeMs)
+    expect(fs.readdirSync(dir).sort()).toEqual(["notes.txt"])
+  })
+})
+
+describe("bench CLI: a small run", () => {
+  it("--json prints only the result document, writes the same to results-*.json, and exits 1 while SC2 is not evaluated", () => {
+    const out = tempDir()
+    const db = path.join(out, "bench.db")
+    const args = [
+      "--files", "12", "--concurrency", "2,10", "--profiles", "zero,realistic", "--realistic-delay", "0.002",
+      "--seed", "7", "--out", out, "--db", db, "--json"
+    ]
+    const r = bench(...args)
+    expect(r.code).toBe(1)
+    const doc = JSON.parse(r.stdout)
+    const files = fs.readdirSync(out).filter((f) => /^results-\d{8}-\d{6}(-\d+)?\.json$/.test(f))
+    expect(files).toHaveLength(1)
+    expect(JSON.parse(fs.readFileSync(path.join(out, files[0] ?? ""), "utf8"))).toEqual(doc)
+    expect(doc.schemaVersion).toBe(1)
+    expect(doc.environment).toMatchObject({ runtime: "node", driver: "better-sqlite3" })
+    expect(doc.environment.sqliteVersion).toMatch(/^3\.\d+\.\d+$/)
+    expect(doc.environment.cpuCount).toBeGreaterThan(0)
+    expect(doc.config).toMatchObject({ files: 12, seed: 7, concurrency: [2, 10], realisticDelaySeconds: 0.002, db })
+    expect(doc.runs).toHaveLength(4)
+    for (const run of doc.runs) {
+      expect(run).toMatchObject({ mitigation: "baseline", indexed: 12, transitions: 36 })
+      expect(run.integrity.ok).toBe(true)
+      for (const stats of Object.values(run.segments)) {
+        expect(Object.keys(stats as object).sort()).toEqual(["max", "mean", "min", "p50", "p95", "p99"])
+      }
+      expect(Object.keys(run.wal)).toEqual(expect.arrayContaining(["bytes", "busy", "verdict"]))
+    }
+    expect(doc.thresholds.map((t: { name: string; verdict: string }) => [t.name, t.verdict])).toEqual([
+      ["Threshold 1", "PASS"],
+      ["Threshold 2", "PASS"]
+    ])
+    expect(doc.bottleneck.run).toEqual({ concurrency: 10, profile: "zero" })
+    expect(doc.scaling).toHaveLength(2)
+    expect(doc.gate.verdict).toBe("INCOMPLETE")
+    expect(doc.gate.criteria.SC2.verdict).toBe("NOT_EVALUATED")
+
+    // The database is ours now: a second run reuses it.
+    const again = bench(...args.filter((a) => a !== "--json"))
+    expect(again.code).toBe(1)
+    expect(again.stdout).toContain("Gate VLID-06: INCOMPLETE")
+    expect(again.stdout).toMatch(/conc\s+profile\s+elapsed s/)
+  })
+
+  it("--help describes every flag", () => {
+    const r = bench("--help")
+    expect(r.code).toBe(0)
+    for (const flag of [
+      "--files", "--concurrency", "--profiles", "--realistic-delay", "--quick", "--seed", "--db", "--out",
+      "--threshold-zero", "--threshold-realistic", "--json"
+    ]) {
+      expect(r.stdout).toContain(flag)
+    }
+  })
+})

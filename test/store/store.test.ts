@@ -1,0 +1,130 @@
+import * as fs from "node:fs"
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Either } from "effect"
+import { isBusy } from "../../src/sqlite/betterSqlite.ts"
+import { checkDatabasePath } from "../../src/sqlite/dbFile.ts"
+import { APPLICATION_ID } from "../../src/store/schema.ts"
+import { applyTransition, migrate, readAll, readState, type TransitionWrite } from "../../src/store/store.ts"
+import { withConnection, writeTransaction } from "../../src/store/transaction.ts"
+import { open, seeded, tempDb } from "../helpers.ts"
+
+const startUpload = (path: string, expectedVersion: number): TransitionWrite => ({
+  path,
+  event: "start_upload",
+  from: "untracked",
+  to: "uploading",
+  expectedVersion,
+  at: "2026-01-01T00:00:00.000Z",
+  set: [["intent_type", "upload"]],
+  countsAttempt: true
+})
+
+const persist = (sql: Parameters<typeof withConnection>[0], write: TransitionWrite) =>
+  withConnection(sql, (conn) => writeTransaction(conn, { isBusy }, applyTransition(conn, write)))
+
+describe("state store", () => {
+  it.scoped("seeds N untracked rows at version 0 with the schema's CHECK and index", () =>
+    Effect.gen(function*() {
+      const { sql, paths } = yield* seeded(tempDb(), 25)
+      expect(paths).toHaveLength(25)
+      const all = yield* readAll(sql)
+      expect(all.every((f) => f.state === "untracked" && f.version === 0)).toBe(true)
+      const bad = yield* Effect.either(sql.unsafe("UPDATE files SET gemini_state = 'bogus'").raw)
+      expect(Either.isLeft(bad)).toBe(true)
+      const index = yield* sql.unsafe<{ name: string }>("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'files'")
+      expect(index.map((r) => r.name)).toContain("idx_files_gemini_state")
+    }))
+
+  it.scoped("an OCC write moves state and version together", () =>
+    Effect.gen(function*() {
+      const { sql, paths } = yield* seeded(tempDb(), 3)
+      const path = paths[0] ?? ""
+      yield* persist(sql, startUpload(path, 0))
+      const after = yield* withConnection(sql, (conn) => readState(conn, path))
+      expect(after.value).toEqual({ state: "uploading", version: 1 })
+      const [row] = yield* readAll(sql)
+      expect(row?.attempts).toBe(1)
+    }))
+
+  it.scoped("a stale version is rejected with OccConflict and changes nothing", () =>
+    Effect.gen(function*() {
+      const { sql, paths } = yield* seeded(tempDb(), 3)
+      const path = paths[1] ?? ""
+      yield* persist(sql, startUpload(path, 0))
+      const stale = yield* Effect.flip(persist(sql, startUpload(path, 0)))
+      expect(stale._tag).toBe("OccConflict")
+      if (stale._tag === "OccConflict") {
+        expect(stale.path).toBe(path)
+        expect(stale.expectedState).toBe("untracked")
+        expect(stale.expectedVersion).toBe(0)
+      }
+      const after = yield* withConnection(sql, (conn) => readState(conn, path))
+      expect(after.value).toEqual({ state: "uploading", version: 1 })
+      const rows = yield* readAll(sql)
+      expect(rows.find((r) => r.path === path)?.attempts).toBe(1)
+    }))
+
+  it.scoped("two actors racing on one file: exactly one wins, the other gets OccConflict, the version rises once", () =>
+    Effect.gen(function*() {
+      const db = tempDb()
+      const { paths } = yield* seeded(db, 2)
+      const path = paths[0] ?? ""
+      const a = yield* open(db)
+      const b = yield* open(db)
+      // Both hydrate first and see the same (state, version): the lost-update race.
+      const seen = yield* Effect.all([a, b].map((sql) => withConnection(sql, (conn) => readState(conn, path))), {
+        concurrency: "unbounded"
+      })
+      expect(seen.map((s) => s.value.version)).toEqual([0, 0])
+      const results = yield* Effect.all([a, b].map((sql) => Effect.either(persist(sql, startUpload(path, 0)))), {
+        concurrency: "unbounded"
+      })
+      const wins = results.filter(Either.isRight)
+      const losses = results.filter(Either.isLeft)
+      expect(wins).toHaveLength(1)
+      expect(losses).toHaveLength(1)
+      expect(losses[0]?.left._tag).toBe("OccConflict")
+      const after = yield* withConnection(a, (conn) => readState(conn, path))
+      expect(after.value).toEqual({ state: "uploading", version: 1 })
+    }))
+
+  it.scoped("a foreign SQLite database is refused by the migration and left unchanged", () =>
+    Effect.gen(function*() {
+      const db = tempDb()
+      const other = yield* open(db)
+      yield* other.unsafe("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)").raw
+      const result = yield* Effect.flip(migrate(other))
+      expect(result._tag).toBe("ForeignDatabase")
+      const tables = yield* other.unsafe<{ name: string }>("SELECT name FROM sqlite_schema WHERE type = 'table'")
+      expect(tables.map((t) => t.name)).toEqual(["notes"])
+    }))
+
+  it.effect("the file check refuses a non-SQLite file and a foreign SQLite file, and accepts ours", () =>
+    Effect.gen(function*() {
+      const text = tempDb()
+      fs.writeFileSync(text, "precious notes\n".repeat(20))
+      const refusedText = yield* Effect.flip(checkDatabasePath(text))
+      expect(refusedText.message).toContain("not an SQLite database")
+      expect(fs.readFileSync(text, "utf8")).toBe("precious notes\n".repeat(20))
+
+      const foreign = tempDb()
+      yield* Effect.scoped(Effect.flatMap(open(foreign), (sql) => sql.unsafe("CREATE TABLE t (x)").raw))
+      const refusedForeign = yield* Effect.flip(checkDatabasePath(foreign))
+      expect(refusedForeign.message).toContain("not created by upload-fsm-bench")
+
+      const ours = tempDb()
+      yield* Effect.scoped(seeded(ours, 2))
+      expect(fs.readFileSync(ours).readUInt32BE(68)).toBe(APPLICATION_ID)
+      yield* checkDatabasePath(ours)
+    }))
+
+  it.scoped("a database with a newer schema than ours is refused", () =>
+    Effect.gen(function*() {
+      const db = tempDb()
+      const { sql } = yield* seeded(db, 1)
+      yield* sql.unsafe("PRAGMA user_version = 99").raw
+      const refused = yield* Effect.flip(migrate(sql))
+      expect(refused._tag).toBe("ForeignDatabase")
+      expect(refused.message).toContain("schema version 99")
+    }))
+})
