@@ -8,13 +8,13 @@
 import { Command, Options, ValidationError } from "@effect/cli"
 import { NodeContext, NodeRuntime } from "@effect/platform-node"
 import process from "node:process"
-import { Cause, Console, Effect, Either, Exit, Option } from "effect"
+import { Cause, Clock, Console, Effect, Either, Exit, Option } from "effect"
 import { type BenchConfig, DEFAULTS, parseConfig } from "../src/config.ts"
 import { runBench } from "../src/gate/bench.ts"
-import type { RunResult } from "../src/gate/run.ts"
+import { Mitigations } from "../src/actor/strategy.ts"
 import { consoleReport } from "../src/report/console.ts"
-import { seconds } from "../src/report/format.ts"
-import { prepareOutDir, toJson, writeResultFile } from "../src/report/json.ts"
+import { chooseNames, mitigationDocument, prepareOutDir, toJson, writeNew } from "../src/report/json.ts"
+import { summaryMarkdown } from "../src/report/summary.ts"
 import { checkDatabasePath, temporaryDatabase } from "../src/sqlite/dbFile.ts"
 import * as BetterSqlite from "../src/sqlite/betterSqlite.ts"
 
@@ -61,30 +61,72 @@ const options = {
   ),
   json: Options.boolean("json").pipe(
     Options.withDescription("print the result document (JSON) on stdout and nothing else there")
+  ),
+  mitigations: Options.text("mitigations").pipe(
+    Options.withPseudoName("LIST"),
+    Options.withDescription(
+      `comma-separated mitigations applied together to every configuration: ${Mitigations.join(", ")} ` +
+        "(batched-writes needs in-memory-guards); compared against the baseline at c=10 zero (default: none)"
+    ),
+    Options.optional
+  ),
+  ladder: Options.text("ladder").pipe(
+    Options.withPseudoName("first|full|off"),
+    Options.withDescription(
+      "walk the mitigation ladder at c=10 zero: 'first' (or --ladder alone) stops at the first step meeting " +
+        "Threshold 1, 'full' measures every step, 'off' none (default: first, or off when --mitigations is given)"
+    ),
+    Options.optional
+  ),
+  trials: text("trials", "N", "counted trials of every configuration; figures are medians over them", String(DEFAULTS.trials)),
+  warmup: text("warmup", "N", "discarded warm-up trials before the counted ones", String(DEFAULTS.warmup)),
+  noise: text(
+    "noise",
+    "F",
+    "a before/after change smaller than this fraction is never called improved or regressed",
+    String(DEFAULTS.noise)
+  ),
+  batchSize: text("batch-size", "N", "transitions per commit with batched-writes", String(DEFAULTS.batchSize)),
+  failBatch: Options.text("fail-batch").pipe(
+    Options.withPseudoName("K"),
+    Options.withDescription(
+      "fault injection: the K-th batch commit of every batched-writes run fails and rolls back; the run then " +
+        "recovers the files it left inconsistent (default: none)"
+    ),
+    Options.optional
   )
 }
 
 const badInput = (message: string) =>
   Effect.zipRight(Console.error(`error: ${message}`), Effect.sync(() => (process.exitCode = EXIT.badInput)))
 
-const progress = (run: RunResult, index: number, total: number) =>
-  Console.error(
-    `[${index + 1}/${total}] c=${run.concurrency} ${run.profile}: ${seconds(run.elapsedSeconds)} s, ` +
-      `${run.indexed}/${run.integrity.files} indexed${run.integrity.ok ? "" : ", INTEGRITY FAILED"}`
-  )
 
 const bench = (config: BenchConfig) =>
   Effect.gen(function*() {
     if (config.db !== null) yield* checkDatabasePath(config.db)
     yield* prepareOutDir(config.out)
     const dbPath = config.db ?? (yield* temporaryDatabase)
-    const result = yield* runBench({ config, dbPath, dbLabel: config.db ?? "temporary", onRun: progress })
-    const file = yield* writeResultFile(config.out, "results", result.createdAt, toJson(result))
+    const createdAt = new Date(yield* Clock.currentTimeMillis).toISOString()
+    const files = yield* chooseNames(config.out, createdAt)
+    const result = yield* runBench({
+      config,
+      dbPath,
+      dbLabel: config.db ?? "temporary",
+      createdAt,
+      files,
+      progress: Console.error
+    })
+    const mitigation = mitigationDocument(result)
+    const written = [
+      yield* writeNew(config.out, files.results, toJson(result)),
+      ...(mitigation === null ? [] : [yield* writeNew(config.out, files.mitigation, toJson(mitigation))]),
+      yield* writeNew(config.out, files.summary, summaryMarkdown(result))
+    ]
     if (config.json) {
       yield* Effect.sync(() => process.stdout.write(toJson(result)))
-      yield* Console.error(`results written to ${file}`)
+      yield* Console.error(`written: ${written.join(", ")}`)
     } else {
-      yield* Console.log(`${consoleReport(result)}\n\nresults written to ${file}`)
+      yield* Console.log(`${consoleReport(result)}\n\nwritten: ${written.join(", ")}`)
     }
     return !result.integrity.ok ? EXIT.failure : result.gate.verdict === "PASS" ? EXIT.pass : EXIT.gateNotPassed
   }).pipe(
@@ -109,7 +151,10 @@ const command = Command.make("bench", options, (raw) =>
     parseConfig({
       ...raw,
       realisticDelay: Option.getOrUndefined(raw.realisticDelay),
-      db: Option.getOrUndefined(raw.db)
+      db: Option.getOrUndefined(raw.db),
+      mitigations: Option.getOrUndefined(raw.mitigations),
+      ladder: Option.getOrUndefined(raw.ladder),
+      failBatch: Option.getOrUndefined(raw.failBatch)
     }),
     { onLeft: (error) => badInput(error.message), onRight: bench }
   )).pipe(
@@ -120,7 +165,12 @@ const command = Command.make("bench", options, (raw) =>
 
 const cli = Command.run(command, { name: "upload-fsm-bench", version: "0.1.0" })
 
-cli(process.argv).pipe(
+// `--ladder` may stand alone (meaning "first"); @effect/cli wants a value.
+const argv = process.argv.flatMap((arg, i, all) =>
+  arg === "--ladder" && !["first", "full", "off"].includes(all[i + 1] ?? "") ? ["--ladder", "first"] : [arg]
+)
+
+cli(argv).pipe(
   // @effect/cli has already printed what was wrong with the arguments.
   Effect.catchIf(ValidationError.isValidationError, () => Effect.sync(() => (process.exitCode = EXIT.badInput))),
   Effect.provide(NodeContext.layer),

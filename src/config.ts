@@ -5,6 +5,7 @@
  * message a user sees when it is broken.
  */
 import { Array as Arr, Data, Either, Order, Schema } from "effect"
+import { isMitigation, type Mitigation, Mitigations } from "./actor/strategy.ts"
 import { ProfileNames } from "./api/profiles.ts"
 
 export const Profile = Schema.Literal(...ProfileNames)
@@ -20,7 +21,15 @@ export class BenchConfig extends Schema.Class<BenchConfig>("BenchConfig")({
   out: Schema.String,
   thresholdZeroSeconds: Schema.Number.pipe(Schema.positive(), Schema.finite()),
   thresholdRealisticSeconds: Schema.Number.pipe(Schema.positive(), Schema.finite()),
-  json: Schema.Boolean
+  json: Schema.Boolean,
+  /** Applied cumulatively to every configuration of the matrix. */
+  mitigations: Schema.Array(Schema.Literal(...Mitigations)),
+  ladder: Schema.Literal("first", "full", "off"),
+  trials: Schema.Int.pipe(Schema.positive()),
+  warmup: Schema.Int.pipe(Schema.nonNegative()),
+  noise: Schema.Number.pipe(Schema.nonNegative(), Schema.finite()),
+  batchSize: Schema.Int.pipe(Schema.positive()),
+  failBatch: Schema.NullOr(Schema.Int.pipe(Schema.positive()))
 }) {}
 
 export const DEFAULTS = {
@@ -32,7 +41,11 @@ export const DEFAULTS = {
   seed: 42,
   out: "results",
   thresholdZeroSeconds: 300,
-  thresholdRealisticSeconds: 21_600
+  thresholdRealisticSeconds: 21_600,
+  trials: 5,
+  warmup: 1,
+  noise: 0.05,
+  batchSize: 10
 } as const
 
 /** The flags as typed on the command line (numbers still text: their messages are ours). */
@@ -48,6 +61,14 @@ export interface RawOptions {
   readonly thresholdZero: string
   readonly thresholdRealistic: string
   readonly json: boolean
+  readonly mitigations: string | undefined
+  /** `--ladder` alone is "first"; absent is undefined. */
+  readonly ladder: string | undefined
+  readonly trials: string
+  readonly warmup: string
+  readonly noise: string
+  readonly batchSize: string
+  readonly failBatch: string | undefined
 }
 
 export class ConfigError extends Data.TaggedError("ConfigError")<{ readonly detail: string }> {
@@ -109,6 +130,32 @@ export const parseConfig = (raw: RawOptions): Either.Either<BenchConfig, ConfigE
     const seed = yield* integer("--seed", raw.seed, Number.MIN_SAFE_INTEGER)
     const thresholdZeroSeconds = yield* seconds("--threshold-zero", raw.thresholdZero, false)
     const thresholdRealisticSeconds = yield* seconds("--threshold-realistic", raw.thresholdRealistic, false)
+    const mitigations: ReadonlyArray<Mitigation> = raw.mitigations === undefined
+      ? []
+      : yield* list("--mitigations", raw.mitigations, (m) =>
+        isMitigation(m)
+          ? Either.right(m)
+          : fail(`--mitigations: unknown mitigation '${m}' (known: ${Mitigations.join(", ")})`))
+    if (mitigations.includes("batched-writes") && !mitigations.includes("in-memory-guards")) {
+      return yield* fail(
+        "--mitigations: batched-writes needs in-memory-guards (a guard reading the database cannot see the batch's uncommitted writes)"
+      )
+    }
+    const ladder = raw.ladder === undefined
+      ? mitigations.length > 0 ? "off" : "first"
+      : raw.ladder === "first" || raw.ladder === "full" || raw.ladder === "off"
+      ? raw.ladder
+      : yield* fail(`--ladder: '${raw.ladder}' is not one of first, full, off`)
+    const trials = yield* integer("--trials", raw.trials, 1)
+    const warmup = yield* integer("--warmup", raw.warmup, 0)
+    const noise = yield* seconds("--noise", raw.noise, true).pipe(
+      Either.mapLeft(() => new ConfigError({ detail: `--noise: '${raw.noise}' is not a fraction of 0 or more (e.g. 0.05)` }))
+    )
+    const batchSize = yield* integer("--batch-size", raw.batchSize, 1)
+    const failBatch = raw.failBatch === undefined ? null : yield* integer("--fail-batch", raw.failBatch, 1)
+    if (failBatch !== null && !mitigations.includes("batched-writes") && ladder !== "full") {
+      return yield* fail("--fail-batch: needs batched writes in the run: add --mitigations in-memory-guards,batched-writes or --ladder full")
+    }
     if (raw.db !== undefined && raw.db.trim() === "") return yield* fail("--db: empty path")
     if (raw.out.trim() === "") return yield* fail("--out: empty path")
     return new BenchConfig({
@@ -122,6 +169,13 @@ export const parseConfig = (raw: RawOptions): Either.Either<BenchConfig, ConfigE
       out: raw.out,
       thresholdZeroSeconds,
       thresholdRealisticSeconds,
-      json: raw.json
+      json: raw.json,
+      mitigations,
+      ladder,
+      trials,
+      warmup,
+      noise,
+      batchSize,
+      failBatch
     })
   })

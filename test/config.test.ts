@@ -14,6 +14,13 @@ const raw = (overrides: Partial<RawOptions> = {}): RawOptions => ({
   thresholdZero: String(DEFAULTS.thresholdZeroSeconds),
   thresholdRealistic: String(DEFAULTS.thresholdRealisticSeconds),
   json: false,
+  mitigations: undefined,
+  ladder: undefined,
+  trials: String(DEFAULTS.trials),
+  warmup: String(DEFAULTS.warmup),
+  noise: String(DEFAULTS.noise),
+  batchSize: String(DEFAULTS.batchSize),
+  failBatch: undefined,
   ...overrides
 })
 
@@ -33,8 +40,22 @@ describe("configuration", () => {
       seed: 42,
       db: null,
       thresholdZeroSeconds: 300,
-      thresholdRealisticSeconds: 21_600
+      thresholdRealisticSeconds: 21_600,
+      mitigations: [],
+      ladder: "first",
+      trials: 5,
+      warmup: 1,
+      noise: 0.05,
+      batchSize: 10,
+      failBatch: null
     })
+  })
+
+  it("--mitigations turns the automatic ladder off unless --ladder is given", () => {
+    const set = Either.getOrThrow(parseConfig(raw({ mitigations: "shared-connection" })))
+    expect(set).toMatchObject({ mitigations: ["shared-connection"], ladder: "off" })
+    const both = Either.getOrThrow(parseConfig(raw({ mitigations: "shared-connection", ladder: "full" })))
+    expect(both.ladder).toBe("full")
   })
 
   it("--quick sets the realistic delay to 0.05 s unless --realistic-delay is given", () => {
@@ -59,5 +80,15 @@ describe("configuration", () => {
     expect(error({ thresholdRealistic: "Infinity" })).toBe("--threshold-realistic: 'Infinity' is not a number of seconds")
     expect(error({ seed: "x" })).toBe("--seed: 'x' is not an integer")
     expect(error({ db: " " })).toBe("--db: empty path")
+    expect(error({ mitigations: "faster" })).toBe(
+      "--mitigations: unknown mitigation 'faster' (known: in-memory-guards, shared-connection, batched-writes)"
+    )
+    expect(error({ mitigations: "batched-writes" })).toContain("batched-writes needs in-memory-guards")
+    expect(error({ ladder: "sideways" })).toBe("--ladder: 'sideways' is not one of first, full, off")
+    expect(error({ trials: "0" })).toBe("--trials: must be at least 1, got 0")
+    expect(error({ warmup: "-1" })).toBe("--warmup: must be at least 0, got -1")
+    expect(error({ noise: "lots" })).toBe("--noise: 'lots' is not a fraction of 0 or more (e.g. 0.05)")
+    expect(error({ batchSize: "0" })).toBe("--batch-size: must be at least 1, got 0")
+    expect(error({ failBatch: "2" })).toContain("--fail-batch: needs batched writes")
   })
 })

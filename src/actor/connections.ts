@@ -1,7 +1,10 @@
 /**
  * Connection strategy: which connection an actor's database work goes through.
  * The baseline is production's pattern, a connection per file opened and
- * closed in the actor's scope.
+ * closed in the actor's scope. Mitigation 2 shares one connection, opened once
+ * per run, among all actors: each transaction reserves it from BEGIN to
+ * COMMIT, so sharing never changes transaction boundaries, and the time an
+ * actor waits for it is queue_wait_ms.
  */
 import type { SqlClient } from "@effect/sql/SqlClient"
 import { Context, Effect, Layer, type Scope } from "effect"
@@ -27,3 +30,13 @@ export const perFile = (dbPath: string): Layer.Layer<Connections, never, SqliteD
     }))
   )
 
+
+export const shared = (dbPath: string): Layer.Layer<Connections, StoreError, SqliteDriver> =>
+  Layer.scoped(
+    Connections,
+    Effect.flatMap(SqliteDriver, (driver) =>
+      Effect.map(driver.open(dbPath).pipe(Effect.mapError(storeError("open shared connection"))), (sql) => ({
+        name: "shared",
+        acquire: Effect.succeed(sql)
+      })))
+  )

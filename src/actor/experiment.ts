@@ -1,22 +1,29 @@
 /**
- * One configuration, measured: reset the database to N untracked files, run
- * every file's actor at the given concurrency, then read everything back.
+ * One configuration, measured: reset the database to N untracked files, build
+ * the strategy, run every file's actor at the given concurrency, flush the
+ * writer, recover any files a failed commit left behind, tear the strategy
+ * down, then read everything back. Elapsed time runs from building the
+ * strategy to its teardown, so that every cost of a strategy (opening a
+ * shared connection, a final batch commit, a recovery pass) is in it.
  * An observer connection stays open for the whole run, so the WAL is
  * measured as the actors left it, not after a checkpoint-on-close.
  */
-import { Effect, Layer } from "effect"
+import type { SqlClient } from "@effect/sql/SqlClient"
+import { Clock, Effect, Layer } from "effect"
 import type { LatencyProfile } from "../api/profiles.ts"
 import * as UploadApi from "../api/uploadApi.ts"
 import { makeRecorder, type RunLabels } from "../metrics/recorder.ts"
 import type { FileSample } from "../metrics/segments.ts"
+import { nanosToMs, timed } from "../metrics/timing.ts"
 import { walBytes } from "../sqlite/dbFile.ts"
 import { SqliteDriver } from "../sqlite/driver.ts"
-import { storeError } from "../store/transaction.ts"
-import { type ForeignDatabase, migrate, readAll, seedFiles, type StoredFile } from "../store/store.ts"
 import type { StoreError } from "../store/errors.ts"
+import { type ForeignDatabase, migrate, readAll, seedFiles, type StoredFile } from "../store/store.ts"
+import { storeError } from "../store/transaction.ts"
 import type { FileOutcome } from "./fileActor.ts"
 import { type FileFailure, runBatch } from "./runner.ts"
 import { type StrategyLayer, type StrategyNames, strategyNames } from "./strategy.ts"
+import { Writer } from "./writer.ts"
 
 export interface ExperimentSpec {
   readonly dbPath: string
@@ -28,17 +35,44 @@ export interface ExperimentSpec {
   readonly labels: RunLabels
 }
 
+/** What a failed commit cost, and what it took to repair. */
+export interface Recovery {
+  readonly failedCommits: number
+  /** Transitions reported persisted to actors, then rolled back. */
+  readonly lostTransitions: number
+  /** Files whose actor finished believing a state the database does not hold. */
+  readonly inconsistentFiles: number
+  /** Files whose actor stopped on an error (e.g. an OCC conflict after its earlier write was lost). */
+  readonly failedFiles: number
+  /** Files re-hydrated from the database and driven to the end again. */
+  readonly redoneFiles: number
+  readonly redoneApiCalls: number
+  readonly passes: number
+  readonly seconds: number
+}
+
 export interface Measurement {
   readonly elapsedMs: number
+  /** One sample per file from the first pass (a recovery pass's are not mixed in). */
   readonly samples: ReadonlyArray<FileSample>
+  /** Each file's last outcome (after recovery, if it was redone). */
   readonly outcomes: ReadonlyArray<FileOutcome>
+  /** Failures no recovery repaired. */
   readonly failures: ReadonlyArray<FileFailure>
   readonly maxInFlight: number
   readonly walBytesStart: number
   readonly walBytesEnd: number
   readonly stored: ReadonlyArray<StoredFile>
   readonly strategy: StrategyNames
+  /** Transitions committed per file, as the writer saw them commit. */
+  readonly ledger: ReadonlyMap<string, number>
+  readonly recovery: Recovery | null
 }
+
+const MAX_RECOVERY_PASSES = 3
+
+const believedDiffers = (outcome: FileOutcome, row: StoredFile | undefined) =>
+  row === undefined || row.state !== outcome.machine.state || row.version !== outcome.machine.version
 
 export const runExperiment = (spec: ExperimentSpec): Effect.Effect<Measurement, StoreError | ForeignDatabase, SqliteDriver> =>
   Effect.scoped(
@@ -49,21 +83,83 @@ export const runExperiment = (spec: ExperimentSpec): Effect.Effect<Measurement, 
       const paths = yield* seedFiles(observer, { files: spec.files, seed: spec.seed })
       const walBytesStart = yield* walBytes(spec.dbPath)
       const recorder = makeRecorder(spec.labels, spec.files)
-      const [strategy, batch] = yield* Effect.all([strategyNames, runBatch(paths, spec.concurrency, recorder)]).pipe(
-        Effect.provide(Layer.merge(spec.strategy, UploadApi.layer(spec.profile, spec.seed)))
+      const start = yield* Clock.currentTimeNanos
+      const run = yield* Effect.scoped(
+        Effect.flatMap(
+          Layer.build(Layer.merge(spec.strategy, UploadApi.layer(spec.profile, spec.seed))),
+          (context) => Effect.provide(runWithRecovery(spec, paths, recorder, observer), context)
+        )
       )
+      const elapsedMs = nanosToMs((yield* Clock.currentTimeNanos) - start)
       const walBytesEnd = yield* walBytes(spec.dbPath)
       const stored = yield* readAll(observer)
-      return {
-        elapsedMs: batch.elapsedMs,
-        samples: recorder.samples(),
-        outcomes: batch.outcomes,
-        failures: batch.failures,
-        maxInFlight: batch.maxInFlight,
-        strategy,
-        walBytesStart,
-        walBytesEnd,
-        stored
-      } satisfies Measurement
+      return { ...run, elapsedMs, samples: recorder.samples(), walBytesStart, walBytesEnd, stored } satisfies Measurement
     })
   )
+
+const runWithRecovery = (
+  spec: ExperimentSpec,
+  paths: ReadonlyArray<string>,
+  recorder: ReturnType<typeof makeRecorder>,
+  observer: SqlClient
+) =>
+  Effect.gen(function*() {
+    const strategy = yield* strategyNames
+    const writer = yield* Writer
+    const first = yield* runBatch(paths, spec.concurrency, recorder)
+    const outcomes = new Map(first.outcomes.map((o) => [o.path, o]))
+    let failures = first.failures
+    let stats = yield* writer.stats
+    let recovery: Recovery | null = null
+    if (stats.failedCommits > 0) {
+      const [seconds, repaired] = yield* timed(
+        Effect.gen(function*() {
+          const stored = new Map((yield* readAll(observer)).map((row) => [row.path, row]))
+          const inconsistent = [...outcomes.values()].filter((o) => believedDiffers(o, stored.get(o.path)))
+          const inconsistentFiles = inconsistent.length
+          const failedFiles = failures.length
+          let redo = [...new Set([...inconsistent.map((o) => o.path), ...failures.map((f) => f.path)])]
+          const redone = new Set<string>()
+          let redoneApiCalls = 0
+          let passes = 0
+          while (redo.length > 0 && passes < MAX_RECOVERY_PASSES) {
+            passes += 1
+            const pass = yield* runBatch(
+              redo,
+              spec.concurrency,
+              makeRecorder({ ...spec.labels, phase: `recovery-${passes}` }, redo.length)
+            )
+            for (const o of pass.outcomes) {
+              outcomes.set(o.path, o)
+              redoneApiCalls += o.apiCalls
+            }
+            for (const path of redo) redone.add(path)
+            failures = pass.failures
+            const after = new Map((yield* readAll(observer)).map((row) => [row.path, row]))
+            redo = [
+              ...new Set([
+                ...[...outcomes.values()].filter((o) => believedDiffers(o, after.get(o.path))).map((o) => o.path),
+                ...failures.map((f) => f.path)
+              ])
+            ]
+          }
+          return { inconsistentFiles, failedFiles, redoneFiles: redone.size, redoneApiCalls, passes }
+        })
+      )
+      stats = yield* writer.stats
+      recovery = {
+        failedCommits: stats.failedCommits,
+        lostTransitions: stats.lostTransitions,
+        ...repaired,
+        seconds: seconds / 1000
+      }
+    }
+    return {
+      outcomes: [...outcomes.values()],
+      failures,
+      maxInFlight: first.maxInFlight,
+      strategy,
+      ledger: stats.ledger,
+      recovery
+    }
+  })

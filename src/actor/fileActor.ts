@@ -1,14 +1,19 @@
 /**
- * One file's actor: hydrate its FSM from the store, then for each of the three
- * happy-path steps dispatch the event, pass the guard and persist the
- * transition, calling the API between steps. Every moment of its life is
- * charged to one segment (see `metrics/segments.ts`).
+ * One file's actor: hydrate its FSM from the store, then drive the file to
+ * `indexed` from wherever it stands: untracked → start_upload; uploading →
+ * upload call, complete_upload; processing → import call,
+ * complete_processing. Each step dispatches the event, passes the guard and
+ * persists the transition. A fresh file takes the whole happy path (3
+ * transitions, 2 API calls); a file re-hydrated after a lost write resumes
+ * where the database says it is, redoing the API call its state implies.
+ * Every moment of its life is charged to one segment (see
+ * `metrics/segments.ts`).
  */
 import type { SqlClient } from "@effect/sql/SqlClient"
 import { Clock, Effect, Either, Exit, Scope } from "effect"
 import { dispatch, type Event, hydrate, type IllegalTransition, type Machine, Transitions } from "../lifecycle/fsm.ts"
 import { UploadApi } from "../api/uploadApi.ts"
-import type { OccConflict, StoreError } from "../store/errors.ts"
+import { type OccConflict, StoreError } from "../store/errors.ts"
 import { readState, type TransitionColumn } from "../store/store.ts"
 import { withConnection } from "../store/transaction.ts"
 import { completeSample, emptyMeasured, type FileSample, type Measured } from "../metrics/segments.ts"
@@ -19,9 +24,11 @@ import { Writer } from "./writer.ts"
 
 export interface FileOutcome {
   readonly path: string
+  /** The FSM as the actor last knew it: with a write-behind writer, possibly ahead of the database. */
   readonly machine: Machine
-  /** Transitions this actor saw committed: must equal the row's version. */
-  readonly committed: number
+  /** Transitions whose write returned success to this actor. */
+  readonly persisted: number
+  readonly apiCalls: number
   readonly busyEvents: number
   readonly busyWaitMs: number
   readonly sample: FileSample
@@ -38,7 +45,8 @@ export const runFile = (path: string): Effect.Effect<FileOutcome, ActorError, Co
     const writer = yield* Writer
     const api = yield* UploadApi
     const m: Measured = emptyMeasured()
-    let committed = 0
+    let persisted = 0
+    let apiCalls = 0
     let busyEvents = 0
     let busyWaitMs = 0
 
@@ -70,13 +78,14 @@ export const runFile = (path: string): Effect.Effect<FileOutcome, ActorError, Co
         m.write_ms += written.writeMs
         busyEvents += written.busyEvents
         busyWaitMs += written.busyWaitMs
-        committed += 1
+        persisted += 1
         return next
       })
 
     const api$ = <A>(call: Effect.Effect<A>) =>
       Effect.map(timed(call), ([ms, a]) => {
         m.mock_api_ms += ms
+        apiCalls += 1
         return a
       })
 
@@ -88,26 +97,45 @@ export const runFile = (path: string): Effect.Effect<FileOutcome, ActorError, Co
         const stored = read.value[1]
         const [hydrateMs, hydrated] = yield* timed(Effect.sync(() => hydrate(stored.state, stored.version)))
         m.fsm_dispatch_ms += hydrateMs
-
-        let machine = yield* step(sql, hydrated, "start_upload", [
-          ["intent_type", "upload"],
-          ["intent_started_at", yield* isoNow],
-          ["intent_api_calls_completed", 0],
-          ["error_message", null]
-        ])
-        const uploaded = yield* api$(api.upload(path))
-        machine = yield* step(sql, machine, "complete_upload", [
-          ["gemini_file_id", uploaded.fileId],
-          ["gemini_file_uri", uploaded.uri],
-          ["upload_timestamp", yield* isoNow],
-          ["intent_api_calls_completed", 1]
-        ])
-        const imported = yield* api$(api.importFile(uploaded.fileId))
-        return yield* step(sql, machine, "complete_processing", [
-          ["gemini_store_doc_id", imported.documentId],
-          ["intent_type", null],
-          ["intent_api_calls_completed", 2]
-        ])
+        let machine = hydrated
+        let fileId = stored.fileId
+        // `failed` is where a file stops until a retry policy takes it up again.
+        while (machine.state !== "indexed" && machine.state !== "failed") {
+          switch (machine.state) {
+            case "untracked":
+              machine = yield* step(sql, machine, "start_upload", [
+                ["intent_type", "upload"],
+                ["intent_started_at", yield* isoNow],
+                ["intent_api_calls_completed", 0],
+                ["error_message", null]
+              ])
+              break
+            case "uploading": {
+              const uploaded = yield* api$(api.upload(path))
+              fileId = uploaded.fileId
+              machine = yield* step(sql, machine, "complete_upload", [
+                ["gemini_file_id", uploaded.fileId],
+                ["gemini_file_uri", uploaded.uri],
+                ["upload_timestamp", yield* isoNow],
+                ["intent_api_calls_completed", 1]
+              ])
+              break
+            }
+            case "processing": {
+              if (fileId === null) {
+                return yield* new StoreError({ operation: "resume import", detail: `${path} is processing without a file id` })
+              }
+              const imported = yield* api$(api.importFile(fileId))
+              machine = yield* step(sql, machine, "complete_processing", [
+                ["gemini_store_doc_id", imported.documentId],
+                ["intent_type", null],
+                ["intent_api_calls_completed", 2]
+              ])
+              break
+            }
+          }
+        }
+        return machine
       })
 
     const start = yield* Clock.currentTimeNanos
@@ -124,5 +152,5 @@ export const runFile = (path: string): Effect.Effect<FileOutcome, ActorError, Co
         })
     )
     m.total_wall_ms = nanosToMs((yield* Clock.currentTimeNanos) - start)
-    return { path, machine, committed, busyEvents, busyWaitMs, sample: completeSample(m) }
+    return { path, machine, persisted, apiCalls, busyEvents, busyWaitMs, sample: completeSample(m) }
   })

@@ -1,13 +1,15 @@
 /**
  * The batch runner: one fiber per file, at most `concurrency` in flight (the
- * seed's semaphore). An actor that fails does not stop the others: its error
- * is kept, and the integrity check then fails the run.
+ * seed's semaphore), then the writer's flush. An actor that fails does not
+ * stop the others: its error is kept for the recovery pass and the integrity
+ * check.
  */
-import { Clock, Effect, Either, Metric } from "effect"
+import { Effect, Either, Metric } from "effect"
 import type { Recorder } from "../metrics/recorder.ts"
 import { busyCounter, transitionsCounter } from "../metrics/recorder.ts"
-import { nanosToMs } from "../metrics/timing.ts"
+import type { StoreError } from "../store/errors.ts"
 import { type ActorError, type FileOutcome, runFile } from "./fileActor.ts"
+import { Writer } from "./writer.ts"
 
 export interface FileFailure {
   readonly path: string
@@ -15,11 +17,12 @@ export interface FileFailure {
 }
 
 export interface BatchResult {
-  readonly elapsedMs: number
   readonly outcomes: ReadonlyArray<FileOutcome>
   readonly failures: ReadonlyArray<FileFailure>
   /** The most actors that were ever in flight at once. */
   readonly maxInFlight: number
+  /** Set when the final flush failed (its transitions are then lost, and counted by the writer). */
+  readonly flushError: StoreError | null
 }
 
 export const runBatch = (paths: ReadonlyArray<string>, concurrency: number, recorder: Recorder) =>
@@ -40,11 +43,16 @@ export const runBatch = (paths: ReadonlyArray<string>, concurrency: number, reco
         const outcome = result.right
         outcomes.push(outcome)
         yield* recorder.record(outcome.sample)
-        yield* Metric.incrementBy(transitionsCounter, outcome.committed)
+        yield* Metric.incrementBy(transitionsCounter, outcome.persisted)
         if (outcome.busyEvents > 0) yield* Metric.incrementBy(busyCounter, outcome.busyEvents)
       })
-    const start = yield* Clock.currentTimeNanos
     yield* Effect.forEach(paths, actor, { concurrency, discard: true })
-    const elapsedMs = nanosToMs((yield* Clock.currentTimeNanos) - start)
-    return { elapsedMs, outcomes, failures, maxInFlight } satisfies BatchResult
+    const writer = yield* Writer
+    const flushed = yield* Effect.either(writer.flush)
+    return {
+      outcomes,
+      failures,
+      maxInFlight,
+      flushError: Either.isLeft(flushed) ? flushed.left : null
+    } satisfies BatchResult
   })

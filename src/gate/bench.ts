@@ -1,12 +1,14 @@
 /**
- * The whole benchmark: every configuration of the matrix measured in turn on
- * one database, then the gate's analyses over the results. Returns the result
- * document that every report renders.
+ * The whole benchmark: the matrix of configurations (each measured over
+ * warm-up and counted trials), the mitigation comparisons at c=10 zero
+ * (the ladder, or the --mitigations set against the baseline, trials
+ * interleaved), then the gate's analyses. Returns the result document that
+ * every report renders.
  */
 import type { SqlClient } from "@effect/sql/SqlClient"
-import { Clock, Effect } from "effect"
+import { Effect } from "effect"
 import { runExperiment } from "../actor/experiment.ts"
-import { baseline } from "../actor/strategy.ts"
+import { LADDER, type Mitigation, mitigationLabel, strategy } from "../actor/strategy.ts"
 import { CALLS_PER_FILE, profile as makeProfile, type ProfileName } from "../api/profiles.ts"
 import type { BenchConfig } from "../config.ts"
 import { collectEnvironment, type Environment } from "../environment.ts"
@@ -14,14 +16,22 @@ import { SqliteDriver } from "../sqlite/driver.ts"
 import type { StoreError } from "../store/errors.ts"
 import { type ForeignDatabase, migrate, sqliteVersion } from "../store/store.ts"
 import { storeError } from "../store/transaction.ts"
-import { type Bottleneck, bottleneckOf, primaryRun } from "./bottleneck.ts"
+import { type Bottleneck, bottleneckOf, PRIMARY, primaryRun } from "./bottleneck.ts"
+import { compareSeries } from "./compare.ts"
 import { type Gate, gateOf, sc1, sc2, sc3 } from "./gate.ts"
 import { TRANSITIONS_PER_FILE } from "./integrity.ts"
-import { type RunResult, toRunResult } from "./run.ts"
+import { type LadderResult, type Step, walkLadder } from "./ladder.ts"
+import { aggregate, type RunResult, type Trial, toTrial } from "./run.ts"
 import { type ProfileScaling, scalingOf } from "./scaling.ts"
 import { evaluateThresholds, type ThresholdResult } from "./thresholds.ts"
 
-export const SCHEMA_VERSION = 1
+export const SCHEMA_VERSION = 2
+
+export interface OutputFiles {
+  readonly results: string
+  readonly mitigation: string
+  readonly summary: string
+}
 
 export interface BenchResult {
   readonly schemaVersion: typeof SCHEMA_VERSION
@@ -38,15 +48,28 @@ export interface BenchResult {
     readonly thresholdZeroSeconds: number
     readonly thresholdRealisticSeconds: number
     readonly driver: string
+    readonly mitigations: ReadonlyArray<Mitigation>
+    /** The label of the set applied to the matrix ("baseline" when none). */
     readonly mitigation: string
+    readonly ladder: BenchConfig["ladder"]
+    readonly trials: number
+    readonly warmup: number
+    readonly noise: number
+    readonly batchSize: number
+    readonly failBatch: number | null
     readonly transitionsPerFile: number
     readonly apiCallsPerFile: number
+    /** Where before/after comparisons are measured. */
+    readonly comparisonAt: { readonly concurrency: number; readonly profile: ProfileName }
   }
   readonly runs: ReadonlyArray<RunResult>
   readonly bottleneck: Bottleneck | null
   readonly thresholds: ReadonlyArray<ThresholdResult>
   readonly scaling: ReadonlyArray<ProfileScaling>
+  /** The before/after comparisons: ladder steps, or the --mitigations set; null with --ladder off and no set. */
+  readonly comparisons: LadderResult | null
   readonly integrity: { readonly ok: boolean; readonly failedRuns: ReadonlyArray<string> }
+  readonly files: OutputFiles
   readonly gate: Gate
 }
 
@@ -55,8 +78,11 @@ export interface Matrix {
   /** Where the database lives; `dbLabel` is what the result records ("temporary" for the default). */
   readonly dbPath: string
   readonly dbLabel: string
-  /** Called after each configuration, e.g. to print progress. */
-  readonly onRun: (run: RunResult, index: number, total: number) => Effect.Effect<void>
+  readonly createdAt: string
+  /** The names the result files will be written under (recorded in the gate's evidence). */
+  readonly files: OutputFiles
+  /** Progress lines, e.g. for stderr. */
+  readonly progress: (line: string) => Effect.Effect<void>
 }
 
 const withSetupConnection = <A, E>(dbPath: string, use: (sql: SqlClient) => Effect.Effect<A, E>) =>
@@ -65,38 +91,108 @@ const withSetupConnection = <A, E>(dbPath: string, use: (sql: SqlClient) => Effe
       Effect.flatMap(driver.open(dbPath).pipe(Effect.mapError(storeError("open database"))), use))
   )
 
+const nonEmpty = <A>(items: ReadonlyArray<A>): readonly [A, ...Array<A>] | undefined => {
+  const [first, ...rest] = items
+  return first === undefined ? undefined : [first, ...rest]
+}
+
 export const runBench = (matrix: Matrix): Effect.Effect<BenchResult, StoreError | ForeignDatabase, SqliteDriver> =>
   Effect.gen(function*() {
-    const { config, dbPath } = matrix
+    const { config, dbPath, createdAt } = matrix
     const driver = yield* SqliteDriver
     // Refuse a foreign database before any configuration runs.
     const version = yield* withSetupConnection(dbPath, (sql) => Effect.zipRight(migrate(sql), sqliteVersion(sql)))
     const environment = yield* collectEnvironment({ sqliteVersion: version, driver: driver.name })
-    const createdAt = new Date(yield* Clock.currentTimeMillis).toISOString()
+    const batch = { batchSize: config.batchSize, failBatch: config.failBatch }
+    let runCounter = 0
+
+    /** One trial of one configuration. */
+    const trial = (concurrency: number, name: ProfileName, mitigations: ReadonlyArray<Mitigation>, tag: string) =>
+      Effect.gen(function*() {
+        const profile = makeProfile(name, config.realisticDelaySeconds)
+        const mitigation = mitigationLabel(mitigations)
+        runCounter += 1
+        const measurement = yield* runExperiment({
+          dbPath,
+          files: config.files,
+          concurrency,
+          profile,
+          seed: config.seed,
+          strategy: strategy(dbPath, mitigations, batch),
+          labels: { run: `${createdAt}#${runCounter}`, profile: name, concurrency: String(concurrency), mitigation }
+        })
+        const result = toTrial({
+          concurrency,
+          profile: name,
+          delaySeconds: profile.name === "zero" ? 0 : profile.delaySeconds,
+          mitigation,
+          files: config.files,
+          measurement
+        })
+        yield* matrix.progress(
+          `${tag} c=${concurrency} ${name} ${mitigation}: ${result.elapsedSeconds.toFixed(3)} s, ` +
+            `${result.indexed}/${config.files} indexed${result.integrity.ok ? "" : ", INTEGRITY FAILED"}`
+        )
+        return result
+      })
+
+    // BenchConfig guarantees at least one counted trial.
+    const combine = (trials: ReadonlyArray<Trial>): Effect.Effect<RunResult> => {
+      const all = nonEmpty(trials)
+      return all === undefined
+        ? Effect.dieMessage("a configuration measured with no trials")
+        : Effect.succeed(aggregate(all, { warmup: config.warmup, seed: config.seed }))
+    }
+
+    // The matrix: warm-ups discarded, then the counted trials, one configuration after another.
     const configurations = config.profiles.flatMap((name) => config.concurrency.map((c) => ({ name, c })))
     const runs: Array<RunResult> = []
     for (const [index, { name, c }] of configurations.entries()) {
-      const profile = makeProfile(name, config.realisticDelaySeconds)
-      const measurement = yield* runExperiment({
-        dbPath,
-        files: config.files,
-        concurrency: c,
-        profile,
-        seed: config.seed,
-        strategy: baseline(dbPath),
-        labels: { run: `${createdAt}#${index}`, profile: name, concurrency: String(c), mitigation: "baseline" }
-      })
-      const run = toRunResult({
-        concurrency: c,
-        profile: name,
-        delaySeconds: profile.name === "zero" ? 0 : profile.delaySeconds,
-        mitigation: "baseline",
-        files: config.files,
-        measurement
-      })
-      runs.push(run)
-      yield* matrix.onRun(run, index, configurations.length)
+      const trials: Array<Trial> = []
+      for (let i = 0; i < config.warmup + config.trials; i++) {
+        const warm = i < config.warmup
+        const tag = `[${index + 1}/${configurations.length}] ${warm ? `warm-up ${i + 1}` : `trial ${i - config.warmup + 1}/${config.trials}`}`
+        const t = yield* trial(c, name, config.mitigations, tag)
+        if (!warm) trials.push(t)
+      }
+      runs.push(yield* combine(trials))
     }
+
+    // Before/after at c=10 zero: baseline and the mitigated stack alternate
+    // (A B A B ...) so that drift on the machine hits both sides alike.
+    const measureStep = (mitigations: ReadonlyArray<Mitigation>) =>
+      Effect.gen(function*() {
+        const before: Array<Trial> = []
+        const after: Array<Trial> = []
+        const label = mitigationLabel(mitigations)
+        for (let i = 0; i < config.warmup + config.trials; i++) {
+          const warm = i < config.warmup
+          const tag = `[compare ${label}] ${warm ? `warm-up ${i + 1}` : `trial ${i - config.warmup + 1}/${config.trials}`}`
+          const a = yield* trial(PRIMARY.concurrency, PRIMARY.profile, [], tag)
+          const b = yield* trial(PRIMARY.concurrency, PRIMARY.profile, mitigations, tag)
+          if (!warm) {
+            before.push(a)
+            after.push(b)
+          }
+        }
+        const beforeRun = yield* combine(before)
+        const afterRun = yield* combine(after)
+        return {
+          mitigation: label,
+          mitigations,
+          before: beforeRun,
+          after: afterRun,
+          rows: compareSeries(beforeRun, afterRun, { noise: config.noise, seed: config.seed }),
+          meetsThreshold1: afterRun.integrity.ok && afterRun.elapsedSeconds <= config.thresholdZeroSeconds
+        } satisfies Step
+      })
+
+    const comparisons: LadderResult | null = config.ladder !== "off"
+      ? yield* walkLadder(LADDER, config.ladder, measureStep)
+      : config.mitigations.length > 0
+      ? yield* walkLadder([config.mitigations], "full", measureStep)
+      : null
+
     const primary = primaryRun(runs)
     const bottleneck = primary === undefined ? null : bottleneckOf(primary)
     const thresholds = evaluateThresholds(
@@ -104,7 +200,19 @@ export const runBench = (matrix: Matrix): Effect.Effect<BenchResult, StoreError 
       { zeroSeconds: config.thresholdZeroSeconds, realisticSeconds: config.thresholdRealisticSeconds },
       config.files
     )
-    const failedRuns = runs.filter((r) => !r.integrity.ok).map((r) => `c=${r.concurrency} ${r.profile}`)
+    // The path is decided by the baseline at c=10 zero: measured alongside the
+    // first comparison, or in the matrix when no comparison ran.
+    const baselineT1 = comparisons?.steps[0]?.before.elapsedSeconds ??
+      (config.mitigations.length === 0
+        ? thresholds.find((t) => t.name === "Threshold 1")?.measuredSeconds ?? null
+        : null)
+    const path = baselineT1 === null ? null : baselineT1 <= config.thresholdZeroSeconds ? "A" : "B"
+    const failedRuns = [
+      ...runs.filter((r) => !r.integrity.ok).map((r) => `c=${r.concurrency} ${r.profile} ${r.mitigation}`),
+      ...(comparisons?.steps ?? []).flatMap((st) =>
+        [st.before, st.after].filter((r) => !r.integrity.ok).map((r) => `comparison c=${r.concurrency} ${r.profile} ${r.mitigation}`)
+      )
+    ]
     return {
       schemaVersion: SCHEMA_VERSION,
       createdAt,
@@ -120,15 +228,32 @@ export const runBench = (matrix: Matrix): Effect.Effect<BenchResult, StoreError 
         thresholdZeroSeconds: config.thresholdZeroSeconds,
         thresholdRealisticSeconds: config.thresholdRealisticSeconds,
         driver: driver.name,
-        mitigation: "baseline",
+        mitigations: config.mitigations,
+        mitigation: mitigationLabel(config.mitigations),
+        ladder: config.ladder,
+        trials: config.trials,
+        warmup: config.warmup,
+        noise: config.noise,
+        batchSize: config.batchSize,
+        failBatch: config.failBatch,
         transitionsPerFile: TRANSITIONS_PER_FILE,
-        apiCallsPerFile: CALLS_PER_FILE
+        apiCallsPerFile: CALLS_PER_FILE,
+        comparisonAt: PRIMARY
       },
       runs,
       bottleneck,
       thresholds,
       scaling: scalingOf(runs),
+      comparisons,
       integrity: { ok: failedRuns.length === 0, failedRuns },
-      gate: gateOf({ SC1: sc1(primary), SC2: sc2(bottleneck ?? undefined), SC3: sc3(thresholds) })
+      files: matrix.files,
+      gate: gateOf(
+        {
+          SC1: sc1(primary),
+          SC2: sc2(bottleneck ?? undefined, comparisons?.steps ?? [], comparisons === null ? null : matrix.files.mitigation),
+          SC3: sc3(thresholds, comparisons, path)
+        },
+        path
+      )
     } satisfies BenchResult
   })

@@ -1,10 +1,10 @@
 /**
  * The check after every run: the database must hold exactly what the actors
  * say they committed. On the happy path: all N files indexed at version 3,
- * 3N transitions persisted, each file's version equal to the transitions its
- * actor saw committed, every remote id recorded, no actor failed.
+ * 3N transitions persisted, each file's version equal to the transitions the
+ * writer saw commit for it (its ledger), every remote id recorded, one upload
+ * attempt each, and no actor failure left unrepaired.
  */
-import type { FileOutcome } from "../actor/fileActor.ts"
 import type { FileFailure } from "../actor/runner.ts"
 import type { StoredFile } from "../store/store.ts"
 
@@ -25,11 +25,11 @@ export interface Integrity {
 export const checkIntegrity = (input: {
   readonly expectedFiles: number
   readonly stored: ReadonlyArray<StoredFile>
-  readonly outcomes: ReadonlyArray<FileOutcome>
+  /** Transitions committed per file, as the writer counted them. */
+  readonly ledger: ReadonlyMap<string, number>
   readonly failures: ReadonlyArray<FileFailure>
 }): Integrity => {
   const problems: Array<string> = []
-  const committed = new Map(input.outcomes.map((o) => [o.path, o.committed]))
   for (const failure of input.failures) {
     problems.push(`${failure.path}: actor failed: ${failure.error._tag}: ${failure.error.message}`)
   }
@@ -45,9 +45,9 @@ export const checkIntegrity = (input: {
     if (row.version !== TRANSITIONS_PER_FILE) {
       problems.push(`${row.path}: version ${row.version}, expected ${TRANSITIONS_PER_FILE}`)
     }
-    const seen = committed.get(row.path)
-    if (seen !== undefined && seen !== row.version) {
-      problems.push(`${row.path}: actor committed ${seen} transitions, row has version ${row.version}`)
+    const committed = input.ledger.get(row.path) ?? 0
+    if (committed !== row.version) {
+      problems.push(`${row.path}: ${committed} transitions committed, row has version ${row.version}`)
     }
     if (!row.hasFileId || !row.hasDocId) problems.push(`${row.path}: remote file id or document id missing`)
     if (row.attempts !== 1) problems.push(`${row.path}: ${row.attempts} upload attempts, expected 1`)

@@ -1,6 +1,14 @@
-/** A measured configuration turned into its result: exact statistics, WAL verdict, integrity. */
-import type { Measurement } from "../actor/experiment.ts"
+/**
+ * Results of one configuration: each trial turned into exact statistics
+ * (`Trial`), and the trials of a configuration combined (`RunResult`): every
+ * figure is the median over trials, with 95% bootstrap intervals for elapsed
+ * time and the segment percentiles, and each trial kept for later
+ * comparisons.
+ */
+import type { Measurement, Recovery } from "../actor/experiment.ts"
+import type { StrategyNames } from "../actor/strategy.ts"
 import type { ProfileName } from "../api/profiles.ts"
+import { type Interval, median, medianInterval, seededRandom } from "../metrics/bootstrap.ts"
 import { type SegmentName, SegmentNames } from "../metrics/segments.ts"
 import { summarize, sum, type Summary } from "../metrics/stats.ts"
 import { checkIntegrity, type Integrity } from "./integrity.ts"
@@ -8,13 +16,13 @@ import { type WalReport, walReport } from "./wal.ts"
 
 export type SegmentStats = Omit<Summary, "count">
 
-export interface RunResult {
+export interface Trial {
   readonly concurrency: number
   readonly profile: ProfileName
   /** Seconds per API call in this run (0 for zero). */
   readonly delaySeconds: number
   readonly mitigation: string
-  readonly strategy: { readonly connections: string; readonly guard: string; readonly writer: string }
+  readonly strategy: StrategyNames
   readonly elapsedSeconds: number
   readonly filesPerSecond: number
   /** Persisted transitions (3 per file on the happy path). */
@@ -37,39 +45,52 @@ export interface RunResult {
   }
   readonly wal: WalReport
   readonly integrity: Integrity
+  readonly recovery: Recovery | null
 }
 
-const round = (x: number, digits = 4): number => {
+export interface TrialSummary {
+  readonly elapsedSeconds: number
+  readonly segments: { readonly [S in SegmentName]: SegmentStats }
+  readonly wal: { readonly bytes: number; readonly busy: number; readonly verdict: string }
+  readonly integrityOk: boolean
+  readonly recovery: Recovery | null
+}
+
+export interface RunResult extends Trial {
+  readonly trials: number
+  readonly warmup: number
+  /** 95% bootstrap intervals of the medians. */
+  readonly ci: {
+    readonly elapsedSeconds: Interval
+    readonly segments: { readonly [S in SegmentName]: { readonly p50: Interval; readonly p95: Interval; readonly p99: Interval } }
+  }
+  readonly trialResults: ReadonlyArray<TrialSummary>
+}
+
+export const round = (x: number, digits = 4): number => {
   const f = 10 ** digits
   return Math.round(x * f) / f
 }
 
 const stats = (samples: ReadonlyArray<number>): SegmentStats => {
-  const { count: _count, ...s } = summarize(samples)
-  return {
-    p50: round(s.p50),
-    p95: round(s.p95),
-    p99: round(s.p99),
-    mean: round(s.mean),
-    min: round(s.min),
-    max: round(s.max)
-  }
+  const s = summarize(samples)
+  return { p50: round(s.p50), p95: round(s.p95), p99: round(s.p99), mean: round(s.mean), min: round(s.min), max: round(s.max) }
 }
 
-const bySegment = <A>(f: (segment: SegmentName) => A): { readonly [S in SegmentName]: A } => {
+export const bySegment = <A>(f: (segment: SegmentName) => A): { readonly [S in SegmentName]: A } => {
   const out: Partial<Record<SegmentName, A>> = {}
   for (const name of SegmentNames) out[name] = f(name)
   return out as { readonly [S in SegmentName]: A }
 }
 
-export const toRunResult = (input: {
+export const toTrial = (input: {
   readonly concurrency: number
   readonly profile: ProfileName
   readonly delaySeconds: number
   readonly mitigation: string
   readonly files: number
   readonly measurement: Measurement
-}): RunResult => {
+}): Trial => {
   const m = input.measurement
   const column = (segment: SegmentName) => m.samples.map((s) => s[segment])
   const segments = bySegment((name) => stats(column(name)))
@@ -77,7 +98,7 @@ export const toRunResult = (input: {
   const integrity = checkIntegrity({
     expectedFiles: input.files,
     stored: m.stored,
-    outcomes: m.outcomes,
+    ledger: m.ledger,
     failures: m.failures
   })
   const elapsedSeconds = m.elapsedMs / 1000
@@ -89,7 +110,7 @@ export const toRunResult = (input: {
     mitigation: input.mitigation,
     strategy: m.strategy,
     elapsedSeconds: round(elapsedSeconds, 6),
-    filesPerSecond: round(m.outcomes.length / elapsedSeconds, 2),
+    filesPerSecond: round(integrity.indexed / elapsedSeconds, 2),
     transitions: integrity.transitions,
     transitionsPerSecond: round(integrity.transitions / elapsedSeconds, 2),
     indexed: integrity.indexed,
@@ -109,6 +130,85 @@ export const toRunResult = (input: {
       lockWaitP95: segments.lock_wait_ms.p95,
       dbTotalP95: segments.db_total_ms.p95
     }),
-    integrity
+    integrity,
+    recovery: m.recovery
+  }
+}
+
+const medianOf = <A>(items: ReadonlyArray<A>, f: (a: A) => number, digits = 4) => round(median(items.map(f)), digits)
+
+/**
+ * Combine a configuration's trials: medians everywhere; the WAL verdict from
+ * the trials' summed busy time; integrity ok only if every trial's was.
+ */
+export const aggregate = (trials: readonly [Trial, ...Array<Trial>], options: { readonly warmup: number; readonly seed: number }): RunResult => {
+  const [first] = trials
+  const random = seededRandom(options.seed)
+  const medianStats = (segment: SegmentName): SegmentStats => ({
+    p50: medianOf(trials, (t) => t.segments[segment].p50),
+    p95: medianOf(trials, (t) => t.segments[segment].p95),
+    p99: medianOf(trials, (t) => t.segments[segment].p99),
+    mean: medianOf(trials, (t) => t.segments[segment].mean),
+    min: medianOf(trials, (t) => t.segments[segment].min),
+    max: medianOf(trials, (t) => t.segments[segment].max)
+  })
+  const segments = bySegment(medianStats)
+  const roundInterval = ([lo, hi]: Interval, digits = 4): Interval => [round(lo, digits), round(hi, digits)]
+  const failing = trials.find((t) => !t.integrity.ok)
+  const recoveries = trials.map((t) => t.recovery).filter((r): r is Recovery => r !== null)
+  const recoveryMedian = (f: (r: Recovery) => number) => medianOf(recoveries, f, 3)
+  return {
+    ...first,
+    elapsedSeconds: medianOf(trials, (t) => t.elapsedSeconds, 6),
+    filesPerSecond: medianOf(trials, (t) => t.filesPerSecond, 2),
+    transitions: Math.min(...trials.map((t) => t.transitions)),
+    transitionsPerSecond: medianOf(trials, (t) => t.transitionsPerSecond, 2),
+    indexed: Math.min(...trials.map((t) => t.indexed)),
+    maxInFlight: Math.max(...trials.map((t) => t.maxInFlight)),
+    segments,
+    segmentTotalsMs: bySegment((s) => medianOf(trials, (t) => t.segmentTotalsMs[s], 3)),
+    accounting: {
+      fileSeconds: medianOf(trials, (t) => t.accounting.fileSeconds, 6),
+      meanInFlight: medianOf(trials, (t) => t.accounting.meanInFlight, 2)
+    },
+    wal: walReport({
+      bytesStart: Math.max(...trials.map((t) => t.wal.bytesStart)),
+      bytesEnd: Math.max(...trials.map((t) => t.wal.bytes)),
+      busy: sum(trials.map((t) => t.wal.busy)),
+      busyWaitMs: round(sum(trials.map((t) => t.wal.busyWaitMs)), 3),
+      dbTotalMs: sum(trials.map((t) => t.segmentTotalsMs.db_total_ms)),
+      lockWaitP95: segments.lock_wait_ms.p95,
+      dbTotalP95: segments.db_total_ms.p95
+    }),
+    integrity: failing?.integrity ?? first.integrity,
+    recovery: recoveries.length === 0
+      ? null
+      : {
+        failedCommits: recoveryMedian((r) => r.failedCommits),
+        lostTransitions: recoveryMedian((r) => r.lostTransitions),
+        inconsistentFiles: recoveryMedian((r) => r.inconsistentFiles),
+        failedFiles: recoveryMedian((r) => r.failedFiles),
+        redoneFiles: recoveryMedian((r) => r.redoneFiles),
+        redoneApiCalls: recoveryMedian((r) => r.redoneApiCalls),
+        passes: Math.max(...recoveries.map((r) => r.passes)),
+        seconds: recoveryMedian((r) => r.seconds)
+      },
+    trials: trials.length,
+    warmup: options.warmup,
+    ci: {
+      elapsedSeconds: roundInterval(medianInterval(trials.map((t) => t.elapsedSeconds), random), 6),
+      segments: bySegment((s) => ({
+        p50: roundInterval(medianInterval(trials.map((t) => t.segments[s].p50), random)),
+        p95: roundInterval(medianInterval(trials.map((t) => t.segments[s].p95), random)),
+        p99: roundInterval(medianInterval(trials.map((t) => t.segments[s].p99), random))
+      }))
+    },
+    trialResults: trials.map((t) => ({
+      elapsedSeconds: t.elapsedSeconds,
+      segments: t.segments,
+      wal: { bytes: t.wal.bytes, busy: t.wal.busy, verdict: t.wal.verdict },
+      integrityOk: t.integrity.ok,
+      recovery: t.recovery
+    }))
   }
 }

@@ -1,5 +1,7 @@
 /** The terminal report: the seed's table, then the thresholds, bottleneck, WAL, scaling and gate lines. */
 import type { BenchResult } from "../gate/bench.ts"
+import type { ComparisonRow } from "../gate/compare.ts"
+import type { RunResult } from "../gate/run.ts"
 import { bytes, count, ms, percent, seconds, table } from "./format.ts"
 
 export const runsTable = (result: BenchResult): string =>
@@ -8,6 +10,7 @@ export const runsTable = (result: BenchResult): string =>
       "conc",
       "profile",
       "elapsed s",
+      "95% CI",
       "files/s",
       "trans/s",
       "db P50",
@@ -24,6 +27,7 @@ export const runsTable = (result: BenchResult): string =>
       String(r.concurrency),
       r.profile,
       seconds(r.elapsedSeconds),
+      `${seconds(r.ci.elapsedSeconds[0])}–${seconds(r.ci.elapsedSeconds[1])}`,
       count(r.filesPerSecond),
       count(r.transitionsPerSecond),
       ms(r.segments.db_total_ms.p50),
@@ -62,7 +66,7 @@ export const bottleneckLines = (result: BenchResult): ReadonlyArray<string> => {
 
 export const walLines = (result: BenchResult): ReadonlyArray<string> =>
   result.runs.map((r) =>
-    `WAL c=${r.concurrency} ${r.profile}: ${r.wal.verdict}, ${count(r.wal.busy)} SQLITE_BUSY, ` +
+    `WAL c=${r.concurrency} ${r.profile}: ${r.wal.verdict}, ${count(r.wal.busy)} SQLITE_BUSY in ${r.trials} trial(s), ` +
     `${ms(r.wal.busyWaitMs)} ms retrying (${percent(r.wal.busyShareOfDb)} of db time), ` +
     `lock/db P95 ${percent(r.wal.seedRatio)}, WAL ${bytes(r.wal.bytesStart)} → ${bytes(r.wal.bytes)}`
   )
@@ -80,8 +84,67 @@ export const scalingLines = (result: BenchResult): ReadonlyArray<string> =>
         `${change.to.segment} (${change.changed ? "changed" : "unchanged"}); lock-wait P95 ×${change.lockWaitP95Ratio ?? "-"}`
   })
 
+const value = (row: ComparisonRow, x: number) => (row.unit === "s" ? seconds(x) : ms(x))
+
+export const comparisonTable = (rows: ReadonlyArray<ComparisonRow>): string =>
+  table(
+    ["metric", "before", "after", "delta", "delta %", "ratio", "95% CI", "verdict"],
+    rows.map((row) => [
+      row.metric === "elapsed" ? "elapsed (s)" : `${row.metric} P95`,
+      value(row, row.before),
+      value(row, row.after),
+      value(row, row.delta),
+      row.deltaPercent === null ? "-" : `${row.deltaPercent.toFixed(1)}%`,
+      row.ratio === null ? "-" : row.ratio.toFixed(3),
+      row.ci === null ? "-" : `${row.ci[0].toFixed(3)}–${row.ci[1].toFixed(3)}`,
+      row.verdict
+    ]),
+    1
+  )
+
+export const recoveryLine = (label: string, run: RunResult): ReadonlyArray<string> => {
+  const r = run.recovery
+  return r === null
+    ? []
+    : [
+      `Recovery (${label}, median per trial): ${r.failedCommits} failed batch commit(s) lost ${r.lostTransitions} ` +
+      `transitions; ${r.inconsistentFiles} files finished believing a state the database did not hold and ` +
+      `${r.failedFiles} stopped on an error; ${r.redoneFiles} files re-hydrated and redone (${r.redoneApiCalls} API calls ` +
+      `repeated) in ${r.passes} pass(es), ${seconds(r.seconds)} s; integrity afterwards: ` +
+      `${run.integrity.ok ? "held in every trial" : "FAILED"}`
+    ]
+}
+
+export const comparisonLines = (result: BenchResult): ReadonlyArray<string> => {
+  const c = result.comparisons
+  if (c === null) return ["No mitigation compared (--ladder off)."]
+  const at = `c=${result.config.comparisonAt.concurrency} ${result.config.comparisonAt.profile}`
+  return [
+    `Mitigations at ${at}: ${c.mode === "first" ? "ladder, stopping at the first step that meets Threshold 1" : "every step measured"}; ` +
+    `${result.config.trials} trials each after ${result.config.warmup} warm-up, baseline and mitigation alternating; ` +
+    `verdicts need the 95% CI to exclude 1 and a change above ${percent(result.config.noise)}`,
+    ...c.steps.flatMap((step, i) => [
+      "",
+      `Step ${i + 1}: ${step.mitigation} (${step.after.strategy.connections} connection, ${step.after.strategy.guard} guard, ` +
+      `${step.after.strategy.writer} writer): median elapsed ${seconds(step.after.elapsedSeconds)} s, ` +
+      `Threshold 1 ${step.meetsThreshold1 ? "met" : "not met"}`,
+      comparisonTable(step.rows),
+      ...recoveryLine(step.mitigation, step.after)
+    ]),
+    "",
+    c.firstSuccess === null
+      ? `No step met Threshold 1 (${result.config.thresholdZeroSeconds} s).`
+      : `First step to meet Threshold 1: ${c.firstSuccess}.`
+  ]
+}
+
 export const gateLines = (result: BenchResult): ReadonlyArray<string> => [
-  `Gate VLID-06: ${result.gate.verdict}`,
+  `Gate VLID-06: ${result.gate.verdict}` +
+  (result.gate.path === null
+    ? ""
+    : result.gate.path === "A"
+    ? " (path A: the baseline met Threshold 1)"
+    : " (path B: the baseline missed Threshold 1; the ladder was walked)"),
   ...(["SC1", "SC2", "SC3"] as const).map((k) => `  ${k} ${result.gate.criteria[k].verdict}: ${result.gate.criteria[k].evidence}`),
   ...(result.integrity.ok ? [] : [`Integrity check FAILED for: ${result.integrity.failedRuns.join(", ")}`]),
   ...result.runs.flatMap((r) => r.integrity.problems.map((p) => `  c=${r.concurrency} ${r.profile}: ${p}`))
@@ -95,8 +158,8 @@ export const environmentLine = (result: BenchResult): string => {
 
 export const consoleReport = (result: BenchResult): string =>
   [
-    `upload-fsm-bench: ${result.config.files} files, seed ${result.config.seed}, mitigation ${result.config.mitigation}` +
-    ` (times in ms unless marked)`,
+    `upload-fsm-bench: ${result.config.files} files, seed ${result.config.seed}, mitigation ${result.config.mitigation}, ` +
+    `median of ${result.config.trials} trials after ${result.config.warmup} warm-up (times in ms unless marked)`,
     environmentLine(result),
     "",
     runsTable(result),
@@ -105,6 +168,9 @@ export const consoleReport = (result: BenchResult): string =>
     ...bottleneckLines(result),
     ...walLines(result),
     ...scalingLines(result),
+    ...result.runs.flatMap((r) => recoveryLine(`c=${r.concurrency} ${r.profile} ${r.mitigation}`, r)),
+    "",
+    ...comparisonLines(result),
     "",
     ...gateLines(result)
   ].join("\n")

@@ -1,9 +1,14 @@
-/** The JSON result file: `results-YYYYMMDD-HHMMSS.json` (UTC) in the output folder. */
+/**
+ * The files of a run, in the output folder, all named after the run's start
+ * (UTC): `results-STAMP.json`, `results-mitigation-STAMP.json`,
+ * `summary-STAMP.md`. Names are chosen before measuring (the gate's evidence
+ * cites the mitigation file) and never overwrite anything.
+ */
 import * as fs from "node:fs"
 import * as path from "node:path"
 import process from "node:process"
 import { Data, Effect } from "effect"
-import type { BenchResult } from "../gate/bench.ts"
+import type { BenchResult, OutputFiles } from "../gate/bench.ts"
 
 export class OutputError extends Data.TaggedError("OutputError")<{ readonly detail: string }> {
   override get message(): string {
@@ -28,21 +33,55 @@ export const prepareOutDir = (dir: string): Effect.Effect<void, OutputError> =>
 
 export const stamp = (iso: string): string => iso.slice(0, 19).replace(/[-:]/g, "").replace("T", "-")
 
-export const toJson = (result: BenchResult): string => `${JSON.stringify(result, null, 2)}\n`
+/** The first suffix ("", "-2", "-3", …) under which none of the run's files exists yet. */
+export const chooseNames = (dir: string, createdAt: string): Effect.Effect<OutputFiles> =>
+  Effect.sync(() => {
+    for (let n = 1; ; n++) {
+      const suffix = `${stamp(createdAt)}${n === 1 ? "" : `-${n}`}`
+      const names = {
+        results: `results-${suffix}.json`,
+        mitigation: `results-mitigation-${suffix}.json`,
+        summary: `summary-${suffix}.md`
+      }
+      if (Object.values(names).every((name) => !fs.existsSync(path.join(dir, name)))) return names
+    }
+  })
 
-/** Write `prefix-STAMP.json`, never over an existing file (a second run in the same second gets `-2`). */
-export const writeResultFile = (dir: string, prefix: string, iso: string, body: string): Effect.Effect<string, OutputError> =>
+export const toJson = (value: unknown): string => `${JSON.stringify(value, null, 2)}\n`
+
+/** Write `name` in `dir`, failing rather than overwriting. Returns the path written. */
+export const writeNew = (dir: string, name: string, body: string): Effect.Effect<string, OutputError> =>
   Effect.try({
     try: () => {
-      for (let n = 1; ; n++) {
-        const file = path.join(dir, `${prefix}-${stamp(iso)}${n === 1 ? "" : `-${n}`}.json`)
-        try {
-          fs.writeFileSync(file, body, { flag: "wx" })
-          return file
-        } catch (error) {
-          if (!(error instanceof Error && "code" in error && error.code === "EEXIST")) throw error
-        }
-      }
+      const file = path.join(dir, name)
+      fs.writeFileSync(file, body, { flag: "wx" })
+      return file
     },
-    catch: (cause) => new OutputError({ detail: `cannot write results to ${dir}: ${reason(cause)}` })
+    catch: (cause) => new OutputError({ detail: `cannot write ${name} in ${dir}: ${reason(cause)}` })
   })
+
+/** The mitigation file: the comparison configuration, the baseline and every step with its before/after rows. */
+export const mitigationDocument = (result: BenchResult) =>
+  result.comparisons === null
+    ? null
+    : {
+      schemaVersion: result.schemaVersion,
+      createdAt: result.createdAt,
+      environment: result.environment,
+      config: result.config,
+      resultsFile: result.files.results,
+      comparisonAt: result.config.comparisonAt,
+      path: result.gate.path,
+      mode: result.comparisons.mode,
+      firstSuccess: result.comparisons.firstSuccess,
+      thresholdZeroSeconds: result.config.thresholdZeroSeconds,
+      baseline: result.comparisons.steps[0]?.before ?? null,
+      steps: result.comparisons.steps.map((step) => ({
+        mitigation: step.mitigation,
+        mitigations: step.mitigations,
+        meetsThreshold1: step.meetsThreshold1,
+        rows: step.rows,
+        before: step.before,
+        after: step.after
+      }))
+    }

@@ -130,19 +130,22 @@ export const seedFiles = (
 export interface StoredState {
   readonly state: State
   readonly version: number
+  /** The remote file id recorded by complete_upload (null before it): what a resumed import needs. */
+  readonly fileId: string | null
 }
 
 /** The file's stored state and version (what an FSM is hydrated from, and what a reading guard checks). */
 export const readState = (conn: Connection, path: string): Effect.Effect<StoredState, StoreError> =>
   Effect.flatMap(
-    rows(conn, "read state", "SELECT gemini_state, version FROM files WHERE file_path = ?", [path]),
+    rows(conn, "read state", "SELECT gemini_state, version, gemini_file_id FROM files WHERE file_path = ?", [path]),
     ([row]) => {
       const state = row?.["gemini_state"]
       const version = int(row?.["version"])
+      const fileId = row?.["gemini_file_id"]
       return row === undefined
         ? Effect.fail(new StoreError({ operation: "read state", detail: `no row for ${path}` }))
-        : isState(state) && Number.isInteger(version)
-        ? Effect.succeed({ state, version })
+        : isState(state) && Number.isInteger(version) && (fileId === null || typeof fileId === "string")
+        ? Effect.succeed({ state, version, fileId })
         : Effect.fail(new StoreError({ operation: "read state", detail: `corrupt row for ${path}` }))
     }
   )

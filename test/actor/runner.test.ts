@@ -59,7 +59,7 @@ describe("batch runner", () => {
   it.live("a baseline run persists 3 transitions per file and passes the integrity check", () =>
     Effect.gen(function*() {
       const m = yield* experiment(30, 5, { name: "zero" })
-      const integrity = checkIntegrity({ expectedFiles: 30, stored: m.stored, outcomes: m.outcomes, failures: m.failures })
+      const integrity = checkIntegrity({ expectedFiles: 30, stored: m.stored, ledger: m.ledger, failures: m.failures })
       expect(integrity).toMatchObject({ ok: true, files: 30, indexed: 30, transitions: 90, problems: [] })
       expect(m.strategy).toEqual({ connections: "per-file", guard: "db-read", writer: "commit-each" })
       expect(m.walBytesEnd).toBeGreaterThan(0)
@@ -102,7 +102,7 @@ describe("batch runner", () => {
       // 15 actors + the observer connection
       expect(counts.opened).toBe(16)
       expect(counts.closed).toBe(16)
-      const integrity = checkIntegrity({ expectedFiles: 15, stored: m.stored, outcomes: m.outcomes, failures: m.failures })
+      const integrity = checkIntegrity({ expectedFiles: 15, stored: m.stored, ledger: m.ledger, failures: m.failures })
       expect(integrity.ok).toBe(false)
     }))
 

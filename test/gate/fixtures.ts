@@ -20,6 +20,7 @@ export const fakeRun = (input: {
   >
   const totals = Object.fromEntries(SegmentNames.map((s) => [s, input.totals?.[s] ?? 1])) as Record<SegmentName, number>
   const elapsedSeconds = input.elapsedSeconds ?? 1
+  const interval = (x: number) => [x, x] as const
   return {
     concurrency: input.concurrency,
     profile: input.profile,
@@ -43,6 +44,22 @@ export const fakeRun = (input: {
       transitions: 2454,
       problems: input.integrityOk === false ? ["x: version 2, expected 3"] : [],
       problemCount: input.integrityOk === false ? 1 : 0
-    }
+    },
+    recovery: null,
+    trials: 1,
+    warmup: 0,
+    ci: {
+      elapsedSeconds: interval(elapsedSeconds),
+      segments: Object.fromEntries(
+        SegmentNames.map((s) => [s, { p50: interval(segments[s].p50), p95: interval(segments[s].p95), p99: interval(segments[s].p99) }])
+      ) as RunResult["ci"]["segments"]
+    },
+    trialResults: [{
+      elapsedSeconds,
+      segments,
+      wal: { bytes: 4096, busy: 0, verdict: "CLEAN" },
+      integrityOk: input.integrityOk ?? true,
+      recovery: null
+    }]
   }
 }

@@ -5,10 +5,10 @@ import { checkIntegrity } from "../../src/gate/integrity.ts"
 import { growthOf, scalingOf, slopeOf } from "../../src/gate/scaling.ts"
 import { evaluateThresholds } from "../../src/gate/thresholds.ts"
 import { walReport } from "../../src/gate/wal.ts"
-import type { FileOutcome } from "../../src/actor/fileActor.ts"
 import type { StoredFile } from "../../src/store/store.ts"
-import { completeSample, emptyMeasured } from "../../src/metrics/segments.ts"
 import { fakeRun } from "./fixtures.ts"
+import { compareSeries } from "../../src/gate/compare.ts"
+import type { LadderResult, Step } from "../../src/gate/ladder.ts"
 
 describe("bottleneck", () => {
   it("is chosen among fsm_net leaves, never db_total_ms or fsm_net_ms, by P95 and by share", () => {
@@ -101,6 +101,19 @@ describe("thresholds and gate", () => {
     expect(t2?.note).toContain("0.05 s per API call")
   })
 
+  const step = (mitigation: string, elapsedSeconds: number, limit = 300): Step => {
+    const before = fakeRun({ concurrency: 10, profile: "zero", elapsedSeconds: 2 })
+    const after = fakeRun({ concurrency: 10, profile: "zero", elapsedSeconds })
+    return {
+      mitigation,
+      mitigations: ["in-memory-guards"],
+      before,
+      after,
+      rows: compareSeries(before, after, { noise: 0.05, seed: 1 }),
+      meetsThreshold1: elapsedSeconds <= limit
+    }
+  }
+
   it("is INCOMPLETE, never PASS, while SC2 has no mitigation measured", () => {
     const runs = [
       fakeRun({ concurrency: 10, profile: "zero", elapsedSeconds: 1 }),
@@ -108,16 +121,56 @@ describe("thresholds and gate", () => {
     ]
     const primary = primaryRun(runs)
     const thresholds = evaluateThresholds(runs, limits, 818)
-    const gate = gateOf({ SC1: sc1(primary), SC2: sc2(primary && bottleneckOf(primary)), SC3: sc3(thresholds) })
+    const gate = gateOf({ SC1: sc1(primary), SC2: sc2(primary && bottleneckOf(primary), [], null), SC3: sc3(thresholds, null, "A") }, "A")
     expect(gate.criteria.SC1.verdict).toBe("PASS")
     expect(gate.criteria.SC2.verdict).toBe("NOT_EVALUATED")
     expect(gate.criteria.SC3.verdict).toBe("PASS")
     expect(gate.verdict).toBe("INCOMPLETE")
   })
 
+  it("passes on path A once a mitigation is measured, citing the mitigation file", () => {
+    const runs = [
+      fakeRun({ concurrency: 10, profile: "zero", elapsedSeconds: 1 }),
+      fakeRun({ concurrency: 10, profile: "realistic", elapsedSeconds: 330 })
+    ]
+    const primary = primaryRun(runs)
+    const ladder: LadderResult = { mode: "first", steps: [step("in-memory-guards", 0.9)], firstSuccess: "in-memory-guards" }
+    const sc2Result = sc2(primary && bottleneckOf(primary), ladder.steps, "results-mitigation-x.json")
+    expect(sc2Result.verdict).toBe("PASS")
+    expect(sc2Result.evidence).toContain("in-memory-guards vs baseline")
+    expect(sc2Result.evidence).toContain("results-mitigation-x.json")
+    const gate = gateOf({ SC1: sc1(primary), SC2: sc2Result, SC3: sc3(evaluateThresholds(runs, limits, 818), ladder, "A") }, "A")
+    expect(gate.verdict).toBe("PASS")
+  })
+
+  it("on path B, Threshold 1 is met by the first successful ladder step, and fails when none succeeds", () => {
+    const runs = [
+      fakeRun({ concurrency: 10, profile: "zero", elapsedSeconds: 400 }),
+      fakeRun({ concurrency: 10, profile: "realistic", elapsedSeconds: 330 })
+    ]
+    const thresholds = evaluateThresholds(runs, limits, 818)
+    const rescued: LadderResult = {
+      mode: "first",
+      steps: [step("in-memory-guards", 350), step("in-memory-guards+shared-connection", 100)],
+      firstSuccess: "in-memory-guards+shared-connection"
+    }
+    const passed = sc3(thresholds, rescued, "B")
+    expect(passed.verdict).toBe("PASS")
+    expect(passed.evidence).toContain("met with in-memory-guards+shared-connection")
+    const hopeless: LadderResult = { mode: "first", steps: [step("a", 350), step("b", 320), step("c", 310)], firstSuccess: null }
+    const failed = sc3(thresholds, hopeless, "B")
+    expect(failed.verdict).toBe("FAIL")
+    expect(failed.evidence).toContain("no mitigation met it either")
+    // On path A the matrix's own Threshold 1 verdict stands.
+    expect(sc3(thresholds, rescued, "A").verdict).toBe("FAIL")
+  })
+
   it("is FAIL when a threshold fails or the measured run lost integrity", () => {
     const runs = [fakeRun({ concurrency: 10, profile: "zero", elapsedSeconds: 400 })]
-    const failing = gateOf({ SC1: sc1(runs[0]), SC2: sc2(undefined), SC3: sc3(evaluateThresholds(runs, limits, 818)) })
+    const failing = gateOf(
+      { SC1: sc1(runs[0]), SC2: sc2(undefined, [], null), SC3: sc3(evaluateThresholds(runs, limits, 818), null, "B") },
+      "B"
+    )
     expect(failing.verdict).toBe("FAIL")
     const broken = sc1(fakeRun({ concurrency: 10, profile: "zero", integrityOk: false }))
     expect(broken.verdict).toBe("FAIL")
@@ -133,20 +186,12 @@ describe("integrity check", () => {
     hasDocId: true,
     attempts: 1
   })
-  const outcome = (path: string, committed: number): FileOutcome => ({
-    path,
-    committed,
-    machine: { state: "indexed", version: committed },
-    busyEvents: 0,
-    busyWaitMs: 0,
-    sample: completeSample(emptyMeasured())
-  })
 
   it("accepts N indexed files at version 3", () => {
     const r = checkIntegrity({
       expectedFiles: 2,
       stored: [row("a", 3), row("b", 3)],
-      outcomes: [outcome("a", 3), outcome("b", 3)],
+      ledger: new Map([["a", 3], ["b", 3]]),
       failures: []
     })
     expect(r).toMatchObject({ ok: true, indexed: 2, transitions: 6 })
@@ -156,13 +201,13 @@ describe("integrity check", () => {
     const r = checkIntegrity({
       expectedFiles: 3,
       stored: [row("a", 3), row("b", 2, "processing")],
-      outcomes: [outcome("a", 4), outcome("b", 2)],
+      ledger: new Map([["a", 4], ["b", 2]]),
       failures: []
     })
     expect(r.ok).toBe(false)
     expect(r.problems.join("\n")).toContain("expected 3 rows, found 2")
     expect(r.problems.join("\n")).toContain("b: state processing")
-    expect(r.problems.join("\n")).toContain("a: actor committed 4 transitions, row has version 3")
+    expect(r.problems.join("\n")).toContain("a: 4 transitions committed, row has version 3")
     expect(r.problems.join("\n")).toContain("5 transitions persisted, expected 9")
   })
 })

@@ -23,7 +23,9 @@ describe("bench CLI: bad input exits 2 with one clear line and touches nothing",
     ["--files 0", ["--files", "0"], "--files"],
     ["--profiles bogus", ["--profiles", "bogus"], "bogus"],
     ["--realistic-delay -1", ["--realistic-delay", "-1"], "--realistic-delay"],
-    ["an unknown flag", ["--frobnicate"], "--frobnicate"]
+    ["an unknown flag", ["--frobnicate"], "--frobnicate"],
+    ["--mitigations faster", ["--mitigations", "faster"], "--mitigations"],
+    ["--trials 0", ["--trials", "0"], "--trials"]
   ]
   for (const [name, args, mentions] of cases) {
     it(name, () => {
@@ -64,31 +66,34 @@ describe("bench CLI: bad input exits 2 with one clear line and touches nothing",
 })
 
 describe("bench CLI: a small run", () => {
-  it("--json prints only the result document, writes the same to results-*.json, and exits 1 while SC2 is not evaluated", () => {
+  it("--json prints only the result document and writes results, mitigation and summary files; path A passes", () => {
     const out = tempDir()
     const db = path.join(out, "bench.db")
     const args = [
       "--files", "12", "--concurrency", "2,10", "--profiles", "zero,realistic", "--realistic-delay", "0.002",
-      "--seed", "7", "--out", out, "--db", db, "--json"
+      "--seed", "7", "--trials", "2", "--warmup", "0", "--out", out, "--db", db, "--json"
     ]
     const r = bench(...args)
-    expect(r.code).toBe(1)
+    expect(r.code).toBe(0)
     const doc = JSON.parse(r.stdout)
-    const files = fs.readdirSync(out).filter((f) => /^results-\d{8}-\d{6}(-\d+)?\.json$/.test(f))
-    expect(files).toHaveLength(1)
-    expect(JSON.parse(fs.readFileSync(path.join(out, files[0] ?? ""), "utf8"))).toEqual(doc)
-    expect(doc.schemaVersion).toBe(1)
+    const names = fs.readdirSync(out).sort()
+    const stamp = doc.createdAt.slice(0, 19).replace(/[-:]/g, "").replace("T", "-")
+    expect(names).toEqual(expect.arrayContaining([`results-${stamp}.json`, `results-mitigation-${stamp}.json`, `summary-${stamp}.md`]))
+    expect(JSON.parse(fs.readFileSync(path.join(out, `results-${stamp}.json`), "utf8"))).toEqual(doc)
+    expect(doc.schemaVersion).toBe(2)
     expect(doc.environment).toMatchObject({ runtime: "node", driver: "better-sqlite3" })
     expect(doc.environment.sqliteVersion).toMatch(/^3\.\d+\.\d+$/)
     expect(doc.environment.cpuCount).toBeGreaterThan(0)
-    expect(doc.config).toMatchObject({ files: 12, seed: 7, concurrency: [2, 10], realisticDelaySeconds: 0.002, db })
+    expect(doc.config).toMatchObject({ files: 12, seed: 7, concurrency: [2, 10], realisticDelaySeconds: 0.002, db, trials: 2 })
     expect(doc.runs).toHaveLength(4)
     for (const run of doc.runs) {
-      expect(run).toMatchObject({ mitigation: "baseline", indexed: 12, transitions: 36 })
+      expect(run).toMatchObject({ mitigation: "baseline", indexed: 12, transitions: 36, trials: 2 })
+      expect(run.trialResults).toHaveLength(2)
       expect(run.integrity.ok).toBe(true)
       for (const stats of Object.values(run.segments)) {
         expect(Object.keys(stats as object).sort()).toEqual(["max", "mean", "min", "p50", "p95", "p99"])
       }
+      expect(run.ci.elapsedSeconds[0]).toBeLessThanOrEqual(run.elapsedSeconds)
       expect(Object.keys(run.wal)).toEqual(expect.arrayContaining(["bytes", "busy", "verdict"]))
     }
     expect(doc.thresholds.map((t: { name: string; verdict: string }) => [t.name, t.verdict])).toEqual([
@@ -96,15 +101,62 @@ describe("bench CLI: a small run", () => {
       ["Threshold 2", "PASS"]
     ])
     expect(doc.bottleneck.run).toEqual({ concurrency: 10, profile: "zero" })
-    expect(doc.scaling).toHaveLength(2)
-    expect(doc.gate.verdict).toBe("INCOMPLETE")
-    expect(doc.gate.criteria.SC2.verdict).toBe("NOT_EVALUATED")
+    // Path A: the ladder stops at its first step, which meets Threshold 1.
+    expect(doc.comparisons.steps.map((s: { mitigation: string }) => s.mitigation)).toEqual(["in-memory-guards"])
+    expect(doc.gate).toMatchObject({ verdict: "PASS", path: "A" })
+    expect(doc.gate.criteria.SC2.verdict).toBe("PASS")
+    expect(doc.gate.criteria.SC2.evidence).toContain(`results-mitigation-${stamp}.json`)
+    const mitigation = JSON.parse(fs.readFileSync(path.join(out, `results-mitigation-${stamp}.json`), "utf8"))
+    expect(mitigation.steps[0].rows.map((row: { metric: string }) => row.metric)).toContain("guard_ms")
+    expect(mitigation.steps[0].rows[0]).toEqual(
+      expect.objectContaining({ metric: "elapsed", before: expect.any(Number), after: expect.any(Number), verdict: expect.any(String) })
+    )
+    const summary = fs.readFileSync(path.join(out, `summary-${stamp}.md`), "utf8")
+    expect(summary).toContain("# VLID-06 gate: PASS")
+    expect(summary).toContain("## Scaling across concurrency")
 
-    // The database is ours now: a second run reuses it.
-    const again = bench(...args.filter((a) => a !== "--json"))
+    // The database is ours now: a second run reuses it, with the table on stdout.
+    const again = bench(...args.filter((a) => a !== "--json"), "--ladder", "off")
     expect(again.code).toBe(1)
     expect(again.stdout).toContain("Gate VLID-06: INCOMPLETE")
     expect(again.stdout).toMatch(/conc\s+profile\s+elapsed s/)
+  })
+
+  it("an unreachable Threshold 1 walks all three ladder steps and fails the gate (path B)", () => {
+    const out = tempDir()
+    const r = bench(
+      "--files", "10", "--concurrency", "10", "--profiles", "zero", "--trials", "2", "--warmup", "0",
+      "--ladder", "--threshold-zero", "0.000001", "--out", out, "--json"
+    )
+    expect(r.code).toBe(1)
+    const doc = JSON.parse(r.stdout)
+    expect(doc.gate).toMatchObject({ verdict: "FAIL", path: "B" })
+    expect(doc.gate.criteria.SC3.verdict).toBe("FAIL")
+    expect(doc.comparisons.firstSuccess).toBeNull()
+    expect(doc.comparisons.steps.map((s: { mitigation: string }) => s.mitigation)).toEqual([
+      "in-memory-guards",
+      "in-memory-guards+shared-connection",
+      "in-memory-guards+shared-connection+batched-writes"
+    ])
+    for (const step of doc.comparisons.steps) {
+      expect(step.after.trialResults).toHaveLength(2)
+      expect(step.rows).toHaveLength(13)
+    }
+  })
+
+  it("--fail-batch injects a failed commit and reports the recovery; integrity still holds", () => {
+    const out = tempDir()
+    const r = bench(
+      "--files", "30", "--concurrency", "10", "--profiles", "zero", "--trials", "1", "--warmup", "0",
+      "--mitigations", "in-memory-guards,batched-writes", "--batch-size", "5", "--fail-batch", "2", "--out", out, "--json"
+    )
+    // Only the zero profile was run: Threshold 2 is NOT_RUN, so the gate is INCOMPLETE.
+    expect(r.code).toBe(1)
+    const doc = JSON.parse(r.stdout)
+    expect(doc.gate.verdict).toBe("INCOMPLETE")
+    expect(doc.runs[0].recovery).toMatchObject({ failedCommits: 1, lostTransitions: 5 })
+    expect(doc.runs[0].integrity.ok).toBe(true)
+    expect(doc.comparisons.steps[0].after.recovery.lostTransitions).toBe(5)
   })
 
   it("--help describes every flag", () => {
@@ -112,7 +164,8 @@ describe("bench CLI: a small run", () => {
     expect(r.code).toBe(0)
     for (const flag of [
       "--files", "--concurrency", "--profiles", "--realistic-delay", "--quick", "--seed", "--db", "--out",
-      "--threshold-zero", "--threshold-realistic", "--json"
+      "--threshold-zero", "--threshold-realistic", "--json", "--mitigations", "--ladder", "--trials", "--warmup",
+      "--noise", "--batch-size", "--fail-batch"
     ]) {
       expect(r.stdout).toContain(flag)
     }

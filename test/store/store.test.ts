@@ -41,7 +41,7 @@ describe("state store", () => {
       const path = paths[0] ?? ""
       yield* persist(sql, startUpload(path, 0))
       const after = yield* withConnection(sql, (conn) => readState(conn, path))
-      expect(after.value).toEqual({ state: "uploading", version: 1 })
+      expect(after.value).toMatchObject({ state: "uploading", version: 1 })
       const [row] = yield* readAll(sql)
       expect(row?.attempts).toBe(1)
     }))
@@ -59,7 +59,7 @@ describe("state store", () => {
         expect(stale.expectedVersion).toBe(0)
       }
       const after = yield* withConnection(sql, (conn) => readState(conn, path))
-      expect(after.value).toEqual({ state: "uploading", version: 1 })
+      expect(after.value).toMatchObject({ state: "uploading", version: 1 })
       const rows = yield* readAll(sql)
       expect(rows.find((r) => r.path === path)?.attempts).toBe(1)
     }))
@@ -85,7 +85,7 @@ describe("state store", () => {
       expect(losses).toHaveLength(1)
       expect(losses[0]?.left._tag).toBe("OccConflict")
       const after = yield* withConnection(a, (conn) => readState(conn, path))
-      expect(after.value).toEqual({ state: "uploading", version: 1 })
+      expect(after.value).toMatchObject({ state: "uploading", version: 1 })
     }))
 
   it.scoped("a foreign SQLite database is refused by the migration and left unchanged", () =>
