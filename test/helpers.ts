@@ -5,7 +5,7 @@ import * as path from "node:path"
 import { Effect } from "effect"
 import * as BetterSqlite from "../src/sqlite/betterSqlite.ts"
 import { SqliteDriver } from "../src/sqlite/driver.ts"
-import { migrate, seedFiles } from "../src/store/store.ts"
+import { migrate, seedFiles, type TransitionWrite } from "../src/store/store.ts"
 
 export const tempDir = (): string => fs.mkdtempSync(path.join(os.tmpdir(), "ufb-test-"))
 
@@ -23,3 +23,15 @@ export const seeded = (db: string, files: number) =>
     const paths = yield* seedFiles(sql, { files, seed: 42 })
     return { sql, paths }
   })
+
+/** The start_upload write of `path`, expecting it at `expectedVersion`. */
+export const startUpload = (path: string, expectedVersion: number): TransitionWrite => ({
+  path,
+  event: "start_upload",
+  from: "untracked",
+  to: "uploading",
+  expectedVersion,
+  at: "2026-01-01T00:00:00.000Z",
+  set: [["intent_type", "upload"]],
+  countsAttempt: true
+})

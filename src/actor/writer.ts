@@ -49,6 +49,14 @@ export interface WriterShape {
 
 export class Writer extends Context.Tag("upload-fsm-bench/Writer")<Writer, WriterShape>() {}
 
+const writeTiming = (queueWaitMs: number, lock: LockAcquisition, writeMs: number): WriteTiming => ({
+  queueWaitMs,
+  lockWaitMs: lock.lockWaitMs,
+  busyEvents: lock.busyEvents,
+  busyWaitMs: lock.busyWaitMs,
+  writeMs
+})
+
 const makeLedger = () => {
   const ledger = new Map<string, number>()
   return {
@@ -70,13 +78,7 @@ export const commitEach: Layer.Layer<Writer, never, SqliteDriver> = Layer.effect
           ({ queueWaitMs, value: { lock, writeMs } }) => {
             commits += 1
             add(write.path)
-            return {
-              queueWaitMs,
-              lockWaitMs: lock.lockWaitMs,
-              busyEvents: lock.busyEvents,
-              busyWaitMs: lock.busyWaitMs,
-              writeMs
-            }
+            return writeTiming(queueWaitMs, lock, writeMs)
           }
         ),
       flush: Effect.void,
@@ -154,13 +156,7 @@ export const batched = (dbPath: string, options: BatchOptions): Layer.Layer<Writ
                 })
               )
             )
-            return {
-              queueWaitMs,
-              lockWaitMs: lock.lockWaitMs,
-              busyEvents: lock.busyEvents,
-              busyWaitMs: lock.busyWaitMs,
-              writeMs
-            }
+            return writeTiming(queueWaitMs, lock, writeMs)
           }).pipe(Effect.uninterruptible, Effect.ensuring(permit.release(1)))
         })
 

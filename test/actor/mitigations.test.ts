@@ -7,9 +7,9 @@ import type { LatencyProfile } from "../../src/api/profiles.ts"
 import { checkIntegrity } from "../../src/gate/integrity.ts"
 import * as BetterSqlite from "../../src/sqlite/betterSqlite.ts"
 import { isBusy } from "../../src/sqlite/betterSqlite.ts"
-import { readAll, type TransitionWrite } from "../../src/store/store.ts"
+import { readAll } from "../../src/store/store.ts"
 import { withConnection, writeTransaction } from "../../src/store/transaction.ts"
-import { open, seeded, tempDb } from "../helpers.ts"
+import { open, seeded, startUpload, tempDb } from "../helpers.ts"
 
 const run = (
   mitigations: ReadonlyArray<Mitigation>,
@@ -38,16 +38,6 @@ const batchedWriter = (db: string) =>
     Effect.provide(BetterSqlite.layer)
   )
 
-const startUpload = (path: string, expectedVersion: number): TransitionWrite => ({
-  path,
-  event: "start_upload",
-  from: "untracked",
-  to: "uploading",
-  expectedVersion,
-  at: "2026-01-01T00:00:00.000Z",
-  set: [],
-  countsAttempt: true
-})
 
 describe("every mitigation keeps the integrity check green", () => {
   const sets: ReadonlyArray<ReadonlyArray<Mitigation>> = [

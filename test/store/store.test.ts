@@ -6,18 +6,7 @@ import { checkDatabasePath } from "../../src/sqlite/dbFile.ts"
 import { APPLICATION_ID } from "../../src/store/schema.ts"
 import { applyTransition, migrate, readAll, readState, type TransitionWrite } from "../../src/store/store.ts"
 import { withConnection, writeTransaction } from "../../src/store/transaction.ts"
-import { open, seeded, tempDb } from "../helpers.ts"
-
-const startUpload = (path: string, expectedVersion: number): TransitionWrite => ({
-  path,
-  event: "start_upload",
-  from: "untracked",
-  to: "uploading",
-  expectedVersion,
-  at: "2026-01-01T00:00:00.000Z",
-  set: [["intent_type", "upload"]],
-  countsAttempt: true
-})
+import { open, seeded, startUpload, tempDb } from "../helpers.ts"
 
 const persist = (sql: Parameters<typeof withConnection>[0], write: TransitionWrite) =>
   withConnection(sql, (conn) => writeTransaction(conn, { isBusy }, applyTransition(conn, write)))
