@@ -181,7 +181,7 @@ export const summaryMarkdown = (result: BenchResult): string => {
       (s.bottleneckChange === null
         ? ""
         : ` Bottleneck at c=${s.bottleneckChange.to.concurrency}: ${s.bottleneckChange.to.segment} ` +
-          `(${s.bottleneckChange.changed ? `changed from ${s.bottleneckChange.from.segment}` : "unchanged"} at c=${s.bottleneckChange.from.concurrency}); ` +
+          `(${s.bottleneckChange.changed ? `changed from ${s.bottleneckChange.from.segment} at` : "unchanged from"} c=${s.bottleneckChange.from.concurrency}); ` +
           `lock-wait P95 ×${s.bottleneckChange.lockWaitP95Ratio ?? "-"} from c=${s.bottleneckChange.from.concurrency}.`)
     ]),
     "",
