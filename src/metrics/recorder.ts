@@ -35,7 +35,7 @@ const segmentSummary = (segment: SegmentName, labels: RunLabels, maxSize: number
   ))
 
 export const transitionsCounter = Metric.counter("upload_fsm_transitions_persisted", {
-  description: "lifecycle transitions committed to the database",
+  description: "lifecycle transitions whose write returned success to their actor (with batched writes: applied, commit pending)",
   incremental: true
 })
 
