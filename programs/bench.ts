@@ -87,6 +87,13 @@ const options = {
     String(DEFAULTS.noise)
   ),
   batchSize: text("batch-size", "N", "transitions per commit with batched-writes", String(DEFAULTS.batchSize)),
+  clock: text(
+    "clock",
+    "warp|real",
+    "how API latency passes: 'warp' skips the time when every actor is waiting on the API (results in " +
+      "simulated time); 'real' waits it out",
+    DEFAULTS.clock
+  ),
   failBatch: Options.text("fail-batch").pipe(
     Options.withPseudoName("K"),
     Options.withDescription(

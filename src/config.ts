@@ -7,6 +7,7 @@
 import { Array as Arr, Data, Either, Order, Schema } from "effect"
 import { isMitigation, type Mitigation, Mitigations } from "./actor/strategy.ts"
 import { ProfileNames } from "./api/profiles.ts"
+import { type ClockMode, ClockModes } from "./clock/apiClock.ts"
 
 export const Profile = Schema.Literal(...ProfileNames)
 
@@ -29,7 +30,9 @@ export class BenchConfig extends Schema.Class<BenchConfig>("BenchConfig")({
   warmup: Schema.Int.pipe(Schema.nonNegative()),
   noise: Schema.Number.pipe(Schema.nonNegative(), Schema.finite()),
   batchSize: Schema.Int.pipe(Schema.positive()),
-  failBatch: Schema.NullOr(Schema.Int.pipe(Schema.positive()))
+  failBatch: Schema.NullOr(Schema.Int.pipe(Schema.positive())),
+  /** How API latency passes: skipped by the time warp, or waited in real time. */
+  clock: Schema.Literal(...ClockModes)
 }) {}
 
 export const DEFAULTS = {
@@ -45,7 +48,8 @@ export const DEFAULTS = {
   trials: 5,
   warmup: 1,
   noise: 0.05,
-  batchSize: 10
+  batchSize: 10,
+  clock: "warp"
 } as const
 
 /** The flags as typed on the command line (numbers still text: their messages are ours). */
@@ -69,6 +73,7 @@ export interface RawOptions {
   readonly noise: string
   readonly batchSize: string
   readonly failBatch: string | undefined
+  readonly clock: string
 }
 
 export class ConfigError extends Data.TaggedError("ConfigError")<{ readonly detail: string }> {
@@ -156,6 +161,8 @@ export const parseConfig = (raw: RawOptions): Either.Either<BenchConfig, ConfigE
     if (failBatch !== null && !mitigations.includes("batched-writes") && ladder !== "full") {
       return yield* fail("--fail-batch: needs batched writes in the run: add --mitigations in-memory-guards,batched-writes or --ladder full")
     }
+    const isClock = (c: string): c is ClockMode => (ClockModes as ReadonlyArray<string>).includes(c)
+    const clock = isClock(raw.clock) ? raw.clock : yield* fail(`--clock: '${raw.clock}' is not one of ${ClockModes.join(", ")}`)
     if (raw.db !== undefined && raw.db.trim() === "") return yield* fail("--db: empty path")
     if (raw.out.trim() === "") return yield* fail("--out: empty path")
     return new BenchConfig({
@@ -176,6 +183,7 @@ export const parseConfig = (raw: RawOptions): Either.Either<BenchConfig, ConfigE
       warmup,
       noise,
       batchSize,
-      failBatch
+      failBatch,
+      clock
     })
   })

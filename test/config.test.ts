@@ -21,6 +21,7 @@ const raw = (overrides: Partial<RawOptions> = {}): RawOptions => ({
   noise: String(DEFAULTS.noise),
   batchSize: String(DEFAULTS.batchSize),
   failBatch: undefined,
+  clock: "warp",
   ...overrides
 })
 
@@ -90,5 +91,6 @@ describe("configuration", () => {
     expect(error({ noise: "lots" })).toBe("--noise: 'lots' is not a fraction of 0 or more (e.g. 0.05)")
     expect(error({ batchSize: "0" })).toBe("--batch-size: must be at least 1, got 0")
     expect(error({ failBatch: "2" })).toContain("--fail-batch: needs batched writes")
+    expect(error({ clock: "sundial" })).toBe("--clock: 'sundial' is not one of warp, real")
   })
 })

@@ -9,12 +9,14 @@
  * measured as the actors left it, not after a checkpoint-on-close.
  */
 import type { SqlClient } from "@effect/sql/SqlClient"
-import { Clock, Effect, Layer } from "effect"
+import { Effect, Layer } from "effect"
+import * as ApiClock from "../clock/apiClock.ts"
+import type { ClockMode } from "../clock/apiClock.ts"
 import type { LatencyProfile } from "../api/profiles.ts"
 import * as UploadApi from "../api/uploadApi.ts"
 import { makeRecorder, type RunLabels } from "../metrics/recorder.ts"
 import type { FileSample } from "../metrics/segments.ts"
-import { nanosToMs, timed } from "../metrics/timing.ts"
+import { timed } from "../metrics/timing.ts"
 import { walBytes } from "../sqlite/dbFile.ts"
 import { SqliteDriver } from "../sqlite/driver.ts"
 import type { StoreError } from "../store/errors.ts"
@@ -33,6 +35,8 @@ export interface ExperimentSpec {
   readonly seed: number
   readonly strategy: StrategyLayer
   readonly labels: RunLabels
+  /** How API waits pass: in real time, or skipped by the time warp. */
+  readonly clock: ClockMode
 }
 
 /** What a failed commit cost, and what it took to repair. */
@@ -67,6 +71,9 @@ export interface Measurement {
   /** Transitions committed per file, as the writer saw them commit. */
   readonly ledger: ReadonlyMap<string, number>
   readonly recovery: Recovery | null
+  readonly clock: ClockMode
+  /** Simulated time the warp skipped (0 in real time). */
+  readonly skippedMs: number
 }
 
 const MAX_RECOVERY_PASSES = 3
@@ -83,17 +90,30 @@ export const runExperiment = (spec: ExperimentSpec): Effect.Effect<Measurement, 
       const paths = yield* seedFiles(observer, { files: spec.files, seed: spec.seed })
       const walBytesStart = yield* walBytes(spec.dbPath)
       const recorder = makeRecorder(spec.labels, spec.files)
-      const start = yield* Clock.currentTimeNanos
-      const run = yield* Effect.scoped(
-        Effect.flatMap(
-          Layer.build(Layer.merge(spec.strategy, UploadApi.layer(spec.profile, spec.seed))),
-          (context) => Effect.provide(runWithRecovery(spec, paths, recorder, observer), context)
+      const apiClock = ApiClock.make(spec.clock)
+      // Everything from here to the end of the strategy's teardown is timed
+      // on the run's clock: simulated time under the warp.
+      const [elapsedMs, run] = yield* timed(
+        Effect.scoped(
+          Effect.flatMap(
+            Layer.build(Layer.merge(spec.strategy, UploadApi.layer(spec.profile, spec.seed))),
+            (context) => Effect.provide(runWithRecovery(spec, paths, recorder, observer), context)
+          )
         )
-      )
-      const elapsedMs = nanosToMs((yield* Clock.currentTimeNanos) - start)
+      ).pipe(Effect.provideService(ApiClock.ApiClock, apiClock), Effect.withClock(apiClock.clock))
+      const { skippedMs } = yield* apiClock.skipped
       const walBytesEnd = yield* walBytes(spec.dbPath)
       const stored = yield* readAll(observer)
-      return { ...run, elapsedMs, samples: recorder.samples(), walBytesStart, walBytesEnd, stored } satisfies Measurement
+      return {
+        ...run,
+        elapsedMs,
+        samples: recorder.samples(),
+        walBytesStart,
+        walBytesEnd,
+        stored,
+        clock: spec.clock,
+        skippedMs
+      } satisfies Measurement
     })
   )
 

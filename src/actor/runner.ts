@@ -10,6 +10,7 @@ import { busyCounter, transitionsCounter } from "../metrics/recorder.ts"
 import type { StoreError } from "../store/errors.ts"
 import { type ActorError, type FileOutcome, runFile } from "./fileActor.ts"
 import { Writer } from "./writer.ts"
+import { ApiClock } from "../clock/apiClock.ts"
 
 export interface FileFailure {
   readonly path: string
@@ -31,11 +32,21 @@ export const runBatch = (paths: ReadonlyArray<string>, concurrency: number, reco
     let maxInFlight = 0
     const outcomes: Array<FileOutcome> = []
     const failures: Array<FileFailure> = []
+    const clock = yield* ApiClock
+    let finished = 0
+    // Slots that still hold or will hold a file: what the time warp waits on.
+    const live = () => clock.setLive(Math.min(concurrency, paths.length - finished))
     const actor = (path: string) =>
       Effect.gen(function*() {
         inFlight += 1
         maxInFlight = Math.max(maxInFlight, inFlight)
-        const result = yield* Effect.either(runFile(path)).pipe(Effect.ensuring(Effect.sync(() => (inFlight -= 1))))
+        const result = yield* Effect.either(runFile(path)).pipe(
+          Effect.ensuring(Effect.suspend(() => {
+            inFlight -= 1
+            finished += 1
+            return live()
+          }))
+        )
         if (Either.isLeft(result)) {
           failures.push({ path, error: result.left })
           return
@@ -46,7 +57,8 @@ export const runBatch = (paths: ReadonlyArray<string>, concurrency: number, reco
         yield* Metric.incrementBy(transitionsCounter, outcome.persisted)
         if (outcome.busyEvents > 0) yield* Metric.incrementBy(busyCounter, outcome.busyEvents)
       })
-    yield* Effect.forEach(paths, actor, { concurrency, discard: true })
+    yield* live()
+    yield* Effect.forEach(paths, actor, { concurrency, discard: true }).pipe(Effect.ensuring(clock.setLive(0)))
     const writer = yield* Writer
     const flushed = yield* Effect.either(writer.flush)
     return {

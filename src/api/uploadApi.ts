@@ -1,9 +1,11 @@
 /**
  * The simulated upload API: `upload` returns a remote file id and uri,
  * `importFile` a store document id. Ids come from a generator seeded with the
- * run's seed, so a run is reproducible; delays come from the latency profile.
+ * run's seed, so a run is reproducible; delays come from the latency profile
+ * and are waited out through the ApiClock, in real or simulated time.
  */
-import { Context, Duration, Effect, Layer, Random } from "effect"
+import { Context, Effect, Layer, Random } from "effect"
+import { ApiClock, type ApiClockShape } from "../clock/apiClock.ts"
 import { callDelaySeconds, type LatencyProfile } from "./profiles.ts"
 
 export interface UploadedFile {
@@ -22,10 +24,10 @@ export class UploadApi extends Context.Tag("upload-fsm-bench/UploadApi")<UploadA
 const token = (random: Random.Random) =>
   Effect.map(random.nextIntBetween(0, 2 ** 31 - 1), (n) => n.toString(36).padStart(6, "0"))
 
-export const make = (profile: LatencyProfile, seed: number): UploadApiShape => {
+export const make = (profile: LatencyProfile, seed: number, clock: ApiClockShape): UploadApiShape => {
   const random = Random.make(seed)
   const seconds = callDelaySeconds(profile)
-  const latency = seconds > 0 ? Effect.sleep(Duration.seconds(seconds)) : Effect.yieldNow()
+  const latency = seconds > 0 ? clock.sleep(seconds * 1000) : Effect.yieldNow()
   return {
     profile,
     upload: () =>
@@ -37,5 +39,6 @@ export const make = (profile: LatencyProfile, seed: number): UploadApiShape => {
   }
 }
 
-export const layer = (profile: LatencyProfile, seed: number): Layer.Layer<UploadApi> =>
-  Layer.sync(UploadApi, () => make(profile, seed))
+/** The API, waiting through the run's ApiClock (real or time-warped). */
+export const layer = (profile: LatencyProfile, seed: number): Layer.Layer<UploadApi, never, ApiClock> =>
+  Layer.effect(UploadApi, Effect.map(ApiClock, (clock) => make(profile, seed, clock)))

@@ -7,8 +7,7 @@
  */
 import type { SqlClient } from "@effect/sql/SqlClient"
 import { Effect } from "effect"
-import { runExperiment } from "../actor/experiment.ts"
-import { LADDER, type Mitigation, mitigationLabel, strategy } from "../actor/strategy.ts"
+import { LADDER, type Mitigation, mitigationLabel } from "../actor/strategy.ts"
 import { CALLS_PER_FILE, profile as makeProfile, type ProfileName } from "../api/profiles.ts"
 import type { BenchConfig } from "../config.ts"
 import { collectEnvironment, type Environment } from "../environment.ts"
@@ -21,7 +20,8 @@ import { compareSeries } from "./compare.ts"
 import { type Gate, gateOf, sc1, sc2, sc3 } from "./gate.ts"
 import { TRANSITIONS_PER_FILE } from "./integrity.ts"
 import { type LadderResult, type Step, walkLadder } from "./ladder.ts"
-import { aggregate, type RunResult, type Trial, toTrial } from "./run.ts"
+import type { RunResult, Trial } from "./run.ts"
+import { combineTrials, describeTrial, measureTrial } from "./trial.ts"
 import { type ProfileScaling, scalingOf } from "./scaling.ts"
 import { evaluateThresholds, type ThresholdResult } from "./thresholds.ts"
 
@@ -57,6 +57,7 @@ export interface BenchResult {
     readonly noise: number
     readonly batchSize: number
     readonly failBatch: number | null
+    readonly clock: BenchConfig["clock"]
     readonly transitionsPerFile: number
     readonly apiCallsPerFile: number
     /** Where before/after comparisons are measured. */
@@ -91,11 +92,6 @@ const withSetupConnection = <A, E>(dbPath: string, use: (sql: SqlClient) => Effe
       Effect.flatMap(driver.open(dbPath).pipe(Effect.mapError(storeError("open database"))), use))
   )
 
-const nonEmpty = <A>(items: ReadonlyArray<A>): readonly [A, ...Array<A>] | undefined => {
-  const [first, ...rest] = items
-  return first === undefined ? undefined : [first, ...rest]
-}
-
 export const runBench = (matrix: Matrix): Effect.Effect<BenchResult, StoreError | ForeignDatabase, SqliteDriver> =>
   Effect.gen(function*() {
     const { config, dbPath, createdAt } = matrix
@@ -106,43 +102,26 @@ export const runBench = (matrix: Matrix): Effect.Effect<BenchResult, StoreError 
     const batch = { batchSize: config.batchSize, failBatch: config.failBatch }
     let runCounter = 0
 
-    /** One trial of one configuration. */
+    /** One trial of one configuration, reported on the progress line. */
     const trial = (concurrency: number, name: ProfileName, mitigations: ReadonlyArray<Mitigation>, tag: string) =>
       Effect.gen(function*() {
-        const profile = makeProfile(name, config.realisticDelaySeconds)
-        const mitigation = mitigationLabel(mitigations)
         runCounter += 1
-        const measurement = yield* runExperiment({
+        const result = yield* measureTrial({
           dbPath,
           files: config.files,
           concurrency,
-          profile,
+          profile: makeProfile(name, config.realisticDelaySeconds),
+          mitigations,
+          batch,
           seed: config.seed,
-          strategy: strategy(dbPath, mitigations, batch),
-          labels: { run: `${createdAt}#${runCounter}`, profile: name, concurrency: String(concurrency), mitigation }
+          clock: config.clock,
+          runLabel: `${createdAt}#${runCounter}`
         })
-        const result = toTrial({
-          concurrency,
-          profile: name,
-          delaySeconds: profile.name === "zero" ? 0 : profile.delaySeconds,
-          mitigation,
-          files: config.files,
-          measurement
-        })
-        yield* matrix.progress(
-          `${tag} c=${concurrency} ${name} ${mitigation}: ${result.elapsedSeconds.toFixed(3)} s, ` +
-            `${result.indexed}/${config.files} indexed${result.integrity.ok ? "" : ", INTEGRITY FAILED"}`
-        )
+        yield* matrix.progress(describeTrial(tag, result))
         return result
       })
 
-    // BenchConfig guarantees at least one counted trial.
-    const combine = (trials: ReadonlyArray<Trial>): Effect.Effect<RunResult> => {
-      const all = nonEmpty(trials)
-      return all === undefined
-        ? Effect.dieMessage("a configuration measured with no trials")
-        : Effect.succeed(aggregate(all, { warmup: config.warmup, seed: config.seed }))
-    }
+    const combine = (trials: ReadonlyArray<Trial>) => combineTrials(trials, { warmup: config.warmup, seed: config.seed })
 
     // The matrix: warm-ups discarded, then the counted trials, one configuration after another.
     const configurations = config.profiles.flatMap((name) => config.concurrency.map((c) => ({ name, c })))
@@ -236,6 +215,7 @@ export const runBench = (matrix: Matrix): Effect.Effect<BenchResult, StoreError 
         noise: config.noise,
         batchSize: config.batchSize,
         failBatch: config.failBatch,
+        clock: config.clock,
         transitionsPerFile: TRANSITIONS_PER_FILE,
         apiCallsPerFile: CALLS_PER_FILE,
         comparisonAt: PRIMARY

@@ -83,7 +83,9 @@ export const sc2 = (
 const describeThreshold = (t: ThresholdResult) =>
   t.measuredSeconds === null
     ? `${t.name} (${t.profile}, c=${t.concurrency}, ≤ ${t.limitSeconds} s): not run`
-    : `${t.name} (${t.profile}, c=${t.concurrency}): ${s(t.measuredSeconds)} against ≤ ${t.limitSeconds} s, ` +
+    : `${t.name} (${t.profile}, c=${t.concurrency}): ${s(t.measuredSeconds)}${
+      t.clock === "simulated" ? " (simulated time)" : ""
+    } against ≤ ${t.limitSeconds} s, ` +
       `${t.verdict}${t.note === null ? "" : ` (${t.note})`}`
 
 /**

@@ -46,6 +46,13 @@ export interface Trial {
   readonly wal: WalReport
   readonly integrity: Integrity
   readonly recovery: Recovery | null
+  /**
+   * "simulated" when the time warp skipped API waits in this run: elapsed
+   * time, segments and thresholds are then simulated time; "real" otherwise.
+   */
+  readonly clock: "simulated" | "real"
+  /** Simulated seconds the warp skipped (0 in real time). */
+  readonly skippedSeconds: number
 }
 
 export interface TrialSummary {
@@ -131,7 +138,9 @@ export const toTrial = (input: {
       dbTotalP95: segments.db_total_ms.p95
     }),
     integrity,
-    recovery: m.recovery
+    recovery: m.recovery,
+    clock: m.clock === "warp" && input.delaySeconds > 0 ? "simulated" : "real",
+    skippedSeconds: round(m.skippedMs / 1000, 6)
   }
 }
 
@@ -165,6 +174,7 @@ export const aggregate = (trials: readonly [Trial, ...Array<Trial>], options: { 
     transitionsPerSecond: medianOf(trials, (t) => t.transitionsPerSecond, 2),
     indexed: Math.min(...trials.map((t) => t.indexed)),
     maxInFlight: Math.max(...trials.map((t) => t.maxInFlight)),
+    skippedSeconds: medianOf(trials, (t) => t.skippedSeconds, 6),
     segments,
     segmentTotalsMs: bySegment((s) => medianOf(trials, (t) => t.segmentTotalsMs[s], 3)),
     accounting: {

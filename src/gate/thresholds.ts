@@ -20,6 +20,8 @@ export interface ThresholdResult {
   readonly concurrency: number
   readonly limitSeconds: number
   readonly measuredSeconds: number | null
+  /** Whether measuredSeconds is simulated time (the time warp) or real time. */
+  readonly clock: "simulated" | "real" | null
   /** limit − measured, when measured. */
   readonly marginSeconds: number | null
   readonly delaySeconds: number | null
@@ -44,6 +46,7 @@ export const evaluateThresholds = (
         concurrency: THRESHOLD_CONCURRENCY,
         limitSeconds,
         measuredSeconds: null,
+        clock: null,
         marginSeconds: null,
         delaySeconds: null,
         floorSeconds: null,
@@ -60,6 +63,7 @@ export const evaluateThresholds = (
       concurrency: THRESHOLD_CONCURRENCY,
       limitSeconds,
       measuredSeconds: run.elapsedSeconds,
+      clock: run.clock,
       marginSeconds: Math.round((limitSeconds - run.elapsedSeconds) * 1000) / 1000,
       delaySeconds: run.delaySeconds,
       floorSeconds,

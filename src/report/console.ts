@@ -21,6 +21,7 @@ export const runsTable = (result: BenchResult): string =>
       "net P95",
       "WAL",
       "in flight",
+      "clock",
       "verdict"
     ],
     result.runs.map((r) => [
@@ -38,6 +39,7 @@ export const runsTable = (result: BenchResult): string =>
       ms(r.segments.fsm_net_ms.p95),
       bytes(r.wal.bytes),
       r.accounting.meanInFlight.toFixed(1),
+      r.clock === "simulated" ? "sim" : "real",
       r.integrity.ok ? r.wal.verdict : "INTEGRITY FAIL"
     ]),
     0
@@ -47,7 +49,9 @@ export const thresholdLines = (result: BenchResult): ReadonlyArray<string> =>
   result.thresholds.map((t) =>
     t.measuredSeconds === null
       ? `${t.name} (${t.profile}, c=${t.concurrency}, limit ${t.limitSeconds} s): NOT RUN`
-      : `${t.name} (${t.profile}, c=${t.concurrency}): ${seconds(t.measuredSeconds)} s against a limit of ` +
+      : `${t.name} (${t.profile}, c=${t.concurrency}): ${seconds(t.measuredSeconds)} s${
+        t.clock === "simulated" ? " (simulated time)" : ""
+      } against a limit of ` +
         `${t.limitSeconds} s: ${t.verdict}` +
         (t.floorSeconds === null ? "" : `; floor ${seconds(t.floorSeconds)} s`) +
         (t.note === null ? "" : `; ${t.note}`)

@@ -103,12 +103,13 @@ export const summaryMarkdown = (result: BenchResult): string => {
     "## SC1: throughput",
     "",
     mdTable(
-      ["concurrency", "profile", "mitigation", "elapsed s (95% CI)", "transitions/s", "fsm_net P95 ms", "db P95 ms", "lock P95 ms", "integrity"],
+      ["concurrency", "profile", "mitigation", "elapsed s (95% CI)", "clock", "transitions/s", "fsm_net P95 ms", "db P95 ms", "lock P95 ms", "integrity"],
       result.runs.map((r) => [
         String(r.concurrency),
         r.profile,
         r.mitigation,
         `${seconds(r.elapsedSeconds)} (${seconds(r.ci.elapsedSeconds[0])}–${seconds(r.ci.elapsedSeconds[1])})`,
+        r.clock,
         r.transitionsPerSecond.toFixed(0),
         ms(r.segments.fsm_net_ms.p95),
         ms(r.segments.db_total_ms.p95),
@@ -163,7 +164,7 @@ export const summaryMarkdown = (result: BenchResult): string => {
         t.profile,
         String(t.concurrency),
         String(t.limitSeconds),
-        t.measuredSeconds === null ? "not run" : seconds(t.measuredSeconds),
+        t.measuredSeconds === null ? "not run" : `${seconds(t.measuredSeconds)}${t.clock === "simulated" ? " (simulated)" : ""}`,
         t.marginSeconds === null ? "-" : seconds(t.marginSeconds),
         t.verdict,
         [t.note, t.floorSeconds === null ? null : `floor ${seconds(t.floorSeconds)} s`].filter((x) => x !== null).join("; ")

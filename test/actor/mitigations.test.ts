@@ -25,6 +25,7 @@ const run = (
       profile: options.profile ?? { name: "realistic", delaySeconds: 0.002 },
       seed: 42,
       strategy: strategy(dbPath, mitigations, { batchSize: options.batchSize ?? 10, failBatch: options.failBatch ?? null }),
+      clock: "real",
       labels: { run: `mit-${Math.random()}` }
     }).pipe(Effect.provide(BetterSqlite.layer)),
     (m) => ({ m, integrity: checkIntegrity({ expectedFiles: files, stored: m.stored, ledger: m.ledger, failures: m.failures }) })

@@ -8,6 +8,7 @@ import { perFile } from "../../src/actor/connections.ts"
 import { commitEach } from "../../src/actor/writer.ts"
 import type { LatencyProfile } from "../../src/api/profiles.ts"
 import * as UploadApi from "../../src/api/uploadApi.ts"
+import * as ApiClock from "../../src/clock/apiClock.ts"
 import { checkIntegrity } from "../../src/gate/integrity.ts"
 import { makeRecorder } from "../../src/metrics/recorder.ts"
 import { fsmNetLeaves } from "../../src/metrics/segments.ts"
@@ -42,11 +43,34 @@ const experiment = (files: number, concurrency: number, profile: LatencyProfile)
     profile,
     seed: 42,
     strategy: baseline(dbPath),
+    clock: "real",
     labels: { run: `test-${Math.random()}` }
   }).pipe(Effect.provide(BetterSqlite.layer))
 }
 
 describe("batch runner", () => {
+  it.live("under the time warp, a realistic run's elapsed time is simulated and near its floor", () =>
+    Effect.gen(function*() {
+      const dbPath = tempDb()
+      const started = performance.now()
+      const m = yield* runExperiment({
+        dbPath,
+        files: 20,
+        concurrency: 5,
+        profile: { name: "realistic", delaySeconds: 0.5 },
+        seed: 42,
+        strategy: baseline(dbPath),
+        clock: "warp",
+        labels: { run: `warp-${Math.random()}` }
+      }).pipe(Effect.provide(BetterSqlite.layer))
+      // Floor: 20 files × 2 calls × 0.5 s / 5 = 4 s of simulated time.
+      expect(m.elapsedMs).toBeGreaterThanOrEqual(4_000)
+      expect(m.elapsedMs).toBeLessThan(4_500)
+      expect(m.skippedMs).toBeGreaterThan(3_000)
+      expect(performance.now() - started).toBeLessThan(3_000)
+      for (const s of m.samples) expect(s.mock_api_ms).toBeGreaterThanOrEqual(999)
+    }))
+
   it.live("never has more actors in flight than the concurrency, and reaches it", () =>
     Effect.gen(function*() {
       for (const [files, concurrency] of [[40, 7], [12, 1], [10, 50]] as const) {
@@ -95,6 +119,7 @@ describe("batch runner", () => {
         profile: { name: "zero" },
         seed: 1,
         strategy: Layer.mergeAll(perFile(dbPath), failingGuard, commitEach),
+        clock: "real",
         labels: { run: `fail-${Math.random()}` }
       }).pipe(Effect.provide(layer))
       expect(m.failures).toHaveLength(15)
@@ -114,6 +139,7 @@ describe("batch runner", () => {
       const fiber = yield* runBatch(paths, 5, makeRecorder({ run: `int-${Math.random()}` }, 20)).pipe(
         Effect.provide(
           Layer.mergeAll(baseline(dbPath), UploadApi.layer({ name: "realistic", delaySeconds: 10 }, 1)).pipe(
+            Layer.provideMerge(ApiClock.layer("real")),
             Layer.provide(layer)
           )
         ),

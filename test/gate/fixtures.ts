@@ -46,6 +46,8 @@ export const fakeRun = (input: {
       problemCount: input.integrityOk === false ? 1 : 0
     },
     recovery: null,
+    clock: input.profile === "zero" ? "real" : "simulated",
+    skippedSeconds: 0,
     trials: 1,
     warmup: 0,
     ci: {

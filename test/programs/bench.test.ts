@@ -165,7 +165,7 @@ describe("bench CLI: a small run", () => {
     for (const flag of [
       "--files", "--concurrency", "--profiles", "--realistic-delay", "--quick", "--seed", "--db", "--out",
       "--threshold-zero", "--threshold-realistic", "--json", "--mitigations", "--ladder", "--trials", "--warmup",
-      "--noise", "--batch-size", "--fail-batch"
+      "--noise", "--batch-size", "--fail-batch", "--clock"
     ]) {
       expect(r.stdout).toContain(flag)
     }

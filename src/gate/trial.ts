@@ -1,0 +1,63 @@
+/** Measuring one trial of one configuration, and combining a configuration's trials. */
+import { Effect } from "effect"
+import { runExperiment } from "../actor/experiment.ts"
+import { type Mitigation, mitigationLabel, strategy } from "../actor/strategy.ts"
+import type { BatchOptions } from "../actor/writer.ts"
+import type { LatencyProfile } from "../api/profiles.ts"
+import type { ClockMode } from "../clock/apiClock.ts"
+import type { SqliteDriver } from "../sqlite/driver.ts"
+import type { StoreError } from "../store/errors.ts"
+import type { ForeignDatabase } from "../store/store.ts"
+import { aggregate, type RunResult, type Trial, toTrial } from "./run.ts"
+
+export interface TrialSpec {
+  readonly dbPath: string
+  readonly files: number
+  readonly concurrency: number
+  readonly profile: LatencyProfile
+  readonly mitigations: ReadonlyArray<Mitigation>
+  readonly batch: BatchOptions
+  readonly seed: number
+  readonly clock: ClockMode
+  /** Unique per trial: it keys the trial's Effect Metric series. */
+  readonly runLabel: string
+}
+
+export const measureTrial = (spec: TrialSpec): Effect.Effect<Trial, StoreError | ForeignDatabase, SqliteDriver> =>
+  Effect.gen(function*() {
+    const mitigation = mitigationLabel(spec.mitigations)
+    const measurement = yield* runExperiment({
+      dbPath: spec.dbPath,
+      files: spec.files,
+      concurrency: spec.concurrency,
+      profile: spec.profile,
+      seed: spec.seed,
+      strategy: strategy(spec.dbPath, spec.mitigations, spec.batch),
+      clock: spec.clock,
+      labels: { run: spec.runLabel, profile: spec.profile.name, concurrency: String(spec.concurrency), mitigation }
+    })
+    return toTrial({
+      concurrency: spec.concurrency,
+      profile: spec.profile.name,
+      delaySeconds: spec.profile.name === "zero" ? 0 : spec.profile.delaySeconds,
+      mitigation,
+      files: spec.files,
+      measurement
+    })
+  })
+
+export const describeTrial = (tag: string, t: Trial): string =>
+  `${tag} c=${t.concurrency} ${t.profile} ${t.mitigation}: ${t.elapsedSeconds.toFixed(3)} s` +
+  `${t.clock === "simulated" ? " (simulated)" : ""}, ${t.indexed}/${t.integrity.files} indexed` +
+  `${t.integrity.ok ? "" : ", INTEGRITY FAILED"}`
+
+/** The median of a configuration's trials (there is always at least one: configs guarantee it). */
+export const combineTrials = (
+  trials: ReadonlyArray<Trial>,
+  options: { readonly warmup: number; readonly seed: number }
+): Effect.Effect<RunResult> => {
+  const [first, ...rest] = trials
+  return first === undefined
+    ? Effect.dieMessage("a configuration measured with no trials")
+    : Effect.succeed(aggregate([first, ...rest], options))
+}
