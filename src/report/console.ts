@@ -2,7 +2,7 @@
 import type { BenchResult } from "../gate/bench.ts"
 import type { ComparisonRow } from "../gate/compare.ts"
 import type { RunResult } from "../gate/run.ts"
-import { bytes, count, ms, percent, seconds, table } from "./format.ts"
+import { bytes, count, ms, percent, rate, seconds, table } from "./format.ts"
 
 export const runsTable = (result: BenchResult): string =>
   table(
@@ -29,8 +29,8 @@ export const runsTable = (result: BenchResult): string =>
       r.profile,
       seconds(r.elapsedSeconds),
       `${seconds(r.ci.elapsedSeconds[0])}–${seconds(r.ci.elapsedSeconds[1])}`,
-      count(r.filesPerSecond),
-      count(r.transitionsPerSecond),
+      rate(r.filesPerSecond),
+      rate(r.transitionsPerSecond),
       ms(r.segments.db_total_ms.p50),
       ms(r.segments.db_total_ms.p95),
       ms(r.segments.lock_wait_ms.p95),

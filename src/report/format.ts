@@ -6,6 +6,9 @@ export const seconds = (x: number): string => (x >= 100 ? x.toFixed(1) : x >= 1 
 
 export const count = (x: number): string => Math.round(x).toLocaleString("en-US")
 
+/** A rate: whole numbers when large, two significant decimals when small. */
+export const rate = (x: number): string => (x >= 100 ? count(x) : x >= 10 ? x.toFixed(1) : x.toFixed(2))
+
 export const bytes = (x: number): string =>
   x >= 2 ** 20 ? `${(x / 2 ** 20).toFixed(1)} MiB` : x >= 1024 ? `${(x / 1024).toFixed(1)} KiB` : `${x} B`
 
