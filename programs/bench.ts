@@ -14,6 +14,7 @@ import { runBench } from "../src/gate/bench.ts"
 import { Mitigations } from "../src/actor/strategy.ts"
 import { consoleReport } from "../src/report/console.ts"
 import { chooseNames, mitigationDocument, prepareOutDir, toJson, writeNew } from "../src/report/json.ts"
+import { progressLine } from "../src/report/progress.ts"
 import { summaryMarkdown } from "../src/report/summary.ts"
 import { checkDatabasePath, temporaryDatabase } from "../src/sqlite/dbFile.ts"
 import * as BetterSqlite from "../src/sqlite/betterSqlite.ts"
@@ -108,6 +109,20 @@ const badInput = (message: string) =>
   Effect.zipRight(Console.error(`error: ${message}`), Effect.sync(() => (process.exitCode = EXIT.badInput)))
 
 
+/** Rewrites one stderr line at most four times a second; clears it when the trial ends. */
+const terminalProgress = (label: string) => {
+  let last = 0
+  return (done: number, total: number, elapsedMs: number) =>
+    Effect.sync(() => {
+      const now = performance.now()
+      if (done === total) process.stderr.write("\r\x1b[K")
+      else if (now - last >= 250) {
+        last = now
+        process.stderr.write(`\r\x1b[K${progressLine(label, done, total, elapsedMs)}`)
+      }
+    })
+}
+
 const bench = (config: BenchConfig) =>
   Effect.gen(function*() {
     if (config.db !== null) yield* checkDatabasePath(config.db)
@@ -121,7 +136,9 @@ const bench = (config: BenchConfig) =>
       dbLabel: config.db ?? "temporary",
       createdAt,
       files,
-      progress: Console.error
+      progress: Console.error,
+      // A live line only for a person watching a terminal; logs and --json stay clean.
+      fileProgress: process.stderr.isTTY === true && process.stdout.isTTY === true && !config.json ? terminalProgress : null
     })
     const mitigation = mitigationDocument(result)
     const written = [

@@ -23,7 +23,7 @@ import type { StoreError } from "../store/errors.ts"
 import { type ForeignDatabase, migrate, readAll, seedFiles, type StoredFile } from "../store/store.ts"
 import { storeError } from "../store/transaction.ts"
 import type { FileOutcome } from "./fileActor.ts"
-import { type FileFailure, runBatch } from "./runner.ts"
+import { type FileFailure, type FileProgress, runBatch } from "./runner.ts"
 import { type StrategyLayer, type StrategyNames, strategyNames } from "./strategy.ts"
 import { Writer } from "./writer.ts"
 
@@ -37,6 +37,8 @@ export interface ExperimentSpec {
   readonly labels: RunLabels
   /** How API waits pass: in real time, or skipped by the time warp. */
   readonly clock: ClockMode
+  /** Live progress of the first pass, if anyone watches. */
+  readonly onFileDone?: FileProgress | undefined
 }
 
 /** What a failed commit cost, and what it took to repair. */
@@ -126,7 +128,7 @@ const runWithRecovery = (
   Effect.gen(function*() {
     const strategy = yield* strategyNames
     const writer = yield* Writer
-    const first = yield* runBatch(paths, spec.concurrency, recorder)
+    const first = yield* runBatch(paths, spec.concurrency, recorder, spec.onFileDone ?? null)
     const outcomes = new Map(first.outcomes.map((o) => [o.path, o]))
     let failures = first.failures
     let stats = yield* writer.stats

@@ -4,7 +4,8 @@
  * stop the others: its error is kept for the recovery pass and the integrity
  * check.
  */
-import { Effect, Either, Metric } from "effect"
+import { Clock, Effect, Either, Metric } from "effect"
+import { nanosToMs } from "../metrics/timing.ts"
 import type { Recorder } from "../metrics/recorder.ts"
 import { busyCounter, transitionsCounter } from "../metrics/recorder.ts"
 import type { StoreError } from "../store/errors.ts"
@@ -26,8 +27,17 @@ export interface BatchResult {
   readonly flushError: StoreError | null
 }
 
-export const runBatch = (paths: ReadonlyArray<string>, concurrency: number, recorder: Recorder) =>
+/** Told after every finished file: files done, files in the batch, time since the batch started (run clock). */
+export type FileProgress = (done: number, total: number, elapsedMs: number) => Effect.Effect<void>
+
+export const runBatch = (
+  paths: ReadonlyArray<string>,
+  concurrency: number,
+  recorder: Recorder,
+  onFileDone: FileProgress | null = null
+) =>
   Effect.gen(function*() {
+    const started = yield* Clock.currentTimeNanos
     let inFlight = 0
     let maxInFlight = 0
     const outcomes: Array<FileOutcome> = []
@@ -44,7 +54,12 @@ export const runBatch = (paths: ReadonlyArray<string>, concurrency: number, reco
           Effect.ensuring(Effect.suspend(() => {
             inFlight -= 1
             finished += 1
-            return live()
+            return onFileDone === null
+              ? live()
+              : Effect.zipRight(
+                live(),
+                Effect.flatMap(Clock.currentTimeNanos, (now) => onFileDone(finished, paths.length, nanosToMs(now - started)))
+              )
           }))
         )
         if (Either.isLeft(result)) {

@@ -7,6 +7,7 @@
  */
 import type { SqlClient } from "@effect/sql/SqlClient"
 import { Effect } from "effect"
+import type { FileProgress } from "../actor/runner.ts"
 import { LADDER, type Mitigation, mitigationLabel } from "../actor/strategy.ts"
 import { CALLS_PER_FILE, profile as makeProfile, type ProfileName } from "../api/profiles.ts"
 import type { BenchConfig } from "../config.ts"
@@ -84,6 +85,8 @@ export interface Matrix {
   readonly files: OutputFiles
   /** Progress lines, e.g. for stderr. */
   readonly progress: (line: string) => Effect.Effect<void>
+  /** Live per-file progress of the trial called `label`, for a terminal; null when nobody watches. */
+  readonly fileProgress: ((label: string) => FileProgress) | null
 }
 
 const withSetupConnection = <A, E>(dbPath: string, use: (sql: SqlClient) => Effect.Effect<A, E>) =>
@@ -115,7 +118,8 @@ export const runBench = (matrix: Matrix): Effect.Effect<BenchResult, StoreError 
           batch,
           seed: config.seed,
           clock: config.clock,
-          runLabel: `${createdAt}#${runCounter}`
+          runLabel: `${createdAt}#${runCounter}`,
+          onFileDone: matrix.fileProgress?.(`${tag} c=${concurrency} ${name} ${mitigationLabel(mitigations)}`)
         })
         yield* matrix.progress(describeTrial(tag, result))
         return result

@@ -2,6 +2,7 @@
 import { Effect } from "effect"
 import { runExperiment } from "../actor/experiment.ts"
 import { type Mitigation, mitigationLabel, strategy } from "../actor/strategy.ts"
+import type { FileProgress } from "../actor/runner.ts"
 import type { BatchOptions } from "../actor/writer.ts"
 import type { LatencyProfile } from "../api/profiles.ts"
 import type { ClockMode } from "../clock/apiClock.ts"
@@ -21,6 +22,7 @@ export interface TrialSpec {
   readonly clock: ClockMode
   /** Unique per trial: it keys the trial's Effect Metric series. */
   readonly runLabel: string
+  readonly onFileDone?: FileProgress | undefined
 }
 
 export const measureTrial = (spec: TrialSpec): Effect.Effect<Trial, StoreError | ForeignDatabase, SqliteDriver> =>
@@ -34,6 +36,7 @@ export const measureTrial = (spec: TrialSpec): Effect.Effect<Trial, StoreError |
       seed: spec.seed,
       strategy: strategy(spec.dbPath, spec.mitigations, spec.batch),
       clock: spec.clock,
+      onFileDone: spec.onFileDone,
       labels: { run: spec.runLabel, profile: spec.profile.name, concurrency: String(spec.concurrency), mitigation }
     })
     return toTrial({

@@ -3,6 +3,7 @@ import { Effect } from "effect"
 import { makeRecorder } from "../../src/metrics/recorder.ts"
 import { completeSample, emptyMeasured, fsmNetLeaves, SegmentNames } from "../../src/metrics/segments.ts"
 import { percentile, summarize } from "../../src/metrics/stats.ts"
+import { progressLine } from "../../src/report/progress.ts"
 
 describe("nearest-rank statistics", () => {
   it("match hand-computed percentiles", () => {
@@ -89,4 +90,13 @@ describe("Metric view", () => {
         }
       }
     }))
+})
+
+describe("progress line", () => {
+  it("gives files done, rate, elapsed and ETA", () => {
+    expect(progressLine("[1/6] trial 1/5 c=10 realistic baseline", 409, 818, 4_090)).toBe(
+      "[1/6] trial 1/5 c=10 realistic baseline: 409/818 files, 100 files/s, 4.09 s elapsed, ETA 4.09 s"
+    )
+    expect(progressLine("x", 0, 10, 0)).toBe("x: 0/10 files, 0.00 files/s, 0.000 s elapsed")
+  })
 })
