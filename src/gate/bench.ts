@@ -125,6 +125,9 @@ export const runBench = (matrix: Matrix): Effect.Effect<BenchResult, StoreError 
         return result
       })
 
+    const trialTag = (i: number) =>
+      i < config.warmup ? `warm-up ${i + 1}` : `trial ${i - config.warmup + 1}/${config.trials}`
+
     const combine = (trials: ReadonlyArray<Trial>) => combineTrials(trials, { warmup: config.warmup, seed: config.seed })
 
     // The matrix: warm-ups discarded, then the counted trials, one configuration after another.
@@ -134,7 +137,7 @@ export const runBench = (matrix: Matrix): Effect.Effect<BenchResult, StoreError 
       const trials: Array<Trial> = []
       for (let i = 0; i < config.warmup + config.trials; i++) {
         const warm = i < config.warmup
-        const tag = `[${index + 1}/${configurations.length}] ${warm ? `warm-up ${i + 1}` : `trial ${i - config.warmup + 1}/${config.trials}`}`
+        const tag = `[${index + 1}/${configurations.length}] ${trialTag(i)}`
         const t = yield* trial(c, name, config.mitigations, tag)
         if (!warm) trials.push(t)
       }
@@ -150,7 +153,7 @@ export const runBench = (matrix: Matrix): Effect.Effect<BenchResult, StoreError 
         const label = mitigationLabel(mitigations)
         for (let i = 0; i < config.warmup + config.trials; i++) {
           const warm = i < config.warmup
-          const tag = `[compare ${label}] ${warm ? `warm-up ${i + 1}` : `trial ${i - config.warmup + 1}/${config.trials}`}`
+          const tag = `[compare ${label}] ${trialTag(i)}`
           const a = yield* trial(PRIMARY.concurrency, PRIMARY.profile, [], tag)
           const b = yield* trial(PRIMARY.concurrency, PRIMARY.profile, mitigations, tag)
           if (!warm) {
