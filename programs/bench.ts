@@ -7,6 +7,7 @@
  */
 import { Command, Options, ValidationError } from "@effect/cli"
 import { NodeContext, NodeRuntime } from "@effect/platform-node"
+import * as fs from "node:fs"
 import process from "node:process"
 import { Cause, Clock, Console, Effect, Either, Exit, Option } from "effect"
 import { type BenchConfig, DEFAULTS, parseConfig } from "../src/config.ts"
@@ -31,7 +32,22 @@ const text = (name: string, pseudo: string, description: string, fallback: strin
 const options = {
   files: text("files", "N", "number of files (actors) per configuration", String(DEFAULTS.files)),
   concurrency: text("concurrency", "LIST", "comma-separated concurrency levels", DEFAULTS.concurrency),
-  profiles: text("profiles", "LIST", "comma-separated latency profiles: zero, realistic", DEFAULTS.profiles),
+  profiles: Options.text("profiles").pipe(
+    Options.withPseudoName("LIST"),
+    Options.withDescription(
+      `comma-separated latency profiles: zero, realistic, and the --profile-file's (default: ${DEFAULTS.profiles}, ` +
+        "plus the profile file's)"
+    ),
+    Options.optional
+  ),
+  profileFile: Options.text("profile-file").pipe(
+    Options.withPseudoName("PATH"),
+    Options.withDescription(
+      "a JSON file defining one more latency profile: name, a latency model per call type (upload, import: " +
+        "constant, normal or lognormal) and an optional rateLimitPerMinute"
+    ),
+    Options.optional
+  ),
   realisticDelay: Options.text("realistic-delay").pipe(
     Options.withPseudoName("S"),
     Options.withDescription(
@@ -170,10 +186,21 @@ const bench = (config: BenchConfig) =>
     Effect.provide(BetterSqlite.layer)
   )
 
+const readProfileFile = (path: string | undefined) =>
+  path === undefined
+    ? Effect.succeed(undefined)
+    : Effect.try({
+      try: () => ({ path, text: fs.readFileSync(path, "utf8") }),
+      catch: (cause) => `--profile-file ${path}: cannot read (${cause instanceof Error ? cause.message : String(cause)})`
+    })
+
 const command = Command.make("bench", options, (raw) =>
-  Either.match(
+  Effect.flatMap(Effect.either(readProfileFile(Option.getOrUndefined(raw.profileFile))), (profileFile) =>
+  Either.isLeft(profileFile) ? badInput(profileFile.left) : Either.match(
     parseConfig({
       ...raw,
+      profiles: Option.getOrUndefined(raw.profiles),
+      profileFile: profileFile.right,
       realisticDelay: Option.getOrUndefined(raw.realisticDelay),
       db: Option.getOrUndefined(raw.db),
       mitigations: Option.getOrUndefined(raw.mitigations),
@@ -181,7 +208,7 @@ const command = Command.make("bench", options, (raw) =>
       failBatch: Option.getOrUndefined(raw.failBatch)
     }),
     { onLeft: (error) => badInput(error.message), onRight: bench }
-  )).pipe(
+  ))).pipe(
     Command.withDescription(
       "Benchmark a file-upload lifecycle FSM persisted to SQLite with optimistic concurrency, and give the VLID-06 gate verdict."
     )

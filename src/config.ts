@@ -4,17 +4,19 @@
  * the environment. Every rule a flag must meet lives here, with the one-line
  * message a user sees when it is broken.
  */
-import { Array as Arr, Data, Either, Order, Schema } from "effect"
+import { Array as Arr, Data, Either, Order, ParseResult, Schema } from "effect"
 import { isMitigation, type Mitigation, Mitigations } from "./actor/strategy.ts"
-import { ProfileNames } from "./api/profiles.ts"
+import { BuiltInProfiles, LatencyProfile } from "./api/profiles.ts"
 import { type ClockMode, ClockModes } from "./clock/apiClock.ts"
 
-export const Profile = Schema.Literal(...ProfileNames)
 
 export class BenchConfig extends Schema.Class<BenchConfig>("BenchConfig")({
   files: Schema.Int.pipe(Schema.positive()),
   concurrency: Schema.NonEmptyArray(Schema.Int.pipe(Schema.positive())),
-  profiles: Schema.NonEmptyArray(Profile),
+  /** Profile names to run: built-ins and the profile file's. */
+  profiles: Schema.NonEmptyArray(Schema.String),
+  /** The profile read from --profile-file, if any. */
+  customProfile: Schema.NullOr(LatencyProfile),
   realisticDelaySeconds: Schema.Number.pipe(Schema.nonNegative(), Schema.finite()),
   quick: Schema.Boolean,
   seed: Schema.Int,
@@ -56,7 +58,10 @@ export const DEFAULTS = {
 export interface RawOptions {
   readonly files: string
   readonly concurrency: string
-  readonly profiles: string
+  /** Undefined when not given: then the built-ins, and the profile file's profile if any. */
+  readonly profiles: string | undefined
+  /** --profile-file: its path and text, as read by the program. */
+  readonly profileFile: { readonly path: string; readonly text: string } | undefined
   readonly realisticDelay: string | undefined
   readonly quick: boolean
   readonly seed: string
@@ -117,16 +122,35 @@ const list = <A>(
   return first === undefined ? fail(`${flag}: empty list`) : Either.right([first, ...rest])
 }
 
-const isProfile = (s: string): s is (typeof ProfileNames)[number] => (ProfileNames as ReadonlyArray<string>).includes(s)
+/** A profile file's text: one profile, JSON; its name must not be a built-in's. */
+export const parseProfileFile = (path: string, text: string): Either.Either<LatencyProfile, ConfigError> => {
+  const json = Either.try({ try: () => JSON.parse(text) as unknown, catch: () => null })
+  if (Either.isLeft(json)) return fail(`--profile-file ${path}: not JSON`)
+  return Schema.decodeUnknownEither(LatencyProfile, { onExcessProperty: "error" })(json.right).pipe(
+    Either.mapLeft((error) => {
+      const issue = ParseResult.ArrayFormatter.formatErrorSync(error)[0]
+      return new ConfigError({
+        detail: `--profile-file ${path}: ${issue === undefined ? "invalid" : `${issue.path.join(".") || "profile"}: ${issue.message}`}`
+      })
+    }),
+    Either.flatMap((profile) =>
+      (BuiltInProfiles as ReadonlyArray<string>).includes(profile.name)
+        ? fail(`--profile-file ${path}: the name '${profile.name}' is a built-in profile's; choose another`)
+        : Either.right(profile)
+    )
+  )
+}
 
 export const parseConfig = (raw: RawOptions): Either.Either<BenchConfig, ConfigError> =>
   Either.gen(function*() {
     const files = yield* integer("--files", raw.files, 1)
     const concurrency = yield* list("--concurrency", raw.concurrency, (p) => integer("--concurrency", p, 1))
-    const profiles = yield* list("--profiles", raw.profiles, (p) =>
-      isProfile(p)
+    const customProfile = raw.profileFile === undefined ? null : yield* parseProfileFile(raw.profileFile.path, raw.profileFile.text)
+    const known = [...BuiltInProfiles, ...(customProfile === null ? [] : [customProfile.name])]
+    const profiles = yield* list("--profiles", raw.profiles ?? known.join(","), (p) =>
+      known.includes(p)
         ? Either.right(p)
-        : fail(`--profiles: unknown profile '${p}' (known: ${ProfileNames.join(", ")})`))
+        : fail(`--profiles: unknown profile '${p}' (known: ${known.join(", ")})`))
     const realisticDelaySeconds = raw.realisticDelay !== undefined
       ? yield* seconds("--realistic-delay", raw.realisticDelay, true)
       : raw.quick
@@ -169,6 +193,7 @@ export const parseConfig = (raw: RawOptions): Either.Either<BenchConfig, ConfigE
       files,
       concurrency: Arr.sort(concurrency, Order.number),
       profiles,
+      customProfile,
       realisticDelaySeconds,
       quick: raw.quick,
       seed,

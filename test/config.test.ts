@@ -5,7 +5,8 @@ import { DEFAULTS, parseConfig, type RawOptions } from "../src/config.ts"
 const raw = (overrides: Partial<RawOptions> = {}): RawOptions => ({
   files: String(DEFAULTS.files),
   concurrency: DEFAULTS.concurrency,
-  profiles: DEFAULTS.profiles,
+  profiles: undefined,
+  profileFile: undefined,
   realisticDelay: undefined,
   quick: false,
   seed: String(DEFAULTS.seed),

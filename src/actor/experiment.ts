@@ -14,6 +14,7 @@ import * as ApiClock from "../clock/apiClock.ts"
 import type { ClockMode } from "../clock/apiClock.ts"
 import type { LatencyProfile } from "../api/profiles.ts"
 import * as UploadApi from "../api/uploadApi.ts"
+import type { ApiStats } from "../api/uploadApi.ts"
 import { makeRecorder, type RunLabels } from "../metrics/recorder.ts"
 import type { FileSample } from "../metrics/segments.ts"
 import { timed } from "../metrics/timing.ts"
@@ -76,6 +77,8 @@ export interface Measurement {
   readonly clock: ClockMode
   /** Simulated time the warp skipped (0 in real time). */
   readonly skippedMs: number
+  /** What the simulated API answered, recovery included. */
+  readonly api: ApiStats
 }
 
 const MAX_RECOVERY_PASSES = 3
@@ -176,7 +179,9 @@ const runWithRecovery = (
         seconds: seconds / 1000
       }
     }
+    const api = yield* (yield* UploadApi.UploadApi).stats
     return {
+      api,
       outcomes: [...outcomes.values()],
       failures,
       maxInFlight: first.maxInFlight,

@@ -1,20 +1,99 @@
 /**
- * Latency profiles of the simulated upload API. `zero` has no delay at all
- * (the call still yields to the scheduler, as any asynchronous call would);
- * `realistic` waits a constant time per call (2.0 s in the seed).
+ * Latency profiles of the simulated upload API: a latency model per call type
+ * (upload, import) and an optional rate limit. The built-ins stay the seed's:
+ * `zero` has no delay at all (the call still yields to the scheduler, as any
+ * asynchronous call would); `realistic` waits a constant time per call (2.0 s
+ * in the seed). Others come from a profile file (`--profile-file`).
+ *
+ * Models, sampled from a generator seeded with the run's seed (same seed,
+ * same sequence):
+ * - `constant`: always `seconds`;
+ * - `normal`: mean `mean`, standard deviation `sd`, truncated at 0 (a draw
+ *   below 0 is drawn again);
+ * - `lognormal`: given by its `median` and `p95` (σ = ln(p95 / median) / 1.645).
  */
-export type LatencyProfile =
-  | { readonly name: "zero" }
-  | { readonly name: "realistic"; readonly delaySeconds: number }
+import { Schema } from "effect"
 
-export const ProfileNames = ["zero", "realistic"] as const
-export type ProfileName = (typeof ProfileNames)[number]
+const Seconds = Schema.Number.pipe(Schema.finite(), Schema.nonNegative())
 
-export const profile = (name: ProfileName, realisticDelaySeconds: number): LatencyProfile =>
-  name === "zero" ? { name } : { name, delaySeconds: realisticDelaySeconds }
+export const LatencyModel = Schema.Union(
+  Schema.Struct({ kind: Schema.Literal("constant"), seconds: Seconds }),
+  Schema.Struct({ kind: Schema.Literal("normal"), mean: Seconds, sd: Seconds }),
+  Schema.Struct({
+    kind: Schema.Literal("lognormal"),
+    median: Seconds.pipe(Schema.positive()),
+    p95: Seconds.pipe(Schema.positive())
+  }).pipe(Schema.filter((m) => m.p95 >= m.median || "p95 must be at least the median"))
+)
+export type LatencyModel = typeof LatencyModel.Type
 
-/** The delay of one API call under `profile`, in seconds. */
-export const callDelaySeconds = (p: LatencyProfile): number => (p.name === "zero" ? 0 : p.delaySeconds)
+export const BuiltInProfiles = ["zero", "realistic"] as const
+
+export const LatencyProfile = Schema.Struct({
+  name: Schema.String.pipe(
+    Schema.pattern(/^[a-z][a-z0-9-]{0,39}$/, { message: () => "name: lower-case letters, digits and '-', starting with a letter" })
+  ),
+  upload: LatencyModel,
+  import: LatencyModel,
+  /** Calls per minute across all actors; above it the API answers 429 with a retry-after. */
+  rateLimitPerMinute: Schema.optionalWith(Schema.NullOr(Schema.Int.pipe(Schema.positive())), { default: () => null })
+})
+export type LatencyProfile = typeof LatencyProfile.Type
+
+const constant = (seconds: number): LatencyModel => ({ kind: "constant", seconds })
+
+export const zero: LatencyProfile = { name: "zero", upload: constant(0), import: constant(0), rateLimitPerMinute: null }
+
+export const realistic = (delaySeconds: number): LatencyProfile => ({
+  name: "realistic",
+  upload: constant(delaySeconds),
+  import: constant(delaySeconds),
+  rateLimitPerMinute: null
+})
+
+const Z95 = 1.6448536269514722
+
+/** The model's mean in seconds (the untruncated normal's for `normal`: exact when mean ≫ sd). */
+export const meanSeconds = (m: LatencyModel): number =>
+  m.kind === "constant"
+    ? m.seconds
+    : m.kind === "normal"
+    ? m.mean
+    : m.median * Math.exp((Math.log(m.p95 / m.median) / Z95) ** 2 / 2)
+
+/** Mean seconds per API call of the profile: what the realistic floor is computed from. */
+export const meanCallSeconds = (p: LatencyProfile): number => (meanSeconds(p.upload) + meanSeconds(p.import)) / 2
+
+/** Whether calls under this profile ever wait (a profile with no wait is real time under any clock). */
+export const hasDelay = (p: LatencyProfile): boolean => meanCallSeconds(p) > 0 || p.rateLimitPerMinute !== null
+
+const standardNormal = (random: () => number): number =>
+  Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random())
+
+/** Draw one latency in seconds from `m`. */
+export const sample = (m: LatencyModel, random: () => number): number => {
+  switch (m.kind) {
+    case "constant":
+      return m.seconds
+    case "normal": {
+      if (m.sd === 0) return m.mean
+      for (let i = 0; i < 1000; i++) {
+        const x = m.mean + m.sd * standardNormal(random)
+        if (x >= 0) return x
+      }
+      return 0 // a mean far below 0 against its sd: the truncated distribution is all but 0
+    }
+    case "lognormal":
+      return m.median * Math.exp((Math.log(m.p95 / m.median) / Z95) * standardNormal(random))
+  }
+}
+
+export const describeModel = (m: LatencyModel): string =>
+  m.kind === "constant"
+    ? `${m.seconds} s`
+    : m.kind === "normal"
+    ? `normal(mean ${m.mean} s, sd ${m.sd} s)`
+    : `lognormal(median ${m.median} s, p95 ${m.p95} s)`
 
 /** API calls per file on the happy path: upload and import. */
 export const CALLS_PER_FILE = 2

@@ -9,7 +9,7 @@ import type { SqlClient } from "@effect/sql/SqlClient"
 import { Effect } from "effect"
 import type { FileProgress } from "../actor/runner.ts"
 import { LADDER, type Mitigation, mitigationLabel } from "../actor/strategy.ts"
-import { CALLS_PER_FILE, profile as makeProfile, type ProfileName } from "../api/profiles.ts"
+import { CALLS_PER_FILE, type LatencyProfile, realistic, zero } from "../api/profiles.ts"
 import type { BenchConfig } from "../config.ts"
 import { collectEnvironment, type Environment } from "../environment.ts"
 import { SqliteDriver } from "../sqlite/driver.ts"
@@ -41,7 +41,9 @@ export interface BenchResult {
   readonly config: {
     readonly files: number
     readonly concurrency: ReadonlyArray<number>
-    readonly profiles: ReadonlyArray<ProfileName>
+    readonly profiles: ReadonlyArray<string>
+    /** Every profile run, as run: its latency model per call type and rate limit. */
+    readonly profileDefinitions: ReadonlyArray<LatencyProfile>
     readonly realisticDelaySeconds: number
     readonly quick: boolean
     readonly seed: number
@@ -62,7 +64,7 @@ export interface BenchResult {
     readonly transitionsPerFile: number
     readonly apiCallsPerFile: number
     /** Where before/after comparisons are measured. */
-    readonly comparisonAt: { readonly concurrency: number; readonly profile: ProfileName }
+    readonly comparisonAt: { readonly concurrency: number; readonly profile: string }
   }
   readonly runs: ReadonlyArray<RunResult>
   readonly bottleneck: Bottleneck | null
@@ -106,14 +108,17 @@ export const runBench = (matrix: Matrix): Effect.Effect<BenchResult, StoreError 
     let runCounter = 0
 
     /** One trial of one configuration, reported on the progress line. */
-    const trial = (concurrency: number, name: ProfileName, mitigations: ReadonlyArray<Mitigation>, tag: string) =>
+    const profileNamed = (name: string): LatencyProfile =>
+      name === "zero" ? zero : name === config.customProfile?.name ? config.customProfile : realistic(config.realisticDelaySeconds)
+
+    const trial = (concurrency: number, name: string, mitigations: ReadonlyArray<Mitigation>, tag: string) =>
       Effect.gen(function*() {
         runCounter += 1
         const result = yield* measureTrial({
           dbPath,
           files: config.files,
           concurrency,
-          profile: makeProfile(name, config.realisticDelaySeconds),
+          profile: profileNamed(name),
           mitigations,
           batch,
           seed: config.seed,
@@ -207,6 +212,7 @@ export const runBench = (matrix: Matrix): Effect.Effect<BenchResult, StoreError 
         files: config.files,
         concurrency: config.concurrency,
         profiles: config.profiles,
+        profileDefinitions: [...new Set([...config.profiles, PRIMARY.profile])].map(profileNamed),
         realisticDelaySeconds: config.realisticDelaySeconds,
         quick: config.quick,
         seed: config.seed,

@@ -4,7 +4,7 @@
  * (simulated − real) / real of elapsed time and of every segment's P95.
  */
 import { Effect } from "effect"
-import type { LatencyProfile } from "../api/profiles.ts"
+import { type LatencyProfile, realistic } from "../api/profiles.ts"
 import type { ClockMode } from "../clock/apiClock.ts"
 import { SegmentNames } from "../metrics/segments.ts"
 import type { SqliteDriver } from "../sqlite/driver.ts"
@@ -46,7 +46,7 @@ const relative = (real: number, simulated: number) => (real > 0 ? round((simulat
 
 export const runClockCheck = (spec: ClockCheckSpec): Effect.Effect<ClockCheckResult, StoreError | ForeignDatabase, SqliteDriver> =>
   Effect.gen(function*() {
-    const profile: LatencyProfile = { name: "realistic", delaySeconds: spec.delaySeconds }
+    const profile: LatencyProfile = realistic(spec.delaySeconds)
     const byMode: Record<ClockMode, Array<Trial>> = { real: [], warp: [] }
     for (let i = 0; i < spec.trials; i++) {
       for (const clock of ["real", "warp"] as const) {

@@ -7,7 +7,6 @@
  */
 import type { Measurement, Recovery } from "../actor/experiment.ts"
 import type { StrategyNames } from "../actor/strategy.ts"
-import type { ProfileName } from "../api/profiles.ts"
 import { type Interval, median, medianInterval, seededRandom } from "../metrics/bootstrap.ts"
 import { type SegmentName, SegmentNames } from "../metrics/segments.ts"
 import { summarize, sum, type Summary } from "../metrics/stats.ts"
@@ -18,8 +17,8 @@ export type SegmentStats = Omit<Summary, "count">
 
 export interface Trial {
   readonly concurrency: number
-  readonly profile: ProfileName
-  /** Seconds per API call in this run (0 for zero). */
+  readonly profile: string
+  /** Mean seconds per API call of the profile's models (0 for zero). */
   readonly delaySeconds: number
   readonly mitigation: string
   readonly strategy: StrategyNames
@@ -53,6 +52,8 @@ export interface Trial {
   readonly clock: "simulated" | "real"
   /** Simulated seconds the warp skipped (0 in real time). */
   readonly skippedSeconds: number
+  /** API calls answered, and 429 answers from the profile's rate limit. */
+  readonly api: { readonly calls: number; readonly rateLimited: number }
 }
 
 export interface TrialSummary {
@@ -92,8 +93,10 @@ export const bySegment = <A>(f: (segment: SegmentName) => A): { readonly [S in S
 
 export const toTrial = (input: {
   readonly concurrency: number
-  readonly profile: ProfileName
+  readonly profile: string
   readonly delaySeconds: number
+  /** Whether API calls under the profile ever wait (latency or rate limit). */
+  readonly waits: boolean
   readonly mitigation: string
   readonly files: number
   readonly measurement: Measurement
@@ -139,8 +142,9 @@ export const toTrial = (input: {
     }),
     integrity,
     recovery: m.recovery,
-    clock: m.clock === "warp" && input.delaySeconds > 0 ? "simulated" : "real",
-    skippedSeconds: round(m.skippedMs / 1000, 6)
+    clock: m.clock === "warp" && input.waits ? "simulated" : "real",
+    skippedSeconds: round(m.skippedMs / 1000, 6),
+    api: { calls: m.api.calls, rateLimited: m.api.rateLimited }
   }
 }
 
@@ -175,6 +179,10 @@ export const aggregate = (trials: readonly [Trial, ...Array<Trial>], options: { 
     indexed: Math.min(...trials.map((t) => t.indexed)),
     maxInFlight: Math.max(...trials.map((t) => t.maxInFlight)),
     skippedSeconds: medianOf(trials, (t) => t.skippedSeconds, 6),
+    api: {
+      calls: medianOf(trials, (t) => t.api.calls, 1),
+      rateLimited: medianOf(trials, (t) => t.api.rateLimited, 1)
+    },
     segments,
     segmentTotalsMs: bySegment((s) => medianOf(trials, (t) => t.segmentTotalsMs[s], 3)),
     accounting: {

@@ -4,7 +4,7 @@ import { runExperiment } from "../actor/experiment.ts"
 import { type Mitigation, mitigationLabel, strategy } from "../actor/strategy.ts"
 import type { FileProgress } from "../actor/runner.ts"
 import type { BatchOptions } from "../actor/writer.ts"
-import type { LatencyProfile } from "../api/profiles.ts"
+import { hasDelay, type LatencyProfile, meanCallSeconds } from "../api/profiles.ts"
 import type { ClockMode } from "../clock/apiClock.ts"
 import type { SqliteDriver } from "../sqlite/driver.ts"
 import type { StoreError } from "../store/errors.ts"
@@ -42,7 +42,8 @@ export const measureTrial = (spec: TrialSpec): Effect.Effect<Trial, StoreError |
     return toTrial({
       concurrency: spec.concurrency,
       profile: spec.profile.name,
-      delaySeconds: spec.profile.name === "zero" ? 0 : spec.profile.delaySeconds,
+      delaySeconds: meanCallSeconds(spec.profile),
+      waits: hasDelay(spec.profile),
       mitigation,
       files: spec.files,
       measurement

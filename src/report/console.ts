@@ -2,6 +2,7 @@
 import type { BenchResult } from "../gate/bench.ts"
 import type { ComparisonRow } from "../gate/compare.ts"
 import type { RunResult } from "../gate/run.ts"
+import { describeModel } from "../api/profiles.ts"
 import { bytes, count, ms, percent, rate, seconds, table } from "./format.ts"
 
 export const runsTable = (result: BenchResult): string =>
@@ -160,17 +161,30 @@ export const environmentLine = (result: BenchResult): string => {
     `${e.memoryGiB} GiB, ${e.os}, commit ${e.gitCommit.slice(0, 12)}${e.gitDirty === true ? " (dirty)" : ""}`
 }
 
+const describeProfile = (p: BenchResult["config"]["profileDefinitions"][number]) =>
+  p.name === "zero"
+    ? "zero (no delay)"
+    : `${p.name} (upload ${describeModel(p.upload)}, import ${describeModel(p.import)}` +
+      `${p.rateLimitPerMinute === null ? "" : `, at most ${p.rateLimitPerMinute} calls/min`})`
+
+export const apiLines = (result: BenchResult): ReadonlyArray<string> =>
+  result.runs
+    .filter((r) => r.api.rateLimited > 0)
+    .map((r) => `API c=${r.concurrency} ${r.profile}: ${r.api.calls} calls, ${r.api.rateLimited} answered 429 by the rate limit (medians)`)
+
 export const consoleReport = (result: BenchResult): string =>
   [
     `upload-fsm-bench: ${result.config.files} files, seed ${result.config.seed}, mitigation ${result.config.mitigation}, ` +
     `median of ${result.config.trials} trials after ${result.config.warmup} warm-up (times in ms unless marked)`,
     environmentLine(result),
+    `Profiles: ${result.config.profileDefinitions.map(describeProfile).join("; ")}`,
     "",
     runsTable(result),
     "",
     ...thresholdLines(result),
     ...bottleneckLines(result),
     ...walLines(result),
+    ...apiLines(result),
     ...scalingLines(result),
     ...result.runs.flatMap((r) => recoveryLine(`c=${r.concurrency} ${r.profile} ${r.mitigation}`, r)),
     "",

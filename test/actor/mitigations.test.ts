@@ -3,7 +3,7 @@ import { Context, Duration, Effect, Layer } from "effect"
 import { runExperiment } from "../../src/actor/experiment.ts"
 import { LADDER, type Mitigation, mitigationLabel, strategy } from "../../src/actor/strategy.ts"
 import { batched, Writer } from "../../src/actor/writer.ts"
-import type { LatencyProfile } from "../../src/api/profiles.ts"
+import { type LatencyProfile, realistic, zero } from "../../src/api/profiles.ts"
 import { checkIntegrity } from "../../src/gate/integrity.ts"
 import * as BetterSqlite from "../../src/sqlite/betterSqlite.ts"
 import { isBusy } from "../../src/sqlite/betterSqlite.ts"
@@ -22,7 +22,7 @@ const run = (
       dbPath,
       files,
       concurrency: options.concurrency ?? 5,
-      profile: options.profile ?? { name: "realistic", delaySeconds: 0.002 },
+      profile: options.profile ?? realistic(0.002),
       seed: 42,
       strategy: strategy(dbPath, mitigations, { batchSize: options.batchSize ?? 10, failBatch: options.failBatch ?? null }),
       clock: "real",
@@ -151,7 +151,7 @@ describe("batched writes", () => {
     Effect.gen(function*() {
       const { m, integrity } = yield* run(["in-memory-guards", "shared-connection", "batched-writes"], {
         files: 25,
-        profile: { name: "zero" },
+        profile: zero,
         failBatch: 1
       })
       expect(m.recovery?.lostTransitions).toBe(10)

@@ -6,7 +6,7 @@ import { runBatch } from "../../src/actor/runner.ts"
 import { baseline } from "../../src/actor/strategy.ts"
 import { perFile } from "../../src/actor/connections.ts"
 import { commitEach } from "../../src/actor/writer.ts"
-import type { LatencyProfile } from "../../src/api/profiles.ts"
+import { type LatencyProfile, realistic, zero } from "../../src/api/profiles.ts"
 import * as UploadApi from "../../src/api/uploadApi.ts"
 import * as ApiClock from "../../src/clock/apiClock.ts"
 import { checkIntegrity } from "../../src/gate/integrity.ts"
@@ -57,7 +57,7 @@ describe("batch runner", () => {
         dbPath,
         files: 20,
         concurrency: 5,
-        profile: { name: "realistic", delaySeconds: 0.5 },
+        profile: realistic(0.5),
         seed: 42,
         strategy: baseline(dbPath),
         clock: "warp",
@@ -74,7 +74,7 @@ describe("batch runner", () => {
   it.live("never has more actors in flight than the concurrency, and reaches it", () =>
     Effect.gen(function*() {
       for (const [files, concurrency] of [[40, 7], [12, 1], [10, 50]] as const) {
-        const m = yield* experiment(files, concurrency, { name: "realistic", delaySeconds: 0.003 })
+        const m = yield* experiment(files, concurrency, realistic(0.003))
         expect(m.maxInFlight).toBe(Math.min(files, concurrency))
         expect(m.outcomes).toHaveLength(files)
       }
@@ -82,16 +82,17 @@ describe("batch runner", () => {
 
   it.live("a baseline run persists 3 transitions per file and passes the integrity check", () =>
     Effect.gen(function*() {
-      const m = yield* experiment(30, 5, { name: "zero" })
+      const m = yield* experiment(30, 5, zero)
       const integrity = checkIntegrity({ expectedFiles: 30, stored: m.stored, ledger: m.ledger, failures: m.failures })
       expect(integrity).toMatchObject({ ok: true, files: 30, indexed: 30, transitions: 90, problems: [] })
+      expect(m.api).toMatchObject({ calls: 60, rateLimited: 0 })
       expect(m.strategy).toEqual({ connections: "per-file", guard: "db-read", writer: "commit-each" })
       expect(m.walBytesEnd).toBeGreaterThan(0)
     }))
 
   it.live("every file's time is accounted for: leaves add up to fsm_net, fsm_net + api to the wall time", () =>
     Effect.gen(function*() {
-      const m = yield* experiment(20, 4, { name: "realistic", delaySeconds: 0.002 })
+      const m = yield* experiment(20, 4, realistic(0.002))
       for (const s of m.samples) {
         expect(fsmNetLeaves.reduce((acc, leaf) => acc + s[leaf], 0)).toBeCloseTo(s.fsm_net_ms, 9)
         expect(s.mock_api_ms + s.fsm_net_ms).toBeCloseTo(s.total_wall_ms, 9)
@@ -116,7 +117,7 @@ describe("batch runner", () => {
         dbPath,
         files: 15,
         concurrency: 4,
-        profile: { name: "zero" },
+        profile: zero,
         seed: 1,
         strategy: Layer.mergeAll(perFile(dbPath), failingGuard, commitEach),
         clock: "real",
@@ -138,7 +139,7 @@ describe("batch runner", () => {
       const { paths } = yield* Effect.scoped(seeded(dbPath, 20))
       const fiber = yield* runBatch(paths, 5, makeRecorder({ run: `int-${Math.random()}` }, 20)).pipe(
         Effect.provide(
-          Layer.mergeAll(baseline(dbPath), UploadApi.layer({ name: "realistic", delaySeconds: 10 }, 1)).pipe(
+          Layer.mergeAll(baseline(dbPath), UploadApi.layer(realistic(10), 1)).pipe(
             Layer.provideMerge(ApiClock.layer("real")),
             Layer.provide(layer)
           )

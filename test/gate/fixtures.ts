@@ -1,5 +1,4 @@
 /** Synthetic run results for the gate's pure analyses. */
-import type { ProfileName } from "../../src/api/profiles.ts"
 import type { RunResult, SegmentStats } from "../../src/gate/run.ts"
 import { type SegmentName, SegmentNames } from "../../src/metrics/segments.ts"
 
@@ -7,7 +6,7 @@ const flat = (v: number): SegmentStats => ({ p50: v, p95: v, p99: v, mean: v, mi
 
 export const fakeRun = (input: {
   readonly concurrency: number
-  readonly profile: ProfileName
+  readonly profile: string
   readonly elapsedSeconds?: number
   readonly delaySeconds?: number
   readonly p95?: Partial<Record<SegmentName, number>>
@@ -48,6 +47,7 @@ export const fakeRun = (input: {
     recovery: null,
     clock: input.profile === "zero" ? "real" : "simulated",
     skippedSeconds: 0,
+    api: { calls: 1636, rateLimited: 0 },
     trials: 1,
     warmup: 0,
     ci: {

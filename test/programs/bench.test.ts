@@ -159,13 +159,38 @@ describe("bench CLI: a small run", () => {
     expect(doc.comparisons.steps[0].after.recovery.lostTransitions).toBe(5)
   })
 
+  it("--profile-file adds a profile that runs beside the built-ins; a bad one exits 2", () => {
+    const out = tempDir()
+    const profile = path.join(out, "slow.json")
+    fs.writeFileSync(
+      profile,
+      JSON.stringify({ name: "slow", upload: { kind: "constant", seconds: 0.5 }, import: { kind: "normal", mean: 1, sd: 0.2 } })
+    )
+    const r = bench(
+      "--files", "10", "--concurrency", "10", "--profiles", "zero,slow", "--profile-file", profile,
+      "--trials", "1", "--warmup", "0", "--ladder", "off", "--out", out, "--json"
+    )
+    expect(r.code).toBe(1)
+    const doc = JSON.parse(r.stdout)
+    expect(doc.runs.map((run: { profile: string }) => run.profile)).toEqual(["zero", "slow"])
+    expect(doc.runs[1]).toMatchObject({ clock: "simulated", api: { calls: 20, rateLimited: 0 } })
+    expect(doc.runs[1].elapsedSeconds).toBeGreaterThan(1.4)
+    expect(doc.config.profileDefinitions.map((p: { name: string }) => p.name)).toEqual(["zero", "slow"])
+    const bad = path.join(out, "bad.json")
+    fs.writeFileSync(bad, JSON.stringify({ name: "zero", upload: { kind: "constant", seconds: 1 }, import: { kind: "constant", seconds: 1 } }))
+    const refused = bench("--profile-file", bad, "--out", out)
+    expect(refused.code).toBe(2)
+    expect(lines(refused.stderr)).toHaveLength(1)
+    expect(refused.stderr).toContain("built-in")
+  })
+
   it("--help describes every flag", () => {
     const r = bench("--help")
     expect(r.code).toBe(0)
     for (const flag of [
       "--files", "--concurrency", "--profiles", "--realistic-delay", "--quick", "--seed", "--db", "--out",
       "--threshold-zero", "--threshold-realistic", "--json", "--mitigations", "--ladder", "--trials", "--warmup",
-      "--noise", "--batch-size", "--fail-batch", "--clock"
+      "--noise", "--batch-size", "--fail-batch", "--clock", "--profile-file"
     ]) {
       expect(r.stdout).toContain(flag)
     }
