@@ -111,6 +111,19 @@ const options = {
       "simulated time); 'real' waits it out",
     DEFAULTS.clock
   ),
+  scenario: text(
+    "scenario",
+    "happy|reupload",
+    "'reupload': every fresh file, once indexed, is reset or found broken and goes through the lifecycle again",
+    DEFAULTS.scenario
+  ),
+  maxAttempts: text("max-attempts", "N", "upload attempts per file before a failed file stays failed", String(DEFAULTS.maxAttempts)),
+  retryBase: text(
+    "retry-base",
+    "S",
+    "first backoff before a retry, in seconds (doubling per retry, jittered)",
+    String(DEFAULTS.retryBaseSeconds)
+  ),
   failBatch: Options.text("fail-batch").pipe(
     Options.withPseudoName("K"),
     Options.withDescription(

@@ -5,6 +5,7 @@
  * message a user sees when it is broken.
  */
 import { Array as Arr, Data, Either, Order, ParseResult, Schema } from "effect"
+import { type ScenarioName, Scenarios } from "./actor/scenario.ts"
 import { isMitigation, type Mitigation, Mitigations } from "./actor/strategy.ts"
 import { BuiltInProfiles, LatencyProfile } from "./api/profiles.ts"
 import { type ClockMode, ClockModes } from "./clock/apiClock.ts"
@@ -34,7 +35,12 @@ export class BenchConfig extends Schema.Class<BenchConfig>("BenchConfig")({
   batchSize: Schema.Int.pipe(Schema.positive()),
   failBatch: Schema.NullOr(Schema.Int.pipe(Schema.positive())),
   /** How API latency passes: skipped by the time warp, or waited in real time. */
-  clock: Schema.Literal(...ClockModes)
+  clock: Schema.Literal(...ClockModes),
+  scenario: Schema.Literal(...Scenarios),
+  /** Upload attempts per file before it stays failed. */
+  maxAttempts: Schema.Int.pipe(Schema.positive()),
+  /** First backoff of the retry policy, doubling per retry, jittered. */
+  retryBaseSeconds: Schema.Number.pipe(Schema.positive(), Schema.finite())
 }) {}
 
 export const DEFAULTS = {
@@ -51,7 +57,10 @@ export const DEFAULTS = {
   warmup: 1,
   noise: 0.05,
   batchSize: 10,
-  clock: "warp"
+  clock: "warp",
+  scenario: "happy",
+  maxAttempts: 3,
+  retryBaseSeconds: 1
 } as const
 
 /** The flags as typed on the command line (numbers still text: their messages are ours). */
@@ -79,6 +88,9 @@ export interface RawOptions {
   readonly batchSize: string
   readonly failBatch: string | undefined
   readonly clock: string
+  readonly scenario: string
+  readonly maxAttempts: string
+  readonly retryBase: string
 }
 
 export class ConfigError extends Data.TaggedError("ConfigError")<{ readonly detail: string }> {
@@ -187,6 +199,12 @@ export const parseConfig = (raw: RawOptions): Either.Either<BenchConfig, ConfigE
     }
     const isClock = (c: string): c is ClockMode => (ClockModes as ReadonlyArray<string>).includes(c)
     const clock = isClock(raw.clock) ? raw.clock : yield* fail(`--clock: '${raw.clock}' is not one of ${ClockModes.join(", ")}`)
+    const isScenario = (x: string): x is ScenarioName => (Scenarios as ReadonlyArray<string>).includes(x)
+    const scenario = isScenario(raw.scenario)
+      ? raw.scenario
+      : yield* fail(`--scenario: '${raw.scenario}' is not one of ${Scenarios.join(", ")}`)
+    const maxAttempts = yield* integer("--max-attempts", raw.maxAttempts, 1)
+    const retryBaseSeconds = yield* seconds("--retry-base", raw.retryBase, false)
     if (raw.db !== undefined && raw.db.trim() === "") return yield* fail("--db: empty path")
     if (raw.out.trim() === "") return yield* fail("--out: empty path")
     return new BenchConfig({
@@ -209,6 +227,9 @@ export const parseConfig = (raw: RawOptions): Either.Either<BenchConfig, ConfigE
       noise,
       batchSize,
       failBatch,
-      clock
+      clock,
+      scenario,
+      maxAttempts,
+      retryBaseSeconds
     })
   })

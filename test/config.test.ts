@@ -23,6 +23,9 @@ const raw = (overrides: Partial<RawOptions> = {}): RawOptions => ({
   batchSize: String(DEFAULTS.batchSize),
   failBatch: undefined,
   clock: "warp",
+  scenario: "happy",
+  maxAttempts: "3",
+  retryBase: "1",
   ...overrides
 })
 

@@ -13,7 +13,11 @@ import { Effect, Layer } from "effect"
 import * as ApiClock from "../clock/apiClock.ts"
 import type { ClockMode } from "../clock/apiClock.ts"
 import type { LatencyProfile } from "../api/profiles.ts"
+import type { Event } from "../lifecycle/fsm.ts"
 import * as UploadApi from "../api/uploadApi.ts"
+import * as Retry from "./retry.ts"
+import * as ScenarioLayer from "./scenario.ts"
+import type { ScenarioName } from "./scenario.ts"
 import type { ApiStats } from "../api/uploadApi.ts"
 import { makeRecorder, type RunLabels } from "../metrics/recorder.ts"
 import type { FileSample } from "../metrics/segments.ts"
@@ -38,6 +42,9 @@ export interface ExperimentSpec {
   readonly labels: RunLabels
   /** How API waits pass: in real time, or skipped by the time warp. */
   readonly clock: ClockMode
+  /** Upload attempts per file and the backoff base of the retry policy. */
+  readonly retry: { readonly maxAttempts: number; readonly baseSeconds: number }
+  readonly scenario: ScenarioName
   /** Live progress of the first pass, if anyone watches. */
   readonly onFileDone?: FileProgress | undefined
 }
@@ -73,6 +80,8 @@ export interface Measurement {
   readonly strategy: StrategyNames
   /** Transitions committed per file, as the writer saw them commit. */
   readonly ledger: ReadonlyMap<string, number>
+  /** Transitions committed per event. */
+  readonly byEvent: ReadonlyMap<Event, number>
   readonly recovery: Recovery | null
   readonly clock: ClockMode
   /** Simulated time the warp skipped (0 in real time). */
@@ -101,7 +110,14 @@ export const runExperiment = (spec: ExperimentSpec): Effect.Effect<Measurement, 
       const [elapsedMs, run] = yield* timed(
         Effect.scoped(
           Effect.flatMap(
-            Layer.build(Layer.merge(spec.strategy, UploadApi.layer(spec.profile, spec.seed))),
+            Layer.build(
+              Layer.mergeAll(
+                spec.strategy,
+                UploadApi.layer(spec.profile, spec.seed),
+                Retry.layer({ ...spec.retry, seed: spec.seed }),
+                ScenarioLayer.layer(spec.scenario, spec.seed)
+              )
+            ),
             (context) => Effect.provide(runWithRecovery(spec, paths, recorder, observer), context)
           )
         )
@@ -187,6 +203,7 @@ const runWithRecovery = (
       maxInFlight: first.maxInFlight,
       strategy,
       ledger: stats.ledger,
+      byEvent: stats.byEvent,
       recovery
     }
   })

@@ -1,18 +1,24 @@
 /**
  * One file's actor: hydrate its FSM from the store, then drive the file to
  * `indexed` from wherever it stands: untracked → start_upload; uploading →
- * upload call, complete_upload; processing → import call,
- * complete_processing. Each step dispatches the event, passes the guard and
- * persists the transition. A fresh file takes the whole happy path (3
- * transitions, 2 API calls); a file re-hydrated after a lost write resumes
- * where the database says it is, redoing the API call its state implies.
+ * upload call, then complete_upload (or fail_upload if the call failed);
+ * processing → import call, then complete_processing (or fail_processing);
+ * failed → the retry policy's backoff, then retry, unless the file has used
+ * all its upload attempts, where it stays failed. Each step dispatches the
+ * event, passes the guard and persists the transition. A fresh file on the
+ * happy path takes 3 transitions and 2 API calls; a file re-hydrated after a
+ * lost write resumes where the database says it is, redoing the API call its
+ * state implies.
  * Every moment of its life is charged to one segment (see
  * `metrics/segments.ts`).
  */
 import type { SqlClient } from "@effect/sql/SqlClient"
 import { Clock, Effect, Either, Exit, Scope } from "effect"
 import { dispatch, type Event, hydrate, type IllegalTransition, type Machine, Transitions } from "../lifecycle/fsm.ts"
-import { UploadApi } from "../api/uploadApi.ts"
+import { type ApiFailure, UploadApi } from "../api/uploadApi.ts"
+import { ApiClock } from "../clock/apiClock.ts"
+import { RetryPolicy } from "./retry.ts"
+import { Scenario } from "./scenario.ts"
 import { type OccConflict, StoreError } from "../store/errors.ts"
 import { readState, type TransitionColumn } from "../store/store.ts"
 import { withConnection } from "../store/transaction.ts"
@@ -29,6 +35,8 @@ export interface FileOutcome {
   /** Transitions whose write returned success to this actor. */
   readonly persisted: number
   readonly apiCalls: number
+  /** API calls that failed (an error or a timeout). */
+  readonly apiFailures: number
   readonly busyEvents: number
   readonly busyWaitMs: number
   readonly sample: FileSample
@@ -38,15 +46,21 @@ export type ActorError = IllegalTransition | OccConflict | StoreError
 
 const isoNow = Effect.map(Clock.currentTimeMillis, (ms) => new Date(ms).toISOString())
 
-export const runFile = (path: string): Effect.Effect<FileOutcome, ActorError, Connections | Guard | Writer | UploadApi> =>
+export const runFile = (
+  path: string
+): Effect.Effect<FileOutcome, ActorError, Connections | Guard | Writer | UploadApi | RetryPolicy | ApiClock | Scenario> =>
   Effect.gen(function*() {
     const connections = yield* Connections
     const guard = yield* Guard
     const writer = yield* Writer
     const api = yield* UploadApi
+    const retry = yield* RetryPolicy
+    const apiClock = yield* ApiClock
+    const scenario = yield* Scenario
     const m: Measured = emptyMeasured()
     let persisted = 0
     let apiCalls = 0
+    let apiFailures = 0
     let busyEvents = 0
     let busyWaitMs = 0
 
@@ -82,12 +96,26 @@ export const runFile = (path: string): Effect.Effect<FileOutcome, ActorError, Co
         return next
       })
 
-    const api$ = <A>(call: Effect.Effect<A>) =>
-      Effect.map(timed(call), ([ms, a]) => {
+    // An API call, its outcome as a value: a failure drives a fail_* transition.
+    const api$ = <A>(call: Effect.Effect<A, ApiFailure>) =>
+      Effect.map(timed(Effect.either(call)), ([ms, result]) => {
         m.mock_api_ms += ms
         apiCalls += 1
-        return a
+        if (Either.isLeft(result)) apiFailures += 1
+        return result
       })
+
+    // Waiting out a backoff is time spent because of the API: it counts in mock_api_ms.
+    const backoff = (retryNumber: number) =>
+      Effect.flatMap(retry.backoffMillis(path, retryNumber), (ms) =>
+        Effect.map(timed(ms > 0 ? apiClock.sleep(ms) : Effect.void), ([waited]) => {
+          m.mock_api_ms += waited
+        }))
+
+    const failed = (error: ApiFailure): ReadonlyArray<readonly [TransitionColumn, string | number | null]> => [
+      ["error_message", error.message],
+      ["intent_type", null]
+    ]
 
     const lifecycle = (sql: SqlClient) =>
       Effect.gen(function*() {
@@ -99,10 +127,32 @@ export const runFile = (path: string): Effect.Effect<FileOutcome, ActorError, Co
         m.fsm_dispatch_ms += hydrateMs
         let machine = hydrated
         let fileId = stored.fileId
-        // `failed` is where a file stops until a retry policy takes it up again.
-        while (machine.state !== "indexed" && machine.state !== "failed") {
+        let attempts = stored.attempts
+        let retries = 0
+        // Only a file that starts fresh goes round again: a re-hydrated one finishes the round it is in.
+        let roundAgain = stored.state === "untracked" && stored.version === 0 ? scenario.afterIndexed(path) : null
+        for (;;) {
           switch (machine.state) {
+            case "indexed": {
+              if (roundAgain === null) return machine
+              // A new round is a new upload: its attempts count from zero again.
+              machine = yield* step(sql, machine, roundAgain, [
+                ["upload_attempt_count", 0],
+                ...(roundAgain === "fail_reset" ? [["error_message", "found broken after indexing"] as const] : [])
+              ])
+              attempts = 0
+              roundAgain = null
+              break
+            }
+            case "failed": {
+              if (attempts >= retry.maxAttempts) return machine
+              retries += 1
+              yield* backoff(retries)
+              machine = yield* step(sql, machine, "retry", [])
+              break
+            }
             case "untracked":
+              attempts += 1
               machine = yield* step(sql, machine, "start_upload", [
                 ["intent_type", "upload"],
                 ["intent_started_at", yield* isoNow],
@@ -111,7 +161,12 @@ export const runFile = (path: string): Effect.Effect<FileOutcome, ActorError, Co
               ])
               break
             case "uploading": {
-              const uploaded = yield* api$(api.upload(path))
+              const result = yield* api$(api.upload(path, Math.max(attempts, 1)))
+              if (Either.isLeft(result)) {
+                machine = yield* step(sql, machine, "fail_upload", failed(result.left))
+                break
+              }
+              const uploaded = result.right
               fileId = uploaded.fileId
               machine = yield* step(sql, machine, "complete_upload", [
                 ["gemini_file_id", uploaded.fileId],
@@ -125,7 +180,12 @@ export const runFile = (path: string): Effect.Effect<FileOutcome, ActorError, Co
               if (fileId === null) {
                 return yield* new StoreError({ operation: "resume import", detail: `${path} is processing without a file id` })
               }
-              const imported = yield* api$(api.importFile(fileId))
+              const result = yield* api$(api.importFile(path, fileId, Math.max(attempts, 1)))
+              if (Either.isLeft(result)) {
+                machine = yield* step(sql, machine, "fail_processing", failed(result.left))
+                break
+              }
+              const imported = result.right
               machine = yield* step(sql, machine, "complete_processing", [
                 ["gemini_store_doc_id", imported.documentId],
                 ["intent_type", null],
@@ -135,7 +195,6 @@ export const runFile = (path: string): Effect.Effect<FileOutcome, ActorError, Co
             }
           }
         }
-        return machine
       })
 
     const start = yield* Clock.currentTimeNanos
@@ -152,5 +211,5 @@ export const runFile = (path: string): Effect.Effect<FileOutcome, ActorError, Co
         })
     )
     m.total_wall_ms = nanosToMs((yield* Clock.currentTimeNanos) - start)
-    return { path, machine, persisted, apiCalls, busyEvents, busyWaitMs, sample: completeSample(m) }
+    return { path, machine, persisted, apiCalls, apiFailures, busyEvents, busyWaitMs, sample: completeSample(m) }
   })

@@ -16,6 +16,7 @@
 import type { SqlClient } from "@effect/sql/SqlClient"
 import type { Connection } from "@effect/sql/SqlConnection"
 import { Context, Effect, Layer } from "effect"
+import type { Event } from "../lifecycle/fsm.ts"
 import { timed } from "../metrics/timing.ts"
 import { SqliteDriver } from "../sqlite/driver.ts"
 import { type OccConflict, StoreError } from "../store/errors.ts"
@@ -37,6 +38,8 @@ export interface WriterStats {
   readonly lostTransitions: number
   /** Transitions committed per file path. */
   readonly ledger: ReadonlyMap<string, number>
+  /** Transitions committed per event. */
+  readonly byEvent: ReadonlyMap<Event, number>
 }
 
 export interface WriterShape {
@@ -59,16 +62,20 @@ const writeTiming = (queueWaitMs: number, lock: LockAcquisition, writeMs: number
 
 const makeLedger = () => {
   const ledger = new Map<string, number>()
+  const byEvent = new Map<Event, number>()
   return {
-    ledger,
-    add: (path: string) => ledger.set(path, (ledger.get(path) ?? 0) + 1)
+    add: (write: Pick<TransitionWrite, "path" | "event">) => {
+      ledger.set(write.path, (ledger.get(write.path) ?? 0) + 1)
+      byEvent.set(write.event, (byEvent.get(write.event) ?? 0) + 1)
+    },
+    snapshot: () => ({ ledger: new Map(ledger), byEvent: new Map(byEvent) })
   }
 }
 
 export const commitEach: Layer.Layer<Writer, never, SqliteDriver> = Layer.effect(
   Writer,
   Effect.map(SqliteDriver, (driver) => {
-    const { ledger, add } = makeLedger()
+    const { add, snapshot } = makeLedger()
     let commits = 0
     return {
       name: "commit-each",
@@ -77,12 +84,12 @@ export const commitEach: Layer.Layer<Writer, never, SqliteDriver> = Layer.effect
           withConnection(sql, (conn) => writeTransaction(conn, driver, applyTransition(conn, write))),
           ({ queueWaitMs, value: { lock, writeMs } }) => {
             commits += 1
-            add(write.path)
+            add(write)
             return writeTiming(queueWaitMs, lock, writeMs)
           }
         ),
       flush: Effect.void,
-      stats: Effect.sync(() => ({ commits, failedCommits: 0, lostTransitions: 0, ledger: new Map(ledger) }))
+      stats: Effect.sync(() => ({ commits, failedCommits: 0, lostTransitions: 0, ...snapshot() }))
     }
   })
 )
@@ -105,8 +112,8 @@ export const batched = (dbPath: string, options: BatchOptions): Layer.Layer<Writ
       // The writer's connection is its own for the whole run.
       const conn: Connection = yield* client.reserve.pipe(Effect.mapError(storeError("reserve writer connection")))
       const permit = yield* Effect.makeSemaphore(1)
-      const { ledger, add } = makeLedger()
-      let pending: Array<string> = []
+      const { add, snapshot } = makeLedger()
+      let pending: Array<TransitionWrite> = []
       let open = false
       let commitNumber = 0
       let commits = 0
@@ -132,7 +139,7 @@ export const batched = (dbPath: string, options: BatchOptions): Layer.Layer<Writ
         }
         const committed = yield* Effect.either(conn.executeUnprepared("COMMIT", [], undefined))
         if (committed._tag === "Left") return yield* lose(storeError("COMMIT batch")(committed.left).detail)
-        for (const path of pending) add(path)
+        for (const write of pending) add(write)
         pending = []
         open = false
         commits += 1
@@ -151,7 +158,7 @@ export const batched = (dbPath: string, options: BatchOptions): Layer.Layer<Writ
               applyTransition(conn, write).pipe(
                 Effect.catchTag("StoreError", (e) => lose(e.message)),
                 Effect.tap(() => {
-                  pending.push(write.path)
+                  pending.push(write)
                   return pending.length >= options.batchSize ? commit : Effect.void
                 })
               )
@@ -178,7 +185,7 @@ export const batched = (dbPath: string, options: BatchOptions): Layer.Layer<Writ
               : Effect.void
           )
         ),
-        stats: Effect.sync(() => ({ commits, failedCommits, lostTransitions, ledger: new Map(ledger) }))
+        stats: Effect.sync(() => ({ commits, failedCommits, lostTransitions, ...snapshot() }))
       }
     })
   )

@@ -29,6 +29,16 @@ export type LatencyModel = typeof LatencyModel.Type
 
 export const BuiltInProfiles = ["zero", "realistic"] as const
 
+const Probability = Schema.Number.pipe(Schema.between(0, 1))
+const PerCall = <A, I>(value: Schema.Schema<A, I>, fallback: () => A) =>
+  Schema.optionalWith(
+    Schema.Struct({
+      upload: Schema.optionalWith(value, { default: fallback }),
+      import: Schema.optionalWith(value, { default: fallback })
+    }),
+    { default: () => ({ upload: fallback(), import: fallback() }) }
+  )
+
 export const LatencyProfile = Schema.Struct({
   name: Schema.String.pipe(
     Schema.pattern(/^[a-z][a-z0-9-]{0,39}$/, { message: () => "name: lower-case letters, digits and '-', starting with a letter" })
@@ -36,20 +46,35 @@ export const LatencyProfile = Schema.Struct({
   upload: LatencyModel,
   import: LatencyModel,
   /** Calls per minute across all actors; above it the API answers 429 with a retry-after. */
-  rateLimitPerMinute: Schema.optionalWith(Schema.NullOr(Schema.Int.pipe(Schema.positive())), { default: () => null })
+  rateLimitPerMinute: Schema.optionalWith(Schema.NullOr(Schema.Int.pipe(Schema.positive())), { default: () => null }),
+  /** Chance that a call fails (after its latency), per call type. */
+  failureProbability: PerCall(Probability, () => 0),
+  /** A call whose latency would exceed this fails with a timeout after it, per call type; null: no timeout. */
+  timeoutSeconds: PerCall(Schema.NullOr(Seconds.pipe(Schema.positive())), () => null)
 })
 export type LatencyProfile = typeof LatencyProfile.Type
 
 const constant = (seconds: number): LatencyModel => ({ kind: "constant", seconds })
 
-export const zero: LatencyProfile = { name: "zero", upload: constant(0), import: constant(0), rateLimitPerMinute: null }
+const noFaults = {
+  rateLimitPerMinute: null,
+  failureProbability: { upload: 0, import: 0 },
+  timeoutSeconds: { upload: null, import: null }
+} as const
+
+export const zero: LatencyProfile = { name: "zero", upload: constant(0), import: constant(0), ...noFaults }
 
 export const realistic = (delaySeconds: number): LatencyProfile => ({
   name: "realistic",
   upload: constant(delaySeconds),
   import: constant(delaySeconds),
-  rateLimitPerMinute: null
+  ...noFaults
 })
+
+/** Whether calls under this profile can fail (an error or a timeout). */
+export const canFail = (p: LatencyProfile): boolean =>
+  p.failureProbability.upload > 0 || p.failureProbability.import > 0 ||
+  p.timeoutSeconds.upload !== null || p.timeoutSeconds.import !== null
 
 const Z95 = 1.6448536269514722
 

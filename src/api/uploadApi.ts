@@ -5,15 +5,19 @@
  * profile's model for each call type and are waited out through the
  * ApiClock, in real or simulated time.
  *
+ * Each call's latency, failure and timeout are drawn from a generator keyed
+ * by (seed, call, file, attempt): a file meets the same answers in every run
+ * with the same seed, whatever order the actors happen to call in.
+ *
  * A profile's rate limit counts calls across all actors in a sliding
  * 60-second window of the run's clock. A call over the limit is answered
  * "429, retry after" the time until the window's oldest call leaves it; the
  * caller waits that long (inside the call, so in `mock_api_ms`) and asks
  * again.
  */
-import { Clock, Context, Effect, Layer, Random } from "effect"
+import { Clock, Context, Data, Effect, Layer, Random } from "effect"
 import { ApiClock, type ApiClockShape } from "../clock/apiClock.ts"
-import { seededRandom } from "../metrics/bootstrap.ts"
+import { keyedRandom } from "../metrics/bootstrap.ts"
 import { type LatencyModel, type LatencyProfile, sample } from "./profiles.ts"
 
 export interface UploadedFile {
@@ -21,9 +25,24 @@ export interface UploadedFile {
   readonly uri: string
 }
 
+/** An API call that failed: the server answered an error, or did not answer within the timeout. */
+export class ApiFailure extends Data.TaggedError("ApiFailure")<{
+  readonly call: "upload" | "import"
+  readonly reason: "error" | "timeout"
+  readonly afterSeconds: number
+}> {
+  override get message(): string {
+    return this.reason === "timeout"
+      ? `${this.call} timed out after ${this.afterSeconds.toFixed(3)} s`
+      : `${this.call} failed: the server answered an error after ${this.afterSeconds.toFixed(3)} s`
+  }
+}
+
 export interface ApiStats {
-  /** Calls answered (429 answers not counted). */
+  /** Calls answered (429 answers not counted), failed ones included. */
   readonly calls: number
+  readonly failures: number
+  readonly timeouts: number
   /** 429 answers given by the rate limit. */
   readonly rateLimited: number
   /** When each answered call was admitted, in ms of the run's clock. */
@@ -32,8 +51,9 @@ export interface ApiStats {
 
 export interface UploadApiShape {
   readonly profile: LatencyProfile
-  readonly upload: (path: string) => Effect.Effect<UploadedFile>
-  readonly importFile: (fileId: string) => Effect.Effect<{ readonly documentId: string }>
+  /** `attempt` is the file's upload attempt (1 for the first): part of the key of the call's draws. */
+  readonly upload: (path: string, attempt: number) => Effect.Effect<UploadedFile, ApiFailure>
+  readonly importFile: (path: string, fileId: string, attempt: number) => Effect.Effect<{ readonly documentId: string }, ApiFailure>
   readonly stats: Effect.Effect<ApiStats>
 }
 
@@ -46,11 +66,11 @@ const WINDOW_MS = 60_000
 
 export const make = (profile: LatencyProfile, seed: number, clock: ApiClockShape): UploadApiShape => {
   const ids = Random.make(seed)
-  // Latencies draw from their own stream, so adding a model never shifts the ids.
-  const latencyRandom = seededRandom(seed ^ 0x5bd1e995)
   const admittedAtMs: Array<number> = []
   let calls = 0
   let rateLimited = 0
+  let failures = 0
+  let timeouts = 0
 
   const nowMs = Effect.map(Clock.currentTimeNanos, (n) => Number(n) / 1e6)
 
@@ -77,25 +97,40 @@ export const make = (profile: LatencyProfile, seed: number, clock: ApiClockShape
     return Effect.zipRight(clock.sleep(Math.max(retryAfterMs, 0.001)), rateLimit)
   })
 
-  const latency = (model: LatencyModel) =>
+  const wait = (seconds: number) => (seconds > 0 ? clock.sleep(seconds * 1000) : Effect.yieldNow())
+
+  // One call's latency, then its outcome: a timeout, an error, or success.
+  const respond = (call: "upload" | "import", path: string, attempt: number): Effect.Effect<void, ApiFailure> =>
     Effect.suspend(() => {
-      const seconds = sample(model, latencyRandom)
-      return seconds > 0 ? clock.sleep(seconds * 1000) : Effect.yieldNow()
+      const random = keyedRandom(seed, `${call}|${path}|${attempt}`)
+      const model: LatencyModel = call === "upload" ? profile.upload : profile.import
+      const seconds = sample(model, random)
+      const timeout = profile.timeoutSeconds[call]
+      if (timeout !== null && seconds > timeout) {
+        timeouts += 1
+        return Effect.zipRight(wait(timeout), Effect.fail(new ApiFailure({ call, reason: "timeout", afterSeconds: timeout })))
+      }
+      const fails = random() < profile.failureProbability[call]
+      if (fails) failures += 1
+      return Effect.zipRight(
+        wait(seconds),
+        fails ? Effect.fail(new ApiFailure({ call, reason: "error", afterSeconds: seconds })) : Effect.void
+      )
     })
 
   return {
     profile,
-    upload: () =>
+    upload: (path, attempt) =>
       Effect.zipRight(
-        Effect.zipRight(rateLimit, latency(profile.upload)),
+        Effect.zipRight(rateLimit, respond("upload", path, attempt)),
         Effect.map(token(ids), (t) => ({ fileId: `files/${t}`, uri: `https://api.invalid/v1/files/${t}` }))
       ),
-    importFile: () =>
+    importFile: (path, _fileId, attempt) =>
       Effect.zipRight(
-        Effect.zipRight(rateLimit, latency(profile.import)),
+        Effect.zipRight(rateLimit, respond("import", path, attempt)),
         Effect.map(token(ids), (t) => ({ documentId: `documents/${t}` }))
       ),
-    stats: Effect.sync(() => ({ calls, rateLimited, admittedAtMs: [...admittedAtMs] }))
+    stats: Effect.sync(() => ({ calls, rateLimited, failures, timeouts, admittedAtMs: [...admittedAtMs] }))
   }
 }
 

@@ -61,6 +61,9 @@ export interface BenchResult {
     readonly batchSize: number
     readonly failBatch: number | null
     readonly clock: BenchConfig["clock"]
+    readonly scenario: BenchConfig["scenario"]
+    readonly maxAttempts: number
+    readonly retryBaseSeconds: number
     readonly transitionsPerFile: number
     readonly apiCallsPerFile: number
     /** Where before/after comparisons are measured. */
@@ -124,6 +127,8 @@ export const runBench = (matrix: Matrix): Effect.Effect<BenchResult, StoreError 
           seed: config.seed,
           clock: config.clock,
           runLabel: `${createdAt}#${runCounter}`,
+          retry: { maxAttempts: config.maxAttempts, baseSeconds: config.retryBaseSeconds },
+          scenario: config.scenario,
           onFileDone: matrix.fileProgress?.(`${tag} c=${concurrency} ${name} ${mitigationLabel(mitigations)}`)
         })
         yield* matrix.progress(describeTrial(tag, result))
@@ -229,6 +234,9 @@ export const runBench = (matrix: Matrix): Effect.Effect<BenchResult, StoreError 
         batchSize: config.batchSize,
         failBatch: config.failBatch,
         clock: config.clock,
+        scenario: config.scenario,
+        maxAttempts: config.maxAttempts,
+        retryBaseSeconds: config.retryBaseSeconds,
         transitionsPerFile: TRANSITIONS_PER_FILE,
         apiCallsPerFile: CALLS_PER_FILE,
         comparisonAt: PRIMARY

@@ -59,6 +59,8 @@ export const runClockCheck = (spec: ClockCheckSpec): Effect.Effect<ClockCheckRes
           batch: { batchSize: 1, failBatch: null },
           seed: spec.seed,
           clock,
+          retry: { maxAttempts: 1, baseSeconds: 1 },
+          scenario: "happy",
           runLabel: `${spec.createdAt}#clock-check-${clock}-${i}`
         })
         yield* spec.progress(describeTrial(`[trial ${i + 1}/${spec.trials} ${clock}]`, t))

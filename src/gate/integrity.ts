@@ -1,20 +1,42 @@
 /**
- * The check after every run: the database must hold exactly what the actors
- * say they committed. On the happy path: all N files indexed at version 3,
- * 3N transitions persisted, each file's version equal to the transitions the
- * writer saw commit for it (its ledger), every remote id recorded, one upload
- * attempt each, and no actor failure left unrepaired.
+ * The check after every run: the database must hold exactly what the writer
+ * committed, and every file must have ended where the scenario allows.
+ * - N rows; each in a terminal state of the scenario (`indexed`, or `failed`
+ *   after using all its upload attempts when calls can fail);
+ * - each row's version equal to the transitions the writer saw commit for
+ *   that file (its ledger); on the plain happy path, exactly 3;
+ * - indexed files have their remote ids; failed ones their error message;
+ *   upload attempts between 1 and the policy's maximum (exactly 1 on the
+ *   plain happy path);
+ * - no actor failure left unrepaired.
  */
 import type { FileFailure } from "../actor/runner.ts"
+import { type State, States } from "../lifecycle/fsm.ts"
 import type { StoredFile } from "../store/store.ts"
 
 /** Persisted transitions per file on the happy path: start_upload, complete_upload, complete_processing. */
 export const TRANSITIONS_PER_FILE = 3
 
+export interface Expectation {
+  /** States a file may end in. */
+  readonly terminal: ReadonlyArray<State>
+  /** Every file's version when the path through the FSM is fixed (the plain happy path), else null. */
+  readonly exactVersion: number | null
+  readonly maxAttempts: number
+}
+
+export const happyPath = (maxAttempts: number): Expectation => ({
+  terminal: ["indexed"],
+  exactVersion: TRANSITIONS_PER_FILE,
+  maxAttempts
+})
+
 export interface Integrity {
   readonly ok: boolean
   readonly files: number
   readonly indexed: number
+  /** Files per final state. */
+  readonly finalStates: { readonly [S in State]: number }
   /** Transitions persisted, counted from the rows' versions. */
   readonly transitions: number
   /** The first problems found (at most 20), each one line. */
@@ -28,37 +50,46 @@ export const checkIntegrity = (input: {
   /** Transitions committed per file, as the writer counted them. */
   readonly ledger: ReadonlyMap<string, number>
   readonly failures: ReadonlyArray<FileFailure>
+  readonly expect: Expectation
 }): Integrity => {
   const problems: Array<string> = []
+  const { expect } = input
   for (const failure of input.failures) {
     problems.push(`${failure.path}: actor failed: ${failure.error._tag}: ${failure.error.message}`)
   }
   if (input.stored.length !== input.expectedFiles) {
     problems.push(`expected ${input.expectedFiles} rows, found ${input.stored.length}`)
   }
-  let indexed = 0
+  const finalStates = Object.fromEntries(States.map((s) => [s, 0])) as Record<State, number>
   let transitions = 0
+  let committed = 0
   for (const row of input.stored) {
     transitions += row.version
-    if (row.state === "indexed") indexed += 1
-    else problems.push(`${row.path}: state ${row.state}, expected indexed`)
-    if (row.version !== TRANSITIONS_PER_FILE) {
-      problems.push(`${row.path}: version ${row.version}, expected ${TRANSITIONS_PER_FILE}`)
+    if (row.state !== "invalid") finalStates[row.state] += 1
+    if (row.state === "invalid" || !expect.terminal.includes(row.state)) {
+      problems.push(`${row.path}: state ${row.state}, expected ${expect.terminal.join(" or ")}`)
     }
-    const committed = input.ledger.get(row.path) ?? 0
-    if (committed !== row.version) {
-      problems.push(`${row.path}: ${committed} transitions committed, row has version ${row.version}`)
+    const ledger = input.ledger.get(row.path) ?? 0
+    committed += ledger
+    if (ledger !== row.version) problems.push(`${row.path}: ${ledger} transitions committed, row has version ${row.version}`)
+    if (expect.exactVersion !== null && row.version !== expect.exactVersion) {
+      problems.push(`${row.path}: version ${row.version}, expected ${expect.exactVersion}`)
     }
-    if (!row.hasFileId || !row.hasDocId) problems.push(`${row.path}: remote file id or document id missing`)
-    if (row.attempts !== 1) problems.push(`${row.path}: ${row.attempts} upload attempts, expected 1`)
+    if (row.state === "indexed" && (!row.hasFileId || !row.hasDocId)) {
+      problems.push(`${row.path}: indexed without its remote file id or document id`)
+    }
+    if (row.state === "failed" && (row.attempts !== expect.maxAttempts || !row.hasError)) {
+      problems.push(`${row.path}: failed after ${row.attempts} of ${expect.maxAttempts} attempts${row.hasError ? "" : ", no error message"}`)
+    }
+    const attemptsOk = expect.exactVersion !== null ? row.attempts === 1 : row.attempts >= 1 && row.attempts <= expect.maxAttempts
+    if (!attemptsOk) problems.push(`${row.path}: ${row.attempts} upload attempts`)
   }
-  if (transitions !== TRANSITIONS_PER_FILE * input.expectedFiles) {
-    problems.push(`${transitions} transitions persisted, expected ${TRANSITIONS_PER_FILE * input.expectedFiles}`)
-  }
+  if (committed !== transitions) problems.push(`${transitions} transitions in the rows' versions, ${committed} committed`)
   return {
     ok: problems.length === 0,
     files: input.stored.length,
-    indexed,
+    indexed: finalStates.indexed,
+    finalStates,
     transitions,
     problems: problems.slice(0, 20),
     problemCount: problems.length

@@ -10,7 +10,8 @@ import type { StrategyNames } from "../actor/strategy.ts"
 import { type Interval, median, medianInterval, seededRandom } from "../metrics/bootstrap.ts"
 import { type SegmentName, SegmentNames } from "../metrics/segments.ts"
 import { summarize, sum, type Summary } from "../metrics/stats.ts"
-import { checkIntegrity, type Integrity } from "./integrity.ts"
+import { checkIntegrity, type Expectation, type Integrity } from "./integrity.ts"
+import { type Event, Events } from "../lifecycle/fsm.ts"
 import { type WalReport, walReport } from "./wal.ts"
 
 export type SegmentStats = Omit<Summary, "count">
@@ -52,8 +53,10 @@ export interface Trial {
   readonly clock: "simulated" | "real"
   /** Simulated seconds the warp skipped (0 in real time). */
   readonly skippedSeconds: number
-  /** API calls answered, and 429 answers from the profile's rate limit. */
-  readonly api: { readonly calls: number; readonly rateLimited: number }
+  /** API calls answered, failed ones (errors, timeouts), and 429 answers from the rate limit. */
+  readonly api: { readonly calls: number; readonly failures: number; readonly timeouts: number; readonly rateLimited: number }
+  /** Transitions committed per event. */
+  readonly transitionsByEvent: { readonly [E in Event]: number }
 }
 
 export interface TrialSummary {
@@ -91,6 +94,9 @@ export const bySegment = <A>(f: (segment: SegmentName) => A): { readonly [S in S
   return out as { readonly [S in SegmentName]: A }
 }
 
+const byEvent = (f: (event: Event) => number): { readonly [E in Event]: number } =>
+  Object.fromEntries(Events.map((e) => [e, f(e)])) as { readonly [E in Event]: number }
+
 export const toTrial = (input: {
   readonly concurrency: number
   readonly profile: string
@@ -99,6 +105,7 @@ export const toTrial = (input: {
   readonly waits: boolean
   readonly mitigation: string
   readonly files: number
+  readonly expect: Expectation
   readonly measurement: Measurement
 }): Trial => {
   const m = input.measurement
@@ -109,7 +116,8 @@ export const toTrial = (input: {
     expectedFiles: input.files,
     stored: m.stored,
     ledger: m.ledger,
-    failures: m.failures
+    failures: m.failures,
+    expect: input.expect
   })
   const elapsedSeconds = m.elapsedMs / 1000
   const fileSeconds = sum(column("total_wall_ms")) / 1000
@@ -144,7 +152,8 @@ export const toTrial = (input: {
     recovery: m.recovery,
     clock: m.clock === "warp" && input.waits ? "simulated" : "real",
     skippedSeconds: round(m.skippedMs / 1000, 6),
-    api: { calls: m.api.calls, rateLimited: m.api.rateLimited }
+    api: { calls: m.api.calls, failures: m.api.failures, timeouts: m.api.timeouts, rateLimited: m.api.rateLimited },
+    transitionsByEvent: byEvent((e) => m.byEvent.get(e) ?? 0)
   }
 }
 
@@ -181,8 +190,11 @@ export const aggregate = (trials: readonly [Trial, ...Array<Trial>], options: { 
     skippedSeconds: medianOf(trials, (t) => t.skippedSeconds, 6),
     api: {
       calls: medianOf(trials, (t) => t.api.calls, 1),
+      failures: medianOf(trials, (t) => t.api.failures, 1),
+      timeouts: medianOf(trials, (t) => t.api.timeouts, 1),
       rateLimited: medianOf(trials, (t) => t.api.rateLimited, 1)
     },
+    transitionsByEvent: byEvent((e) => medianOf(trials, (t) => t.transitionsByEvent[e], 1)),
     segments,
     segmentTotalsMs: bySegment((s) => medianOf(trials, (t) => t.segmentTotalsMs[s], 3)),
     accounting: {

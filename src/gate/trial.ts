@@ -4,7 +4,9 @@ import { runExperiment } from "../actor/experiment.ts"
 import { type Mitigation, mitigationLabel, strategy } from "../actor/strategy.ts"
 import type { FileProgress } from "../actor/runner.ts"
 import type { BatchOptions } from "../actor/writer.ts"
-import { hasDelay, type LatencyProfile, meanCallSeconds } from "../api/profiles.ts"
+import { canFail, hasDelay, type LatencyProfile, meanCallSeconds } from "../api/profiles.ts"
+import type { ScenarioName } from "../actor/scenario.ts"
+import { type Expectation, happyPath } from "./integrity.ts"
 import type { ClockMode } from "../clock/apiClock.ts"
 import type { SqliteDriver } from "../sqlite/driver.ts"
 import type { StoreError } from "../store/errors.ts"
@@ -23,6 +25,16 @@ export interface TrialSpec {
   /** Unique per trial: it keys the trial's Effect Metric series. */
   readonly runLabel: string
   readonly onFileDone?: FileProgress | undefined
+  readonly retry: { readonly maxAttempts: number; readonly baseSeconds: number }
+  readonly scenario: ScenarioName
+}
+
+/** Where files may end, given the profile and scenario (see gate/integrity.ts). */
+export const expectationOf = (spec: Pick<TrialSpec, "profile" | "retry" | "scenario">): Expectation => {
+  const mayFail = canFail(spec.profile) || spec.scenario === "reupload"
+  return mayFail
+    ? { terminal: ["indexed", "failed"], exactVersion: null, maxAttempts: spec.retry.maxAttempts }
+    : happyPath(spec.retry.maxAttempts)
 }
 
 export const measureTrial = (spec: TrialSpec): Effect.Effect<Trial, StoreError | ForeignDatabase, SqliteDriver> =>
@@ -37,6 +49,8 @@ export const measureTrial = (spec: TrialSpec): Effect.Effect<Trial, StoreError |
       strategy: strategy(spec.dbPath, spec.mitigations, spec.batch),
       clock: spec.clock,
       onFileDone: spec.onFileDone,
+      retry: spec.retry,
+      scenario: spec.scenario,
       labels: { run: spec.runLabel, profile: spec.profile.name, concurrency: String(spec.concurrency), mitigation }
     })
     return toTrial({
@@ -44,6 +58,7 @@ export const measureTrial = (spec: TrialSpec): Effect.Effect<Trial, StoreError |
       profile: spec.profile.name,
       delaySeconds: meanCallSeconds(spec.profile),
       waits: hasDelay(spec.profile),
+      expect: expectationOf(spec),
       mitigation,
       files: spec.files,
       measurement

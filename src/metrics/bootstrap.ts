@@ -20,6 +20,19 @@ export const seededRandom = (seed: number): (() => number) => {
   }
 }
 
+/**
+ * A generator for one keyed draw (e.g. one file's one API call): the same
+ * seed and key give the same numbers whatever order the keys are drawn in.
+ */
+export const keyedRandom = (seed: number, key: string): (() => number) => {
+  let h = (0x811c9dc5 ^ seed) >>> 0
+  for (let i = 0; i < key.length; i++) {
+    h ^= key.charCodeAt(i)
+    h = Math.imul(h, 0x01000193) >>> 0
+  }
+  return seededRandom(h)
+}
+
 export const median = (xs: ReadonlyArray<number>): number => {
   const sorted = [...xs].sort((a, b) => a - b)
   const n = sorted.length

@@ -132,20 +132,29 @@ export interface StoredState {
   readonly version: number
   /** The remote file id recorded by complete_upload (null before it): what a resumed import needs. */
   readonly fileId: string | null
+  /** Upload attempts started so far (start_upload transitions persisted). */
+  readonly attempts: number
 }
 
 /** The file's stored state and version (what an FSM is hydrated from, and what a reading guard checks). */
 export const readState = (conn: Connection, path: string): Effect.Effect<StoredState, StoreError> =>
   Effect.flatMap(
-    rows(conn, "read state", "SELECT gemini_state, version, gemini_file_id FROM files WHERE file_path = ?", [path]),
+    rows(
+      conn,
+      "read state",
+      "SELECT gemini_state, version, gemini_file_id, upload_attempt_count FROM files WHERE file_path = ?",
+      [path]
+    ),
     ([row]) => {
       const state = row?.["gemini_state"]
       const version = int(row?.["version"])
       const fileId = row?.["gemini_file_id"]
+      const attempts = int(row?.["upload_attempt_count"])
       return row === undefined
         ? Effect.fail(new StoreError({ operation: "read state", detail: `no row for ${path}` }))
-        : isState(state) && Number.isInteger(version) && (fileId === null || typeof fileId === "string")
-        ? Effect.succeed({ state, version, fileId })
+        : isState(state) && Number.isInteger(version) && Number.isInteger(attempts) &&
+            (fileId === null || typeof fileId === "string")
+        ? Effect.succeed({ state, version, fileId, attempts })
         : Effect.fail(new StoreError({ operation: "read state", detail: `corrupt row for ${path}` }))
     }
   )
@@ -160,6 +169,7 @@ export type TransitionColumn =
   | "intent_started_at"
   | "intent_api_calls_completed"
   | "error_message"
+  | "upload_attempt_count"
 
 export interface TransitionWrite {
   readonly path: string
@@ -221,6 +231,7 @@ export interface StoredFile {
   readonly version: number
   readonly hasFileId: boolean
   readonly hasDocId: boolean
+  readonly hasError: boolean
   readonly attempts: number
 }
 
@@ -233,7 +244,8 @@ export const readAll = (sql: SqlClient): Effect.Effect<ReadonlyArray<StoredFile>
           conn,
           "read files",
           `SELECT file_path, gemini_state, version, gemini_file_id IS NOT NULL AS has_file_id,
-             gemini_store_doc_id IS NOT NULL AS has_doc_id, upload_attempt_count FROM files ORDER BY file_path`
+             gemini_store_doc_id IS NOT NULL AS has_doc_id, error_message IS NOT NULL AS has_error,
+             upload_attempt_count FROM files ORDER BY file_path`
         ),
         (all) =>
           all.map((row) => {
@@ -244,6 +256,7 @@ export const readAll = (sql: SqlClient): Effect.Effect<ReadonlyArray<StoredFile>
               version: int(row["version"]),
               hasFileId: int(row["has_file_id"]) === 1,
               hasDocId: int(row["has_doc_id"]) === 1,
+              hasError: int(row["has_error"]) === 1,
               attempts: int(row["upload_attempt_count"])
             } satisfies StoredFile
           })

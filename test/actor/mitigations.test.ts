@@ -4,7 +4,7 @@ import { runExperiment } from "../../src/actor/experiment.ts"
 import { LADDER, type Mitigation, mitigationLabel, strategy } from "../../src/actor/strategy.ts"
 import { batched, Writer } from "../../src/actor/writer.ts"
 import { type LatencyProfile, realistic, zero } from "../../src/api/profiles.ts"
-import { checkIntegrity } from "../../src/gate/integrity.ts"
+import { checkIntegrity, happyPath } from "../../src/gate/integrity.ts"
 import * as BetterSqlite from "../../src/sqlite/betterSqlite.ts"
 import { isBusy } from "../../src/sqlite/betterSqlite.ts"
 import { readAll } from "../../src/store/store.ts"
@@ -26,9 +26,11 @@ const run = (
       seed: 42,
       strategy: strategy(dbPath, mitigations, { batchSize: options.batchSize ?? 10, failBatch: options.failBatch ?? null }),
       clock: "real",
+      retry: { maxAttempts: 3, baseSeconds: 1 },
+      scenario: "happy",
       labels: { run: `mit-${Math.random()}` }
     }).pipe(Effect.provide(BetterSqlite.layer)),
-    (m) => ({ m, integrity: checkIntegrity({ expectedFiles: files, stored: m.stored, ledger: m.ledger, failures: m.failures }) })
+    (m) => ({ m, integrity: checkIntegrity({ expectedFiles: files, stored: m.stored, ledger: m.ledger, failures: m.failures, expect: happyPath(3) }) })
   )
 }
 

@@ -9,7 +9,9 @@ import { commitEach } from "../../src/actor/writer.ts"
 import { type LatencyProfile, realistic, zero } from "../../src/api/profiles.ts"
 import * as UploadApi from "../../src/api/uploadApi.ts"
 import * as ApiClock from "../../src/clock/apiClock.ts"
-import { checkIntegrity } from "../../src/gate/integrity.ts"
+import * as Retry from "../../src/actor/retry.ts"
+import * as Scenario from "../../src/actor/scenario.ts"
+import { checkIntegrity, happyPath } from "../../src/gate/integrity.ts"
 import { makeRecorder } from "../../src/metrics/recorder.ts"
 import { fsmNetLeaves } from "../../src/metrics/segments.ts"
 import * as BetterSqlite from "../../src/sqlite/betterSqlite.ts"
@@ -44,6 +46,8 @@ const experiment = (files: number, concurrency: number, profile: LatencyProfile)
     seed: 42,
     strategy: baseline(dbPath),
     clock: "real",
+    retry: { maxAttempts: 3, baseSeconds: 1 },
+    scenario: "happy",
     labels: { run: `test-${Math.random()}` }
   }).pipe(Effect.provide(BetterSqlite.layer))
 }
@@ -61,6 +65,8 @@ describe("batch runner", () => {
         seed: 42,
         strategy: baseline(dbPath),
         clock: "warp",
+        retry: { maxAttempts: 3, baseSeconds: 1 },
+        scenario: "happy",
         labels: { run: `warp-${Math.random()}` }
       }).pipe(Effect.provide(BetterSqlite.layer))
       // Floor: 20 files × 2 calls × 0.5 s / 5 = 4 s of simulated time.
@@ -83,7 +89,7 @@ describe("batch runner", () => {
   it.live("a baseline run persists 3 transitions per file and passes the integrity check", () =>
     Effect.gen(function*() {
       const m = yield* experiment(30, 5, zero)
-      const integrity = checkIntegrity({ expectedFiles: 30, stored: m.stored, ledger: m.ledger, failures: m.failures })
+      const integrity = checkIntegrity({ expectedFiles: 30, stored: m.stored, ledger: m.ledger, failures: m.failures, expect: happyPath(3) })
       expect(integrity).toMatchObject({ ok: true, files: 30, indexed: 30, transitions: 90, problems: [] })
       expect(m.api).toMatchObject({ calls: 60, rateLimited: 0 })
       expect(m.strategy).toEqual({ connections: "per-file", guard: "db-read", writer: "commit-each" })
@@ -121,6 +127,8 @@ describe("batch runner", () => {
         seed: 1,
         strategy: Layer.mergeAll(perFile(dbPath), failingGuard, commitEach),
         clock: "real",
+        retry: { maxAttempts: 3, baseSeconds: 1 },
+        scenario: "happy",
         labels: { run: `fail-${Math.random()}` }
       }).pipe(Effect.provide(layer))
       expect(m.failures).toHaveLength(15)
@@ -128,7 +136,7 @@ describe("batch runner", () => {
       // 15 actors + the observer connection
       expect(counts.opened).toBe(16)
       expect(counts.closed).toBe(16)
-      const integrity = checkIntegrity({ expectedFiles: 15, stored: m.stored, ledger: m.ledger, failures: m.failures })
+      const integrity = checkIntegrity({ expectedFiles: 15, stored: m.stored, ledger: m.ledger, failures: m.failures, expect: happyPath(3) })
       expect(integrity.ok).toBe(false)
     }))
 
@@ -139,7 +147,12 @@ describe("batch runner", () => {
       const { paths } = yield* Effect.scoped(seeded(dbPath, 20))
       const fiber = yield* runBatch(paths, 5, makeRecorder({ run: `int-${Math.random()}` }, 20)).pipe(
         Effect.provide(
-          Layer.mergeAll(baseline(dbPath), UploadApi.layer(realistic(10), 1)).pipe(
+          Layer.mergeAll(
+            baseline(dbPath),
+            UploadApi.layer(realistic(10), 1),
+            Retry.layer({ maxAttempts: 3, baseSeconds: 1, seed: 1 }),
+            Scenario.layer("happy", 1)
+          ).pipe(
             Layer.provideMerge(ApiClock.layer("real")),
             Layer.provide(layer)
           )

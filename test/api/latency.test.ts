@@ -54,7 +54,9 @@ describe("profile files", () => {
   }
 
   it("reads a profile, the rate limit optional", () => {
-    expect(parse(good)).toEqual(Either.right(good))
+    expect(parse(good)).toEqual(
+      Either.right({ ...good, failureProbability: { upload: 0, import: 0 }, timeoutSeconds: { upload: null, import: null } })
+    )
     const { rateLimitPerMinute: _, ...noLimit } = good
     expect(Either.map(parse(noLimit), (p) => p.rateLimitPerMinute)).toEqual(Either.right(null))
   })
@@ -78,7 +80,9 @@ describe("rate limit", () => {
         name: "limited",
         upload: { kind: "constant", seconds: 0.1 },
         import: { kind: "constant", seconds: 0.1 },
-        rateLimitPerMinute: limit
+        rateLimitPerMinute: limit,
+        failureProbability: { upload: 0, import: 0 },
+        timeoutSeconds: { upload: null, import: null }
       }
       const dbPath = tempDb()
       const m = yield* runExperiment({
@@ -89,6 +93,8 @@ describe("rate limit", () => {
         seed: 42,
         strategy: baseline(dbPath),
         clock: "warp",
+        retry: { maxAttempts: 3, baseSeconds: 1 },
+        scenario: "happy",
         labels: { run: `rate-${performance.now()}` }
       }).pipe(Effect.provide(BetterSqlite.layer))
       const admitted = m.api.admittedAtMs

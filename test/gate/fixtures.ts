@@ -40,6 +40,7 @@ export const fakeRun = (input: {
       ok: input.integrityOk ?? true,
       files: 818,
       indexed: 818,
+      finalStates: { untracked: 0, uploading: 0, processing: 0, indexed: 818, failed: 0 },
       transitions: 2454,
       problems: input.integrityOk === false ? ["x: version 2, expected 3"] : [],
       problemCount: input.integrityOk === false ? 1 : 0
@@ -47,7 +48,17 @@ export const fakeRun = (input: {
     recovery: null,
     clock: input.profile === "zero" ? "real" : "simulated",
     skippedSeconds: 0,
-    api: { calls: 1636, rateLimited: 0 },
+    api: { calls: 1636, failures: 0, timeouts: 0, rateLimited: 0 },
+    transitionsByEvent: {
+      start_upload: 818,
+      complete_upload: 818,
+      complete_processing: 818,
+      fail_upload: 0,
+      fail_processing: 0,
+      reset: 0,
+      retry: 0,
+      fail_reset: 0
+    },
     trials: 1,
     warmup: 0,
     ci: {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { bottleneckOf, primaryRun } from "../../src/gate/bottleneck.ts"
 import { gateOf, sc1, sc2, sc3 } from "../../src/gate/gate.ts"
-import { checkIntegrity } from "../../src/gate/integrity.ts"
+import { checkIntegrity, happyPath } from "../../src/gate/integrity.ts"
 import { growthOf, scalingOf, slopeOf } from "../../src/gate/scaling.ts"
 import { evaluateThresholds } from "../../src/gate/thresholds.ts"
 import { walReport } from "../../src/gate/wal.ts"
@@ -184,6 +184,7 @@ describe("integrity check", () => {
     version,
     hasFileId: true,
     hasDocId: true,
+    hasError: false,
     attempts: 1
   })
 
@@ -192,7 +193,8 @@ describe("integrity check", () => {
       expectedFiles: 2,
       stored: [row("a", 3), row("b", 3)],
       ledger: new Map([["a", 3], ["b", 3]]),
-      failures: []
+      failures: [],
+      expect: happyPath(3)
     })
     expect(r).toMatchObject({ ok: true, indexed: 2, transitions: 6 })
   })
@@ -202,12 +204,35 @@ describe("integrity check", () => {
       expectedFiles: 3,
       stored: [row("a", 3), row("b", 2, "processing")],
       ledger: new Map([["a", 4], ["b", 2]]),
-      failures: []
+      failures: [],
+      expect: happyPath(3)
     })
     expect(r.ok).toBe(false)
     expect(r.problems.join("\n")).toContain("expected 3 rows, found 2")
     expect(r.problems.join("\n")).toContain("b: state processing")
     expect(r.problems.join("\n")).toContain("a: 4 transitions committed, row has version 3")
-    expect(r.problems.join("\n")).toContain("5 transitions persisted, expected 9")
+    expect(r.problems.join("\n")).toContain("b: version 2, expected 3")
+    expect(r.problems.join("\n")).toContain("5 transitions in the rows' versions, 6 committed")
+    expect(r.finalStates).toMatchObject({ indexed: 1, processing: 1 })
+  })
+
+  it("with failures allowed: a file may end failed after all its attempts, with its error", () => {
+    const failedRow = (attempts: number, hasError: boolean): StoredFile => ({
+      path: "f",
+      state: "failed",
+      version: 6,
+      hasFileId: true,
+      hasDocId: false,
+      hasError,
+      attempts
+    })
+    const expect3 = { terminal: ["indexed", "failed"] as const, exactVersion: null, maxAttempts: 3 }
+    const check = (r: StoredFile) =>
+      checkIntegrity({ expectedFiles: 1, stored: [r], ledger: new Map([["f", 6]]), failures: [], expect: { ...expect3, terminal: [...expect3.terminal] } })
+    expect(check(failedRow(3, true)).ok).toBe(true)
+    expect(check(failedRow(2, true)).problems.join()).toContain("failed after 2 of 3 attempts")
+    expect(check(failedRow(3, false)).problems.join()).toContain("no error message")
+    // The plain happy path allows no failed file at all.
+    expect(checkIntegrity({ expectedFiles: 1, stored: [failedRow(3, true)], ledger: new Map([["f", 6]]), failures: [], expect: happyPath(3) }).ok).toBe(false)
   })
 })
