@@ -101,7 +101,7 @@ export const toTrial = (input: {
   readonly concurrency: number
   readonly profile: string
   readonly delaySeconds: number
-  /** Whether API calls under the profile ever wait (latency or rate limit). */
+  /** Whether the run ever waits on the API clock (latency, rate limit or retry backoff). */
   readonly waits: boolean
   readonly mitigation: string
   readonly files: number

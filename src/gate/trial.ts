@@ -57,7 +57,8 @@ export const measureTrial = (spec: TrialSpec): Effect.Effect<Trial, StoreError |
       concurrency: spec.concurrency,
       profile: spec.profile.name,
       delaySeconds: meanCallSeconds(spec.profile),
-      waits: hasDelay(spec.profile),
+      // Retry backoffs are API-clock waits too.
+      waits: hasDelay(spec.profile) || expectationOf(spec).exactVersion === null,
       expect: expectationOf(spec),
       mitigation,
       files: spec.files,

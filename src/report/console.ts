@@ -165,12 +165,27 @@ const describeProfile = (p: BenchResult["config"]["profileDefinitions"][number])
   p.name === "zero"
     ? "zero (no delay)"
     : `${p.name} (upload ${describeModel(p.upload)}, import ${describeModel(p.import)}` +
-      `${p.rateLimitPerMinute === null ? "" : `, at most ${p.rateLimitPerMinute} calls/min`})`
+      `${p.rateLimitPerMinute === null ? "" : `, at most ${p.rateLimitPerMinute} calls/min`}` +
+    `${p.failureProbability.upload > 0 || p.failureProbability.import > 0 ? `, failing ${p.failureProbability.upload}/${p.failureProbability.import}` : ""}` +
+    `${p.timeoutSeconds.upload !== null || p.timeoutSeconds.import !== null ? `, timeouts ${p.timeoutSeconds.upload ?? "-"}/${p.timeoutSeconds.import ?? "-"} s` : ""})`
 
 export const apiLines = (result: BenchResult): ReadonlyArray<string> =>
   result.runs
-    .filter((r) => r.api.rateLimited > 0)
-    .map((r) => `API c=${r.concurrency} ${r.profile}: ${r.api.calls} calls, ${r.api.rateLimited} answered 429 by the rate limit (medians)`)
+    .filter((r) => r.api.rateLimited > 0 || r.api.failures > 0 || r.api.timeouts > 0)
+    .map((r) =>
+      `API c=${r.concurrency} ${r.profile}: ${r.api.calls} calls, ${r.api.failures} failed, ${r.api.timeouts} timed out, ` +
+      `${r.api.rateLimited} answered 429 (medians over trials)`
+    )
+
+/** Final states and transitions by type, for runs that left the plain happy path. */
+export const lifecycleLines = (result: BenchResult): ReadonlyArray<string> =>
+  result.runs
+    .filter((r) => r.integrity.finalStates.indexed !== r.integrity.files || Object.entries(r.transitionsByEvent).some(([e, n]) => n > 0 && !["start_upload", "complete_upload", "complete_processing"].includes(e)))
+    .map((r) =>
+      `Lifecycle c=${r.concurrency} ${r.profile}: final states ${
+        Object.entries(r.integrity.finalStates).filter(([, n]) => n > 0).map(([s, n]) => `${s} ${n}`).join(", ")
+      }; transitions ${Object.entries(r.transitionsByEvent).filter(([, n]) => n > 0).map(([e, n]) => `${e} ${n}`).join(", ")}`
+    )
 
 export const consoleReport = (result: BenchResult): string =>
   [
@@ -185,6 +200,7 @@ export const consoleReport = (result: BenchResult): string =>
     ...bottleneckLines(result),
     ...walLines(result),
     ...apiLines(result),
+    ...lifecycleLines(result),
     ...scalingLines(result),
     ...result.runs.flatMap((r) => recoveryLine(`c=${r.concurrency} ${r.profile} ${r.mitigation}`, r)),
     "",

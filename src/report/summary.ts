@@ -186,6 +186,18 @@ export const summaryMarkdown = (result: BenchResult): string => {
           `lock-wait P95 ×${s.bottleneckChange.lockWaitP95Ratio ?? "-"} from c=${s.bottleneckChange.from.concurrency}.`)
     ]),
     "",
+    "## Final states and transitions",
+    "",
+    mdTable(
+      ["concurrency", "profile", "final states", "transitions by type"],
+      result.runs.map((r) => [
+        String(r.concurrency),
+        r.profile,
+        Object.entries(r.integrity.finalStates).filter(([, n]) => n > 0).map(([s, n]) => `${s} ${n}`).join(", "),
+        Object.entries(r.transitionsByEvent).filter(([, n]) => n > 0).map(([e, n]) => `${e} ${n}`).join(", ")
+      ])
+    ),
+    "",
     "## WAL",
     "",
     ...result.runs.map((r) =>

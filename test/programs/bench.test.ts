@@ -190,7 +190,8 @@ describe("bench CLI: a small run", () => {
     for (const flag of [
       "--files", "--concurrency", "--profiles", "--realistic-delay", "--quick", "--seed", "--db", "--out",
       "--threshold-zero", "--threshold-realistic", "--json", "--mitigations", "--ladder", "--trials", "--warmup",
-      "--noise", "--batch-size", "--fail-batch", "--clock", "--profile-file"
+      "--noise", "--batch-size", "--fail-batch", "--clock", "--profile-file", "--scenario", "--max-attempts",
+      "--retry-base"
     ]) {
       expect(r.stdout).toContain(flag)
     }
