@@ -40,6 +40,11 @@ const options = {
     ),
     Options.optional
   ),
+  profile: Options.text("profile").pipe(
+    Options.withPseudoName("JSON"),
+    Options.withDescription("the same as --profile-file, the profile given inline as JSON"),
+    Options.optional
+  ),
   profileFile: Options.text("profile-file").pipe(
     Options.withPseudoName("PATH"),
     Options.withDescription(
@@ -199,16 +204,22 @@ const bench = (config: BenchConfig) =>
     Effect.provide(BetterSqlite.layer)
   )
 
-const readProfileFile = (path: string | undefined) =>
-  path === undefined
+const readProfile = (inline: string | undefined, path: string | undefined) =>
+  inline !== undefined && path !== undefined
+    ? Effect.fail("--profile and --profile-file: give one profile, not both")
+    : inline !== undefined
+    ? Effect.succeed({ source: "--profile", text: inline })
+    : path === undefined
     ? Effect.succeed(undefined)
     : Effect.try({
-      try: () => ({ path, text: fs.readFileSync(path, "utf8") }),
+      try: () => ({ source: `--profile-file ${path}`, text: fs.readFileSync(path, "utf8") }),
       catch: (cause) => `--profile-file ${path}: cannot read (${cause instanceof Error ? cause.message : String(cause)})`
     })
 
 const command = Command.make("bench", options, (raw) =>
-  Effect.flatMap(Effect.either(readProfileFile(Option.getOrUndefined(raw.profileFile))), (profileFile) =>
+  Effect.flatMap(
+    Effect.either(readProfile(Option.getOrUndefined(raw.profile), Option.getOrUndefined(raw.profileFile))),
+    (profileFile) =>
   Either.isLeft(profileFile) ? badInput(profileFile.left) : Either.match(
     parseConfig({
       ...raw,

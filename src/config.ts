@@ -70,7 +70,8 @@ export interface RawOptions {
   /** Undefined when not given: then the built-ins, and the profile file's profile if any. */
   readonly profiles: string | undefined
   /** --profile-file: its path and text, as read by the program. */
-  readonly profileFile: { readonly path: string; readonly text: string } | undefined
+  /** Where the profile came from ("--profile" or "--profile-file PATH", for messages) and its text. */
+  readonly profileFile: { readonly source: string; readonly text: string } | undefined
   readonly realisticDelay: string | undefined
   readonly quick: boolean
   readonly seed: string
@@ -134,20 +135,20 @@ const list = <A>(
   return first === undefined ? fail(`${flag}: empty list`) : Either.right([first, ...rest])
 }
 
-/** A profile file's text: one profile, JSON; its name must not be a built-in's. */
-export const parseProfileFile = (path: string, text: string): Either.Either<LatencyProfile, ConfigError> => {
+/** A profile's JSON text (from --profile-file, or inline with --profile); its name must not be a built-in's. */
+export const parseProfileFile = (source: string, text: string): Either.Either<LatencyProfile, ConfigError> => {
   const json = Either.try({ try: () => JSON.parse(text) as unknown, catch: () => null })
-  if (Either.isLeft(json)) return fail(`--profile-file ${path}: not JSON`)
+  if (Either.isLeft(json)) return fail(`${source}: not JSON`)
   return Schema.decodeUnknownEither(LatencyProfile, { onExcessProperty: "error" })(json.right).pipe(
     Either.mapLeft((error) => {
       const issue = ParseResult.ArrayFormatter.formatErrorSync(error)[0]
       return new ConfigError({
-        detail: `--profile-file ${path}: ${issue === undefined ? "invalid" : `${issue.path.join(".") || "profile"}: ${issue.message}`}`
+        detail: `${source}: ${issue === undefined ? "invalid" : `${issue.path.join(".") || "profile"}: ${issue.message}`}`
       })
     }),
     Either.flatMap((profile) =>
       (BuiltInProfiles as ReadonlyArray<string>).includes(profile.name)
-        ? fail(`--profile-file ${path}: the name '${profile.name}' is a built-in profile's; choose another`)
+        ? fail(`${source}: the name '${profile.name}' is a built-in profile's; choose another`)
         : Either.right(profile)
     )
   )
@@ -157,7 +158,7 @@ export const parseConfig = (raw: RawOptions): Either.Either<BenchConfig, ConfigE
   Either.gen(function*() {
     const files = yield* integer("--files", raw.files, 1)
     const concurrency = yield* list("--concurrency", raw.concurrency, (p) => integer("--concurrency", p, 1))
-    const customProfile = raw.profileFile === undefined ? null : yield* parseProfileFile(raw.profileFile.path, raw.profileFile.text)
+    const customProfile = raw.profileFile === undefined ? null : yield* parseProfileFile(raw.profileFile.source, raw.profileFile.text)
     const known = [...BuiltInProfiles, ...(customProfile === null ? [] : [customProfile.name])]
     const profiles = yield* list("--profiles", raw.profiles ?? known.join(","), (p) =>
       known.includes(p)

@@ -45,7 +45,7 @@ describe("latency models", () => {
 })
 
 describe("profile files", () => {
-  const parse = (value: unknown) => parseProfileFile("p.json", JSON.stringify(value))
+  const parse = (value: unknown) => parseProfileFile("--profile-file p.json", JSON.stringify(value))
   const good = {
     name: "flaky-api",
     upload: { kind: "lognormal", median: 1.5, p95: 4 },
@@ -63,7 +63,7 @@ describe("profile files", () => {
 
   it("refuses what is not a profile, naming the problem", () => {
     const message = (value: unknown) => Either.match(parse(value), { onLeft: (e) => e.message, onRight: () => "accepted" })
-    expect(Either.isLeft(parseProfileFile("p.json", "{oops"))).toBe(true)
+    expect(Either.isLeft(parseProfileFile("--profile-file p.json", "{oops"))).toBe(true)
     expect(message({ ...good, upload: { kind: "weibull" } })).toContain("--profile-file p.json: upload")
     expect(message({ ...good, name: "realistic" })).toContain("is a built-in profile's")
     expect(message({ ...good, extra: 1 })).toContain("extra")
