@@ -9,7 +9,7 @@
  */
 import { Context, Layer } from "effect"
 import type { Event } from "../lifecycle/fsm.ts"
-import { keyedRandom } from "../metrics/bootstrap.ts"
+import { keyedRandom } from "../random.ts"
 
 export const Scenarios = ["happy", "reupload"] as const
 export type ScenarioName = (typeof Scenarios)[number]

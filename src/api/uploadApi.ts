@@ -17,7 +17,7 @@
  */
 import { Clock, Context, Data, Effect, Layer, Random } from "effect"
 import { ApiClock, type ApiClockShape } from "../clock/apiClock.ts"
-import { keyedRandom } from "../metrics/bootstrap.ts"
+import { keyedRandom } from "../random.ts"
 import { type LatencyModel, type LatencyProfile, sample } from "./profiles.ts"
 
 export interface UploadedFile {

@@ -5,7 +5,8 @@
  * excludes 1 AND the change exceeds the noise threshold; otherwise
  * `no significant change`. `n/a` when the before median is 0.
  */
-import { type Interval, median, ratioInterval, seededRandom } from "../metrics/bootstrap.ts"
+import { type Interval, median, ratioInterval } from "../metrics/bootstrap.ts"
+import { seededRandom } from "../random.ts"
 import { type SegmentName, SegmentNames } from "../metrics/segments.ts"
 import { round, type TrialSummary } from "./run.ts"
 

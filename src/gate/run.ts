@@ -7,7 +7,8 @@
  */
 import type { Measurement, Recovery } from "../actor/experiment.ts"
 import type { StrategyNames } from "../actor/strategy.ts"
-import { type Interval, median, medianInterval, seededRandom } from "../metrics/bootstrap.ts"
+import { type Interval, median, medianInterval } from "../metrics/bootstrap.ts"
+import { seededRandom } from "../random.ts"
 import { type SegmentName, SegmentNames } from "../metrics/segments.ts"
 import { summarize, sum, type Summary } from "../metrics/stats.ts"
 import { checkIntegrity, type Expectation, type Integrity } from "./integrity.ts"

@@ -6,7 +6,8 @@
  */
 import type { SqlClient } from "@effect/sql/SqlClient"
 import type { Connection } from "@effect/sql/SqlConnection"
-import { Data, Effect, Random } from "effect"
+import { Data, Effect } from "effect"
+import { seededRandom } from "../random.ts"
 import { type Event, isState, type State } from "../lifecycle/fsm.ts"
 import { OccConflict, StoreError } from "./errors.ts"
 import { APPLICATION_ID, migrations, SCHEMA_VERSION } from "./schema.ts"
@@ -91,7 +92,8 @@ export const seedFiles = (
   Effect.scoped(
     Effect.gen(function*() {
       const conn = yield* sql.reserve.pipe(Effect.mapError(storeError("reserve connection")))
-      const random = Random.make(options.seed)
+      const random = seededRandom(options.seed)
+      const between = (lo: number, hi: number) => lo + Math.floor(random() * (hi - lo))
       const paths: Array<string> = []
       yield* exec(conn, "seed", "BEGIN IMMEDIATE")
       yield* exec(conn, "seed", "DELETE FROM files")
@@ -101,8 +103,8 @@ export const seedFiles = (
         VALUES (?, ?, ?, 'txt', ?, 'text/plain', 'utf-8', 'en', ?, ?, ?, ?, ?, 'library', ?, 'complete', '[]', ?, ?, ?)`
       for (let i = 1; i <= options.files; i++) {
         const path = filePath(i)
-        const size = yield* random.nextIntBetween(2_000, 400_000)
-        const hash = (yield* random.nextIntBetween(0, 2 ** 31 - 1)).toString(16).padStart(8, "0").repeat(8)
+        const size = between(2_000, 400_000)
+        const hash = between(0, 2 ** 31 - 1).toString(16).padStart(8, "0").repeat(8)
         const category = ["course", "book", "lecture", "essay"][i % 4] ?? "course"
         yield* exec(conn, "seed", insert, [
           path,

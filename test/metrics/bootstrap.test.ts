@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
-import { median, medianInterval, ratioInterval, seededRandom } from "../../src/metrics/bootstrap.ts"
+import { median, medianInterval, ratioInterval } from "../../src/metrics/bootstrap.ts"
+import { seededRandom } from "../../src/random.ts"
 import { compareSeries, verdictOf } from "../../src/gate/compare.ts"
 import { bySegment } from "../../src/gate/run.ts"
 
