@@ -161,7 +161,7 @@ export const runFile = (
               ])
               break
             case "uploading": {
-              const result = yield* api$(api.upload(path, Math.max(attempts, 1)))
+              const result = yield* api$(api.upload(path, machine.version))
               if (Either.isLeft(result)) {
                 machine = yield* step(sql, machine, "fail_upload", failed(result.left))
                 break
@@ -180,7 +180,7 @@ export const runFile = (
               if (fileId === null) {
                 return yield* new StoreError({ operation: "resume import", detail: `${path} is processing without a file id` })
               }
-              const result = yield* api$(api.importFile(path, fileId, Math.max(attempts, 1)))
+              const result = yield* api$(api.importFile(path, fileId, machine.version))
               if (Either.isLeft(result)) {
                 machine = yield* step(sql, machine, "fail_processing", failed(result.left))
                 break

@@ -6,8 +6,9 @@
  * ApiClock, in real or simulated time.
  *
  * Each call's latency, failure and timeout are drawn from a generator keyed
- * by (seed, call, file, attempt): a file meets the same answers in every run
- * with the same seed, whatever order the actors happen to call in.
+ * by (seed, call, file, the file's version at the call): a file meets the
+ * same answers in every run with the same seed, whatever order the actors
+ * happen to call in, and each call of its life a fresh draw.
  *
  * A profile's rate limit counts calls across all actors in a sliding
  * 60-second window of the run's clock. A call over the limit is answered
@@ -51,9 +52,9 @@ export interface ApiStats {
 
 export interface UploadApiShape {
   readonly profile: LatencyProfile
-  /** `attempt` is the file's upload attempt (1 for the first): part of the key of the call's draws. */
-  readonly upload: (path: string, attempt: number) => Effect.Effect<UploadedFile, ApiFailure>
-  readonly importFile: (path: string, fileId: string, attempt: number) => Effect.Effect<{ readonly documentId: string }, ApiFailure>
+  /** `version` is the file's row version at the call: with the path, the key of the call's draws. */
+  readonly upload: (path: string, version: number) => Effect.Effect<UploadedFile, ApiFailure>
+  readonly importFile: (path: string, fileId: string, version: number) => Effect.Effect<{ readonly documentId: string }, ApiFailure>
   readonly stats: Effect.Effect<ApiStats>
 }
 
@@ -100,9 +101,9 @@ export const make = (profile: LatencyProfile, seed: number, clock: ApiClockShape
   const wait = (seconds: number) => (seconds > 0 ? clock.sleep(seconds * 1000) : Effect.yieldNow())
 
   // One call's latency, then its outcome: a timeout, an error, or success.
-  const respond = (call: "upload" | "import", path: string, attempt: number): Effect.Effect<void, ApiFailure> =>
+  const respond = (call: "upload" | "import", path: string, version: number): Effect.Effect<void, ApiFailure> =>
     Effect.suspend(() => {
-      const random = keyedRandom(seed, `${call}|${path}|${attempt}`)
+      const random = keyedRandom(seed, `${call}|${path}|${version}`)
       const model: LatencyModel = call === "upload" ? profile.upload : profile.import
       const seconds = sample(model, random)
       const timeout = profile.timeoutSeconds[call]
@@ -120,14 +121,14 @@ export const make = (profile: LatencyProfile, seed: number, clock: ApiClockShape
 
   return {
     profile,
-    upload: (path, attempt) =>
+    upload: (path, version) =>
       Effect.zipRight(
-        Effect.zipRight(rateLimit, respond("upload", path, attempt)),
+        Effect.zipRight(rateLimit, respond("upload", path, version)),
         Effect.map(token(ids), (t) => ({ fileId: `files/${t}`, uri: `https://api.invalid/v1/files/${t}` }))
       ),
-    importFile: (path, _fileId, attempt) =>
+    importFile: (path, _fileId, version) =>
       Effect.zipRight(
-        Effect.zipRight(rateLimit, respond("import", path, attempt)),
+        Effect.zipRight(rateLimit, respond("import", path, version)),
         Effect.map(token(ids), (t) => ({ documentId: `documents/${t}` }))
       ),
     stats: Effect.sync(() => ({ calls, rateLimited, failures, timeouts, admittedAtMs: [...admittedAtMs] }))
