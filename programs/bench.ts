@@ -19,6 +19,7 @@ import { progressLine } from "../src/report/progress.ts"
 import { summaryMarkdown } from "../src/report/summary.ts"
 import { checkDatabasePath, temporaryDatabase } from "../src/sqlite/dbFile.ts"
 import * as BetterSqlite from "../src/sqlite/betterSqlite.ts"
+import * as Threaded from "../src/sqlite/threaded.ts"
 
 const EXIT = { pass: 0, gateNotPassed: 1, badInput: 2, failure: 3 } as const
 
@@ -129,6 +130,13 @@ const options = {
     "first backoff before a retry, in seconds (doubling per retry, jittered)",
     String(DEFAULTS.retryBaseSeconds)
   ),
+  driver: text(
+    "driver",
+    "NAME",
+    "SQLite driver: 'better-sqlite3' (every statement on the main thread) or 'threaded' (each connection on " +
+      "its own worker thread, so connections contend for the write lock for real)",
+    DEFAULTS.driver
+  ),
   failBatch: Options.text("fail-batch").pipe(
     Options.withPseudoName("K"),
     Options.withDescription(
@@ -201,7 +209,7 @@ const bench = (config: BenchConfig) =>
         Effect.sync(() => (process.exitCode = EXIT.failure))
       )
     ),
-    Effect.provide(BetterSqlite.layer)
+    Effect.provide(config.driver === "threaded" ? Threaded.layer : BetterSqlite.layer)
   )
 
 const readProfile = (inline: string | undefined, path: string | undefined) =>

@@ -11,6 +11,9 @@ import { BuiltInProfiles, LatencyProfile } from "./api/profiles.ts"
 import { type ClockMode, ClockModes } from "./clock/apiClock.ts"
 
 
+/** The SQLite drivers the CLI can run on (see src/sqlite/). */
+export const Drivers = ["better-sqlite3", "threaded"] as const
+
 export class BenchConfig extends Schema.Class<BenchConfig>("BenchConfig")({
   files: Schema.Int.pipe(Schema.positive()),
   concurrency: Schema.NonEmptyArray(Schema.Int.pipe(Schema.positive())),
@@ -40,8 +43,12 @@ export class BenchConfig extends Schema.Class<BenchConfig>("BenchConfig")({
   /** Upload attempts per file before it stays failed. */
   maxAttempts: Schema.Int.pipe(Schema.positive()),
   /** First backoff of the retry policy, doubling per retry, jittered. */
-  retryBaseSeconds: Schema.Number.pipe(Schema.positive(), Schema.finite())
+  retryBaseSeconds: Schema.Number.pipe(Schema.positive(), Schema.finite()),
+  /** Which SQLite driver provides the connections. */
+  driver: Schema.Literal(...Drivers)
 }) {}
+
+export type DriverName = (typeof Drivers)[number]
 
 export const DEFAULTS = {
   files: 818,
@@ -60,7 +67,8 @@ export const DEFAULTS = {
   clock: "warp",
   scenario: "happy",
   maxAttempts: 3,
-  retryBaseSeconds: 1
+  retryBaseSeconds: 1,
+  driver: "better-sqlite3"
 } as const
 
 /** The flags as typed on the command line (numbers still text: their messages are ours). */
@@ -92,6 +100,7 @@ export interface RawOptions {
   readonly scenario: string
   readonly maxAttempts: string
   readonly retryBase: string
+  readonly driver: string
 }
 
 export class ConfigError extends Data.TaggedError("ConfigError")<{ readonly detail: string }> {
@@ -206,6 +215,8 @@ export const parseConfig = (raw: RawOptions): Either.Either<BenchConfig, ConfigE
       : yield* fail(`--scenario: '${raw.scenario}' is not one of ${Scenarios.join(", ")}`)
     const maxAttempts = yield* integer("--max-attempts", raw.maxAttempts, 1)
     const retryBaseSeconds = yield* seconds("--retry-base", raw.retryBase, false)
+    const isDriver = (d: string): d is DriverName => (Drivers as ReadonlyArray<string>).includes(d)
+    const driver = isDriver(raw.driver) ? raw.driver : yield* fail(`--driver: '${raw.driver}' is not one of ${Drivers.join(", ")}`)
     if (raw.db !== undefined && raw.db.trim() === "") return yield* fail("--db: empty path")
     if (raw.out.trim() === "") return yield* fail("--out: empty path")
     return new BenchConfig({
@@ -231,6 +242,7 @@ export const parseConfig = (raw: RawOptions): Either.Either<BenchConfig, ConfigE
       clock,
       scenario,
       maxAttempts,
-      retryBaseSeconds
+      retryBaseSeconds,
+      driver
     })
   })

@@ -26,6 +26,7 @@ const raw = (overrides: Partial<RawOptions> = {}): RawOptions => ({
   scenario: "happy",
   maxAttempts: "3",
   retryBase: "1",
+  driver: "better-sqlite3",
   ...overrides
 })
 

@@ -3,7 +3,6 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { Effect } from "effect"
-import * as BetterSqlite from "../src/sqlite/betterSqlite.ts"
 import { SqliteDriver } from "../src/sqlite/driver.ts"
 import { migrate, seedFiles, type TransitionWrite } from "../src/store/store.ts"
 
@@ -11,9 +10,8 @@ export const tempDir = (): string => fs.mkdtempSync(path.join(os.tmpdir(), "ufb-
 
 export const tempDb = (): string => path.join(tempDir(), "test.db")
 
-/** Open a connection to `db` with the test driver (scoped). */
-export const open = (db: string) =>
-  Effect.flatMap(SqliteDriver, (driver) => driver.open(db)).pipe(Effect.provide(BetterSqlite.layer))
+/** Open a connection to `db` with the driver in context (scoped). */
+export const open = (db: string) => Effect.flatMap(SqliteDriver, (driver) => driver.open(db))
 
 /** A migrated database at `db` holding `files` untracked rows; the connection and the paths. */
 export const seeded = (db: string, files: number) =>

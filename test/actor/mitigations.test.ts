@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Context, Duration, Effect, Layer } from "effect"
+import { Context, Duration, Effect, Layer, type Scope } from "effect"
+import type { SqliteDriver } from "../../src/sqlite/driver.ts"
 import { runExperiment } from "../../src/actor/experiment.ts"
 import { LADDER, type Mitigation, mitigationLabel, strategy } from "../../src/actor/strategy.ts"
 import { batched, Writer } from "../../src/actor/writer.ts"
@@ -9,11 +10,13 @@ import * as BetterSqlite from "../../src/sqlite/betterSqlite.ts"
 import { isBusy } from "../../src/sqlite/betterSqlite.ts"
 import { readAll } from "../../src/store/store.ts"
 import { withConnection, writeTransaction } from "../../src/store/transaction.ts"
+import { drivers } from "../drivers.ts"
 import { open, seeded, startUpload, tempDb } from "../helpers.ts"
 
 const run = (
   mitigations: ReadonlyArray<Mitigation>,
-  options: { files?: number; concurrency?: number; profile?: LatencyProfile; batchSize?: number; failBatch?: number | null } = {}
+  options: { files?: number; concurrency?: number; profile?: LatencyProfile; batchSize?: number; failBatch?: number | null } = {},
+  driver: Layer.Layer<SqliteDriver> = BetterSqlite.layer
 ) => {
   const dbPath = tempDb()
   const files = options.files ?? 30
@@ -29,20 +32,20 @@ const run = (
       retry: { maxAttempts: 3, baseSeconds: 1 },
       scenario: "happy",
       labels: { run: `mit-${Math.random()}` }
-    }).pipe(Effect.provide(BetterSqlite.layer)),
+    }).pipe(Effect.provide(driver)),
     (m) => ({ m, integrity: checkIntegrity({ expectedFiles: files, stored: m.stored, ledger: m.ledger, failures: m.failures, expect: happyPath(3) }) })
   )
 }
 
+const inBetterSqlite = <A, E>(body: Effect.Effect<A, E, Scope.Scope | SqliteDriver>) =>
+  Effect.scoped(body).pipe(Effect.provide(BetterSqlite.layer))
+
 /** A batched writer living in the test's scope. */
 const batchedWriter = (db: string) =>
-  Layer.build(batched(db, { batchSize: 10, failBatch: null })).pipe(
-    Effect.map((context) => Context.get(context, Writer)),
-    Effect.provide(BetterSqlite.layer)
-  )
+  Layer.build(batched(db, { batchSize: 10, failBatch: null })).pipe(Effect.map((context) => Context.get(context, Writer)))
 
 
-describe("every mitigation keeps the integrity check green", () => {
+describe.each(drivers)("every mitigation keeps the integrity check green on %s", (_name, driver) => {
   const sets: ReadonlyArray<ReadonlyArray<Mitigation>> = [
     [],
     ["in-memory-guards"],
@@ -53,7 +56,7 @@ describe("every mitigation keeps the integrity check green", () => {
   for (const set of sets) {
     it.live(`${mitigationLabel(set)}: all files indexed at version 3, no transition lost or doubled`, () =>
       Effect.gen(function*() {
-        const { m, integrity } = yield* run(set)
+        const { m, integrity } = yield* run(set, {}, driver)
         expect(integrity).toMatchObject({ ok: true, indexed: 30, transitions: 90, problems: [] })
         expect([...m.ledger.values()].every((n) => n === 3)).toBe(true)
         expect(m.recovery).toBeNull()
@@ -89,12 +92,12 @@ describe("mitigation layers", () => {
       expect(queued).toBeGreaterThanOrEqual(35)
       // It waited in the queue, not for SQLite's lock: no busy answers.
       expect((a?.value.lock.busyEvents ?? 1) + (b?.value.lock.busyEvents ?? 1)).toBe(0)
-    })))
+    })).pipe(Effect.provide(BetterSqlite.layer)))
 })
 
 describe("batched writes", () => {
-  it.scoped("an OCC conflict inside a batch fails that write alone; the rest of the batch commits", () =>
-    Effect.gen(function*() {
+  it.live("an OCC conflict inside a batch fails that write alone; the rest of the batch commits", () =>
+    inBetterSqlite(Effect.gen(function*() {
       const db = tempDb()
       const { sql, paths } = yield* seeded(db, 3)
       const [p1 = "", p2 = ""] = paths
@@ -111,10 +114,10 @@ describe("batched writes", () => {
       const rows = yield* readAll(yield* open(db))
       expect(rows.find((r) => r.path === p1)).toMatchObject({ state: "uploading", version: 1, attempts: 1 })
       expect(rows.find((r) => r.path === p2)).toMatchObject({ state: "uploading", version: 1 })
-    }))
+    })))
 
-  it.scoped("writes are not visible to other connections until the batch commits", () =>
-    Effect.gen(function*() {
+  it.live("writes are not visible to other connections until the batch commits", () =>
+    inBetterSqlite(Effect.gen(function*() {
       const db = tempDb()
       const { sql, paths } = yield* seeded(db, 2)
       const writer = yield* batchedWriter(db)
@@ -124,7 +127,7 @@ describe("batched writes", () => {
       yield* writer.flush
       const after = yield* readAll(sql)
       expect(after[0]?.version).toBe(1)
-    }))
+    })))
 
   it.live("a failed batch commit loses at most one batch; recovery re-hydrates and redoes those files, and integrity holds", () =>
     Effect.gen(function*() {

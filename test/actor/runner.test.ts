@@ -144,7 +144,7 @@ describe("batch runner", () => {
     Effect.gen(function*() {
       const { counts, layer } = countingDriver()
       const dbPath = tempDb()
-      const { paths } = yield* Effect.scoped(seeded(dbPath, 20))
+      const { paths } = yield* Effect.scoped(seeded(dbPath, 20)).pipe(Effect.provide(BetterSqlite.layer))
       const fiber = yield* runBatch(paths, 5, makeRecorder({ run: `int-${Math.random()}` }, 20)).pipe(
         Effect.provide(
           Layer.mergeAll(

@@ -1,7 +1,9 @@
 import * as fs from "node:fs"
 import { describe, expect, it } from "@effect/vitest"
+import type { Scope } from "effect"
+import { SqliteDriver } from "../../src/sqlite/driver.ts"
+import { drivers } from "../drivers.ts"
 import { Effect, Either } from "effect"
-import { isBusy } from "../../src/sqlite/betterSqlite.ts"
 import { checkDatabasePath } from "../../src/sqlite/dbFile.ts"
 import { APPLICATION_ID } from "../../src/store/schema.ts"
 import { applyTransition, migrate, readAll, readState, type TransitionWrite } from "../../src/store/store.ts"
@@ -9,11 +11,15 @@ import { withConnection, writeTransaction } from "../../src/store/transaction.ts
 import { open, seeded, startUpload, tempDb } from "../helpers.ts"
 
 const persist = (sql: Parameters<typeof withConnection>[0], write: TransitionWrite) =>
-  withConnection(sql, (conn) => writeTransaction(conn, { isBusy }, applyTransition(conn, write)))
+  Effect.flatMap(SqliteDriver, (driver) =>
+    withConnection(sql, (conn) => writeTransaction(conn, driver, applyTransition(conn, write))))
 
-describe("state store", () => {
-  it.scoped("seeds N untracked rows at version 0 with the schema's CHECK and index", () =>
-    Effect.gen(function*() {
+describe.each(drivers)("state store on %s", (_name, driver) => {
+  const inDriver = <A, E>(body: Effect.Effect<A, E, Scope.Scope | SqliteDriver>) =>
+    Effect.scoped(body).pipe(Effect.provide(driver))
+
+  it.live("seeds N untracked rows at version 0 with the schema's CHECK and index", () =>
+    inDriver(Effect.gen(function*() {
       const { sql, paths } = yield* seeded(tempDb(), 25)
       expect(paths).toHaveLength(25)
       const all = yield* readAll(sql)
@@ -22,10 +28,10 @@ describe("state store", () => {
       expect(Either.isLeft(bad)).toBe(true)
       const index = yield* sql.unsafe<{ name: string }>("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'files'")
       expect(index.map((r) => r.name)).toContain("idx_files_gemini_state")
-    }))
+    })))
 
-  it.scoped("an OCC write moves state and version together", () =>
-    Effect.gen(function*() {
+  it.live("an OCC write moves state and version together", () =>
+    inDriver(Effect.gen(function*() {
       const { sql, paths } = yield* seeded(tempDb(), 3)
       const path = paths[0] ?? ""
       yield* persist(sql, startUpload(path, 0))
@@ -33,10 +39,10 @@ describe("state store", () => {
       expect(after.value).toMatchObject({ state: "uploading", version: 1 })
       const [row] = yield* readAll(sql)
       expect(row?.attempts).toBe(1)
-    }))
+    })))
 
-  it.scoped("a stale version is rejected with OccConflict and changes nothing", () =>
-    Effect.gen(function*() {
+  it.live("a stale version is rejected with OccConflict and changes nothing", () =>
+    inDriver(Effect.gen(function*() {
       const { sql, paths } = yield* seeded(tempDb(), 3)
       const path = paths[1] ?? ""
       yield* persist(sql, startUpload(path, 0))
@@ -51,10 +57,10 @@ describe("state store", () => {
       expect(after.value).toMatchObject({ state: "uploading", version: 1 })
       const rows = yield* readAll(sql)
       expect(rows.find((r) => r.path === path)?.attempts).toBe(1)
-    }))
+    })))
 
-  it.scoped("two actors racing on one file: exactly one wins, the other gets OccConflict, the version rises once", () =>
-    Effect.gen(function*() {
+  it.live("two actors racing on one file: exactly one wins, the other gets OccConflict, the version rises once", () =>
+    inDriver(Effect.gen(function*() {
       const db = tempDb()
       const { paths } = yield* seeded(db, 2)
       const path = paths[0] ?? ""
@@ -75,10 +81,10 @@ describe("state store", () => {
       expect(losses[0]?.left._tag).toBe("OccConflict")
       const after = yield* withConnection(a, (conn) => readState(conn, path))
       expect(after.value).toMatchObject({ state: "uploading", version: 1 })
-    }))
+    })))
 
-  it.scoped("a foreign SQLite database is refused by the migration and left unchanged", () =>
-    Effect.gen(function*() {
+  it.live("a foreign SQLite database is refused by the migration and left unchanged", () =>
+    inDriver(Effect.gen(function*() {
       const db = tempDb()
       const other = yield* open(db)
       yield* other.unsafe("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)").raw
@@ -86,10 +92,10 @@ describe("state store", () => {
       expect(result._tag).toBe("ForeignDatabase")
       const tables = yield* other.unsafe<{ name: string }>("SELECT name FROM sqlite_schema WHERE type = 'table'")
       expect(tables.map((t) => t.name)).toEqual(["notes"])
-    }))
+    })))
 
-  it.effect("the file check refuses a non-SQLite file and a foreign SQLite file, and accepts ours", () =>
-    Effect.gen(function*() {
+  it.live("the file check refuses a non-SQLite file and a foreign SQLite file, and accepts ours", () =>
+    inDriver(Effect.gen(function*() {
       const text = tempDb()
       fs.writeFileSync(text, "precious notes\n".repeat(20))
       const refusedText = yield* Effect.flip(checkDatabasePath(text))
@@ -105,15 +111,15 @@ describe("state store", () => {
       yield* Effect.scoped(seeded(ours, 2))
       expect(fs.readFileSync(ours).readUInt32BE(68)).toBe(APPLICATION_ID)
       yield* checkDatabasePath(ours)
-    }))
+    })))
 
-  it.scoped("a database with a newer schema than ours is refused", () =>
-    Effect.gen(function*() {
+  it.live("a database with a newer schema than ours is refused", () =>
+    inDriver(Effect.gen(function*() {
       const db = tempDb()
       const { sql } = yield* seeded(db, 1)
       yield* sql.unsafe("PRAGMA user_version = 99").raw
       const refused = yield* Effect.flip(migrate(sql))
       expect(refused._tag).toBe("ForeignDatabase")
       expect(refused.message).toContain("schema version 99")
-    }))
+    })))
 })

@@ -1,14 +1,20 @@
 import { describe, expect, it } from "@effect/vitest"
+import type { Scope } from "effect"
+import { SqliteDriver } from "../../src/sqlite/driver.ts"
+import { drivers } from "../drivers.ts"
 import { Duration, Effect, Fiber } from "effect"
-import { isBusy } from "../../src/sqlite/betterSqlite.ts"
 import { applyTransition, readState } from "../../src/store/store.ts"
 import { beginImmediate, withConnection, writeTransaction } from "../../src/store/transaction.ts"
 import { open, seeded, tempDb } from "../helpers.ts"
 
-describe("write transactions", () => {
+describe.each(drivers)("write transactions on %s", (_name, driver) => {
+  const inDriver = <A, E>(body: Effect.Effect<A, E, Scope.Scope | SqliteDriver>) =>
+    Effect.scoped(body).pipe(Effect.provide(driver))
+
   it.live("lock wait is the time until the write lock is free, with every SQLITE_BUSY counted", () =>
-    Effect.scoped(
+    inDriver(
       Effect.gen(function*() {
+        const sqlite = yield* SqliteDriver
         const db = tempDb()
         const { sql: holder } = yield* seeded(db, 1)
         const waiter = yield* open(db)
@@ -16,7 +22,7 @@ describe("write transactions", () => {
         yield* holder.unsafe("BEGIN IMMEDIATE").raw
         const release = yield* Effect.fork(Effect.delay(holder.unsafe("COMMIT").raw, Duration.millis(60)))
         const lock = yield* withConnection(waiter, (conn) =>
-          Effect.zipLeft(beginImmediate(conn, { isBusy }), conn.executeUnprepared("COMMIT", [], undefined)))
+          Effect.zipLeft(beginImmediate(conn, sqlite), conn.executeUnprepared("COMMIT", [], undefined)))
         yield* Fiber.join(release)
         expect(lock.value.busyEvents).toBeGreaterThan(0)
         expect(lock.value.lockWaitMs).toBeGreaterThanOrEqual(50)
@@ -26,18 +32,20 @@ describe("write transactions", () => {
     ))
 
   it.live("an uncontended BEGIN IMMEDIATE sees no SQLITE_BUSY", () =>
-    Effect.scoped(
+    inDriver(
       Effect.gen(function*() {
+        const sqlite = yield* SqliteDriver
         const { sql } = yield* seeded(tempDb(), 1)
         const lock = yield* withConnection(sql, (conn) =>
-          Effect.zipLeft(beginImmediate(conn, { isBusy }), conn.executeUnprepared("COMMIT", [], undefined)))
+          Effect.zipLeft(beginImmediate(conn, sqlite), conn.executeUnprepared("COMMIT", [], undefined)))
         expect(lock.value.busyEvents).toBe(0)
         expect(lock.value.busyWaitMs).toBe(0)
       })
     ))
 
-  it.scoped("a failed body is rolled back and leaves no transaction open on the connection", () =>
-    Effect.gen(function*() {
+  it.live("a failed body is rolled back and leaves no transaction open on the connection", () =>
+    inDriver(Effect.gen(function*() {
+        const sqlite = yield* SqliteDriver
       const { sql, paths } = yield* seeded(tempDb(), 1)
       const path = paths[0] ?? ""
       const write = {
@@ -51,15 +59,15 @@ describe("write transactions", () => {
         countsAttempt: false
       } as const
       const conflict = yield* Effect.flip(
-        withConnection(sql, (conn) => writeTransaction(conn, { isBusy }, applyTransition(conn, write)))
+        withConnection(sql, (conn) => writeTransaction(conn, sqlite, applyTransition(conn, write)))
       )
       expect(conflict._tag).toBe("OccConflict")
       // A second BEGIN would fail if the first transaction were still open.
       const again = yield* withConnection(sql, (conn) =>
         Effect.zipRight(
-          writeTransaction(conn, { isBusy }, Effect.void),
+          writeTransaction(conn, sqlite, Effect.void),
           readState(conn, path)
         ))
       expect(again.value).toMatchObject({ state: "untracked", version: 0, fileId: null })
-    }))
+    })))
 })

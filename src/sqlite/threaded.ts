@@ -1,0 +1,168 @@
+/**
+ * The `threaded` driver: every connection lives on its own worker thread (one
+ * SQLite connection per thread, as the seed's Python async driver had), and
+ * statements are sent to it asynchronously. Concurrent actors on per-file
+ * connections then really contend for SQLite's write lock: a `BEGIN
+ * IMMEDIATE` answered SQLITE_BUSY comes back to `store/transaction.ts`, which
+ * counts it and retries.
+ *
+ * Threads are pooled: a closed connection's thread goes back to the pool and
+ * the next connection opened reuses it, so a run at c=50 starts at most 50
+ * threads (plus the observer's), not one per file. A "per-file connection"
+ * under this driver is a fresh SQLite connection opened on a pooled thread.
+ */
+import * as Reactivity from "@effect/experimental/Reactivity"
+import * as Client from "@effect/sql/SqlClient"
+import type { Connection } from "@effect/sql/SqlConnection"
+import { SqlError } from "@effect/sql/SqlError"
+import * as Statement from "@effect/sql/Statement"
+import { createRequire } from "node:module"
+import { Worker } from "node:worker_threads"
+import { Effect, Layer } from "effect"
+import { connectionPragmas, SqliteDriver } from "./driver.ts"
+
+// The worker is plain CommonJS evaluated from this string, so that it runs the
+// same under tsx, vitest and plain node, with no loader in the thread.
+const WORKER = `
+const { parentPort, workerData } = require("node:worker_threads")
+const Database = require(workerData.betterSqlite3)
+let db
+parentPort.on("message", ({ id, op, sql, params, filename, pragmas }) => {
+  try {
+    if (op === "open") {
+      db = new Database(filename, { timeout: 0 })
+      db.pragma("journal_mode = WAL")
+      for (const p of pragmas) db.exec(p)
+      return parentPort.postMessage({ id, result: null })
+    }
+    if (op === "close") {
+      if (db !== undefined) db.close()
+      db = undefined
+      return parentPort.postMessage({ id, result: null })
+    }
+    const stmt = db.prepare(sql)
+    if (op === "values") return parentPort.postMessage({ id, result: stmt.reader ? stmt.raw(true).all(...params) : (stmt.run(...params), []) })
+    if (stmt.reader) return parentPort.postMessage({ id, result: stmt.all(...params) })
+    const r = stmt.run(...params)
+    parentPort.postMessage({ id, result: op === "raw" ? { changes: r.changes, lastInsertRowid: Number(r.lastInsertRowid) } : [] })
+  } catch (e) {
+    parentPort.postMessage({ id, error: { message: String(e && e.message), code: e && e.code } })
+  }
+})
+`
+
+interface Reply {
+  readonly id: number
+  readonly result?: unknown
+  readonly error?: { readonly message: string; readonly code: unknown }
+}
+
+/** An error carrying SQLite's code, as better-sqlite3 gives it. */
+class WorkerSqliteError extends Error {
+  constructor(message: string, readonly code: unknown) {
+    super(message)
+  }
+}
+
+const isReply = (value: unknown): value is Reply => typeof value === "object" && value !== null && "id" in value
+
+/** One thread and the requests waiting for its answers. */
+class Thread {
+  private next = 0
+  private exited = false
+  private readonly waiting = new Map<number, (reply: Reply) => void>()
+  constructor(readonly worker: Worker) {
+    // A thread that died answers every waiting and later request with an error, never silence.
+    worker.on("exit", () => {
+      this.exited = true
+      for (const resolve of this.waiting.values()) resolve({ id: -1, error: { message: "worker thread exited", code: null } })
+      this.waiting.clear()
+    })
+    worker.on("message", (reply: unknown) => {
+      if (!isReply(reply)) return
+      const resolve = this.waiting.get(reply.id)
+      this.waiting.delete(reply.id)
+      resolve?.(reply)
+    })
+    // Threads only hold idle connections between runs: never keep the process alive for them.
+    worker.unref()
+  }
+  request(message: Record<string, unknown>, what: string): Effect.Effect<unknown, SqlError> {
+    return Effect.async<unknown, SqlError>((resume) => {
+      if (this.exited) {
+        return resume(Effect.fail(new SqlError({ cause: new WorkerSqliteError("worker thread exited", null), message: what })))
+      }
+      const id = this.next++
+      this.waiting.set(id, (reply) =>
+        resume(
+          reply.error === undefined
+            ? Effect.succeed(reply.result)
+            : Effect.fail(new SqlError({ cause: new WorkerSqliteError(reply.error.message, reply.error.code), message: what }))
+        ))
+      this.worker.postMessage({ id, ...message })
+    })
+  }
+}
+
+const betterSqlite3 = createRequire(import.meta.url).resolve("better-sqlite3")
+
+const makePool = () => {
+  const idle: Array<Thread> = []
+  let started = 0
+  const take = Effect.sync(() => {
+    const thread = idle.pop()
+    if (thread !== undefined) return thread
+    started += 1
+    return new Thread(new Worker(WORKER, { eval: true, workerData: { betterSqlite3 } }))
+  })
+  const give = (thread: Thread) => Effect.sync(() => idle.push(thread))
+  const shutdown = Effect.promise(() => Promise.all(idle.splice(0).map((t) => t.worker.terminate())))
+  return { take, give, shutdown, started: () => started }
+}
+
+const connectionOn = (thread: Thread): Connection => {
+  const run = (op: string) => (sql: string, params: ReadonlyArray<unknown>) =>
+    thread.request({ op, sql, params }, "Failed to execute statement")
+  const rows = (sql: string, params: ReadonlyArray<unknown>) =>
+    Effect.map(run("all")(sql, params), (r) => (Array.isArray(r) ? r : []))
+  return {
+    execute: (sql, params, transformRows) => Effect.map(rows(sql, params), (r) => (transformRows ? transformRows(r) : r)),
+    executeRaw: run("raw"),
+    executeValues: (sql, params) => Effect.map(run("values")(sql, params), (r) => (Array.isArray(r) ? r : [])),
+    executeUnprepared: (sql, params, transformRows) =>
+      Effect.map(rows(sql, params ?? []), (r) => (transformRows ? transformRows(r) : r)),
+    executeStream: () => Effect.dieMessage("executeStream is not supported by the threaded driver")
+  } as Connection
+}
+
+export const layer: Layer.Layer<SqliteDriver> = Layer.scoped(
+  SqliteDriver,
+  Effect.gen(function*() {
+    const pool = makePool()
+    yield* Effect.addFinalizer(() => pool.shutdown)
+    const compiler = Statement.makeCompilerSqlite()
+    const open = (filename: string) =>
+      Effect.gen(function*() {
+        const thread = yield* Effect.acquireRelease(pool.take, (t) =>
+          Effect.zipRight(Effect.ignore(t.request({ op: "close" }, "close")), pool.give(t)))
+        yield* thread.request({ op: "open", filename, pragmas: connectionPragmas }, `cannot open ${filename}`)
+        const connection = connectionOn(thread)
+        const semaphore = yield* Effect.makeSemaphore(1)
+        return yield* Client.make({
+          acquirer: semaphore.withPermits(1)(Effect.succeed(connection)),
+          transactionAcquirer: Effect.as(
+            Effect.acquireRelease(semaphore.take(1), () => semaphore.release(1)),
+            connection
+          ),
+          compiler,
+          spanAttributes: [["db.system.name", "sqlite"]]
+        })
+      }).pipe(Effect.provide(Reactivity.layer))
+    return {
+      name: "threaded",
+      open,
+      isBusy: (error: SqlError) =>
+        error.cause instanceof WorkerSqliteError && typeof error.cause.code === "string" && error.cause.code.startsWith("SQLITE_BUSY")
+    }
+  })
+)
