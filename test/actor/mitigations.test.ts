@@ -7,6 +7,7 @@ import { batched, Writer } from "../../src/actor/writer.ts"
 import { type LatencyProfile, realistic, zero } from "../../src/api/profiles.ts"
 import { checkIntegrity, happyPath } from "../../src/gate/integrity.ts"
 import * as BetterSqlite from "../../src/sqlite/betterSqlite.ts"
+import * as Threaded from "../../src/sqlite/threaded.ts"
 import { isBusy } from "../../src/sqlite/betterSqlite.ts"
 import { readAll } from "../../src/store/store.ts"
 import { withConnection, writeTransaction } from "../../src/store/transaction.ts"
@@ -93,6 +94,21 @@ describe("mitigation layers", () => {
       // It waited in the queue, not for SQLite's lock: no busy answers.
       expect((a?.value.lock.busyEvents ?? 1) + (b?.value.lock.busyEvents ?? 1)).toBe(0)
     })).pipe(Effect.provide(BetterSqlite.layer)))
+})
+
+describe("the threaded driver", () => {
+  it.live("per-file connections on their own threads contend for the write lock; a shared connection never does", () =>
+    Effect.gen(function*() {
+      const busy = (m: { readonly outcomes: ReadonlyArray<{ readonly busyEvents: number }> }) =>
+        m.outcomes.reduce((n, o) => n + o.busyEvents, 0)
+      const perFile = yield* run([], { files: 80, concurrency: 20, profile: zero }, Threaded.layer)
+      expect(perFile.integrity.ok).toBe(true)
+      expect(busy(perFile.m)).toBeGreaterThan(0)
+      expect(perFile.m.samples.some((s) => s.lock_wait_ms > 1)).toBe(true)
+      const shared = yield* run(["shared-connection"], { files: 80, concurrency: 20, profile: zero }, Threaded.layer)
+      expect(shared.integrity.ok).toBe(true)
+      expect(busy(shared.m)).toBe(0)
+    }))
 })
 
 describe("batched writes", () => {

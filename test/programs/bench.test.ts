@@ -191,7 +191,7 @@ describe("bench CLI: a small run", () => {
       "--files", "--concurrency", "--profiles", "--realistic-delay", "--quick", "--seed", "--db", "--out",
       "--threshold-zero", "--threshold-realistic", "--json", "--mitigations", "--ladder", "--trials", "--warmup",
       "--noise", "--batch-size", "--fail-batch", "--clock", "--profile-file", "--scenario", "--max-attempts",
-      "--retry-base", "--profile"
+      "--retry-base", "--profile", "--driver"
     ]) {
       expect(r.stdout).toContain(flag)
     }
