@@ -9,7 +9,8 @@ import { Command, Options, ValidationError } from "@effect/cli"
 import { NodeContext, NodeRuntime } from "@effect/platform-node"
 import * as fs from "node:fs"
 import process from "node:process"
-import { Cause, Clock, Console, Effect, Either, Exit, Option } from "effect"
+import { Cause, Clock, Console, Effect, Either, Exit, type Layer, Option } from "effect"
+import type { SqliteDriver } from "../src/sqlite/driver.ts"
 import { type BenchConfig, DEFAULTS, parseConfig } from "../src/config.ts"
 import { runBench } from "../src/gate/bench.ts"
 import { Mitigations } from "../src/actor/strategy.ts"
@@ -19,6 +20,7 @@ import { progressLine } from "../src/report/progress.ts"
 import { summaryMarkdown } from "../src/report/summary.ts"
 import { checkDatabasePath, temporaryDatabase } from "../src/sqlite/dbFile.ts"
 import * as BetterSqlite from "../src/sqlite/betterSqlite.ts"
+import * as NodeSqlite from "../src/sqlite/nodeSqlite.ts"
 import * as Threaded from "../src/sqlite/threaded.ts"
 
 const EXIT = { pass: 0, gateNotPassed: 1, badInput: 2, failure: 3 } as const
@@ -130,12 +132,14 @@ const options = {
     "first backoff before a retry, in seconds (doubling per retry, jittered)",
     String(DEFAULTS.retryBaseSeconds)
   ),
-  driver: text(
-    "driver",
-    "NAME",
-    "SQLite driver: 'better-sqlite3' (every statement on the main thread) or 'threaded' (each connection on " +
-      "its own worker thread, so connections contend for the write lock for real)",
-    DEFAULTS.driver
+  driver: Options.text("driver").pipe(
+    Options.withPseudoName("NAME"),
+    Options.withDescription(
+      "SQLite driver: 'better-sqlite3' (every statement on the main thread), 'threaded' (each connection on its " +
+        "own worker thread, so connections contend for the write lock for real) or 'node-sqlite' (built-in " +
+        "node:sqlite; Deno, Node 22.5+) (default: better-sqlite3 on Node, node-sqlite on Deno)"
+    ),
+    Options.optional
   ),
   failBatch: Options.text("fail-batch").pipe(
     Options.withPseudoName("K"),
@@ -164,6 +168,11 @@ const terminalProgress = (label: string) => {
       }
     })
 }
+
+const onDeno = "Deno" in globalThis
+
+const driverLayer = (name: BenchConfig["driver"]): Layer.Layer<SqliteDriver, NodeSqlite.DriverUnavailable> =>
+  name === "threaded" ? Threaded.layer : name === "node-sqlite" ? NodeSqlite.layer : BetterSqlite.layer
 
 const bench = (config: BenchConfig) =>
   Effect.gen(function*() {
@@ -197,19 +206,20 @@ const bench = (config: BenchConfig) =>
     return !result.integrity.ok ? EXIT.failure : result.gate.verdict === "PASS" ? EXIT.pass : EXIT.gateNotPassed
   }).pipe(
     Effect.scoped,
+    Effect.provide(driverLayer(config.driver)),
     Effect.flatMap((code) => Effect.sync(() => (process.exitCode = code))),
     Effect.catchTags({
       DatabasePathError: (e) => badInput(e.message),
       OutputError: (e) => badInput(e.message),
-      ForeignDatabase: (e) => badInput(`--db ${config.db ?? ""}: ${e.message}`)
+      ForeignDatabase: (e) => badInput(`--db ${config.db ?? ""}: ${e.message}`),
+      DriverUnavailable: (e) => badInput(e.message)
     }),
     Effect.catchAllCause((cause) =>
       Effect.zipRight(
         Console.error(`error: ${Cause.isFailType(cause) ? cause.error.message : Cause.pretty(cause)}`),
         Effect.sync(() => (process.exitCode = EXIT.failure))
       )
-    ),
-    Effect.provide(config.driver === "threaded" ? Threaded.layer : BetterSqlite.layer)
+    )
   )
 
 const readProfile = (inline: string | undefined, path: string | undefined) =>
@@ -232,6 +242,7 @@ const command = Command.make("bench", options, (raw) =>
     parseConfig({
       ...raw,
       profiles: Option.getOrUndefined(raw.profiles),
+      driver: Option.getOrElse(raw.driver, () => (onDeno ? "node-sqlite" : DEFAULTS.driver)),
       profileFile: profileFile.right,
       realisticDelay: Option.getOrUndefined(raw.realisticDelay),
       db: Option.getOrUndefined(raw.db),

@@ -12,7 +12,7 @@ import { type ClockMode, ClockModes } from "./clock/apiClock.ts"
 
 
 /** The SQLite drivers the CLI can run on (see src/sqlite/). */
-export const Drivers = ["better-sqlite3", "threaded"] as const
+export const Drivers = ["better-sqlite3", "threaded", "node-sqlite"] as const
 
 export class BenchConfig extends Schema.Class<BenchConfig>("BenchConfig")({
   files: Schema.Int.pipe(Schema.positive()),

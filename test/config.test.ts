@@ -97,7 +97,7 @@ describe("configuration", () => {
     expect(error({ batchSize: "0" })).toBe("--batch-size: must be at least 1, got 0")
     expect(error({ failBatch: "2" })).toContain("--fail-batch: needs batched writes")
     expect(error({ clock: "sundial" })).toBe("--clock: 'sundial' is not one of warp, real")
-    expect(error({ driver: "postgres" })).toBe("--driver: 'postgres' is not one of better-sqlite3, threaded")
+    expect(error({ driver: "postgres" })).toBe("--driver: 'postgres' is not one of better-sqlite3, threaded, node-sqlite")
     expect(error({ scenario: "chaos" })).toBe("--scenario: 'chaos' is not one of happy, reupload")
     expect(error({ maxAttempts: "0" })).toBe("--max-attempts: must be at least 1, got 0")
     expect(error({ retryBase: "0" })).toBe("--retry-base: must be more than 0 seconds, got 0")

@@ -11,14 +11,12 @@
  * threads (plus the observer's), not one per file. A "per-file connection"
  * under this driver is a fresh SQLite connection opened on a pooled thread.
  */
-import * as Reactivity from "@effect/experimental/Reactivity"
-import * as Client from "@effect/sql/SqlClient"
 import type { Connection } from "@effect/sql/SqlConnection"
 import { SqlError } from "@effect/sql/SqlError"
-import * as Statement from "@effect/sql/Statement"
 import { createRequire } from "node:module"
 import { Worker } from "node:worker_threads"
 import { Effect, Layer } from "effect"
+import { clientOver } from "./client.ts"
 import { connectionPragmas, SqliteDriver } from "./driver.ts"
 
 // The worker is plain CommonJS evaluated from this string, so that it runs the
@@ -140,24 +138,13 @@ export const layer: Layer.Layer<SqliteDriver> = Layer.scoped(
   Effect.gen(function*() {
     const pool = makePool()
     yield* Effect.addFinalizer(() => pool.shutdown)
-    const compiler = Statement.makeCompilerSqlite()
     const open = (filename: string) =>
       Effect.gen(function*() {
         const thread = yield* Effect.acquireRelease(pool.take, (t) =>
           Effect.zipRight(Effect.ignore(t.request({ op: "close" }, "close")), pool.give(t)))
         yield* thread.request({ op: "open", filename, pragmas: connectionPragmas }, `cannot open ${filename}`)
-        const connection = connectionOn(thread)
-        const semaphore = yield* Effect.makeSemaphore(1)
-        return yield* Client.make({
-          acquirer: semaphore.withPermits(1)(Effect.succeed(connection)),
-          transactionAcquirer: Effect.as(
-            Effect.acquireRelease(semaphore.take(1), () => semaphore.release(1)),
-            connection
-          ),
-          compiler,
-          spanAttributes: [["db.system.name", "sqlite"]]
-        })
-      }).pipe(Effect.provide(Reactivity.layer))
+        return yield* clientOver(connectionOn(thread))
+      })
     return {
       name: "threaded",
       open,

@@ -25,7 +25,8 @@ describe("bench CLI: bad input exits 2 with one clear line and touches nothing",
     ["--realistic-delay -1", ["--realistic-delay", "-1"], "--realistic-delay"],
     ["an unknown flag", ["--frobnicate"], "--frobnicate"],
     ["--mitigations faster", ["--mitigations", "faster"], "--mitigations"],
-    ["--trials 0", ["--trials", "0"], "--trials"]
+    ["--trials 0", ["--trials", "0"], "--trials"],
+    ["--driver node-sqlite on Node 20", ["--driver", "node-sqlite"], "node:sqlite"]
   ]
   for (const [name, args, mentions] of cases) {
     it(name, () => {

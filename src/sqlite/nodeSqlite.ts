@@ -1,0 +1,92 @@
+/**
+ * The `node-sqlite` driver, on the runtime's built-in `node:sqlite` (Deno, and
+ * Node ≥ 22.5): the default under Deno, which cannot load better-sqlite3.
+ * Like better-sqlite3, every statement runs synchronously on the calling
+ * thread.
+ */
+import type { Connection } from "@effect/sql/SqlConnection"
+import { SqlError } from "@effect/sql/SqlError"
+import { Data, Effect, Layer } from "effect"
+import { clientOver } from "./client.ts"
+import { connectionPragmas, SqliteDriver } from "./driver.ts"
+
+/** The part of node:sqlite this driver uses. */
+interface StatementSync {
+  all(...params: ReadonlyArray<unknown>): ReadonlyArray<Record<string, unknown>>
+  run(...params: ReadonlyArray<unknown>): { readonly changes: number | bigint; readonly lastInsertRowid: number | bigint }
+}
+interface DatabaseSync {
+  prepare(sql: string): StatementSync
+  exec(sql: string): void
+  close(): void
+}
+type DatabaseSyncConstructor = new(filename: string) => DatabaseSync
+
+const isConstructor = (value: unknown): value is DatabaseSyncConstructor => typeof value === "function"
+
+/** SQLite's primary result code 5 is SQLITE_BUSY (extended codes keep it in the low byte). */
+const SQLITE_BUSY = 5
+
+export const isBusy = (error: SqlError): boolean => {
+  const cause: unknown = error.cause
+  return typeof cause === "object" && cause !== null && "errcode" in cause && typeof cause.errcode === "number" &&
+    (cause.errcode & 0xff) === SQLITE_BUSY
+}
+
+const attempt = <A>(what: string, f: () => A): Effect.Effect<A, SqlError> =>
+  Effect.try({ try: f, catch: (cause) => new SqlError({ cause, message: what }) })
+
+const connectionOn = (db: DatabaseSync): Connection => {
+  // Statements without rows (writes, BEGIN, COMMIT) answer [] to all().
+  const rows = (sql: string, params: ReadonlyArray<unknown>) =>
+    attempt("Failed to execute statement", () => db.prepare(sql).all(...params))
+  return {
+    execute: (sql, params, transformRows) => Effect.map(rows(sql, params), (r) => (transformRows ? transformRows(r) : r)),
+    executeRaw: (sql, params) =>
+      attempt("Failed to execute statement", () => {
+        const r = db.prepare(sql).run(...params)
+        return { changes: Number(r.changes), lastInsertRowid: Number(r.lastInsertRowid) }
+      }),
+    executeValues: (sql, params) => Effect.map(rows(sql, params), (r) => r.map((row) => Object.values(row))),
+    executeUnprepared: (sql, params, transformRows) =>
+      Effect.map(rows(sql, params ?? []), (r) => (transformRows ? transformRows(r) : r)),
+    executeStream: () => Effect.dieMessage("executeStream is not supported by the node-sqlite driver")
+  } as Connection
+}
+
+// A computed specifier: Node 20's type definitions have no node:sqlite.
+const specifier = "node:sqlite"
+
+/** The runtime has no node:sqlite (Node before 22.5). */
+export class DriverUnavailable extends Data.TaggedError("DriverUnavailable")<{ readonly detail: string }> {
+  override get message(): string {
+    return this.detail
+  }
+}
+
+export const layer: Layer.Layer<SqliteDriver, DriverUnavailable> = Layer.effect(
+  SqliteDriver,
+  Effect.gen(function*() {
+    const module: unknown = yield* Effect.tryPromise({
+      try: () => import(specifier),
+      catch: () => new DriverUnavailable({ detail: "--driver node-sqlite: this runtime has no node:sqlite (it needs Deno, or Node 22.5 and later)" })
+    })
+    const DatabaseSync = typeof module === "object" && module !== null && "DatabaseSync" in module ? module.DatabaseSync : undefined
+    if (!isConstructor(DatabaseSync)) {
+      return yield* new DriverUnavailable({ detail: "--driver node-sqlite: node:sqlite has no DatabaseSync here" })
+    }
+    const open = (filename: string) =>
+      Effect.gen(function*() {
+        const db = yield* Effect.acquireRelease(
+          attempt(`cannot open ${filename}`, () => new DatabaseSync(filename)),
+          (d) => Effect.sync(() => d.close())
+        )
+        yield* attempt(`cannot set up ${filename}`, () => {
+          db.exec("PRAGMA journal_mode = WAL")
+          for (const pragma of connectionPragmas) db.exec(pragma)
+        })
+        return yield* clientOver(connectionOn(db))
+      })
+    return { name: "node-sqlite", open, isBusy }
+  })
+)
