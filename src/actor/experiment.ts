@@ -22,10 +22,10 @@ import type { ApiStats } from "../api/uploadApi.ts"
 import { makeRecorder, type RunLabels } from "../metrics/recorder.ts"
 import type { FileSample } from "../metrics/segments.ts"
 import { timed } from "../metrics/timing.ts"
-import { walBytes } from "../sqlite/dbFile.ts"
+import { walBytes, walSalt } from "../sqlite/dbFile.ts"
 import { SqliteDriver } from "../sqlite/driver.ts"
 import type { StoreError } from "../store/errors.ts"
-import { type ForeignDatabase, migrate, readAll, seedFiles, type StoredFile } from "../store/store.ts"
+import { type ForeignDatabase, migrate, readAll, seedFiles, type StoredFile, truncateWal } from "../store/store.ts"
 import { storeError } from "../store/transaction.ts"
 import type { FileOutcome } from "./fileActor.ts"
 import { type FileFailure, type FileProgress, runBatch } from "./runner.ts"
@@ -76,6 +76,8 @@ export interface Measurement {
   readonly maxInFlight: number
   readonly walBytesStart: number
   readonly walBytesEnd: number
+  /** Checkpoints that restarted the WAL during the run (null when it could not be read). */
+  readonly walCheckpoints: number | null
   readonly stored: ReadonlyArray<StoredFile>
   readonly strategy: StrategyNames
   /** Transitions committed per file, as the writer saw them commit. */
@@ -102,7 +104,9 @@ export const runExperiment = (spec: ExperimentSpec): Effect.Effect<Measurement, 
       const observer = yield* driver.open(spec.dbPath).pipe(Effect.mapError(storeError("open observer connection")))
       yield* migrate(observer)
       const paths = yield* seedFiles(observer, { files: spec.files, seed: spec.seed })
+      yield* truncateWal(observer)
       const walBytesStart = yield* walBytes(spec.dbPath)
+      const saltBefore = yield* walSalt(spec.dbPath)
       const recorder = makeRecorder(spec.labels, spec.files)
       const apiClock = ApiClock.make(spec.clock)
       // Everything from here to the end of the strategy's teardown is timed
@@ -124,6 +128,8 @@ export const runExperiment = (spec: ExperimentSpec): Effect.Effect<Measurement, 
       ).pipe(Effect.provideService(ApiClock.ApiClock, apiClock), Effect.withClock(apiClock.clock))
       const { skippedMs } = yield* apiClock.skipped
       const walBytesEnd = yield* walBytes(spec.dbPath)
+      const saltAfter = yield* walSalt(spec.dbPath)
+      const walCheckpoints = saltBefore === null || saltAfter === null ? null : (saltAfter - saltBefore + 2 ** 32) % 2 ** 32
       const stored = yield* readAll(observer)
       return {
         ...run,
@@ -131,6 +137,7 @@ export const runExperiment = (spec: ExperimentSpec): Effect.Effect<Measurement, 
         samples: recorder.samples(),
         walBytesStart,
         walBytesEnd,
+        walCheckpoints,
         stored,
         clock: spec.clock,
         skippedMs

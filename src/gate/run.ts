@@ -143,6 +143,7 @@ export const toTrial = (input: {
     wal: walReport({
       bytesStart: m.walBytesStart,
       bytesEnd: m.walBytesEnd,
+      checkpoints: m.walCheckpoints,
       busy: sum(m.outcomes.map((o) => o.busyEvents)),
       busyWaitMs: round(sum(m.outcomes.map((o) => o.busyWaitMs)), 3),
       dbTotalMs: sum(column("db_total_ms")),
@@ -205,6 +206,9 @@ export const aggregate = (trials: readonly [Trial, ...Array<Trial>], options: { 
     wal: walReport({
       bytesStart: Math.max(...trials.map((t) => t.wal.bytesStart)),
       bytesEnd: Math.max(...trials.map((t) => t.wal.bytes)),
+      checkpoints: trials.every((t) => t.wal.checkpoints !== null)
+        ? medianOf(trials, (t) => t.wal.checkpoints ?? 0, 1)
+        : null,
       busy: sum(trials.map((t) => t.wal.busy)),
       busyWaitMs: round(sum(trials.map((t) => t.wal.busyWaitMs)), 3),
       dbTotalMs: sum(trials.map((t) => t.segmentTotalsMs.db_total_ms)),

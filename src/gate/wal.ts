@@ -17,6 +17,8 @@ export interface WalReport {
   /** WAL file size after seeding (the WAL is truncated then) and at the end of the run, connections still open. */
   readonly bytesStart: number
   readonly bytes: number
+  /** Checkpoints that restarted the WAL during the run (null when unknown). */
+  readonly checkpoints: number | null
   readonly busy: number
   readonly busyWaitMs: number
   readonly busyShareOfDb: number
@@ -28,6 +30,7 @@ export interface WalReport {
 export const walReport = (input: {
   readonly bytesStart: number
   readonly bytesEnd: number
+  readonly checkpoints: number | null
   readonly busy: number
   readonly busyWaitMs: number
   readonly dbTotalMs: number
@@ -38,6 +41,7 @@ export const walReport = (input: {
   return {
     bytesStart: input.bytesStart,
     bytes: input.bytesEnd,
+    checkpoints: input.checkpoints,
     busy: input.busy,
     busyWaitMs: input.busyWaitMs,
     busyShareOfDb,

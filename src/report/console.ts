@@ -73,7 +73,8 @@ export const walLines = (result: BenchResult): ReadonlyArray<string> =>
   result.runs.map((r) =>
     `WAL c=${r.concurrency} ${r.profile}: ${r.wal.verdict}, ${count(r.wal.busy)} SQLITE_BUSY in ${r.trials} trial(s), ` +
     `${ms(r.wal.busyWaitMs)} ms retrying (${percent(r.wal.busyShareOfDb)} of db time), ` +
-    `lock/db P95 ${percent(r.wal.seedRatio)}, WAL ${bytes(r.wal.bytesStart)} → ${bytes(r.wal.bytes)}`
+    `lock/db P95 ${percent(r.wal.seedRatio)}, WAL ${bytes(r.wal.bytesStart)} → ${bytes(r.wal.bytes)}, ` +
+    `${r.wal.checkpoints ?? "?"} checkpoints restarted it`
   )
 
 export const scalingLines = (result: BenchResult): ReadonlyArray<string> =>

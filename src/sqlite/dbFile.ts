@@ -64,6 +64,27 @@ export const temporaryDatabase: Effect.Effect<string, DatabasePathError, Scope.S
   (dir) => Effect.sync(() => fs.rmSync(dir, { recursive: true, force: true }))
 ).pipe(Effect.map((dir) => path.join(dir, "bench.db")))
 
+/**
+ * The WAL header's salt-1 (null while the WAL is empty). SQLite adds 1 to it
+ * each time a checkpoint lets the log restart from its beginning (a fresh log
+ * starts from a random one), so its growth over a run counts those restarts.
+ */
+export const walSalt = (file: string): Effect.Effect<number | null> =>
+  Effect.sync(() => {
+    try {
+      const fd = fs.openSync(`${file}-wal`, "r")
+      try {
+        const header = Buffer.alloc(20)
+        return fs.readSync(fd, header, 0, 20, 0) === 20 ? header.readUInt32BE(16) : null
+      } finally {
+        fs.closeSync(fd)
+      }
+    } catch {
+      // No WAL file yet: nothing written since the last truncation.
+      return null
+    }
+  })
+
 /** Size of the database's WAL file now (0 when there is none). */
 export const walBytes = (file: string): Effect.Effect<number> =>
   Effect.sync(() => fs.statSync(`${file}-wal`, { throwIfNoEntry: false })?.size ?? 0)

@@ -82,8 +82,7 @@ export const filePath = (index: number): string => `library/${String(index).padS
 
 /**
  * Replace the table's rows with `files` fresh ones (untracked, version 0),
- * descriptive columns filled from `seed`, in one transaction; then truncate the
- * WAL so that every run starts from the same on-disk state.
+ * descriptive columns filled from `seed`, in one transaction.
  */
 export const seedFiles = (
   sql: SqlClient,
@@ -124,7 +123,6 @@ export const seedFiles = (
         paths.push(path)
       }
       yield* exec(conn, "seed", "COMMIT")
-      yield* rows(conn, "checkpoint", "PRAGMA wal_checkpoint(TRUNCATE)")
       return paths
     })
   )
@@ -137,6 +135,20 @@ export interface StoredState {
   /** Upload attempts started so far (start_upload transitions persisted). */
   readonly attempts: number
 }
+
+/**
+ * Checkpoint everything and truncate the WAL, so that every run starts from
+ * the same on-disk state; then write one frame (the schema version, rewritten
+ * unchanged) so that the fresh log has a header to count restarts from.
+ */
+export const truncateWal = (sql: SqlClient): Effect.Effect<void, StoreError> =>
+  Effect.scoped(
+    Effect.flatMap(sql.reserve.pipe(Effect.mapError(storeError("reserve connection"))), (conn) =>
+      Effect.zipRight(
+        rows(conn, "checkpoint", "PRAGMA wal_checkpoint(TRUNCATE)"),
+        exec(conn, "start the log", `PRAGMA user_version = ${SCHEMA_VERSION}`)
+      ))
+  )
 
 /** The file's stored state and version (what an FSM is hydrated from, and what a reading guard checks). */
 export const readState = (conn: Connection, path: string): Effect.Effect<StoredState, StoreError> =>

@@ -108,6 +108,8 @@ describe("the threaded driver", () => {
       const shared = yield* run(["shared-connection"], { files: 80, concurrency: 20, profile: zero }, Threaded.layer)
       expect(shared.integrity.ok).toBe(true)
       expect(busy(shared.m)).toBe(0)
+      // 240 commits of 80 rows' worth of pages: the log fills and checkpoints restart it.
+      expect(perFile.m.walCheckpoints).not.toBeNull()
     }))
 })
 

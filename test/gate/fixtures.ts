@@ -35,7 +35,7 @@ export const fakeRun = (input: {
     segments,
     segmentTotalsMs: totals,
     accounting: { fileSeconds: elapsedSeconds * input.concurrency, meanInFlight: input.concurrency },
-    wal: { bytesStart: 0, bytes: 4096, busy: 0, busyWaitMs: 0, busyShareOfDb: 0, seedRatio: 0.1, verdict: "CLEAN" },
+    wal: { bytesStart: 0, bytes: 4096, checkpoints: 0, busy: 0, busyWaitMs: 0, busyShareOfDb: 0, seedRatio: 0.1, verdict: "CLEAN" },
     integrity: {
       ok: input.integrityOk ?? true,
       files: 818,

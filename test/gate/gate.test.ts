@@ -41,7 +41,7 @@ describe("bottleneck", () => {
 })
 
 describe("WAL verdict", () => {
-  const base = { bytesStart: 0, bytesEnd: 4096, dbTotalMs: 1000, lockWaitP95: 1, dbTotalP95: 10 }
+  const base = { bytesStart: 0, bytesEnd: 4096, checkpoints: 0, dbTotalMs: 1000, lockWaitP95: 1, dbTotalP95: 10 }
   it("is CLEAN when nothing was refused the lock, whatever the seed's ratio says", () => {
     const r = walReport({ ...base, busy: 0, busyWaitMs: 0 })
     expect(r.verdict).toBe("CLEAN")
