@@ -51,6 +51,7 @@ const connectionOn = (db: DatabaseSync): Connection => {
     executeUnprepared: (sql, params, transformRows) =>
       Effect.map(rows(sql, params ?? []), (r) => (transformRows ? transformRows(r) : r)),
     executeStream: () => Effect.dieMessage("executeStream is not supported by the node-sqlite driver")
+    // The cast: Connection's methods are generic in the row type, which rows read from a database cannot prove.
   } as Connection
 }
 

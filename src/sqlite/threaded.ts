@@ -130,6 +130,7 @@ const connectionOn = (thread: Thread): Connection => {
     executeUnprepared: (sql, params, transformRows) =>
       Effect.map(rows(sql, params ?? []), (r) => (transformRows ? transformRows(r) : r)),
     executeStream: () => Effect.dieMessage("executeStream is not supported by the threaded driver")
+    // The cast: Connection's methods are generic in the row type, which rows read from a database cannot prove.
   } as Connection
 }
 
