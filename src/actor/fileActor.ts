@@ -35,8 +35,6 @@ export interface FileOutcome {
   /** Transitions whose write returned success to this actor. */
   readonly persisted: number
   readonly apiCalls: number
-  /** API calls that failed (an error or a timeout). */
-  readonly apiFailures: number
   readonly busyEvents: number
   readonly busyWaitMs: number
   readonly sample: FileSample
@@ -60,7 +58,6 @@ export const runFile = (
     const m: Measured = emptyMeasured()
     let persisted = 0
     let apiCalls = 0
-    let apiFailures = 0
     let busyEvents = 0
     let busyWaitMs = 0
 
@@ -101,7 +98,6 @@ export const runFile = (
       Effect.map(timed(Effect.either(call)), ([ms, result]) => {
         m.mock_api_ms += ms
         apiCalls += 1
-        if (Either.isLeft(result)) apiFailures += 1
         return result
       })
 
@@ -211,5 +207,5 @@ export const runFile = (
         })
     )
     m.total_wall_ms = nanosToMs((yield* Clock.currentTimeNanos) - start)
-    return { path, machine, persisted, apiCalls, apiFailures, busyEvents, busyWaitMs, sample: completeSample(m) }
+    return { path, machine, persisted, apiCalls, busyEvents, busyWaitMs, sample: completeSample(m) }
   })

@@ -2,7 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Context, Duration, Effect, Layer, type Scope } from "effect"
 import type { SqliteDriver } from "../../src/sqlite/driver.ts"
 import { runExperiment } from "../../src/actor/experiment.ts"
-import { LADDER, type Mitigation, mitigationLabel, strategy } from "../../src/actor/strategy.ts"
+import { LADDER, type Mitigation, mitigationLabel, strategy, strategyNames } from "../../src/actor/strategy.ts"
 import { batched, Writer } from "../../src/actor/writer.ts"
 import { type LatencyProfile, realistic, zero } from "../../src/api/profiles.ts"
 import { checkIntegrity, happyPath } from "../../src/gate/integrity.ts"
@@ -183,14 +183,20 @@ describe("batched writes", () => {
 })
 
 describe("strategy layers", () => {
-  it.effect("build from a set, one layer replaced per mitigation", () =>
+  it.effect("build from a set, each mitigation replacing exactly its own layer", () =>
     Effect.gen(function*() {
       const names = (set: ReadonlyArray<Mitigation>) =>
         Effect.scoped(
           Effect.flatMap(Layer.build(strategy(tempDb(), set, { batchSize: 7, failBatch: null })), (ctx) =>
-            Effect.succeed([...ctx.unsafeMap.keys()].length))
+            Effect.provide(strategyNames, ctx))
         ).pipe(Effect.provide(BetterSqlite.layer))
-      expect(yield* names([])).toBe(3)
-      expect(yield* names(["in-memory-guards", "shared-connection", "batched-writes"])).toBe(3)
+      expect(yield* names([])).toEqual({ connections: "per-file", guard: "db-read", writer: "commit-each" })
+      expect(yield* names(["in-memory-guards"])).toEqual({ connections: "per-file", guard: "in-memory", writer: "commit-each" })
+      expect(yield* names(["shared-connection"])).toEqual({ connections: "shared", guard: "db-read", writer: "commit-each" })
+      expect(yield* names(["in-memory-guards", "batched-writes"])).toEqual({
+        connections: "per-file",
+        guard: "in-memory",
+        writer: "batched-7"
+      })
     }))
 })
