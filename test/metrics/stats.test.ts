@@ -3,6 +3,7 @@ import { Effect } from "effect"
 import { makeRecorder } from "../../src/metrics/recorder.ts"
 import { completeSample, emptyMeasured, fsmNetLeaves, SegmentNames } from "../../src/metrics/segments.ts"
 import { percentile, summarize } from "../../src/metrics/stats.ts"
+import { count } from "../../src/report/format.ts"
 import { progressLine } from "../../src/report/progress.ts"
 
 describe("nearest-rank statistics", () => {
@@ -98,5 +99,8 @@ describe("progress line", () => {
       "[1/6] trial 1/5 c=10 realistic baseline: 409/818 files, 100 files/s, 4.09 s elapsed, ETA 4.09 s"
     )
     expect(progressLine("x", 0, 10, 0)).toBe("x: 0/10 files, 0.00 files/s, 0.000 s elapsed")
+    expect([0, 999, 1000, 2454, 1234567, -4321, 202436.4].map(count)).toEqual([
+      "0", "999", "1,000", "2,454", "1,234,567", "-4,321", "202,436"
+    ])
   })
 })
