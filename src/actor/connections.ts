@@ -1,35 +1,51 @@
 /**
  * Connection strategy: which connection an actor's database work goes through.
  * The baseline is production's pattern, a connection per file opened and
- * closed in the actor's scope. Mitigation 2 shares one connection, opened once
- * per run, among all actors: each transaction reserves it from BEGIN to
- * COMMIT, so sharing never changes transaction boundaries, and the time an
- * actor waits for it is queue_wait_ms.
+ * closed in the actor's scope: it is the file's alone, so the file holds it
+ * from open to close and never waits for it. Mitigation 2 shares one
+ * connection, opened once per run, among all actors: each transaction (and
+ * each read) reserves it from BEGIN to COMMIT, so sharing never changes
+ * transaction boundaries, and the time an actor waits for it is
+ * queue_wait_ms.
  */
 import type { SqlClient } from "@effect/sql/SqlClient"
+import type { Connection } from "@effect/sql/SqlConnection"
 import { Context, Effect, Layer, type Scope } from "effect"
 import type { StoreError } from "../store/errors.ts"
-import { storeError } from "../store/transaction.ts"
+import { storeError, withConnection } from "../store/transaction.ts"
 import { SqliteDriver } from "../sqlite/driver.ts"
+
+/** What an actor holds for its file's life: a way to its connection. */
+export interface Lease {
+  /** Run `use` on the connection once it is this actor's; with the time spent waiting for it. */
+  readonly use: <A, E, R>(
+    use: (conn: Connection) => Effect.Effect<A, E, R>
+  ) => Effect.Effect<{ readonly queueWaitMs: number; readonly value: A }, E | StoreError, R>
+}
 
 export interface ConnectionsShape {
   readonly name: string
-  /** The connection for one file; released (closed, for a per-file one) when the scope closes. */
-  readonly acquire: Effect.Effect<SqlClient, StoreError, Scope.Scope>
+  /** The lease for one file; released (its connection closed, for a per-file one) when the scope closes. */
+  readonly acquire: Effect.Effect<Lease, StoreError, Scope.Scope>
 }
 
 export class Connections extends Context.Tag("upload-fsm-bench/Connections")<Connections, ConnectionsShape>() {}
 
-/** A fresh connection for every file, closed with the actor's scope, on failure and interruption too. */
+/** A lease that reserves the client's connection for every use: queueing for it is measured. */
+export const sharedLease = (sql: SqlClient): Lease => ({ use: (use) => withConnection(sql, use) })
+
+/** A fresh connection for every file, held by it until the actor's scope closes, on failure and interruption too. */
 export const perFile = (dbPath: string): Layer.Layer<Connections, never, SqliteDriver> =>
   Layer.effect(
     Connections,
     Effect.map(SqliteDriver, (driver) => ({
       name: "per-file",
-      acquire: driver.open(dbPath).pipe(Effect.mapError(storeError("open connection")))
+      acquire: Effect.flatMap(driver.open(dbPath), (sql) => sql.reserve).pipe(
+        Effect.mapError(storeError("open connection")),
+        Effect.map((conn): Lease => ({ use: (use) => Effect.map(use(conn), (value) => ({ queueWaitMs: 0, value })) }))
+      )
     }))
   )
-
 
 export const shared = (dbPath: string): Layer.Layer<Connections, StoreError, SqliteDriver> =>
   Layer.scoped(
@@ -37,6 +53,6 @@ export const shared = (dbPath: string): Layer.Layer<Connections, StoreError, Sql
     Effect.flatMap(SqliteDriver, (driver) =>
       Effect.map(driver.open(dbPath).pipe(Effect.mapError(storeError("open shared connection"))), (sql) => ({
         name: "shared",
-        acquire: Effect.succeed(sql)
+        acquire: Effect.succeed(sharedLease(sql))
       })))
   )

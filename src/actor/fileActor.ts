@@ -12,7 +12,6 @@
  * Every moment of its life is charged to one segment (see
  * `metrics/segments.ts`).
  */
-import type { SqlClient } from "@effect/sql/SqlClient"
 import { Clock, Effect, Either, Exit, Scope } from "effect"
 import { dispatch, type Event, hydrate, type IllegalTransition, type Machine, Transitions } from "../lifecycle/fsm.ts"
 import { type ApiFailure, UploadApi } from "../api/uploadApi.ts"
@@ -21,10 +20,9 @@ import { RetryPolicy } from "./retry.ts"
 import { Scenario } from "./scenario.ts"
 import { type OccConflict, StoreError } from "../store/errors.ts"
 import { readState, type TransitionColumn } from "../store/store.ts"
-import { withConnection } from "../store/transaction.ts"
 import { completeSample, emptyMeasured, type FileSample, type Measured } from "../metrics/segments.ts"
 import { nanosToMs, timed } from "../metrics/timing.ts"
-import { Connections } from "./connections.ts"
+import { Connections, type Lease } from "./connections.ts"
 import { Guard } from "./guard.ts"
 import { Writer } from "./writer.ts"
 
@@ -62,7 +60,7 @@ export const runFile = (
     let busyWaitMs = 0
 
     const step = (
-      sql: SqlClient,
+      lease: Lease,
       machine: Machine,
       event: Event,
       set: ReadonlyArray<readonly [TransitionColumn, string | number | null]>
@@ -71,10 +69,10 @@ export const runFile = (
         const [dispatchMs, result] = yield* timed(Effect.sync(() => dispatch(machine, event)))
         m.fsm_dispatch_ms += dispatchMs
         const next = yield* Either.match(result, { onLeft: Effect.fail, onRight: Effect.succeed })
-        const checked = yield* guard.check(sql, path, machine, event)
+        const checked = yield* guard.check(lease, path, machine, event)
         m.queue_wait_ms += checked.queueWaitMs
         m.guard_ms += checked.guardMs
-        const written = yield* writer.persist(sql, {
+        const written = yield* writer.persist(lease, {
           path,
           event,
           from: Transitions[event].from,
@@ -113,9 +111,9 @@ export const runFile = (
       ["intent_type", null]
     ]
 
-    const lifecycle = (sql: SqlClient) =>
+    const lifecycle = (lease: Lease) =>
       Effect.gen(function*() {
-        const read = yield* withConnection(sql, (conn) => timed(readState(conn, path)))
+        const read = yield* lease.use((conn) => timed(readState(conn, path)))
         m.queue_wait_ms += read.queueWaitMs
         m.hydrate_ms += read.value[0]
         const stored = read.value[1]
@@ -132,7 +130,7 @@ export const runFile = (
             case "indexed": {
               if (roundAgain === null) return machine
               // A new round is a new upload: its attempts count from zero again.
-              machine = yield* step(sql, machine, roundAgain, [
+              machine = yield* step(lease, machine, roundAgain, [
                 ["upload_attempt_count", 0],
                 ...(roundAgain === "fail_reset" ? [["error_message", "found broken after indexing"] as const] : [])
               ])
@@ -144,12 +142,12 @@ export const runFile = (
               if (attempts >= retry.maxAttempts) return machine
               retries += 1
               yield* backoff(retries)
-              machine = yield* step(sql, machine, "retry", [])
+              machine = yield* step(lease, machine, "retry", [])
               break
             }
             case "untracked":
               attempts += 1
-              machine = yield* step(sql, machine, "start_upload", [
+              machine = yield* step(lease, machine, "start_upload", [
                 ["intent_type", "upload"],
                 ["intent_started_at", yield* isoNow],
                 ["intent_api_calls_completed", 0],
@@ -159,12 +157,12 @@ export const runFile = (
             case "uploading": {
               const result = yield* api$(api.upload(path, machine.version))
               if (Either.isLeft(result)) {
-                machine = yield* step(sql, machine, "fail_upload", failed(result.left))
+                machine = yield* step(lease, machine, "fail_upload", failed(result.left))
                 break
               }
               const uploaded = result.right
               fileId = uploaded.fileId
-              machine = yield* step(sql, machine, "complete_upload", [
+              machine = yield* step(lease, machine, "complete_upload", [
                 ["gemini_file_id", uploaded.fileId],
                 ["gemini_file_uri", uploaded.uri],
                 ["upload_timestamp", yield* isoNow],
@@ -178,11 +176,11 @@ export const runFile = (
               }
               const result = yield* api$(api.importFile(path, fileId, machine.version))
               if (Either.isLeft(result)) {
-                machine = yield* step(sql, machine, "fail_processing", failed(result.left))
+                machine = yield* step(lease, machine, "fail_processing", failed(result.left))
                 break
               }
               const imported = result.right
-              machine = yield* step(sql, machine, "complete_processing", [
+              machine = yield* step(lease, machine, "complete_processing", [
                 ["gemini_store_doc_id", imported.documentId],
                 ["intent_type", null],
                 ["intent_api_calls_completed", 2]
@@ -197,9 +195,9 @@ export const runFile = (
     const machine = yield* Effect.acquireUseRelease(
       Scope.make(),
       (scope) =>
-        Effect.flatMap(timed(Scope.extend(connections.acquire, scope)), ([connectMs, sql]) => {
+        Effect.flatMap(timed(Scope.extend(connections.acquire, scope)), ([connectMs, lease]) => {
           m.connect_ms += connectMs
-          return lifecycle(sql)
+          return lifecycle(lease)
         }),
       (scope, exit) =>
         Effect.map(timed(Scope.close(scope, Exit.isSuccess(exit) ? Exit.void : exit)), ([closeMs]) => {

@@ -6,13 +6,12 @@
  * Mitigation 1 (`in-memory`) trusts the actor's FSM state and version and
  * reads nothing: the OCC UPDATE's WHERE clause remains the real guard.
  */
-import type { SqlClient } from "@effect/sql/SqlClient"
 import { Context, Effect, Layer } from "effect"
 import type { Event, Machine } from "../lifecycle/fsm.ts"
 import { OccConflict, type StoreError } from "../store/errors.ts"
 import { readState } from "../store/store.ts"
-import { withConnection } from "../store/transaction.ts"
 import { timed } from "../metrics/timing.ts"
+import type { Lease } from "./connections.ts"
 
 export interface GuardTiming {
   readonly queueWaitMs: number
@@ -22,7 +21,7 @@ export interface GuardTiming {
 export interface GuardShape {
   readonly name: string
   readonly check: (
-    sql: SqlClient,
+    lease: Lease,
     path: string,
     machine: Machine,
     event: Event
@@ -33,8 +32,8 @@ export class Guard extends Context.Tag("upload-fsm-bench/Guard")<Guard, GuardSha
 
 export const readingGuard: Layer.Layer<Guard> = Layer.succeed(Guard, {
   name: "db-read",
-  check: (sql, path, machine, event) =>
-    Effect.flatMap(withConnection(sql, (conn) => timed(readState(conn, path))), ({ queueWaitMs, value: [guardMs, stored] }) =>
+  check: (lease, path, machine, event) =>
+    Effect.flatMap(lease.use((conn) => timed(readState(conn, path))), ({ queueWaitMs, value: [guardMs, stored] }) =>
       stored.state === machine.state && stored.version === machine.version
         ? Effect.succeed({ queueWaitMs, guardMs })
         : Effect.fail(

@@ -13,7 +13,6 @@
  * Both keep a ledger of the transitions actually committed per file, which
  * the integrity check holds against each row's version.
  */
-import type { SqlClient } from "@effect/sql/SqlClient"
 import type { Connection } from "@effect/sql/SqlConnection"
 import { Context, Effect, Layer } from "effect"
 import type { Event } from "../lifecycle/fsm.ts"
@@ -21,7 +20,8 @@ import { timed } from "../metrics/timing.ts"
 import { SqliteDriver } from "../sqlite/driver.ts"
 import { type OccConflict, StoreError } from "../store/errors.ts"
 import { applyTransition, type TransitionWrite } from "../store/store.ts"
-import { beginImmediate, type LockAcquisition, storeError, withConnection, writeTransaction } from "../store/transaction.ts"
+import { beginImmediate, type LockAcquisition, storeError, writeTransaction } from "../store/transaction.ts"
+import type { Lease } from "./connections.ts"
 
 export interface WriteTiming {
   readonly queueWaitMs: number
@@ -44,7 +44,7 @@ export interface WriterStats {
 
 export interface WriterShape {
   readonly name: string
-  readonly persist: (sql: SqlClient, write: TransitionWrite) => Effect.Effect<WriteTiming, OccConflict | StoreError>
+  readonly persist: (lease: Lease, write: TransitionWrite) => Effect.Effect<WriteTiming, OccConflict | StoreError>
   /** Commit whatever is pending (a no-op for a writer that commits as it goes). */
   readonly flush: Effect.Effect<void, StoreError>
   readonly stats: Effect.Effect<WriterStats>
@@ -79,9 +79,9 @@ export const commitEach: Layer.Layer<Writer, never, SqliteDriver> = Layer.effect
     let commits = 0
     return {
       name: "commit-each",
-      persist: (sql, write) =>
+      persist: (lease, write) =>
         Effect.map(
-          withConnection(sql, (conn) => writeTransaction(conn, driver, applyTransition(conn, write))),
+          lease.use((conn) => writeTransaction(conn, driver, applyTransition(conn, write))),
           ({ queueWaitMs, value: { lock, writeMs } }) => {
             commits += 1
             add(write)
@@ -148,7 +148,7 @@ export const batched = (dbPath: string, options: BatchOptions): Layer.Layer<Writ
       // Interrupting the run must not leave a half-open batch behind: roll it back.
       yield* Effect.addFinalizer(() => (open ? Effect.ignore(conn.executeUnprepared("ROLLBACK", [], undefined)) : Effect.void))
 
-      const persist = (_sql: SqlClient, write: TransitionWrite) =>
+      const persist = (_lease: Lease, write: TransitionWrite) =>
         Effect.gen(function*() {
           const [queueWaitMs] = yield* timed(permit.take(1))
           return yield* Effect.gen(function*() {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Context, Duration, Effect, Layer, type Scope } from "effect"
 import type { SqliteDriver } from "../../src/sqlite/driver.ts"
+import { sharedLease } from "../../src/actor/connections.ts"
 import { runExperiment } from "../../src/actor/experiment.ts"
 import { LADDER, type Mitigation, mitigationLabel, strategy, strategyNames } from "../../src/actor/strategy.ts"
 import { batched, Writer } from "../../src/actor/writer.ts"
@@ -84,6 +85,14 @@ describe("mitigation layers", () => {
       expect(meanConnect(m.samples)).toBeLessThan(meanConnect(perFile.m.samples) / 5)
     }))
 
+  it.live("a per-file connection is its file's alone: no file ever queues for it; shared ones do", () =>
+    Effect.gen(function*() {
+      const perFile = yield* run([], { concurrency: 10 })
+      expect(perFile.m.samples.every((s) => s.queue_wait_ms === 0)).toBe(true)
+      const shared = yield* run(["shared-connection"], { concurrency: 10 })
+      expect(shared.m.samples.some((s) => s.queue_wait_ms > 0)).toBe(true)
+    }))
+
   it.live("on a shared connection a transaction holds it from BEGIN to COMMIT: the other one queues", () =>
     Effect.scoped(Effect.gen(function*() {
       const { sql } = yield* seeded(tempDb(), 2)
@@ -120,10 +129,10 @@ describe("batched writes", () => {
       const { sql, paths } = yield* seeded(db, 3)
       const [p1 = "", p2 = ""] = paths
       const writer = yield* batchedWriter(db)
-      yield* writer.persist(sql, startUpload(p1, 0))
-      const conflict = yield* Effect.flip(writer.persist(sql, startUpload(p1, 0)))
+      yield* writer.persist(sharedLease(sql), startUpload(p1, 0))
+      const conflict = yield* Effect.flip(writer.persist(sharedLease(sql), startUpload(p1, 0)))
       expect(conflict._tag).toBe("OccConflict")
-      yield* writer.persist(sql, startUpload(p2, 0))
+      yield* writer.persist(sharedLease(sql), startUpload(p2, 0))
       yield* writer.flush
       const stats = yield* writer.stats
       expect(stats).toMatchObject({ commits: 1, failedCommits: 0, lostTransitions: 0 })
@@ -139,7 +148,7 @@ describe("batched writes", () => {
       const db = tempDb()
       const { sql, paths } = yield* seeded(db, 2)
       const writer = yield* batchedWriter(db)
-      yield* writer.persist(sql, startUpload(paths[0] ?? "", 0))
+      yield* writer.persist(sharedLease(sql), startUpload(paths[0] ?? "", 0))
       const before = yield* readAll(sql)
       expect(before[0]?.version).toBe(0)
       yield* writer.flush
