@@ -20,7 +20,7 @@ import { type Bottleneck, bottleneckOf, PRIMARY, primaryRun } from "./bottleneck
 import { compareSeries } from "./compare.ts"
 import { type Gate, gateOf, sc1, sc2, sc3 } from "./gate.ts"
 import { TRANSITIONS_PER_FILE } from "./integrity.ts"
-import { type LadderResult, type Step, walkLadder } from "./ladder.ts"
+import { type LadderMode, type LadderResult, type Step, walkLadder } from "./ladder.ts"
 import type { RunResult, Trial } from "./run.ts"
 import { combineTrials, describeTrial, measureTrial } from "./trial.ts"
 import { type ProfileScaling, scalingOf } from "./scaling.ts"
@@ -140,30 +140,16 @@ export const runBench = (matrix: Matrix): Effect.Effect<BenchResult, StoreError 
 
     const combine = (trials: ReadonlyArray<Trial>) => combineTrials(trials, { warmup: config.warmup, seed: config.seed })
 
-    // The matrix: warm-ups discarded, then the counted trials, one configuration after another.
-    const configurations = config.profiles.flatMap((name) => config.concurrency.map((c) => ({ name, c })))
-    const runs: Array<RunResult> = []
-    for (const [index, { name, c }] of configurations.entries()) {
-      const trials: Array<Trial> = []
-      for (let i = 0; i < config.warmup + config.trials; i++) {
-        const warm = i < config.warmup
-        const tag = `[${index + 1}/${configurations.length}] ${trialTag(i)}`
-        const t = yield* trial(c, name, config.mitigations, tag)
-        if (!warm) trials.push(t)
-      }
-      runs.push(yield* combine(trials))
-    }
-
     // Before/after at c=10 zero: baseline and the mitigated stack alternate
     // (A B A B ...) so that drift on the machine hits both sides alike.
-    const measureStep = (mitigations: ReadonlyArray<Mitigation>) =>
+    const measureStep = (mitigations: ReadonlyArray<Mitigation>, prefix: string) =>
       Effect.gen(function*() {
         const before: Array<Trial> = []
         const after: Array<Trial> = []
         const label = mitigationLabel(mitigations)
         for (let i = 0; i < config.warmup + config.trials; i++) {
           const warm = i < config.warmup
-          const tag = `[compare ${label}] ${trialTag(i)}`
+          const tag = `[${prefix}compare ${label}] ${trialTag(i)}`
           const a = yield* trial(PRIMARY.concurrency, PRIMARY.profile, [], tag)
           const b = yield* trial(PRIMARY.concurrency, PRIMARY.profile, mitigations, tag)
           if (!warm) {
@@ -183,11 +169,58 @@ export const runBench = (matrix: Matrix): Effect.Effect<BenchResult, StoreError 
         } satisfies Step
       })
 
-    const comparisons: LadderResult | null = config.ladder !== "off"
-      ? yield* walkLadder(LADDER, config.ladder, measureStep)
-      : config.mitigations.length > 0
-      ? yield* walkLadder([config.mitigations], "full", measureStep)
+    // The comparisons to make: the ladder's steps, or the --mitigations set against the baseline.
+    const ladder: { readonly steps: ReadonlyArray<ReadonlyArray<Mitigation>>; readonly mode: LadderMode } | null =
+      config.ladder !== "off"
+        ? { steps: LADDER, mode: config.ladder }
+        : config.mitigations.length > 0
+        ? { steps: [config.mitigations], mode: "full" }
+        : null
+    // The matrix's c=10 zero configuration is one side of the first
+    // comparison (the baseline, or the --mitigations set when that is what is
+    // compared): it is measured once, as that side of the alternating series,
+    // rather than twice.
+    const firstSet = ladder?.steps[0]
+    const matrixLabel = mitigationLabel(config.mitigations)
+    const sharedSide = firstSet === undefined
+      ? null
+      : matrixLabel === "baseline"
+      ? "before"
+      : matrixLabel === mitigationLabel(firstSet)
+      ? "after"
       : null
+    const premeasured = new Map<string, Step>()
+
+    // The matrix: warm-ups discarded, then the counted trials, one configuration after another.
+    const configurations = config.profiles.flatMap((name) => config.concurrency.map((c) => ({ name, c })))
+    const runs: Array<RunResult> = []
+    for (const [index, { name, c }] of configurations.entries()) {
+      const position = `${index + 1}/${configurations.length}`
+      if (firstSet !== undefined && sharedSide !== null && c === PRIMARY.concurrency && name === PRIMARY.profile) {
+        const step = yield* measureStep(firstSet, `${position} + `)
+        premeasured.set(step.mitigation, step)
+        runs.push(step[sharedSide])
+        continue
+      }
+      const trials: Array<Trial> = []
+      for (let i = 0; i < config.warmup + config.trials; i++) {
+        const warm = i < config.warmup
+        const t = yield* trial(c, name, config.mitigations, `[${position}] ${trialTag(i)}`)
+        if (!warm) trials.push(t)
+      }
+      runs.push(yield* combine(trials))
+    }
+
+    const comparisons: LadderResult | null = ladder === null
+      ? null
+      : yield* walkLadder(
+        ladder.steps,
+        ladder.mode,
+        (mitigations) => {
+          const measured = premeasured.get(mitigationLabel(mitigations))
+          return measured === undefined ? measureStep(mitigations, "") : Effect.succeed(measured)
+        }
+      )
 
     const primary = primaryRun(runs)
     const bottleneck = primary === undefined ? null : bottleneckOf(primary)

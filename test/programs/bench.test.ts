@@ -104,6 +104,11 @@ describe("bench CLI: a small run", () => {
     expect(doc.bottleneck.run).toEqual({ concurrency: 10, profile: "zero" })
     // Path A: the ladder stops at its first step, which meets Threshold 1.
     expect(doc.comparisons.steps.map((s: { mitigation: string }) => s.mitigation)).toEqual(["in-memory-guards"])
+    // c=10 zero is measured once: its matrix run is the first comparison's baseline series.
+    const primary = doc.runs.find((run: { concurrency: number; profile: string }) => run.concurrency === 10 && run.profile === "zero")
+    expect(doc.comparisons.steps[0].before).toEqual(primary)
+    expect(lines(r.stderr).filter((l) => l.includes("c=10 zero baseline"))).toHaveLength(2)
+    expect(lines(r.stderr).filter((l) => l.includes("c=2 zero baseline"))).toHaveLength(2)
     expect(doc.gate).toMatchObject({ verdict: "PASS", path: "A" })
     expect(doc.gate.criteria.SC2.verdict).toBe("PASS")
     expect(doc.gate.criteria.SC2.evidence).toContain(`results-mitigation-${stamp}.json`)
