@@ -40,7 +40,7 @@ export const perFile = (dbPath: string): Layer.Layer<Connections, never, SqliteD
     Connections,
     Effect.map(SqliteDriver, (driver) => ({
       name: "per-file",
-      acquire: Effect.flatMap(driver.open(dbPath), (sql) => sql.reserve).pipe(
+      acquire: driver.connect(dbPath).pipe(
         Effect.mapError(storeError("open connection")),
         Effect.map((conn): Lease => ({ use: (use) => Effect.map(use(conn), (value) => ({ queueWaitMs: 0, value })) }))
       )

@@ -1,8 +1,17 @@
-/** The better-sqlite3 driver (via `@effect/sql-sqlite-node`): every statement runs synchronously on the calling thread. */
-import * as Reactivity from "@effect/experimental/Reactivity"
-import * as SqliteClient from "@effect/sql-sqlite-node/SqliteClient"
+/**
+ * The better-sqlite3 driver: every statement runs synchronously on the calling
+ * thread. Each connection is a better-sqlite3 Database under the same thin
+ * `@effect/sql` client as the other drivers (`client.ts`), with its prepared
+ * statements cached per connection, as Python's sqlite3 module (the seed's
+ * production driver) caches them. `@effect/sql-sqlite-node`'s client was used
+ * before: building it (an Effect Cache, a compiler, a client) cost more than
+ * opening the SQLite connection itself, and that cost landed in connect_ms.
+ */
+import type { Connection } from "@effect/sql/SqlConnection"
 import { SqlError } from "@effect/sql/SqlError"
+import Database from "better-sqlite3"
 import { Effect, Layer } from "effect"
+import { makeDriver } from "./client.ts"
 import { connectionPragmas, SqliteDriver } from "./driver.ts"
 
 const busyCodes = new Set(["SQLITE_BUSY", "SQLITE_BUSY_SNAPSHOT", "SQLITE_BUSY_RECOVERY", "SQLITE_BUSY_TIMEOUT"])
@@ -13,27 +22,61 @@ const hasCode = (cause: unknown): cause is { readonly code: unknown } =>
 export const isBusy = (error: SqlError): boolean =>
   hasCode(error.cause) && typeof error.cause.code === "string" && busyCodes.has(error.cause.code)
 
-const open = (reactivity: Reactivity.Reactivity["Type"]) => (filename: string) =>
-  Effect.gen(function*() {
-    const client = yield* SqliteClient.make({ filename })
-    // Straight on the connection: a statement through the client would also
-    // compile, trace and cache it, work done once per connection here.
-    yield* Effect.scoped(
-      Effect.flatMap(client.reserve, (conn) =>
-        Effect.forEach(connectionPragmas, (pragma) => conn.executeUnprepared(pragma, [], undefined), { discard: true }))
-    )
-    return client
-  }).pipe(
-    // One Reactivity service for every connection (it only holds invalidation
-    // handlers, none of which this project registers): building its layer per
-    // connection doubled the cost of opening one.
-    Effect.provideService(Reactivity.Reactivity, reactivity),
-    // better-sqlite3 throws from its constructor (bad path, not a database):
-    // make that a typed SqlError instead of a defect.
-    Effect.catchAllDefect((cause) => Effect.fail(new SqlError({ cause, message: `cannot open ${filename}` })))
-  )
+const attempt = <A>(what: string, f: () => A): Effect.Effect<A, SqlError> =>
+  Effect.try({ try: f, catch: (cause) => new SqlError({ cause, message: what }) })
 
-export const layer: Layer.Layer<SqliteDriver> = Layer.effect(
-  SqliteDriver,
-  Effect.map(Reactivity.make, (reactivity) => ({ name: "better-sqlite3", open: open(reactivity), isBusy }))
-)
+/** Prepared statements kept per connection; Python's sqlite3 keeps 128. */
+const STATEMENT_CACHE_SIZE = 128
+
+type Statement = Database.Statement<Array<unknown>, Record<string, unknown>>
+
+const connectionOn = (db: Database.Database): Connection => {
+  const prepare = (sql: string): Statement => db.prepare<Array<unknown>, Record<string, unknown>>(sql)
+  const cache = new Map<string, Statement>()
+  const prepared = (sql: string): Statement => {
+    const hit = cache.get(sql)
+    if (hit !== undefined) return hit
+    const statement = prepare(sql)
+    if (cache.size >= STATEMENT_CACHE_SIZE) {
+      const oldest = cache.keys().next()
+      if (oldest.done !== true) cache.delete(oldest.value)
+    }
+    cache.set(sql, statement)
+    return statement
+  }
+  // A statement without rows (a write, BEGIN, COMMIT) answers [] for rows.
+  const rows = (statement: Statement, params: ReadonlyArray<unknown>): ReadonlyArray<Record<string, unknown>> =>
+    statement.reader ? statement.all(...params) : (statement.run(...params), [])
+  const execute = (sql: string, params: ReadonlyArray<unknown>, fresh: boolean) =>
+    attempt("Failed to execute statement", () => rows(fresh ? prepare(sql) : prepared(sql), params))
+  return {
+    execute: (sql, params, transformRows) => Effect.map(execute(sql, params, false), (r) => (transformRows ? transformRows(r) : r)),
+    executeRaw: (sql, params) =>
+      attempt("Failed to execute statement", () => {
+        const statement = prepared(sql)
+        return statement.reader ? statement.all(...params) : statement.run(...params)
+      }),
+    executeValues: (sql, params) => Effect.map(execute(sql, params, false), (r) => r.map((row) => Object.values(row))),
+    // Transaction control (BEGIN, COMMIT) comes through here: prepared afresh each time, as @effect/sql intends.
+    executeUnprepared: (sql, params, transformRows) =>
+      Effect.map(execute(sql, params ?? [], true), (r) => (transformRows ? transformRows(r) : r)),
+    executeStream: () => Effect.dieMessage("executeStream is not supported by the better-sqlite3 driver")
+    // The cast: Connection's methods are generic in the row type, which rows read from a database cannot prove.
+  } as Connection
+}
+
+const connect = (filename: string) =>
+  Effect.gen(function*() {
+    // The constructor throws for a bad path or a file that is not a database.
+    const db = yield* Effect.acquireRelease(
+      attempt(`cannot open ${filename}`, () => new Database(filename)),
+      (d) => Effect.sync(() => d.close())
+    )
+    yield* attempt(`cannot set up ${filename}`, () => {
+      db.pragma("journal_mode = WAL")
+      for (const pragma of connectionPragmas) db.exec(pragma)
+    })
+    return connectionOn(db)
+  })
+
+export const layer: Layer.Layer<SqliteDriver> = Layer.effect(SqliteDriver, makeDriver("better-sqlite3", connect, isBusy))

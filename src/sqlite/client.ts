@@ -1,18 +1,25 @@
 /**
- * An `@effect/sql` client over one connection of ours (a thread's, or a
- * node:sqlite database): statements take the connection in turn, and a
- * reserved connection (a transaction) holds it until released, as the
- * better-sqlite3 client does.
+ * An `@effect/sql` client over one connection of ours (a better-sqlite3 or
+ * node:sqlite database, or a thread's): statements take the connection in
+ * turn, and a reserved connection (a transaction) holds it until released.
  */
 import * as Reactivity from "@effect/experimental/Reactivity"
 import * as Client from "@effect/sql/SqlClient"
 import type { Connection } from "@effect/sql/SqlConnection"
 import * as Statement from "@effect/sql/Statement"
-import { Effect } from "effect"
+import type { SqlError } from "@effect/sql/SqlError"
+import { Effect, type Scope } from "effect"
+import type { SqliteDriverShape } from "./driver.ts"
 
 const compiler = Statement.makeCompilerSqlite()
 
-export const clientOver = (connection: Connection): Effect.Effect<Client.SqlClient> =>
+/**
+ * The Reactivity service a client needs: a driver makes one and gives it to
+ * every connection it opens (it only holds invalidation handlers, none of
+ * which this project registers); building its layer per connection would
+ * double the cost of opening one.
+ */
+const clientOver = (connection: Connection, service: Reactivity.Reactivity["Type"]): Effect.Effect<Client.SqlClient> =>
   Effect.gen(function*() {
     const semaphore = yield* Effect.makeSemaphore(1)
     return yield* Client.make({
@@ -21,4 +28,17 @@ export const clientOver = (connection: Connection): Effect.Effect<Client.SqlClie
       compiler,
       spanAttributes: [["db.system.name", "sqlite"]]
     })
-  }).pipe(Effect.provide(Reactivity.layer))
+  }).pipe(Effect.provideService(Reactivity.Reactivity, service))
+
+/** A driver from how it connects: `open` puts a client over a fresh connection. */
+export const makeDriver = (
+  name: string,
+  connect: (filename: string) => Effect.Effect<Connection, SqlError, Scope.Scope>,
+  isBusy: (error: SqlError) => boolean
+): Effect.Effect<SqliteDriverShape> =>
+  Effect.map(Reactivity.make, (service) => ({
+    name,
+    connect,
+    open: (filename) => Effect.flatMap(connect(filename), (connection) => clientOver(connection, service)),
+    isBusy
+  }))

@@ -1,18 +1,24 @@
 /**
- * The SQLite driver seam: how one connection is opened. Every driver gives an
- * `@effect/sql` SqlClient whose connection is set up the way production set
- * up its own (WAL, synchronous=NORMAL) and with SQLite's busy handler off, so
+ * The SQLite driver seam: how one connection is opened. Every driver gives
+ * `@effect/sql` Connections (and SqlClients over them, `client.ts`) set up the
+ * way production set up its own (WAL, synchronous=NORMAL) and with SQLite's busy handler off, so
  * that waiting for the write lock happens in our code, where it is measured
  * (see `store/transaction.ts`), and never blocks the event loop.
  */
 import type { SqlClient } from "@effect/sql/SqlClient"
+import type { Connection } from "@effect/sql/SqlConnection"
 import type { SqlError } from "@effect/sql/SqlError"
 import { Context, type Effect, type Scope } from "effect"
 
 export interface SqliteDriverShape {
   /** Recorded in results (`config.driver`). */
   readonly name: string
-  /** One connection to `filename`, closed when the scope closes. */
+  /** One connection to `filename` for one user alone (a file's actor), closed when the scope closes. */
+  readonly connect: (filename: string) => Effect.Effect<Connection, SqlError, Scope.Scope>
+  /**
+   * An `@effect/sql` client over one new connection to `filename`, closed
+   * when the scope closes: its users take the connection in turn (`reserve`).
+   */
   readonly open: (filename: string) => Effect.Effect<SqlClient, SqlError, Scope.Scope>
   /** Whether a failed statement failed because another connection held the lock (SQLITE_BUSY). */
   readonly isBusy: (error: SqlError) => boolean

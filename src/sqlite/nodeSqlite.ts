@@ -7,7 +7,7 @@
 import type { Connection } from "@effect/sql/SqlConnection"
 import { SqlError } from "@effect/sql/SqlError"
 import { Data, Effect, Layer } from "effect"
-import { clientOver } from "./client.ts"
+import { makeDriver } from "./client.ts"
 import { connectionPragmas, SqliteDriver } from "./driver.ts"
 
 /** The part of node:sqlite this driver uses. */
@@ -76,7 +76,7 @@ export const layer: Layer.Layer<SqliteDriver, DriverUnavailable> = Layer.effect(
     if (!isConstructor(DatabaseSync)) {
       return yield* new DriverUnavailable({ detail: "--driver node-sqlite: node:sqlite has no DatabaseSync here" })
     }
-    const open = (filename: string) =>
+    const connect = (filename: string) =>
       Effect.gen(function*() {
         const db = yield* Effect.acquireRelease(
           attempt(`cannot open ${filename}`, () => new DatabaseSync(filename)),
@@ -86,8 +86,8 @@ export const layer: Layer.Layer<SqliteDriver, DriverUnavailable> = Layer.effect(
           db.exec("PRAGMA journal_mode = WAL")
           for (const pragma of connectionPragmas) db.exec(pragma)
         })
-        return yield* clientOver(connectionOn(db))
+        return connectionOn(db)
       })
-    return { name: "node-sqlite", open, isBusy }
+    return yield* makeDriver("node-sqlite", connect, isBusy)
   })
 )

@@ -16,7 +16,7 @@ import { SqlError } from "@effect/sql/SqlError"
 import { createRequire } from "node:module"
 import { Worker } from "node:worker_threads"
 import { Effect, Layer } from "effect"
-import { clientOver } from "./client.ts"
+import { makeDriver } from "./client.ts"
 import { connectionPragmas, SqliteDriver } from "./driver.ts"
 
 // The worker is plain CommonJS evaluated from this string, so that it runs the
@@ -139,18 +139,18 @@ export const layer: Layer.Layer<SqliteDriver> = Layer.scoped(
   Effect.gen(function*() {
     const pool = makePool()
     yield* Effect.addFinalizer(() => pool.shutdown)
-    const open = (filename: string) =>
+    const connect = (filename: string) =>
       Effect.gen(function*() {
         const thread = yield* Effect.acquireRelease(pool.take, (t) =>
           Effect.zipRight(Effect.ignore(t.request({ op: "close" }, "close")), pool.give(t)))
         yield* thread.request({ op: "open", filename, pragmas: connectionPragmas }, `cannot open ${filename}`)
-        return yield* clientOver(connectionOn(thread))
+        return connectionOn(thread)
       })
-    return {
-      name: "threaded",
-      open,
-      isBusy: (error: SqlError) =>
+    return yield* makeDriver(
+      "threaded",
+      connect,
+      (error: SqlError) =>
         error.cause instanceof WorkerSqliteError && typeof error.cause.code === "string" && error.cause.code.startsWith("SQLITE_BUSY")
-    }
+    )
   })
 )

@@ -24,14 +24,14 @@ const countingDriver = () => {
   const counts = { opened: 0, closed: 0 }
   const layer = Layer.effect(
     SqliteDriver,
-    Effect.map(SqliteDriver, (inner) => ({
-      ...inner,
-      open: (filename: string) =>
-        Effect.zipLeft(
-          inner.open(filename),
-          Effect.acquireRelease(Effect.sync(() => (counts.opened += 1)), () => Effect.sync(() => (counts.closed += 1)))
-        )
-    }))
+    Effect.map(SqliteDriver, (inner) => {
+      const counted = Effect.acquireRelease(Effect.sync(() => (counts.opened += 1)), () => Effect.sync(() => (counts.closed += 1)))
+      return {
+        ...inner,
+        connect: (filename: string) => Effect.zipLeft(inner.connect(filename), counted),
+        open: (filename: string) => Effect.zipLeft(inner.open(filename), counted)
+      }
+    })
   ).pipe(Layer.provide(BetterSqlite.layer))
   return { counts, layer }
 }
