@@ -47,19 +47,20 @@ const connectionOn = (db: Database.Database): Connection => {
   // A statement without rows (a write, BEGIN, COMMIT) answers [] for rows.
   const rows = (statement: Statement, params: ReadonlyArray<unknown>): ReadonlyArray<Record<string, unknown>> =>
     statement.reader ? statement.all(...params) : (statement.run(...params), [])
-  const execute = (sql: string, params: ReadonlyArray<unknown>, fresh: boolean) =>
-    attempt("Failed to execute statement", () => rows(fresh ? prepare(sql) : prepared(sql), params))
+  const execute = (sql: string, params: ReadonlyArray<unknown>) =>
+    attempt("Failed to execute statement", () => rows(prepared(sql), params))
   return {
-    execute: (sql, params, transformRows) => Effect.map(execute(sql, params, false), (r) => (transformRows ? transformRows(r) : r)),
+    execute: (sql, params, transformRows) => Effect.map(execute(sql, params), (r) => (transformRows ? transformRows(r) : r)),
     executeRaw: (sql, params) =>
       attempt("Failed to execute statement", () => {
         const statement = prepared(sql)
         return statement.reader ? statement.all(...params) : statement.run(...params)
       }),
-    executeValues: (sql, params) => Effect.map(execute(sql, params, false), (r) => r.map((row) => Object.values(row))),
-    // Transaction control (BEGIN, COMMIT) comes through here: prepared afresh each time, as @effect/sql intends.
+    executeValues: (sql, params) => Effect.map(execute(sql, params), (r) => r.map((row) => Object.values(row))),
+    // Transaction control (BEGIN IMMEDIATE, COMMIT) comes through here: cached
+    // too, as Python's sqlite3 caches every statement it executes.
     executeUnprepared: (sql, params, transformRows) =>
-      Effect.map(execute(sql, params ?? [], true), (r) => (transformRows ? transformRows(r) : r)),
+      Effect.map(execute(sql, params ?? []), (r) => (transformRows ? transformRows(r) : r)),
     executeStream: () => Effect.dieMessage("executeStream is not supported by the better-sqlite3 driver")
     // The cast: Connection's methods are generic in the row type, which rows read from a database cannot prove.
   } as Connection
