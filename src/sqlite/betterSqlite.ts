@@ -2,10 +2,10 @@
  * The better-sqlite3 driver: every statement runs synchronously on the calling
  * thread. Each connection is a better-sqlite3 Database under the same thin
  * `@effect/sql` client as the other drivers (`client.ts`), with its prepared
- * statements cached per connection, as Python's sqlite3 module (the seed's
- * production driver) caches them. `@effect/sql-sqlite-node`'s client was used
- * before: building it (an Effect Cache, a compiler, a client) cost more than
- * opening the SQLite connection itself, and that cost landed in connect_ms.
+ * statements cached per connection (`statementCache.ts`). It used to run
+ * under `@effect/sql-sqlite-node`'s client, whose construction (an Effect
+ * Cache, a compiler, a client) cost more than opening the SQLite connection
+ * itself, in every per-file connect_ms.
  */
 import type { Connection } from "@effect/sql/SqlConnection"
 import { SqlError } from "@effect/sql/SqlError"
@@ -13,6 +13,7 @@ import Database from "better-sqlite3"
 import { Effect, Layer } from "effect"
 import { makeDriver } from "./client.ts"
 import { connectionPragmas, SqliteDriver } from "./driver.ts"
+import { statementCache } from "./statementCache.ts"
 
 const busyCodes = new Set(["SQLITE_BUSY", "SQLITE_BUSY_SNAPSHOT", "SQLITE_BUSY_RECOVERY", "SQLITE_BUSY_TIMEOUT"])
 
@@ -25,25 +26,10 @@ export const isBusy = (error: SqlError): boolean =>
 const attempt = <A>(what: string, f: () => A): Effect.Effect<A, SqlError> =>
   Effect.try({ try: f, catch: (cause) => new SqlError({ cause, message: what }) })
 
-/** Prepared statements kept per connection; Python's sqlite3 keeps 128. */
-const STATEMENT_CACHE_SIZE = 128
-
 type Statement = Database.Statement<Array<unknown>, Record<string, unknown>>
 
 const connectionOn = (db: Database.Database): Connection => {
-  const prepare = (sql: string): Statement => db.prepare<Array<unknown>, Record<string, unknown>>(sql)
-  const cache = new Map<string, Statement>()
-  const prepared = (sql: string): Statement => {
-    const hit = cache.get(sql)
-    if (hit !== undefined) return hit
-    const statement = prepare(sql)
-    if (cache.size >= STATEMENT_CACHE_SIZE) {
-      const oldest = cache.keys().next()
-      if (oldest.done !== true) cache.delete(oldest.value)
-    }
-    cache.set(sql, statement)
-    return statement
-  }
+  const prepared = statementCache((sql): Statement => db.prepare<Array<unknown>, Record<string, unknown>>(sql))
   // A statement without rows (a write, BEGIN, COMMIT) answers [] for rows.
   const rows = (statement: Statement, params: ReadonlyArray<unknown>): ReadonlyArray<Record<string, unknown>> =>
     statement.reader ? statement.all(...params) : (statement.run(...params), [])

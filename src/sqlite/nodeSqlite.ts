@@ -9,6 +9,7 @@ import { SqlError } from "@effect/sql/SqlError"
 import { Data, Effect, Layer } from "effect"
 import { makeDriver } from "./client.ts"
 import { connectionPragmas, SqliteDriver } from "./driver.ts"
+import { statementCache } from "./statementCache.ts"
 
 /** The part of node:sqlite this driver uses. */
 interface StatementSync {
@@ -37,14 +38,15 @@ const attempt = <A>(what: string, f: () => A): Effect.Effect<A, SqlError> =>
   Effect.try({ try: f, catch: (cause) => new SqlError({ cause, message: what }) })
 
 const connectionOn = (db: DatabaseSync): Connection => {
+  const prepared = statementCache((sql) => db.prepare(sql))
   // Statements without rows (writes, BEGIN, COMMIT) answer [] to all().
   const rows = (sql: string, params: ReadonlyArray<unknown>) =>
-    attempt("Failed to execute statement", () => db.prepare(sql).all(...params))
+    attempt("Failed to execute statement", () => prepared(sql).all(...params))
   return {
     execute: (sql, params, transformRows) => Effect.map(rows(sql, params), (r) => (transformRows ? transformRows(r) : r)),
     executeRaw: (sql, params) =>
       attempt("Failed to execute statement", () => {
-        const r = db.prepare(sql).run(...params)
+        const r = prepared(sql).run(...params)
         return { changes: Number(r.changes), lastInsertRowid: Number(r.lastInsertRowid) }
       }),
     executeValues: (sql, params) => Effect.map(rows(sql, params), (r) => r.map((row) => Object.values(row))),

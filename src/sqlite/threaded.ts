@@ -18,6 +18,7 @@ import { Worker } from "node:worker_threads"
 import { Effect, Layer } from "effect"
 import { makeDriver } from "./client.ts"
 import { connectionPragmas, SqliteDriver } from "./driver.ts"
+import { STATEMENT_CACHE_SIZE } from "./statementCache.ts"
 
 // The worker is plain CommonJS evaluated from this string, so that it runs the
 // same under tsx, vitest and plain node, with no loader in the thread.
@@ -25,10 +26,25 @@ const WORKER = `
 const { parentPort, workerData } = require("node:worker_threads")
 const Database = require(workerData.betterSqlite3)
 let db
+// Prepared statements per connection, least recently used dropped first (statementCache.ts, in the thread).
+let cache = new Map()
+const prepared = (sql) => {
+  const hit = cache.get(sql)
+  if (hit !== undefined) {
+    cache.delete(sql)
+    cache.set(sql, hit)
+    return hit
+  }
+  const stmt = db.prepare(sql)
+  if (cache.size >= workerData.cacheSize) cache.delete(cache.keys().next().value)
+  cache.set(sql, stmt)
+  return stmt
+}
 parentPort.on("message", ({ id, op, sql, params, filename, pragmas }) => {
   try {
     if (op === "open") {
       db = new Database(filename, { timeout: 0 })
+      cache = new Map()
       db.pragma("journal_mode = WAL")
       for (const p of pragmas) db.exec(p)
       return parentPort.postMessage({ id, result: null })
@@ -38,7 +54,7 @@ parentPort.on("message", ({ id, op, sql, params, filename, pragmas }) => {
       db = undefined
       return parentPort.postMessage({ id, result: null })
     }
-    const stmt = db.prepare(sql)
+    const stmt = prepared(sql)
     if (op === "values") return parentPort.postMessage({ id, result: stmt.reader ? stmt.raw(true).all(...params) : (stmt.run(...params), []) })
     if (stmt.reader) return parentPort.postMessage({ id, result: stmt.all(...params) })
     const r = stmt.run(...params)
@@ -111,7 +127,7 @@ const makePool = () => {
     const thread = idle.pop()
     if (thread !== undefined) return thread
     started += 1
-    return new Thread(new Worker(WORKER, { eval: true, workerData: { betterSqlite3 } }))
+    return new Thread(new Worker(WORKER, { eval: true, workerData: { betterSqlite3, cacheSize: STATEMENT_CACHE_SIZE } }))
   })
   const give = (thread: Thread) => Effect.sync(() => idle.push(thread))
   const shutdown = Effect.promise(() => Promise.all(idle.splice(0).map((t) => t.worker.terminate())))
