@@ -2,7 +2,10 @@
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
+import type { SqlClient } from "@effect/sql/SqlClient"
+import type { Connection } from "@effect/sql/SqlConnection"
 import { Effect } from "effect"
+import { timed } from "../src/metrics/timing.ts"
 import { SqliteDriver } from "../src/sqlite/driver.ts"
 import { migrate, seedFiles, type TransitionWrite } from "../src/store/store.ts"
 
@@ -12,6 +15,16 @@ export const tempDb = (): string => path.join(tempDir(), "test.db")
 
 /** Open a connection to `db` with the driver in context (scoped). */
 export const open = (db: string) => Effect.flatMap(SqliteDriver, (driver) => driver.open(db))
+
+/** Reserve the client's connection for `use`; the time spent waiting for it, with the body's value. */
+export const withConnection = <A, E, R>(sql: SqlClient, use: (conn: Connection) => Effect.Effect<A, E, R>) =>
+  Effect.scoped(
+    Effect.gen(function*() {
+      const [queueWaitMs, conn] = yield* timed(sql.reserve)
+      const value = yield* use(conn)
+      return { queueWaitMs, value }
+    })
+  )
 
 /** A migrated database at `db` holding `files` untracked rows; the connection and the paths. */
 export const seeded = (db: string, files: number) =>

@@ -8,11 +8,11 @@
  * transaction boundaries, and the time an actor waits for it is
  * queue_wait_ms.
  */
-import type { SqlClient } from "@effect/sql/SqlClient"
 import type { Connection } from "@effect/sql/SqlConnection"
 import { Context, Effect, Layer, type Scope } from "effect"
 import type { StoreError } from "../store/errors.ts"
-import { storeError, withConnection } from "../store/transaction.ts"
+import { timed } from "../metrics/timing.ts"
+import { storeError } from "../store/transaction.ts"
 import { SqliteDriver } from "../sqlite/driver.ts"
 
 /** What an actor holds for its file's life: a way to its connection. */
@@ -31,8 +31,26 @@ export interface ConnectionsShape {
 
 export class Connections extends Context.Tag("upload-fsm-bench/Connections")<Connections, ConnectionsShape>() {}
 
-/** A lease that reserves the client's connection for every use: queueing for it is measured. */
-export const sharedLease = (sql: SqlClient): Lease => ({ use: (use) => withConnection(sql, use) })
+/** The lease on a connection its holder has alone: nothing to wait for. */
+export const exclusiveLease = (conn: Connection): Lease => ({
+  use: (use) => Effect.map(use(conn), (value) => ({ queueWaitMs: 0, value }))
+})
+
+/**
+ * The lease on a connection shared through `permit`: each use takes the
+ * permit (the time it waits is measured), runs, and gives it back, also on
+ * failure and interruption.
+ */
+export const sharedLease = (conn: Connection, permit: Effect.Semaphore): Lease => ({
+  use: (use) =>
+    Effect.uninterruptibleMask((restore) =>
+      Effect.flatMap(timed(restore(permit.take(1))), ([queueWaitMs]) =>
+        restore(use(conn)).pipe(
+          Effect.ensuring(permit.release(1)),
+          Effect.map((value) => ({ queueWaitMs, value }))
+        ))
+    )
+})
 
 /** A fresh connection for every file, held by it until the actor's scope closes, on failure and interruption too. */
 export const perFile = (dbPath: string): Layer.Layer<Connections, never, SqliteDriver> =>
@@ -40,19 +58,17 @@ export const perFile = (dbPath: string): Layer.Layer<Connections, never, SqliteD
     Connections,
     Effect.map(SqliteDriver, (driver) => ({
       name: "per-file",
-      acquire: driver.connect(dbPath).pipe(
-        Effect.mapError(storeError("open connection")),
-        Effect.map((conn): Lease => ({ use: (use) => Effect.map(use(conn), (value) => ({ queueWaitMs: 0, value })) }))
-      )
+      acquire: driver.connect(dbPath).pipe(Effect.mapError(storeError("open connection")), Effect.map(exclusiveLease))
     }))
   )
 
 export const shared = (dbPath: string): Layer.Layer<Connections, StoreError, SqliteDriver> =>
   Layer.scoped(
     Connections,
-    Effect.flatMap(SqliteDriver, (driver) =>
-      Effect.map(driver.open(dbPath).pipe(Effect.mapError(storeError("open shared connection"))), (sql) => ({
-        name: "shared",
-        acquire: Effect.succeed(sharedLease(sql))
-      })))
+    Effect.gen(function*() {
+      const driver = yield* SqliteDriver
+      const conn = yield* driver.connect(dbPath).pipe(Effect.mapError(storeError("open shared connection")))
+      const lease = sharedLease(conn, yield* Effect.makeSemaphore(1))
+      return { name: "shared", acquire: Effect.succeed(lease) }
+    })
   )

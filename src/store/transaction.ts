@@ -1,15 +1,14 @@
 /**
  * How a write transaction is run, and where its time goes:
- * - `queue_wait_ms`: waiting for the in-process connection (`sql.reserve`); a
- *   shared connection is held by one transaction from BEGIN to COMMIT, so
- *   sharing never changes transaction boundaries.
+ * - `queue_wait_ms`: waiting for the in-process connection, before this
+ *   (`actor/connections.ts`); a shared connection is held by one transaction
+ *   from BEGIN to COMMIT, so sharing never changes transaction boundaries.
  * - `lock_wait_ms`: `BEGIN IMMEDIATE` until it returns, busy retries included:
  *   exactly the time spent acquiring SQLite's write lock.
  * - the body and COMMIT: the caller's work (`write_ms`).
  * SQLite's own busy handler is off (busy_timeout=0): a blocking wait inside a
  * synchronous driver would freeze the event loop, and with it the lock holder.
  */
-import type { SqlClient } from "@effect/sql/SqlClient"
 import type { Connection } from "@effect/sql/SqlConnection"
 import type { SqlError } from "@effect/sql/SqlError"
 import { Clock, Duration, Effect, Exit } from "effect"
@@ -30,19 +29,6 @@ export interface LockAcquisition {
   /** Time from the first SQLITE_BUSY until the lock was acquired (0 when none). */
   readonly busyWaitMs: number
 }
-
-/** Reserve the connection; its queueing time with the body's value. */
-export const withConnection = <A, E, R>(
-  sql: SqlClient,
-  use: (conn: Connection) => Effect.Effect<A, E, R>
-): Effect.Effect<{ readonly queueWaitMs: number; readonly value: A }, E | StoreError, R> =>
-  Effect.scoped(
-    Effect.gen(function*() {
-      const [queueWaitMs, conn] = yield* timed(sql.reserve).pipe(Effect.mapError(storeError("reserve connection")))
-      const value = yield* use(conn)
-      return { queueWaitMs, value }
-    })
-  )
 
 // A busy answer first yields (the holder is usually one fiber step from COMMIT),
 // then backs off with short sleeps so a long holder is not spun against.

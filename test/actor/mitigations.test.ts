@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Context, Duration, Effect, Layer, type Scope } from "effect"
-import type { SqliteDriver } from "../../src/sqlite/driver.ts"
-import { sharedLease } from "../../src/actor/connections.ts"
+import { Context, Duration, Effect, Fiber, Layer, type Scope } from "effect"
+import { SqliteDriver } from "../../src/sqlite/driver.ts"
+import { type Lease, sharedLease } from "../../src/actor/connections.ts"
 import { runExperiment } from "../../src/actor/experiment.ts"
 import { LADDER, type Mitigation, mitigationLabel, strategy, strategyNames } from "../../src/actor/strategy.ts"
 import { batched, Writer } from "../../src/actor/writer.ts"
@@ -11,7 +11,7 @@ import * as BetterSqlite from "../../src/sqlite/betterSqlite.ts"
 import * as Threaded from "../../src/sqlite/threaded.ts"
 import { isBusy } from "../../src/sqlite/betterSqlite.ts"
 import { readAll } from "../../src/store/store.ts"
-import { withConnection, writeTransaction } from "../../src/store/transaction.ts"
+import { writeTransaction } from "../../src/store/transaction.ts"
 import { drivers } from "../drivers.ts"
 import { open, seeded, startUpload, tempDb } from "../helpers.ts"
 
@@ -41,6 +41,9 @@ const run = (
 
 const inBetterSqlite = <A, E>(body: Effect.Effect<A, E, Scope.Scope | SqliteDriver>) =>
   Effect.scoped(body).pipe(Effect.provide(BetterSqlite.layer))
+
+/** The lease an actor would pass: a batched writer writes on its own connection and must never use it. */
+const actorLease: Lease = { use: () => Effect.dieMessage("the batched writer used the actor's connection") }
 
 /** A batched writer living in the test's scope. */
 const batchedWriter = (db: string) =>
@@ -95,13 +98,28 @@ describe("mitigation layers", () => {
 
   it.live("on a shared connection a transaction holds it from BEGIN to COMMIT: the other one queues", () =>
     Effect.scoped(Effect.gen(function*() {
-      const { sql } = yield* seeded(tempDb(), 2)
-      const slow = withConnection(sql, (conn) => writeTransaction(conn, { isBusy }, Effect.sleep(Duration.millis(40))))
+      const db = tempDb()
+      yield* seeded(db, 2)
+      const conn = yield* Effect.flatMap(SqliteDriver, (driver) => driver.connect(db))
+      const lease = sharedLease(conn, yield* Effect.makeSemaphore(1))
+      const slow = lease.use((c) => writeTransaction(c, { isBusy }, Effect.sleep(Duration.millis(40))))
       const [a, b] = yield* Effect.all([slow, slow], { concurrency: "unbounded" })
       const queued = Math.max(a?.queueWaitMs ?? 0, b?.queueWaitMs ?? 0)
       expect(queued).toBeGreaterThanOrEqual(35)
       // It waited in the queue, not for SQLite's lock: no busy answers.
       expect((a?.value.lock.busyEvents ?? 1) + (b?.value.lock.busyEvents ?? 1)).toBe(0)
+    })).pipe(Effect.provide(BetterSqlite.layer)))
+
+  it.live("a shared lease is given back when its use fails or is interrupted: the next one gets it", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const conn = yield* Effect.flatMap(SqliteDriver, (driver) => driver.connect(tempDb()))
+      const lease = sharedLease(conn, yield* Effect.makeSemaphore(1))
+      yield* Effect.flip(lease.use(() => Effect.fail("boom")))
+      const hung = yield* Effect.fork(lease.use(() => Effect.never))
+      yield* Effect.sleep(Duration.millis(5))
+      yield* Fiber.interrupt(hung)
+      const next = yield* lease.use(() => Effect.succeed("ok")).pipe(Effect.timeout(Duration.seconds(1)))
+      expect(next.value).toBe("ok")
     })).pipe(Effect.provide(BetterSqlite.layer)))
 })
 
@@ -126,13 +144,13 @@ describe("batched writes", () => {
   it.live("an OCC conflict inside a batch fails that write alone; the rest of the batch commits", () =>
     inBetterSqlite(Effect.gen(function*() {
       const db = tempDb()
-      const { sql, paths } = yield* seeded(db, 3)
+      const { paths } = yield* seeded(db, 3)
       const [p1 = "", p2 = ""] = paths
       const writer = yield* batchedWriter(db)
-      yield* writer.persist(sharedLease(sql), startUpload(p1, 0))
-      const conflict = yield* Effect.flip(writer.persist(sharedLease(sql), startUpload(p1, 0)))
+      yield* writer.persist(actorLease, startUpload(p1, 0))
+      const conflict = yield* Effect.flip(writer.persist(actorLease, startUpload(p1, 0)))
       expect(conflict._tag).toBe("OccConflict")
-      yield* writer.persist(sharedLease(sql), startUpload(p2, 0))
+      yield* writer.persist(actorLease, startUpload(p2, 0))
       yield* writer.flush
       const stats = yield* writer.stats
       expect(stats).toMatchObject({ commits: 1, failedCommits: 0, lostTransitions: 0 })
@@ -148,7 +166,7 @@ describe("batched writes", () => {
       const db = tempDb()
       const { sql, paths } = yield* seeded(db, 2)
       const writer = yield* batchedWriter(db)
-      yield* writer.persist(sharedLease(sql), startUpload(paths[0] ?? "", 0))
+      yield* writer.persist(actorLease, startUpload(paths[0] ?? "", 0))
       const before = yield* readAll(sql)
       expect(before[0]?.version).toBe(0)
       yield* writer.flush

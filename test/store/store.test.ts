@@ -7,8 +7,8 @@ import { Effect, Either } from "effect"
 import { checkDatabasePath } from "../../src/sqlite/dbFile.ts"
 import { APPLICATION_ID } from "../../src/store/schema.ts"
 import { applyTransition, migrate, readAll, readState, type TransitionWrite } from "../../src/store/store.ts"
-import { withConnection, writeTransaction } from "../../src/store/transaction.ts"
-import { open, seeded, startUpload, tempDb } from "../helpers.ts"
+import { writeTransaction } from "../../src/store/transaction.ts"
+import { open, seeded, startUpload, tempDb, withConnection } from "../helpers.ts"
 
 const persist = (sql: Parameters<typeof withConnection>[0], write: TransitionWrite) =>
   Effect.flatMap(SqliteDriver, (driver) =>

@@ -4,8 +4,8 @@ import { SqliteDriver } from "../../src/sqlite/driver.ts"
 import { drivers } from "../drivers.ts"
 import { Duration, Effect, Fiber } from "effect"
 import { applyTransition, readState } from "../../src/store/store.ts"
-import { beginImmediate, withConnection, writeTransaction } from "../../src/store/transaction.ts"
-import { open, seeded, tempDb } from "../helpers.ts"
+import { beginImmediate, writeTransaction } from "../../src/store/transaction.ts"
+import { open, seeded, tempDb, withConnection } from "../helpers.ts"
 
 describe.each(drivers)("write transactions on %s", (_name, driver) => {
   const inDriver = <A, E>(body: Effect.Effect<A, E, Scope.Scope | SqliteDriver>) =>
