@@ -53,7 +53,8 @@ export const Segments: { readonly [S in SegmentName]: SegmentDefinition } = {
   guard_ms: { parent: "db_total_ms", description: "the guard before each write (a read of state and version)" },
   queue_wait_ms: {
     parent: "db_total_ms",
-    description: "waiting for the in-process connection (a shared one is held by one transaction at a time)"
+    description:
+      "waiting for the in-process connection: 0 on a per-file one (the file's alone); on a shared one, held by one transaction at a time, the wait for the others"
   },
   lock_wait_ms: {
     parent: "db_total_ms",
