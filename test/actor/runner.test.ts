@@ -100,12 +100,14 @@ describe("batch runner", () => {
 
   it.live("every file's time is accounted for: leaves add up to fsm_net, fsm_net + api to the wall time", () =>
     Effect.gen(function*() {
-      const m = yield* experiment(20, 4, realistic(0.002))
+      const m = yield* experiment(20, 4, realistic(0.02))
       for (const s of m.samples) {
         expect(fsmNetLeaves.reduce((acc, leaf) => acc + s[leaf], 0)).toBeCloseTo(s.fsm_net_ms, 9)
         expect(s.mock_api_ms + s.fsm_net_ms).toBeCloseTo(s.total_wall_ms, 9)
-        // Two API calls of 2 ms each: the API segment holds at least that.
-        expect(s.mock_api_ms).toBeGreaterThanOrEqual(3.9)
+        // Two API calls of 20 ms each: the API segment holds them. A Node timer
+        // counts from the event loop's cached time, so against the monotonic
+        // clock a sleep can end up to one loop iteration early: 10% of slack.
+        expect(s.mock_api_ms).toBeGreaterThanOrEqual(36)
         for (const leaf of fsmNetLeaves) expect(s[leaf]).toBeGreaterThanOrEqual(-1e-9)
         expect(s.connect_ms).toBeGreaterThan(0)
         expect(s.write_ms).toBeGreaterThan(0)
