@@ -3,16 +3,16 @@
  * thread. Each connection is a better-sqlite3 Database under the same thin
  * `@effect/sql` client as the other drivers (`client.ts`), with its prepared
  * statements cached per connection (`statementCache.ts`). It used to run
- * under `@effect/sql-sqlite-node`'s client, whose construction (an Effect
- * Cache, a compiler, a client) cost more than opening the SQLite connection
- * itself, in every per-file connect_ms.
+ * under `@effect/sql-sqlite-node`'s client, which builds an Effect cache, a
+ * compiler and a client for every connection: harness cost in every per-file
+ * connect_ms and write_ms (measured in the README, "Drivers").
  */
 import type { Connection } from "@effect/sql/SqlConnection"
-import { SqlError } from "@effect/sql/SqlError"
+import type { SqlError } from "@effect/sql/SqlError"
 import Database from "better-sqlite3"
 import { Effect, Layer } from "effect"
 import { makeDriver } from "./client.ts"
-import { connectionPragmas, SqliteDriver } from "./driver.ts"
+import { attempt, connectionPragmas, SqliteDriver } from "./driver.ts"
 import { statementCache } from "./statementCache.ts"
 
 const busyCodes = new Set(["SQLITE_BUSY", "SQLITE_BUSY_SNAPSHOT", "SQLITE_BUSY_RECOVERY", "SQLITE_BUSY_TIMEOUT"])
@@ -22,9 +22,6 @@ const hasCode = (cause: unknown): cause is { readonly code: unknown } =>
 
 export const isBusy = (error: SqlError): boolean =>
   hasCode(error.cause) && typeof error.cause.code === "string" && busyCodes.has(error.cause.code)
-
-const attempt = <A>(what: string, f: () => A): Effect.Effect<A, SqlError> =>
-  Effect.try({ try: f, catch: (cause) => new SqlError({ cause, message: what }) })
 
 type Statement = Database.Statement<Array<unknown>, Record<string, unknown>>
 

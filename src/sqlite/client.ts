@@ -14,10 +14,10 @@ import type { SqliteDriverShape } from "./driver.ts"
 const compiler = Statement.makeCompilerSqlite()
 
 /**
- * The Reactivity service a client needs: a driver makes one and gives it to
- * every connection it opens (it only holds invalidation handlers, none of
- * which this project registers); building its layer per connection would
- * double the cost of opening one.
+ * A client needs a Reactivity service: a driver makes one and gives it to
+ * every client it opens (it only holds invalidation handlers, none of which
+ * this project registers) instead of building a Reactivity layer per
+ * connection.
  */
 const clientOver = (connection: Connection, service: Reactivity.Reactivity["Type"]): Effect.Effect<Client.SqlClient> =>
   Effect.gen(function*() {

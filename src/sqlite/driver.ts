@@ -1,19 +1,24 @@
 /**
  * The SQLite driver seam: how one connection is opened. Every driver gives
- * `@effect/sql` Connections (and SqlClients over them, `client.ts`) set up the
- * way production set up its own (WAL, synchronous=NORMAL) and with SQLite's busy handler off, so
- * that waiting for the write lock happens in our code, where it is measured
- * (see `store/transaction.ts`), and never blocks the event loop.
+ * `@effect/sql` Connections (and SqlClients over them, `client.ts`) set up
+ * the way production set up its own (WAL, synchronous=NORMAL) and with
+ * SQLite's busy handler off, so that waiting for the write lock happens in
+ * our code, where it is measured (see `store/transaction.ts`), and never
+ * blocks the event loop.
  */
 import type { SqlClient } from "@effect/sql/SqlClient"
 import type { Connection } from "@effect/sql/SqlConnection"
-import type { SqlError } from "@effect/sql/SqlError"
-import { Context, type Effect, type Scope } from "effect"
+import { SqlError } from "@effect/sql/SqlError"
+import { Context, Effect, type Scope } from "effect"
 
 export interface SqliteDriverShape {
   /** Recorded in results (`config.driver`). */
   readonly name: string
-  /** One connection to `filename` for one user alone (a file's actor), closed when the scope closes. */
+  /**
+   * One connection to `filename`, closed when the scope closes. It has no
+   * queue of its own: its holder decides who uses it when (a file's actor
+   * alone, or the shared connection's semaphore).
+   */
   readonly connect: (filename: string) => Effect.Effect<Connection, SqlError, Scope.Scope>
   /**
    * An `@effect/sql` client over one new connection to `filename`, closed
@@ -28,3 +33,7 @@ export class SqliteDriver extends Context.Tag("upload-fsm-bench/SqliteDriver")<S
 
 /** PRAGMAs every connection gets after opening (journal_mode=WAL is set by the client itself). */
 export const connectionPragmas = ["PRAGMA synchronous = NORMAL", "PRAGMA busy_timeout = 0"] as const
+
+/** A synchronous driver call, its throw a typed SqlError saying `what` failed. */
+export const attempt = <A>(what: string, f: () => A): Effect.Effect<A, SqlError> =>
+  Effect.try({ try: f, catch: (cause) => new SqlError({ cause, message: what }) })

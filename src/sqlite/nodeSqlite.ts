@@ -5,10 +5,10 @@
  * thread.
  */
 import type { Connection } from "@effect/sql/SqlConnection"
-import { SqlError } from "@effect/sql/SqlError"
+import type { SqlError } from "@effect/sql/SqlError"
 import { Data, Effect, Layer } from "effect"
 import { makeDriver } from "./client.ts"
-import { connectionPragmas, SqliteDriver } from "./driver.ts"
+import { attempt, connectionPragmas, SqliteDriver } from "./driver.ts"
 import { statementCache } from "./statementCache.ts"
 
 /** The part of node:sqlite this driver uses. */
@@ -33,9 +33,6 @@ export const isBusy = (error: SqlError): boolean => {
   return typeof cause === "object" && cause !== null && "errcode" in cause && typeof cause.errcode === "number" &&
     (cause.errcode & 0xff) === SQLITE_BUSY
 }
-
-const attempt = <A>(what: string, f: () => A): Effect.Effect<A, SqlError> =>
-  Effect.try({ try: f, catch: (cause) => new SqlError({ cause, message: what }) })
 
 const connectionOn = (db: DatabaseSync): Connection => {
   const prepared = statementCache((sql) => db.prepare(sql))
