@@ -12,7 +12,7 @@ import type { SqlError } from "@effect/sql/SqlError"
 import Database from "better-sqlite3"
 import { Effect, Layer } from "effect"
 import { makeDriver } from "./client.ts"
-import { attempt, connectionPragmas, SqliteDriver } from "./driver.ts"
+import { attempt, openSynchronous, SqliteDriver } from "./driver.ts"
 import { statementCache } from "./statementCache.ts"
 
 const busyCodes = new Set(["SQLITE_BUSY", "SQLITE_BUSY_SNAPSHOT", "SQLITE_BUSY_RECOVERY", "SQLITE_BUSY_TIMEOUT"])
@@ -49,18 +49,6 @@ const connectionOn = (db: Database.Database): Connection => {
   } as Connection
 }
 
-const connect = (filename: string) =>
-  Effect.gen(function*() {
-    // The constructor throws for a bad path or a file that is not a database.
-    const db = yield* Effect.acquireRelease(
-      attempt(`cannot open ${filename}`, () => new Database(filename)),
-      (d) => Effect.sync(() => d.close())
-    )
-    yield* attempt(`cannot set up ${filename}`, () => {
-      db.pragma("journal_mode = WAL")
-      for (const pragma of connectionPragmas) db.exec(pragma)
-    })
-    return connectionOn(db)
-  })
+const connect = (filename: string) => Effect.map(openSynchronous(filename, (f) => new Database(f)), connectionOn)
 
 export const layer: Layer.Layer<SqliteDriver> = Layer.effect(SqliteDriver, makeDriver("better-sqlite3", connect, isBusy))

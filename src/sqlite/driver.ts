@@ -37,3 +37,22 @@ export const connectionPragmas = ["PRAGMA synchronous = NORMAL", "PRAGMA busy_ti
 /** A synchronous driver call, its throw a typed SqlError saying `what` failed. */
 export const attempt = <A>(what: string, f: () => A): Effect.Effect<A, SqlError> =>
   Effect.try({ try: f, catch: (cause) => new SqlError({ cause, message: what }) })
+
+/**
+ * A database of a synchronous driver (better-sqlite3, node:sqlite), opened,
+ * closed with the scope, and set up as every connection is: WAL, then the
+ * PRAGMAs above. The constructor throws for a bad path or a file that is not
+ * a database: that is a typed SqlError here.
+ */
+export const openSynchronous = <D extends { exec(sql: string): unknown; close(): unknown }>(
+  filename: string,
+  open: (filename: string) => D
+): Effect.Effect<D, SqlError, Scope.Scope> =>
+  Effect.tap(
+    Effect.acquireRelease(attempt(`cannot open ${filename}`, () => open(filename)), (db) => Effect.sync(() => db.close())),
+    (db) =>
+      attempt(`cannot set up ${filename}`, () => {
+        db.exec("PRAGMA journal_mode = WAL")
+        for (const pragma of connectionPragmas) db.exec(pragma)
+      })
+  )

@@ -8,7 +8,7 @@ import type { Connection } from "@effect/sql/SqlConnection"
 import type { SqlError } from "@effect/sql/SqlError"
 import { Data, Effect, Layer } from "effect"
 import { makeDriver } from "./client.ts"
-import { attempt, connectionPragmas, SqliteDriver } from "./driver.ts"
+import { attempt, openSynchronous, SqliteDriver } from "./driver.ts"
 import { statementCache } from "./statementCache.ts"
 
 /** The part of node:sqlite this driver uses. */
@@ -75,18 +75,7 @@ export const layer: Layer.Layer<SqliteDriver, DriverUnavailable> = Layer.effect(
     if (!isConstructor(DatabaseSync)) {
       return yield* new DriverUnavailable({ detail: "--driver node-sqlite: node:sqlite has no DatabaseSync here" })
     }
-    const connect = (filename: string) =>
-      Effect.gen(function*() {
-        const db = yield* Effect.acquireRelease(
-          attempt(`cannot open ${filename}`, () => new DatabaseSync(filename)),
-          (d) => Effect.sync(() => d.close())
-        )
-        yield* attempt(`cannot set up ${filename}`, () => {
-          db.exec("PRAGMA journal_mode = WAL")
-          for (const pragma of connectionPragmas) db.exec(pragma)
-        })
-        return connectionOn(db)
-      })
+    const connect = (filename: string) => Effect.map(openSynchronous(filename, (f) => new DatabaseSync(f)), connectionOn)
     return yield* makeDriver("node-sqlite", connect, isBusy)
   })
 )
