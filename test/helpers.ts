@@ -5,6 +5,8 @@ import * as path from "node:path"
 import type { SqlClient } from "@effect/sql/SqlClient"
 import type { Connection } from "@effect/sql/SqlConnection"
 import { Effect } from "effect"
+import { type ExperimentSpec, runExperiment } from "../src/actor/experiment.ts"
+import { baseline, type StrategyLayer } from "../src/actor/strategy.ts"
 import { timed } from "../src/metrics/timing.ts"
 import { SqliteDriver } from "../src/sqlite/driver.ts"
 import { migrate, seedFiles, type TransitionWrite } from "../src/store/store.ts"
@@ -46,3 +48,28 @@ export const startUpload = (path: string, expectedVersion: number): TransitionWr
   set: [["intent_type", "upload"]],
   countsAttempt: true
 })
+
+let experiments = 0
+
+/**
+ * One experiment on a fresh database, with the tests' defaults: seed 42, the
+ * real clock, 3 upload attempts with a 1 s backoff base, the happy path, the
+ * baseline strategy. The driver comes from the caller's context.
+ */
+export const experiment = (
+  spec: Pick<ExperimentSpec, "files" | "concurrency" | "profile"> & Partial<Omit<ExperimentSpec, "dbPath" | "strategy">>,
+  strategyFor: (dbPath: string) => StrategyLayer = baseline
+) => {
+  const dbPath = tempDb()
+  experiments += 1
+  return runExperiment({
+    dbPath,
+    seed: 42,
+    strategy: strategyFor(dbPath),
+    clock: "real",
+    retry: { maxAttempts: 3, baseSeconds: 1 },
+    scenario: "happy",
+    labels: { run: `test-${experiments}-${Math.random()}` },
+    ...spec
+  })
+}

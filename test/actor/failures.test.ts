@@ -1,14 +1,12 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { runExperiment } from "../../src/actor/experiment.ts"
 import type { ScenarioName } from "../../src/actor/scenario.ts"
-import { baseline } from "../../src/actor/strategy.ts"
 import type { LatencyProfile } from "../../src/api/profiles.ts"
 import { checkIntegrity } from "../../src/gate/integrity.ts"
 import { expectationOf } from "../../src/gate/trial.ts"
 import { Events } from "../../src/lifecycle/fsm.ts"
 import * as BetterSqlite from "../../src/sqlite/betterSqlite.ts"
-import { tempDb } from "../helpers.ts"
+import { experiment } from "../helpers.ts"
 
 const faulty: LatencyProfile = {
   name: "faulty",
@@ -20,21 +18,11 @@ const faulty: LatencyProfile = {
 }
 
 const run = (seed: number, scenario: ScenarioName = "happy", files = 60) => {
-  const dbPath = tempDb()
   const retry = { maxAttempts: 3, baseSeconds: 0.5 }
   return Effect.map(
-    runExperiment({
-      dbPath,
-      files,
-      concurrency: 8,
-      profile: faulty,
-      seed,
-      strategy: baseline(dbPath),
-      clock: "warp",
-      retry,
-      scenario,
-      labels: { run: `faults-${seed}-${scenario}-${performance.now()}` }
-    }).pipe(Effect.provide(BetterSqlite.layer)),
+    experiment({ files, concurrency: 8, profile: faulty, seed, clock: "warp", retry, scenario }).pipe(
+      Effect.provide(BetterSqlite.layer)
+    ),
     (m) => ({
       m,
       integrity: checkIntegrity({

@@ -2,7 +2,6 @@ import { describe, expect, it } from "@effect/vitest"
 import { Context, Duration, Effect, Fiber, Layer, type Scope } from "effect"
 import { SqliteDriver } from "../../src/sqlite/driver.ts"
 import { type Lease, sharedLease } from "../../src/actor/connections.ts"
-import { runExperiment } from "../../src/actor/experiment.ts"
 import { LADDER, type Mitigation, mitigationLabel, strategy, strategyNames } from "../../src/actor/strategy.ts"
 import { batched, Writer } from "../../src/actor/writer.ts"
 import { type LatencyProfile, realistic, zero } from "../../src/api/profiles.ts"
@@ -13,28 +12,19 @@ import { isBusy } from "../../src/sqlite/betterSqlite.ts"
 import { readAll } from "../../src/store/store.ts"
 import { writeTransaction } from "../../src/store/transaction.ts"
 import { drivers } from "../drivers.ts"
-import { open, seeded, startUpload, tempDb } from "../helpers.ts"
+import { experiment, open, seeded, startUpload, tempDb } from "../helpers.ts"
 
 const run = (
   mitigations: ReadonlyArray<Mitigation>,
   options: { files?: number; concurrency?: number; profile?: LatencyProfile; batchSize?: number; failBatch?: number | null } = {},
   driver: Layer.Layer<SqliteDriver> = BetterSqlite.layer
 ) => {
-  const dbPath = tempDb()
   const files = options.files ?? 30
   return Effect.map(
-    runExperiment({
-      dbPath,
-      files,
-      concurrency: options.concurrency ?? 5,
-      profile: options.profile ?? realistic(0.002),
-      seed: 42,
-      strategy: strategy(dbPath, mitigations, { batchSize: options.batchSize ?? 10, failBatch: options.failBatch ?? null }),
-      clock: "real",
-      retry: { maxAttempts: 3, baseSeconds: 1 },
-      scenario: "happy",
-      labels: { run: `mit-${Math.random()}` }
-    }).pipe(Effect.provide(driver)),
+    experiment(
+      { files, concurrency: options.concurrency ?? 5, profile: options.profile ?? realistic(0.002) },
+      (dbPath) => strategy(dbPath, mitigations, { batchSize: options.batchSize ?? 10, failBatch: options.failBatch ?? null })
+    ).pipe(Effect.provide(driver)),
     (m) => ({ m, integrity: checkIntegrity({ expectedFiles: files, stored: m.stored, ledger: m.ledger, failures: m.failures, expect: happyPath(3) }) })
   )
 }

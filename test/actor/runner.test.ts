@@ -1,6 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, Fiber, Layer } from "effect"
-import { runExperiment } from "../../src/actor/experiment.ts"
 import { Guard } from "../../src/actor/guard.ts"
 import { runBatch } from "../../src/actor/runner.ts"
 import { baseline } from "../../src/actor/strategy.ts"
@@ -17,7 +16,7 @@ import { fsmNetLeaves } from "../../src/metrics/segments.ts"
 import * as BetterSqlite from "../../src/sqlite/betterSqlite.ts"
 import { SqliteDriver } from "../../src/sqlite/driver.ts"
 import { OccConflict } from "../../src/store/errors.ts"
-import { seeded, tempDb } from "../helpers.ts"
+import { experiment, seeded, tempDb } from "../helpers.ts"
 
 /** better-sqlite3, counting the connections opened and closed. */
 const countingDriver = () => {
@@ -36,39 +35,16 @@ const countingDriver = () => {
   return { counts, layer }
 }
 
-const experiment = (files: number, concurrency: number, profile: LatencyProfile) => {
-  const dbPath = tempDb()
-  return runExperiment({
-    dbPath,
-    files,
-    concurrency,
-    profile,
-    seed: 42,
-    strategy: baseline(dbPath),
-    clock: "real",
-    retry: { maxAttempts: 3, baseSeconds: 1 },
-    scenario: "happy",
-    labels: { run: `test-${Math.random()}` }
-  }).pipe(Effect.provide(BetterSqlite.layer))
-}
+const baselineRun = (files: number, concurrency: number, profile: LatencyProfile) =>
+  experiment({ files, concurrency, profile }).pipe(Effect.provide(BetterSqlite.layer))
 
 describe("batch runner", () => {
   it.live("under the time warp, a realistic run's elapsed time is simulated and near its floor", () =>
     Effect.gen(function*() {
-      const dbPath = tempDb()
       const started = performance.now()
-      const m = yield* runExperiment({
-        dbPath,
-        files: 20,
-        concurrency: 5,
-        profile: realistic(0.5),
-        seed: 42,
-        strategy: baseline(dbPath),
-        clock: "warp",
-        retry: { maxAttempts: 3, baseSeconds: 1 },
-        scenario: "happy",
-        labels: { run: `warp-${Math.random()}` }
-      }).pipe(Effect.provide(BetterSqlite.layer))
+      const m = yield* experiment({ files: 20, concurrency: 5, profile: realistic(0.5), clock: "warp" }).pipe(
+        Effect.provide(BetterSqlite.layer)
+      )
       // Floor: 20 files × 2 calls × 0.5 s / 5 = 4 s of simulated time.
       expect(m.elapsedMs).toBeGreaterThanOrEqual(4_000)
       expect(m.elapsedMs).toBeLessThan(4_500)
@@ -80,7 +56,7 @@ describe("batch runner", () => {
   it.live("never has more actors in flight than the concurrency, and reaches it", () =>
     Effect.gen(function*() {
       for (const [files, concurrency] of [[40, 7], [12, 1], [10, 50]] as const) {
-        const m = yield* experiment(files, concurrency, realistic(0.003))
+        const m = yield* baselineRun(files, concurrency, realistic(0.003))
         expect(m.maxInFlight).toBe(Math.min(files, concurrency))
         expect(m.outcomes).toHaveLength(files)
       }
@@ -88,7 +64,7 @@ describe("batch runner", () => {
 
   it.live("a baseline run persists 3 transitions per file and passes the integrity check", () =>
     Effect.gen(function*() {
-      const m = yield* experiment(30, 5, zero)
+      const m = yield* baselineRun(30, 5, zero)
       const integrity = checkIntegrity({ expectedFiles: 30, stored: m.stored, ledger: m.ledger, failures: m.failures, expect: happyPath(3) })
       expect(integrity).toMatchObject({ ok: true, files: 30, indexed: 30, transitions: 90, problems: [] })
       expect(m.api).toMatchObject({ calls: 60, rateLimited: 0 })
@@ -100,7 +76,7 @@ describe("batch runner", () => {
 
   it.live("every file's time is accounted for: leaves add up to fsm_net, fsm_net + api to the wall time", () =>
     Effect.gen(function*() {
-      const m = yield* experiment(20, 4, realistic(0.02))
+      const m = yield* baselineRun(20, 4, realistic(0.02))
       for (const s of m.samples) {
         expect(fsmNetLeaves.reduce((acc, leaf) => acc + s[leaf], 0)).toBeCloseTo(s.fsm_net_ms, 9)
         expect(s.mock_api_ms + s.fsm_net_ms).toBeCloseTo(s.total_wall_ms, 9)
@@ -117,24 +93,15 @@ describe("batch runner", () => {
   it.live("per-file connections are closed when actors fail", () =>
     Effect.gen(function*() {
       const { counts, layer } = countingDriver()
-      const dbPath = tempDb()
       const failingGuard = Layer.succeed(Guard, {
         name: "always-conflict",
         check: (_sql, path, machine, event) =>
           Effect.fail(new OccConflict({ path, event, expectedState: machine.state, expectedVersion: machine.version }))
       })
-      const m = yield* runExperiment({
-        dbPath,
-        files: 15,
-        concurrency: 4,
-        profile: zero,
-        seed: 1,
-        strategy: Layer.mergeAll(perFile(dbPath), failingGuard, commitEach),
-        clock: "real",
-        retry: { maxAttempts: 3, baseSeconds: 1 },
-        scenario: "happy",
-        labels: { run: `fail-${Math.random()}` }
-      }).pipe(Effect.provide(layer))
+      const m = yield* experiment(
+        { files: 15, concurrency: 4, profile: zero, seed: 1 },
+        (dbPath) => Layer.mergeAll(perFile(dbPath), failingGuard, commitEach)
+      ).pipe(Effect.provide(layer))
       expect(m.failures).toHaveLength(15)
       expect(m.failures.every((f) => f.error._tag === "OccConflict")).toBe(true)
       // 15 actors + the observer connection

@@ -1,13 +1,11 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Either } from "effect"
-import { runExperiment } from "../../src/actor/experiment.ts"
-import { baseline } from "../../src/actor/strategy.ts"
 import { type LatencyModel, type LatencyProfile, meanSeconds, sample } from "../../src/api/profiles.ts"
 import { parseProfileFile } from "../../src/config.ts"
 import { seededRandom } from "../../src/random.ts"
 import { percentile } from "../../src/metrics/stats.ts"
 import * as BetterSqlite from "../../src/sqlite/betterSqlite.ts"
-import { tempDb } from "../helpers.ts"
+import { experiment } from "../helpers.ts"
 
 const draws = (model: LatencyModel, n: number, seed: number) => {
   const random = seededRandom(seed)
@@ -84,19 +82,9 @@ describe("rate limit", () => {
         failureProbability: { upload: 0, import: 0 },
         timeoutSeconds: { upload: null, import: null }
       }
-      const dbPath = tempDb()
-      const m = yield* runExperiment({
-        dbPath,
-        files: 40,
-        concurrency: 10,
-        profile,
-        seed: 42,
-        strategy: baseline(dbPath),
-        clock: "warp",
-        retry: { maxAttempts: 3, baseSeconds: 1 },
-        scenario: "happy",
-        labels: { run: `rate-${performance.now()}` }
-      }).pipe(Effect.provide(BetterSqlite.layer))
+      const m = yield* experiment({ files: 40, concurrency: 10, profile, clock: "warp" }).pipe(
+        Effect.provide(BetterSqlite.layer)
+      )
       const admitted = m.api.admittedAtMs
       expect(m.api.calls).toBe(80)
       expect(m.api.rateLimited).toBeGreaterThan(0)
