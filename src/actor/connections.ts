@@ -32,7 +32,7 @@ export interface ConnectionsShape {
 export class Connections extends Context.Tag("upload-fsm-bench/Connections")<Connections, ConnectionsShape>() {}
 
 /** The lease on a connection its holder has alone: nothing to wait for. */
-export const exclusiveLease = (conn: Connection): Lease => ({
+const exclusiveLease = (conn: Connection): Lease => ({
   use: (use) => Effect.map(use(conn), (value) => ({ queueWaitMs: 0, value }))
 })
 

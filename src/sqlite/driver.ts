@@ -56,3 +56,28 @@ export const openSynchronous = <D extends { exec(sql: string): unknown; close():
         for (const pragma of connectionPragmas) db.exec(pragma)
       })
   )
+
+/** The two things a synchronous driver does with a statement; the rest of a Connection follows from them. */
+export interface SynchronousStatements {
+  /** The statement's rows: [] for one without rows (a write, BEGIN, COMMIT). */
+  readonly rows: (sql: string, params: ReadonlyArray<unknown>) => ReadonlyArray<Record<string, unknown>>
+  /** The statement run for its effect: what `executeRaw` answers (changes, last row id). */
+  readonly raw: (sql: string, params: ReadonlyArray<unknown>) => unknown
+}
+
+/** An `@effect/sql` Connection over a synchronous driver's statements; a throw is a typed SqlError. */
+export const synchronousConnection = (driver: string, statements: SynchronousStatements): Connection => {
+  const rows = (sql: string, params: ReadonlyArray<unknown>) =>
+    attempt("Failed to execute statement", () => statements.rows(sql, params))
+  return {
+    execute: (sql, params, transformRows) => Effect.map(rows(sql, params), (r) => (transformRows ? transformRows(r) : r)),
+    executeRaw: (sql, params) => attempt("Failed to execute statement", () => statements.raw(sql, params)),
+    executeValues: (sql, params) => Effect.map(rows(sql, params), (r) => r.map((row) => Object.values(row))),
+    // Transaction control (BEGIN IMMEDIATE, COMMIT) comes through here, from
+    // the same statement cache: Python's sqlite3 caches every statement it executes.
+    executeUnprepared: (sql, params, transformRows) =>
+      Effect.map(rows(sql, params ?? []), (r) => (transformRows ? transformRows(r) : r)),
+    executeStream: () => Effect.dieMessage(`executeStream is not supported by the ${driver} driver`)
+    // The cast: Connection's methods are generic in the row type, which rows read from a database cannot prove.
+  } as Connection
+}

@@ -8,7 +8,7 @@ import type { Connection } from "@effect/sql/SqlConnection"
 import type { SqlError } from "@effect/sql/SqlError"
 import { Data, Effect, Layer } from "effect"
 import { makeDriver } from "./client.ts"
-import { attempt, openSynchronous, SqliteDriver } from "./driver.ts"
+import { openSynchronous, SqliteDriver, synchronousConnection } from "./driver.ts"
 import { statementCache } from "./statementCache.ts"
 
 /** The part of node:sqlite this driver uses. */
@@ -36,22 +36,14 @@ export const isBusy = (error: SqlError): boolean => {
 
 const connectionOn = (db: DatabaseSync): Connection => {
   const prepared = statementCache((sql) => db.prepare(sql))
-  // Statements without rows (writes, BEGIN, COMMIT) answer [] to all().
-  const rows = (sql: string, params: ReadonlyArray<unknown>) =>
-    attempt("Failed to execute statement", () => prepared(sql).all(...params))
-  return {
-    execute: (sql, params, transformRows) => Effect.map(rows(sql, params), (r) => (transformRows ? transformRows(r) : r)),
-    executeRaw: (sql, params) =>
-      attempt("Failed to execute statement", () => {
-        const r = prepared(sql).run(...params)
-        return { changes: Number(r.changes), lastInsertRowid: Number(r.lastInsertRowid) }
-      }),
-    executeValues: (sql, params) => Effect.map(rows(sql, params), (r) => r.map((row) => Object.values(row))),
-    executeUnprepared: (sql, params, transformRows) =>
-      Effect.map(rows(sql, params ?? []), (r) => (transformRows ? transformRows(r) : r)),
-    executeStream: () => Effect.dieMessage("executeStream is not supported by the node-sqlite driver")
-    // The cast: Connection's methods are generic in the row type, which rows read from a database cannot prove.
-  } as Connection
+  return synchronousConnection("node-sqlite", {
+    // Statements without rows (writes, BEGIN, COMMIT) answer [] to all().
+    rows: (sql, params) => prepared(sql).all(...params),
+    raw: (sql, params) => {
+      const r = prepared(sql).run(...params)
+      return { changes: Number(r.changes), lastInsertRowid: Number(r.lastInsertRowid) }
+    }
+  })
 }
 
 // A computed specifier: Node 20's type definitions have no node:sqlite.
