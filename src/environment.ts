@@ -4,20 +4,7 @@ import * as os from "node:os"
 import { fileURLToPath } from "node:url"
 import process from "node:process"
 import { Effect } from "effect"
-
-export interface Environment {
-  readonly runtime: string
-  readonly runtimeVersion: string
-  readonly sqliteVersion: string
-  readonly driver: string
-  readonly cpuModel: string
-  readonly cpuCount: number
-  readonly memoryGiB: number
-  readonly os: string
-  readonly gitCommit: string
-  /** Uncommitted changes in the work tree when the run started. */
-  readonly gitDirty: boolean | null
-}
+import type { Environment } from "./results/schema.ts"
 
 const git = (args: ReadonlyArray<string>): string | null => {
   try {

@@ -6,9 +6,11 @@
 import type { Layer } from "effect"
 import * as BetterSqlite from "../src/sqlite/betterSqlite.ts"
 import type { SqliteDriver } from "../src/sqlite/driver.ts"
+import * as EffectSqlite from "../src/sqlite/effectSqlite.ts"
 import * as Threaded from "../src/sqlite/threaded.ts"
 
 export const drivers: ReadonlyArray<readonly [string, Layer.Layer<SqliteDriver>]> = [
   ["better-sqlite3", BetterSqlite.layer],
-  ["threaded", Threaded.layer]
+  ["threaded", Threaded.layer],
+  ["effect-sqlite", EffectSqlite.layer]
 ]

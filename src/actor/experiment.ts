@@ -29,7 +29,8 @@ import { type ForeignDatabase, migrate, readAll, seedFiles, type StoredFile, tru
 import { storeError } from "../store/transaction.ts"
 import type { FileOutcome } from "./fileActor.ts"
 import { type FileFailure, type FileProgress, runBatch } from "./runner.ts"
-import { type StrategyLayer, type StrategyNames, strategyNames } from "./strategy.ts"
+import type { Recovery, StrategyNames } from "../results/schema.ts"
+import { type StrategyLayer, strategyNames } from "./strategy.ts"
 import { Writer } from "./writer.ts"
 
 export interface ExperimentSpec {
@@ -47,22 +48,6 @@ export interface ExperimentSpec {
   readonly scenario: ScenarioName
   /** Live progress of the first pass, if anyone watches. */
   readonly onFileDone?: FileProgress | undefined
-}
-
-/** What a failed commit cost, and what it took to repair. */
-export interface Recovery {
-  readonly failedCommits: number
-  /** Transitions reported persisted to actors, then rolled back. */
-  readonly lostTransitions: number
-  /** Files whose actor finished believing a state the database does not hold. */
-  readonly inconsistentFiles: number
-  /** Files whose actor stopped on an error (e.g. an OCC conflict after its earlier write was lost). */
-  readonly failedFiles: number
-  /** Files re-hydrated from the database and driven to the end again. */
-  readonly redoneFiles: number
-  readonly redoneApiCalls: number
-  readonly passes: number
-  readonly seconds: number
 }
 
 export interface Measurement {

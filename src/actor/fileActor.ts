@@ -22,7 +22,7 @@ import { type OccConflict, StoreError } from "../store/errors.ts"
 import { readState, type TransitionColumn } from "../store/store.ts"
 import { completeSample, emptyMeasured, type FileSample, type Measured } from "../metrics/segments.ts"
 import { nanosToMs, timed } from "../metrics/timing.ts"
-import { Connections, type Lease } from "./connections.ts"
+import { Connections, Lease, onLease } from "./connections.ts"
 import { Guard } from "./guard.ts"
 import { Writer } from "./writer.ts"
 
@@ -60,7 +60,6 @@ export const runFile = (
     let busyWaitMs = 0
 
     const step = (
-      lease: Lease,
       machine: Machine,
       event: Event,
       set: ReadonlyArray<readonly [TransitionColumn, string | number | null]>
@@ -69,10 +68,10 @@ export const runFile = (
         const [dispatchMs, result] = yield* timed(Effect.sync(() => dispatch(machine, event)))
         m.fsm_dispatch_ms += dispatchMs
         const next = yield* Either.match(result, { onLeft: Effect.fail, onRight: Effect.succeed })
-        const checked = yield* guard.check(lease, path, machine, event)
+        const checked = yield* guard.check(path, machine, event)
         m.queue_wait_ms += checked.queueWaitMs
         m.guard_ms += checked.guardMs
-        const written = yield* writer.persist(lease, {
+        const written = yield* writer.persist({
           path,
           event,
           from: Transitions[event].from,
@@ -111,85 +110,84 @@ export const runFile = (
       ["intent_type", null]
     ]
 
-    const lifecycle = (lease: Lease) =>
-      Effect.gen(function*() {
-        const read = yield* lease.use((conn) => timed(readState(conn, path)))
-        m.queue_wait_ms += read.queueWaitMs
-        m.hydrate_ms += read.value[0]
-        const stored = read.value[1]
-        const [hydrateMs, hydrated] = yield* timed(Effect.sync(() => hydrate(stored.state, stored.version)))
-        m.fsm_dispatch_ms += hydrateMs
-        let machine = hydrated
-        let fileId = stored.fileId
-        let attempts = stored.attempts
-        let retries = 0
-        // Only a file that starts fresh goes round again: a re-hydrated one finishes the round it is in.
-        let roundAgain = stored.state === "untracked" && stored.version === 0 ? scenario.afterIndexed(path) : null
-        for (;;) {
-          switch (machine.state) {
-            case "indexed": {
-              if (roundAgain === null) return machine
-              // A new round is a new upload: its attempts count from zero again.
-              machine = yield* step(lease, machine, roundAgain, [
-                ["upload_attempt_count", 0],
-                ...(roundAgain === "fail_reset" ? [["error_message", "found broken after indexing"] as const] : [])
-              ])
-              attempts = 0
-              roundAgain = null
+    const lifecycle = Effect.gen(function*() {
+      const read = yield* onLease((conn) => timed(readState(conn, path)))
+      m.queue_wait_ms += read.queueWaitMs
+      m.hydrate_ms += read.value[0]
+      const stored = read.value[1]
+      const [hydrateMs, hydrated] = yield* timed(Effect.sync(() => hydrate(stored.state, stored.version)))
+      m.fsm_dispatch_ms += hydrateMs
+      let machine = hydrated
+      let fileId = stored.fileId
+      let attempts = stored.attempts
+      let retries = 0
+      // Only a file that starts fresh goes round again: a re-hydrated one finishes the round it is in.
+      let roundAgain = stored.state === "untracked" && stored.version === 0 ? scenario.afterIndexed(path) : null
+      for (;;) {
+        switch (machine.state) {
+          case "indexed": {
+            if (roundAgain === null) return machine
+            // A new round is a new upload: its attempts count from zero again.
+            machine = yield* step(machine, roundAgain, [
+              ["upload_attempt_count", 0],
+              ...(roundAgain === "fail_reset" ? [["error_message", "found broken after indexing"] as const] : [])
+            ])
+            attempts = 0
+            roundAgain = null
+            break
+          }
+          case "failed": {
+            if (attempts >= retry.maxAttempts) return machine
+            retries += 1
+            yield* backoff(retries)
+            machine = yield* step(machine, "retry", [])
+            break
+          }
+          case "untracked":
+            attempts += 1
+            machine = yield* step(machine, "start_upload", [
+              ["intent_type", "upload"],
+              ["intent_started_at", yield* isoNow],
+              ["intent_api_calls_completed", 0],
+              ["error_message", null]
+            ])
+            break
+          case "uploading": {
+            const result = yield* api$(api.upload(path, machine.version))
+            if (Either.isLeft(result)) {
+              machine = yield* step(machine, "fail_upload", failed(result.left))
               break
             }
-            case "failed": {
-              if (attempts >= retry.maxAttempts) return machine
-              retries += 1
-              yield* backoff(retries)
-              machine = yield* step(lease, machine, "retry", [])
+            const uploaded = result.right
+            fileId = uploaded.fileId
+            machine = yield* step(machine, "complete_upload", [
+              ["gemini_file_id", uploaded.fileId],
+              ["gemini_file_uri", uploaded.uri],
+              ["upload_timestamp", yield* isoNow],
+              ["intent_api_calls_completed", 1]
+            ])
+            break
+          }
+          case "processing": {
+            if (fileId === null) {
+              return yield* new StoreError({ operation: "resume import", detail: `${path} is processing without a file id` })
+            }
+            const result = yield* api$(api.importFile(path, fileId, machine.version))
+            if (Either.isLeft(result)) {
+              machine = yield* step(machine, "fail_processing", failed(result.left))
               break
             }
-            case "untracked":
-              attempts += 1
-              machine = yield* step(lease, machine, "start_upload", [
-                ["intent_type", "upload"],
-                ["intent_started_at", yield* isoNow],
-                ["intent_api_calls_completed", 0],
-                ["error_message", null]
-              ])
-              break
-            case "uploading": {
-              const result = yield* api$(api.upload(path, machine.version))
-              if (Either.isLeft(result)) {
-                machine = yield* step(lease, machine, "fail_upload", failed(result.left))
-                break
-              }
-              const uploaded = result.right
-              fileId = uploaded.fileId
-              machine = yield* step(lease, machine, "complete_upload", [
-                ["gemini_file_id", uploaded.fileId],
-                ["gemini_file_uri", uploaded.uri],
-                ["upload_timestamp", yield* isoNow],
-                ["intent_api_calls_completed", 1]
-              ])
-              break
-            }
-            case "processing": {
-              if (fileId === null) {
-                return yield* new StoreError({ operation: "resume import", detail: `${path} is processing without a file id` })
-              }
-              const result = yield* api$(api.importFile(path, fileId, machine.version))
-              if (Either.isLeft(result)) {
-                machine = yield* step(lease, machine, "fail_processing", failed(result.left))
-                break
-              }
-              const imported = result.right
-              machine = yield* step(lease, machine, "complete_processing", [
-                ["gemini_store_doc_id", imported.documentId],
-                ["intent_type", null],
-                ["intent_api_calls_completed", 2]
-              ])
-              break
-            }
+            const imported = result.right
+            machine = yield* step(machine, "complete_processing", [
+              ["gemini_store_doc_id", imported.documentId],
+              ["intent_type", null],
+              ["intent_api_calls_completed", 2]
+            ])
+            break
           }
         }
-      })
+      }
+    })
 
     const start = yield* Clock.currentTimeNanos
     const machine = yield* Effect.acquireUseRelease(
@@ -197,7 +195,7 @@ export const runFile = (
       (scope) =>
         Effect.flatMap(timed(Scope.extend(connections.acquire, scope)), ([connectMs, lease]) => {
           m.connect_ms += connectMs
-          return lifecycle(lease)
+          return Effect.provideService(lifecycle, Lease, lease)
         }),
       (scope, exit) =>
         Effect.map(timed(Scope.close(scope, Exit.isSuccess(exit) ? Exit.void : exit)), ([closeMs]) => {

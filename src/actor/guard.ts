@@ -3,15 +3,14 @@
  * believes it is. The baseline reads state and version from the database
  * before every write, as production's transition helpers did; a mismatch is an
  * OccConflict found before any write is attempted.
- * Mitigation 1 (`in-memory`) trusts the actor's FSM state and version and
- * reads nothing: the OCC UPDATE's WHERE clause remains the real guard.
+ * (Mitigation 1 trusts the actor's FSM instead: `mitigations/inMemoryGuards.ts`.)
  */
 import { Context, Effect, Layer } from "effect"
 import type { Event, Machine } from "../lifecycle/fsm.ts"
 import { OccConflict, type StoreError } from "../store/errors.ts"
 import { readState } from "../store/store.ts"
 import { timed } from "../metrics/timing.ts"
-import type { Lease } from "./connections.ts"
+import { type Lease, onLease } from "./connections.ts"
 
 export interface GuardTiming {
   readonly queueWaitMs: number
@@ -21,27 +20,21 @@ export interface GuardTiming {
 export interface GuardShape {
   readonly name: string
   readonly check: (
-    lease: Lease,
     path: string,
     machine: Machine,
     event: Event
-  ) => Effect.Effect<GuardTiming, OccConflict | StoreError>
+  ) => Effect.Effect<GuardTiming, OccConflict | StoreError, Lease>
 }
 
 export class Guard extends Context.Tag("upload-fsm-bench/Guard")<Guard, GuardShape>() {}
 
 export const readingGuard: Layer.Layer<Guard> = Layer.succeed(Guard, {
   name: "db-read",
-  check: (lease, path, machine, event) =>
-    Effect.flatMap(lease.use((conn) => timed(readState(conn, path))), ({ queueWaitMs, value: [guardMs, stored] }) =>
+  check: (path, machine, event) =>
+    Effect.flatMap(onLease((conn) => timed(readState(conn, path))), ({ queueWaitMs, value: [guardMs, stored] }) =>
       stored.state === machine.state && stored.version === machine.version
         ? Effect.succeed({ queueWaitMs, guardMs })
         : Effect.fail(
           new OccConflict({ path, event, expectedState: machine.state, expectedVersion: machine.version })
         ))
-})
-
-export const inMemoryGuard: Layer.Layer<Guard> = Layer.succeed(Guard, {
-  name: "in-memory",
-  check: () => Effect.succeed({ queueWaitMs: 0, guardMs: 0 })
 })

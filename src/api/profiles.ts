@@ -12,7 +12,7 @@
  *   below 0 is drawn again);
  * - `lognormal`: given by its `median` and `p95` (σ = ln(p95 / median) / 1.645).
  */
-import { Schema } from "effect"
+import { Either, ParseResult, Schema } from "effect"
 
 const Seconds = Schema.Number.pipe(Schema.finite(), Schema.nonNegative())
 
@@ -122,3 +122,24 @@ export const describeModel = (m: LatencyModel): string =>
 
 /** API calls per file on the happy path: upload and import. */
 export const CALLS_PER_FILE = 2
+
+/**
+ * A profile's JSON text (from --profile-file, or inline with --profile),
+ * decoded; `source` names where it came from in the one-line message. Its
+ * name must not be a built-in's; unknown fields are refused.
+ */
+export const parseProfile = (source: string, text: string): Either.Either<LatencyProfile, string> => {
+  const json = Either.try({ try: () => JSON.parse(text) as unknown, catch: () => `${source}: not JSON` })
+  return Either.flatMap(json, (value) =>
+    Schema.decodeUnknownEither(LatencyProfile, { onExcessProperty: "error" })(value).pipe(
+      Either.mapLeft((error) => {
+        const issue = ParseResult.ArrayFormatter.formatErrorSync(error)[0]
+        return `${source}: ${issue === undefined ? "invalid" : `${issue.path.join(".") || "profile"}: ${issue.message}`}`
+      }),
+      Either.flatMap((profile) =>
+        (BuiltInProfiles as ReadonlyArray<string>).includes(profile.name)
+          ? Either.left(`${source}: the name '${profile.name}' is a built-in profile's; choose another`)
+          : Either.right(profile)
+      )
+    ))
+}

@@ -35,3 +35,9 @@ export const summarize = (samples: ReadonlyArray<number>): Summary => {
 }
 
 export const sum = (samples: ReadonlyArray<number>): number => samples.reduce((acc, x) => acc + x, 0)
+
+/** `x` rounded to `digits` decimals: how every figure in a result document is stored. */
+export const round = (x: number, digits = 4): number => {
+  const f = 10 ** digits
+  return Math.round(x * f) / f
+}

@@ -1,11 +1,10 @@
 /** The terminal report: the seed's table, then the thresholds, bottleneck, WAL, scaling and gate lines. */
-import type { BenchResult } from "../gate/bench.ts"
-import type { ComparisonRow } from "../gate/compare.ts"
-import type { RunResult } from "../gate/run.ts"
 import { describeModel } from "../api/profiles.ts"
+import type { ComparisonRow, ResultsDocument, RunResult } from "../results/schema.ts"
+import type { Exporter } from "./exporter.ts"
 import { bytes, count, ms, percent, rate, seconds, table } from "./format.ts"
 
-export const runsTable = (result: BenchResult): string =>
+export const runsTable = (result: ResultsDocument): string =>
   table(
     [
       "conc",
@@ -46,7 +45,7 @@ export const runsTable = (result: BenchResult): string =>
     0
   )
 
-export const thresholdLines = (result: BenchResult): ReadonlyArray<string> =>
+export const thresholdLines = (result: ResultsDocument): ReadonlyArray<string> =>
   result.thresholds.map((t) =>
     t.measuredSeconds === null
       ? `${t.name} (${t.profile}, c=${t.concurrency}, limit ${t.limitSeconds} s): NOT RUN`
@@ -58,7 +57,7 @@ export const thresholdLines = (result: BenchResult): ReadonlyArray<string> =>
         (t.note === null ? "" : `; ${t.note}`)
   )
 
-export const bottleneckLines = (result: BenchResult): ReadonlyArray<string> => {
+export const bottleneckLines = (result: ResultsDocument): ReadonlyArray<string> => {
   const b = result.bottleneck
   if (b === null) return ["Bottleneck: no run measured"]
   const where = `c=${b.run.concurrency} ${b.run.profile}`
@@ -69,7 +68,7 @@ export const bottleneckLines = (result: BenchResult): ReadonlyArray<string> => {
   ]
 }
 
-export const walLines = (result: BenchResult): ReadonlyArray<string> =>
+export const walLines = (result: ResultsDocument): ReadonlyArray<string> =>
   result.runs.map((r) =>
     `WAL c=${r.concurrency} ${r.profile}: ${r.wal.verdict}, ${count(r.wal.busy)} SQLITE_BUSY in ${r.trials} trial(s), ` +
     `${ms(r.wal.busyWaitMs)} ms retrying (${percent(r.wal.busyShareOfDb)} of db time), ` +
@@ -77,7 +76,7 @@ export const walLines = (result: BenchResult): ReadonlyArray<string> =>
     `${r.wal.checkpoints ?? "?"} checkpoints restarted it`
   )
 
-export const scalingLines = (result: BenchResult): ReadonlyArray<string> =>
+export const scalingLines = (result: ResultsDocument): ReadonlyArray<string> =>
   result.scaling.map((s) => {
     const head = s.slope === null
       ? `Scaling ${s.profile}: one concurrency level only, no slope`
@@ -121,7 +120,7 @@ export const recoveryLine = (label: string, run: RunResult): ReadonlyArray<strin
     ]
 }
 
-export const comparisonLines = (result: BenchResult): ReadonlyArray<string> => {
+export const comparisonLines = (result: ResultsDocument): ReadonlyArray<string> => {
   const c = result.comparisons
   if (c === null) return ["No mitigation compared (--ladder off)."]
   const at = `c=${result.config.comparisonAt.concurrency} ${result.config.comparisonAt.profile}`
@@ -144,7 +143,7 @@ export const comparisonLines = (result: BenchResult): ReadonlyArray<string> => {
   ]
 }
 
-export const gateLines = (result: BenchResult): ReadonlyArray<string> => [
+export const gateLines = (result: ResultsDocument): ReadonlyArray<string> => [
   `Gate VLID-06: ${result.gate.verdict}` +
   (result.gate.path === null
     ? ""
@@ -156,13 +155,13 @@ export const gateLines = (result: BenchResult): ReadonlyArray<string> => [
   ...result.runs.flatMap((r) => r.integrity.problems.map((p) => `  c=${r.concurrency} ${r.profile}: ${p}`))
 ]
 
-export const environmentLine = (result: BenchResult): string => {
+export const environmentLine = (result: ResultsDocument): string => {
   const e = result.environment
   return `${e.runtime} ${e.runtimeVersion}, SQLite ${e.sqliteVersion} (${e.driver}), ${e.cpuCount} × ${e.cpuModel}, ` +
     `${e.memoryGiB} GiB, ${e.os}, commit ${e.gitCommit.slice(0, 12)}${e.gitDirty === true ? " (dirty)" : ""}`
 }
 
-const describeProfile = (p: BenchResult["config"]["profileDefinitions"][number]) =>
+const describeProfile = (p: ResultsDocument["config"]["profileDefinitions"][number]) =>
   p.name === "zero"
     ? "zero (no delay)"
     : `${p.name} (upload ${describeModel(p.upload)}, import ${describeModel(p.import)}` +
@@ -170,7 +169,7 @@ const describeProfile = (p: BenchResult["config"]["profileDefinitions"][number])
     `${p.failureProbability.upload > 0 || p.failureProbability.import > 0 ? `, failing ${p.failureProbability.upload}/${p.failureProbability.import}` : ""}` +
     `${p.timeoutSeconds.upload !== null || p.timeoutSeconds.import !== null ? `, timeouts ${p.timeoutSeconds.upload ?? "-"}/${p.timeoutSeconds.import ?? "-"} s` : ""})`
 
-export const apiLines = (result: BenchResult): ReadonlyArray<string> =>
+export const apiLines = (result: ResultsDocument): ReadonlyArray<string> =>
   result.runs
     .filter((r) => r.api.rateLimited > 0 || r.api.failures > 0 || r.api.timeouts > 0)
     .map((r) =>
@@ -179,7 +178,7 @@ export const apiLines = (result: BenchResult): ReadonlyArray<string> =>
     )
 
 /** Final states and transitions by type, for runs that left the plain happy path. */
-export const lifecycleLines = (result: BenchResult): ReadonlyArray<string> =>
+export const lifecycleLines = (result: ResultsDocument): ReadonlyArray<string> =>
   result.runs
     .filter((r) => r.integrity.finalStates.indexed !== r.integrity.files || Object.entries(r.transitionsByEvent).some(([e, n]) => n > 0 && !["start_upload", "complete_upload", "complete_processing"].includes(e)))
     .map((r) =>
@@ -188,7 +187,7 @@ export const lifecycleLines = (result: BenchResult): ReadonlyArray<string> =>
       }; transitions ${Object.entries(r.transitionsByEvent).filter(([, n]) => n > 0).map(([e, n]) => `${e} ${n}`).join(", ")}`
     )
 
-export const consoleReport = (result: BenchResult): string =>
+export const consoleReport = (result: ResultsDocument): string =>
   [
     `upload-fsm-bench: ${result.config.files} files, seed ${result.config.seed}, mitigation ${result.config.mitigation}, ` +
     `median of ${result.config.trials} trials after ${result.config.warmup} warm-up (times in ms unless marked)`,
@@ -209,3 +208,5 @@ export const consoleReport = (result: BenchResult): string =>
     "",
     ...gateLines(result)
   ].join("\n")
+
+export const consoleExporter: Exporter = { name: "console", file: null, render: consoleReport }

@@ -9,7 +9,7 @@ import type { Connection } from "@effect/sql/SqlConnection"
 import * as Statement from "@effect/sql/Statement"
 import type { SqlError } from "@effect/sql/SqlError"
 import { Effect, type Scope } from "effect"
-import type { SqliteDriverShape } from "./driver.ts"
+import { beginWith, type SqliteDriverShape } from "./driver.ts"
 
 const compiler = Statement.makeCompilerSqlite()
 
@@ -40,5 +40,5 @@ export const makeDriver = (
     name,
     connect,
     open: (filename) => Effect.flatMap(connect(filename), (connection) => clientOver(connection, service)),
-    isBusy
+    begin: beginWith(isBusy)
   }))

@@ -7,7 +7,7 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { Data, Effect, type Scope } from "effect"
-import { APPLICATION_ID } from "../store/schema.ts"
+import { APPLICATION_ID } from "../identity.ts"
 
 export class DatabasePathError extends Data.TaggedError("DatabasePathError")<{ readonly detail: string }> {
   override get message(): string {

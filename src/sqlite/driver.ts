@@ -9,7 +9,10 @@
 import type { SqlClient } from "@effect/sql/SqlClient"
 import type { Connection } from "@effect/sql/SqlConnection"
 import { SqlError } from "@effect/sql/SqlError"
-import { Context, Effect, type Scope } from "effect"
+import { Context, Data, Effect, type Scope } from "effect"
+
+/** SQLite answered SQLITE_BUSY: another connection holds the write lock. */
+export class SqliteBusy extends Data.TaggedError("SqliteBusy")<{ readonly cause: SqlError }> {}
 
 export interface SqliteDriverShape {
   /** Recorded in results (`config.driver`). */
@@ -25,9 +28,19 @@ export interface SqliteDriverShape {
    * when the scope closes: its users take the connection in turn (`reserve`).
    */
   readonly open: (filename: string) => Effect.Effect<SqlClient, SqlError, Scope.Scope>
-  /** Whether a failed statement failed because another connection held the lock (SQLITE_BUSY). */
-  readonly isBusy: (error: SqlError) => boolean
+  /**
+   * `BEGIN IMMEDIATE` on `conn`: the write lock taken, or a typed SqliteBusy
+   * when another connection holds it (no wait: the busy handler is off).
+   */
+  readonly begin: (conn: Connection) => Effect.Effect<void, SqliteBusy | SqlError>
 }
+
+/** `begin` for a driver that tells a busy answer by its error (`isBusy`). */
+export const beginWith = (isBusy: (error: SqlError) => boolean) => (conn: Connection): Effect.Effect<void, SqliteBusy | SqlError> =>
+  conn.executeUnprepared("BEGIN IMMEDIATE", [], undefined).pipe(
+    Effect.asVoid,
+    Effect.mapError((error) => (isBusy(error) ? new SqliteBusy({ cause: error }) : error))
+  )
 
 export class SqliteDriver extends Context.Tag("upload-fsm-bench/SqliteDriver")<SqliteDriver, SqliteDriverShape>() {}
 

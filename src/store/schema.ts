@@ -5,8 +5,6 @@
  */
 import { States } from "../lifecycle/fsm.ts"
 
-/** Stamped into the database header (PRAGMA application_id): 'UFB1'. Marks a database as ours. */
-export const APPLICATION_ID = 0x55464231
 
 /** One entry per schema version; `PRAGMA user_version` records how many have run. */
 export const migrations: ReadonlyArray<ReadonlyArray<string>> = [

@@ -10,7 +10,8 @@ import { Data, Effect } from "effect"
 import { seededRandom } from "../random.ts"
 import { type Event, isState, type State } from "../lifecycle/fsm.ts"
 import { OccConflict, StoreError } from "./errors.ts"
-import { APPLICATION_ID, migrations, SCHEMA_VERSION } from "./schema.ts"
+import { APPLICATION_ID } from "../identity.ts"
+import { migrations, SCHEMA_VERSION } from "./schema.ts"
 import { storeError } from "./transaction.ts"
 
 /** The database holds something that is not this tool's (or a newer schema): never written to. */

@@ -37,14 +37,14 @@ const backoff = (attempt: number): Effect.Effect<void> =>
 
 export const beginImmediate = (
   conn: Connection,
-  driver: Pick<SqliteDriverShape, "isBusy">
+  driver: Pick<SqliteDriverShape, "begin">
 ): Effect.Effect<LockAcquisition, StoreError> =>
   Effect.gen(function*() {
     const start = yield* Clock.currentTimeNanos
     let firstBusy: bigint | undefined
     let busyEvents = 0
     for (;;) {
-      const exit = yield* Effect.exit(conn.executeUnprepared("BEGIN IMMEDIATE", [], undefined))
+      const exit = yield* Effect.exit(driver.begin(conn))
       const now = yield* Clock.currentTimeNanos
       if (Exit.isSuccess(exit)) {
         return {
@@ -54,8 +54,10 @@ export const beginImmediate = (
         }
       }
       const failure = exit.cause._tag === "Fail" ? exit.cause.error : undefined
-      if (failure === undefined || !driver.isBusy(failure)) {
-        return yield* Effect.failCause(exit.cause).pipe(Effect.mapError(storeError("BEGIN IMMEDIATE")))
+      if (failure?._tag !== "SqliteBusy") {
+        return yield* Effect.failCause(exit.cause).pipe(
+          Effect.mapError((e) => storeError("BEGIN IMMEDIATE")(e._tag === "SqliteBusy" ? e.cause : e))
+        )
       }
       busyEvents += 1
       firstBusy ??= now
@@ -76,7 +78,7 @@ export const beginImmediate = (
  */
 export const writeTransaction = <A, E, R>(
   conn: Connection,
-  driver: Pick<SqliteDriverShape, "isBusy">,
+  driver: Pick<SqliteDriverShape, "begin">,
   body: Effect.Effect<A, E, R>
 ): Effect.Effect<{ readonly lock: LockAcquisition; readonly writeMs: number; readonly value: A }, E | StoreError, R> =>
   Effect.uninterruptibleMask((restore) =>

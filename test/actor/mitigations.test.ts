@@ -1,11 +1,14 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Context, Duration, Effect, Fiber, Layer, type Scope } from "effect"
-import { SqliteDriver } from "../../src/sqlite/driver.ts"
-import { type Lease, sharedLease } from "../../src/actor/connections.ts"
-import { LADDER, type Mitigation, mitigationLabel, strategy, strategyNames } from "../../src/actor/strategy.ts"
-import { batched, Writer } from "../../src/actor/writer.ts"
+import { beginWith, SqliteDriver } from "../../src/sqlite/driver.ts"
+import { Lease, type LeaseShape, sharedLease } from "../../src/actor/connections.ts"
+import { strategyNames } from "../../src/actor/strategy.ts"
+import { Writer } from "../../src/actor/writer.ts"
+import { batched } from "../../src/mitigations/batchedWrites.ts"
+import { LADDER, type Mitigation, mitigationLabel } from "../../src/mitigations/catalog.ts"
+import { strategy } from "../../src/mitigations/registry.ts"
 import { type LatencyProfile, realistic, zero } from "../../src/api/profiles.ts"
-import { checkIntegrity, happyPath } from "../../src/gate/integrity.ts"
+import { checkIntegrity, happyPath } from "../../src/verdict/integrity.ts"
 import * as BetterSqlite from "../../src/sqlite/betterSqlite.ts"
 import * as Threaded from "../../src/sqlite/threaded.ts"
 import { isBusy } from "../../src/sqlite/betterSqlite.ts"
@@ -23,17 +26,17 @@ const run = (
   return Effect.map(
     experiment(
       { files, concurrency: options.concurrency ?? 5, profile: options.profile ?? realistic(0.002) },
-      (dbPath) => strategy(dbPath, mitigations, { batchSize: options.batchSize ?? 10, failBatch: options.failBatch ?? null })
+      (dbPath) => strategy(mitigations, { dbPath, batch: { batchSize: options.batchSize ?? 10, failBatch: options.failBatch ?? null } })
     ).pipe(Effect.provide(driver)),
     (m) => ({ m, integrity: checkIntegrity({ expectedFiles: files, stored: m.stored, ledger: m.ledger, failures: m.failures, expect: happyPath(3) }) })
   )
 }
 
-const inBetterSqlite = <A, E>(body: Effect.Effect<A, E, Scope.Scope | SqliteDriver>) =>
-  Effect.scoped(body).pipe(Effect.provide(BetterSqlite.layer))
+/** The lease an actor provides: a batched writer writes on its own connection and must never use it. */
+const actorLease: LeaseShape = { use: () => Effect.dieMessage("the batched writer used the actor's connection") }
 
-/** The lease an actor would pass: a batched writer writes on its own connection and must never use it. */
-const actorLease: Lease = { use: () => Effect.dieMessage("the batched writer used the actor's connection") }
+const inBetterSqlite = <A, E>(body: Effect.Effect<A, E, Scope.Scope | SqliteDriver | Lease>) =>
+  Effect.scoped(body).pipe(Effect.provideService(Lease, actorLease), Effect.provide(BetterSqlite.layer))
 
 /** A batched writer living in the test's scope. */
 const batchedWriter = (db: string) =>
@@ -69,13 +72,23 @@ describe("mitigation layers", () => {
       expect(guarded.m.strategy.guard).toBe("in-memory")
     }))
 
-  it.live("a shared connection is opened once per run, and files spend next to nothing connecting", () =>
+  it.live("a shared connection is opened once per run; per-file connections once per file", () =>
     Effect.gen(function*() {
-      const { m } = yield* run(["shared-connection"])
+      // The driver, counting the lone connections it opens (the observer's client is not one).
+      let connects = 0
+      const counting = Layer.effect(
+        SqliteDriver,
+        Effect.map(SqliteDriver, (driver) => ({
+          ...driver,
+          connect: (file: string) => Effect.zipRight(Effect.sync(() => void (connects += 1)), driver.connect(file))
+        }))
+      ).pipe(Layer.provide(BetterSqlite.layer))
+      const { m } = yield* run(["shared-connection"], {}, counting)
       expect(m.strategy.connections).toBe("shared")
-      const perFile = yield* run([])
-      const meanConnect = (xs: typeof m.samples) => xs.reduce((a, s) => a + s.connect_ms, 0) / xs.length
-      expect(meanConnect(m.samples)).toBeLessThan(meanConnect(perFile.m.samples) / 5)
+      expect(connects).toBe(1)
+      connects = 0
+      yield* run([], {}, counting)
+      expect(connects).toBe(30)
     }))
 
   it.live("a per-file connection is its file's alone: no file ever queues for it; shared ones do", () =>
@@ -92,7 +105,7 @@ describe("mitigation layers", () => {
       yield* seeded(db, 2)
       const conn = yield* Effect.flatMap(SqliteDriver, (driver) => driver.connect(db))
       const lease = sharedLease(conn, yield* Effect.makeSemaphore(1))
-      const slow = lease.use((c) => writeTransaction(c, { isBusy }, Effect.sleep(Duration.millis(40))))
+      const slow = lease.use((c) => writeTransaction(c, { begin: beginWith(isBusy) }, Effect.sleep(Duration.millis(40))))
       const [a, b] = yield* Effect.all([slow, slow], { concurrency: "unbounded" })
       const queued = Math.max(a?.queueWaitMs ?? 0, b?.queueWaitMs ?? 0)
       expect(queued).toBeGreaterThanOrEqual(35)
@@ -137,10 +150,10 @@ describe("batched writes", () => {
       const { paths } = yield* seeded(db, 3)
       const [p1 = "", p2 = ""] = paths
       const writer = yield* batchedWriter(db)
-      yield* writer.persist(actorLease, startUpload(p1, 0))
-      const conflict = yield* Effect.flip(writer.persist(actorLease, startUpload(p1, 0)))
+      yield* writer.persist(startUpload(p1, 0))
+      const conflict = yield* Effect.flip(writer.persist(startUpload(p1, 0)))
       expect(conflict._tag).toBe("OccConflict")
-      yield* writer.persist(actorLease, startUpload(p2, 0))
+      yield* writer.persist(startUpload(p2, 0))
       yield* writer.flush
       const stats = yield* writer.stats
       expect(stats).toMatchObject({ commits: 1, failedCommits: 0, lostTransitions: 0 })
@@ -156,7 +169,7 @@ describe("batched writes", () => {
       const db = tempDb()
       const { sql, paths } = yield* seeded(db, 2)
       const writer = yield* batchedWriter(db)
-      yield* writer.persist(actorLease, startUpload(paths[0] ?? "", 0))
+      yield* writer.persist(startUpload(paths[0] ?? "", 0))
       const before = yield* readAll(sql)
       expect(before[0]?.version).toBe(0)
       yield* writer.flush
@@ -204,7 +217,7 @@ describe("strategy layers", () => {
     Effect.gen(function*() {
       const names = (set: ReadonlyArray<Mitigation>) =>
         Effect.scoped(
-          Effect.flatMap(Layer.build(strategy(tempDb(), set, { batchSize: 7, failBatch: null })), (ctx) =>
+          Effect.flatMap(Layer.build(strategy(set, { dbPath: tempDb(), batch: { batchSize: 7, failBatch: null } })), (ctx) =>
             Effect.provide(strategyNames, ctx))
         ).pipe(Effect.provide(BetterSqlite.layer))
       expect(yield* names([])).toEqual({ connections: "per-file", guard: "db-read", writer: "commit-each" })

@@ -2,7 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, Fiber, Layer } from "effect"
 import { Guard } from "../../src/actor/guard.ts"
 import { runBatch } from "../../src/actor/runner.ts"
-import { baseline } from "../../src/actor/strategy.ts"
+import { baseline } from "../../src/mitigations/registry.ts"
 import { perFile } from "../../src/actor/connections.ts"
 import { commitEach } from "../../src/actor/writer.ts"
 import { type LatencyProfile, realistic, zero } from "../../src/api/profiles.ts"
@@ -10,7 +10,7 @@ import * as UploadApi from "../../src/api/uploadApi.ts"
 import * as ApiClock from "../../src/clock/apiClock.ts"
 import * as Retry from "../../src/actor/retry.ts"
 import * as Scenario from "../../src/actor/scenario.ts"
-import { checkIntegrity, happyPath } from "../../src/gate/integrity.ts"
+import { checkIntegrity, happyPath } from "../../src/verdict/integrity.ts"
 import { makeRecorder } from "../../src/metrics/recorder.ts"
 import { fsmNetLeaves } from "../../src/metrics/segments.ts"
 import * as BetterSqlite from "../../src/sqlite/betterSqlite.ts"
@@ -95,7 +95,7 @@ describe("batch runner", () => {
       const { counts, layer } = countingDriver()
       const failingGuard = Layer.succeed(Guard, {
         name: "always-conflict",
-        check: (_sql, path, machine, event) =>
+        check: (path, machine, event) =>
           Effect.fail(new OccConflict({ path, event, expectedState: machine.state, expectedVersion: machine.version }))
       })
       const m = yield* experiment(

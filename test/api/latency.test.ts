@@ -1,7 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Either } from "effect"
-import { type LatencyModel, type LatencyProfile, meanSeconds, sample } from "../../src/api/profiles.ts"
-import { parseProfileFile } from "../../src/config.ts"
+import { type LatencyModel, type LatencyProfile, meanSeconds, parseProfile, sample } from "../../src/api/profiles.ts"
 import { seededRandom } from "../../src/random.ts"
 import { percentile } from "../../src/metrics/stats.ts"
 import * as BetterSqlite from "../../src/sqlite/betterSqlite.ts"
@@ -43,7 +42,7 @@ describe("latency models", () => {
 })
 
 describe("profile files", () => {
-  const parse = (value: unknown) => parseProfileFile("--profile-file p.json", JSON.stringify(value))
+  const parse = (value: unknown) => parseProfile("--profile-file p.json", JSON.stringify(value))
   const good = {
     name: "flaky-api",
     upload: { kind: "lognormal", median: 1.5, p95: 4 },
@@ -60,8 +59,8 @@ describe("profile files", () => {
   })
 
   it("refuses what is not a profile, naming the problem", () => {
-    const message = (value: unknown) => Either.match(parse(value), { onLeft: (e) => e.message, onRight: () => "accepted" })
-    expect(Either.isLeft(parseProfileFile("--profile-file p.json", "{oops"))).toBe(true)
+    const message = (value: unknown) => Either.match(parse(value), { onLeft: (e) => e, onRight: () => "accepted" })
+    expect(Either.isLeft(parseProfile("--profile-file p.json", "{oops"))).toBe(true)
     expect(message({ ...good, upload: { kind: "weibull" } })).toContain("--profile-file p.json: upload")
     expect(message({ ...good, name: "realistic" })).toContain("is a built-in profile's")
     expect(message({ ...good, extra: 1 })).toContain("extra")

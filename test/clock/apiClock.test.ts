@@ -1,7 +1,8 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Clock, Duration, Effect, Fiber } from "effect"
 import { makeReal, makeWarp } from "../../src/clock/apiClock.ts"
-import { runClockCheck } from "../../src/gate/clockCheck.ts"
+import { runClockCheck } from "../../src/bench/clockCheck.ts"
+import { silent } from "../../src/bench/progress.ts"
 import { nanosToMs } from "../../src/metrics/timing.ts"
 import * as BetterSqlite from "../../src/sqlite/betterSqlite.ts"
 import { tempDb } from "../helpers.ts"
@@ -77,9 +78,8 @@ describe("the time warp", () => {
         trials: 1,
         seed: 42,
         tolerance: 0.1,
-        createdAt: `test-${performance.now()}`,
-        progress: () => Effect.void
-      }).pipe(Effect.provide(BetterSqlite.layer))
+        createdAt: `test-${performance.now()}`
+      }).pipe(Effect.provide(silent), Effect.provide(BetterSqlite.layer))
       expect(result.real.clock).toBe("real")
       expect(result.simulated.clock).toBe("simulated")
       expect(result.simulated.skippedSeconds).toBeGreaterThan(0.5)

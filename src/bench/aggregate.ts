@@ -1,0 +1,194 @@
+/**
+ * Results of one configuration: each trial turned into exact statistics
+ * (`Trial`), and the trials of a configuration combined (`RunResult`): every
+ * figure is the median over trials, with 95% bootstrap intervals for elapsed
+ * time and the segment percentiles, and each trial kept for later
+ * comparisons.
+ */
+import { Effect } from "effect"
+import type { Measurement } from "../actor/experiment.ts"
+import { type Event, Events } from "../lifecycle/fsm.ts"
+import { type Interval, median, medianInterval } from "../metrics/bootstrap.ts"
+import { type SegmentName, SegmentNames } from "../metrics/segments.ts"
+import { round, summarize, sum } from "../metrics/stats.ts"
+import { seededRandom } from "../random.ts"
+import type { Recovery, RunResult, SegmentStats, Trial, TrialSummary } from "../results/schema.ts"
+import { checkIntegrity, type Expectation } from "../verdict/integrity.ts"
+import { walReport } from "../verdict/wal.ts"
+
+const stats = (samples: ReadonlyArray<number>): SegmentStats => {
+  const s = summarize(samples)
+  return { p50: round(s.p50), p95: round(s.p95), p99: round(s.p99), mean: round(s.mean), min: round(s.min), max: round(s.max) }
+}
+
+export const bySegment = <A>(f: (segment: SegmentName) => A): { readonly [S in SegmentName]: A } => {
+  const out: Partial<Record<SegmentName, A>> = {}
+  for (const name of SegmentNames) out[name] = f(name)
+  return out as { readonly [S in SegmentName]: A }
+}
+
+const byEvent = (f: (event: Event) => number): { readonly [E in Event]: number } =>
+  Object.fromEntries(Events.map((e) => [e, f(e)])) as { readonly [E in Event]: number }
+
+export const toTrial = (input: {
+  readonly concurrency: number
+  readonly profile: string
+  readonly delaySeconds: number
+  /** Whether the run ever waits on the API clock (latency, rate limit or retry backoff). */
+  readonly waits: boolean
+  readonly mitigation: string
+  readonly files: number
+  readonly expect: Expectation
+  readonly measurement: Measurement
+}): Trial => {
+  const m = input.measurement
+  const column = (segment: SegmentName) => m.samples.map((s) => s[segment])
+  const segments = bySegment((name) => stats(column(name)))
+  const segmentTotalsMs = bySegment((name) => round(sum(column(name)), 3))
+  const integrity = checkIntegrity({
+    expectedFiles: input.files,
+    stored: m.stored,
+    ledger: m.ledger,
+    failures: m.failures,
+    expect: input.expect
+  })
+  const elapsedSeconds = m.elapsedMs / 1000
+  const fileSeconds = sum(column("total_wall_ms")) / 1000
+  return {
+    concurrency: input.concurrency,
+    profile: input.profile,
+    delaySeconds: input.delaySeconds,
+    mitigation: input.mitigation,
+    strategy: m.strategy,
+    elapsedSeconds: round(elapsedSeconds, 6),
+    filesPerSecond: round(integrity.indexed / elapsedSeconds, 2),
+    transitions: integrity.transitions,
+    transitionsPerSecond: round(integrity.transitions / elapsedSeconds, 2),
+    indexed: integrity.indexed,
+    maxInFlight: m.maxInFlight,
+    segments,
+    segmentTotalsMs,
+    accounting: {
+      fileSeconds: round(fileSeconds, 6),
+      meanInFlight: elapsedSeconds > 0 ? round(fileSeconds / elapsedSeconds, 2) : 0
+    },
+    wal: walReport({
+      bytesStart: m.walBytesStart,
+      bytesEnd: m.walBytesEnd,
+      checkpoints: m.walCheckpoints,
+      busy: sum(m.outcomes.map((o) => o.busyEvents)),
+      busyWaitMs: round(sum(m.outcomes.map((o) => o.busyWaitMs)), 3),
+      dbTotalMs: sum(column("db_total_ms")),
+      lockWaitP95: segments.lock_wait_ms.p95,
+      dbTotalP95: segments.db_total_ms.p95
+    }),
+    integrity,
+    recovery: m.recovery,
+    clock: m.clock === "warp" && input.waits ? "simulated" : "real",
+    skippedSeconds: round(m.skippedMs / 1000, 6),
+    api: { calls: m.api.calls, failures: m.api.failures, timeouts: m.api.timeouts, rateLimited: m.api.rateLimited },
+    transitionsByEvent: byEvent((e) => m.byEvent.get(e) ?? 0)
+  }
+}
+
+const summaryOf = (t: Trial): TrialSummary => ({
+  elapsedSeconds: t.elapsedSeconds,
+  segments: t.segments,
+  wal: { bytes: t.wal.bytes, busy: t.wal.busy, verdict: t.wal.verdict },
+  integrityOk: t.integrity.ok,
+  recovery: t.recovery
+})
+
+const medianOf = <A>(items: ReadonlyArray<A>, f: (a: A) => number, digits = 4) => round(median(items.map(f)), digits)
+
+/**
+ * Combine a configuration's trials: medians everywhere; the WAL verdict from
+ * the trials' summed busy time; integrity ok only if every trial's was.
+ */
+const aggregate = (trials: readonly [Trial, ...Array<Trial>], options: { readonly warmup: number; readonly seed: number }): RunResult => {
+  const [first] = trials
+  const random = seededRandom(options.seed)
+  const medianStats = (segment: SegmentName): SegmentStats => ({
+    p50: medianOf(trials, (t) => t.segments[segment].p50),
+    p95: medianOf(trials, (t) => t.segments[segment].p95),
+    p99: medianOf(trials, (t) => t.segments[segment].p99),
+    mean: medianOf(trials, (t) => t.segments[segment].mean),
+    min: medianOf(trials, (t) => t.segments[segment].min),
+    max: medianOf(trials, (t) => t.segments[segment].max)
+  })
+  const segments = bySegment(medianStats)
+  const roundInterval = ([lo, hi]: Interval, digits = 4): Interval => [round(lo, digits), round(hi, digits)]
+  const failing = trials.find((t) => !t.integrity.ok)
+  const recoveries = trials.map((t) => t.recovery).filter((r): r is Recovery => r !== null)
+  const recoveryMedian = (f: (r: Recovery) => number) => medianOf(recoveries, f, 3)
+  return {
+    ...first,
+    elapsedSeconds: medianOf(trials, (t) => t.elapsedSeconds, 6),
+    filesPerSecond: medianOf(trials, (t) => t.filesPerSecond, 2),
+    transitions: Math.min(...trials.map((t) => t.transitions)),
+    transitionsPerSecond: medianOf(trials, (t) => t.transitionsPerSecond, 2),
+    indexed: Math.min(...trials.map((t) => t.indexed)),
+    maxInFlight: Math.max(...trials.map((t) => t.maxInFlight)),
+    skippedSeconds: medianOf(trials, (t) => t.skippedSeconds, 6),
+    api: {
+      calls: medianOf(trials, (t) => t.api.calls, 1),
+      failures: medianOf(trials, (t) => t.api.failures, 1),
+      timeouts: medianOf(trials, (t) => t.api.timeouts, 1),
+      rateLimited: medianOf(trials, (t) => t.api.rateLimited, 1)
+    },
+    transitionsByEvent: byEvent((e) => medianOf(trials, (t) => t.transitionsByEvent[e], 1)),
+    segments,
+    segmentTotalsMs: bySegment((s) => medianOf(trials, (t) => t.segmentTotalsMs[s], 3)),
+    accounting: {
+      fileSeconds: medianOf(trials, (t) => t.accounting.fileSeconds, 6),
+      meanInFlight: medianOf(trials, (t) => t.accounting.meanInFlight, 2)
+    },
+    wal: walReport({
+      bytesStart: Math.max(...trials.map((t) => t.wal.bytesStart)),
+      bytesEnd: Math.max(...trials.map((t) => t.wal.bytes)),
+      checkpoints: trials.every((t) => t.wal.checkpoints !== null)
+        ? medianOf(trials, (t) => t.wal.checkpoints ?? 0, 1)
+        : null,
+      busy: sum(trials.map((t) => t.wal.busy)),
+      busyWaitMs: round(sum(trials.map((t) => t.wal.busyWaitMs)), 3),
+      dbTotalMs: sum(trials.map((t) => t.segmentTotalsMs.db_total_ms)),
+      lockWaitP95: segments.lock_wait_ms.p95,
+      dbTotalP95: segments.db_total_ms.p95
+    }),
+    integrity: failing?.integrity ?? first.integrity,
+    recovery: recoveries.length === 0
+      ? null
+      : {
+        failedCommits: recoveryMedian((r) => r.failedCommits),
+        lostTransitions: recoveryMedian((r) => r.lostTransitions),
+        inconsistentFiles: recoveryMedian((r) => r.inconsistentFiles),
+        failedFiles: recoveryMedian((r) => r.failedFiles),
+        redoneFiles: recoveryMedian((r) => r.redoneFiles),
+        redoneApiCalls: recoveryMedian((r) => r.redoneApiCalls),
+        passes: Math.max(...recoveries.map((r) => r.passes)),
+        seconds: recoveryMedian((r) => r.seconds)
+      },
+    trials: trials.length,
+    warmup: options.warmup,
+    ci: {
+      elapsedSeconds: roundInterval(medianInterval(trials.map((t) => t.elapsedSeconds), random), 6),
+      segments: bySegment((s) => ({
+        p50: roundInterval(medianInterval(trials.map((t) => t.segments[s].p50), random)),
+        p95: roundInterval(medianInterval(trials.map((t) => t.segments[s].p95), random)),
+        p99: roundInterval(medianInterval(trials.map((t) => t.segments[s].p99), random))
+      }))
+    },
+    trialResults: [summaryOf(first), ...trials.slice(1).map(summaryOf)]
+  }
+}
+
+/** The median of a configuration's trials (there is always at least one: configs guarantee it). */
+export const combineTrials = (
+  trials: ReadonlyArray<Trial>,
+  options: { readonly warmup: number; readonly seed: number }
+): Effect.Effect<RunResult> => {
+  const [first, ...rest] = trials
+  return first === undefined
+    ? Effect.dieMessage("a configuration measured with no trials")
+    : Effect.succeed(aggregate([first, ...rest], options))
+}

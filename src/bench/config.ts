@@ -1,0 +1,71 @@
+/**
+ * The benchmark's configuration: one validated value, built once by the CLI
+ * (`cli/bench.ts`); nothing below `programs/` reads argv or the environment.
+ * Each field's own bounds are here, and so are the rules that tie fields
+ * together, as Schema filters with the one-line message a user sees.
+ */
+import { Schema } from "effect"
+import { Scenarios } from "../actor/scenario.ts"
+import { BuiltInProfiles, LatencyProfile } from "../api/profiles.ts"
+import { ClockModes } from "../clock/apiClock.ts"
+import { Mitigations, unmetRequirement } from "../mitigations/catalog.ts"
+
+/** The SQLite drivers the CLI can run on (see src/sqlite/). */
+export const Drivers = ["better-sqlite3", "threaded", "node-sqlite", "effect-sqlite"] as const
+export type DriverName = (typeof Drivers)[number]
+
+export const LadderModes = ["first", "full", "off"] as const
+
+const Positive = Schema.Int.pipe(Schema.positive())
+const Seconds = Schema.Number.pipe(Schema.finite(), Schema.positive())
+
+export const BenchConfig = Schema.Struct({
+  files: Positive,
+  concurrency: Schema.NonEmptyArray(Positive),
+  /** Profile names to run: built-ins and the profile file's. */
+  profiles: Schema.NonEmptyArray(Schema.String),
+  /** The profile read from --profile-file or --profile, if any. */
+  customProfile: Schema.NullOr(LatencyProfile),
+  realisticDelaySeconds: Schema.Number.pipe(Schema.nonNegative(), Schema.finite()),
+  quick: Schema.Boolean,
+  seed: Schema.Int,
+  db: Schema.NullOr(Schema.String),
+  out: Schema.String,
+  thresholdZeroSeconds: Seconds,
+  thresholdRealisticSeconds: Seconds,
+  json: Schema.Boolean,
+  /** Applied together to every configuration of the matrix. */
+  mitigations: Schema.Array(Schema.Literal(...Mitigations)),
+  ladder: Schema.Literal(...LadderModes),
+  trials: Positive,
+  warmup: Schema.Int.pipe(Schema.nonNegative()),
+  noise: Schema.Number.pipe(Schema.nonNegative(), Schema.finite()),
+  batchSize: Positive,
+  failBatch: Schema.NullOr(Positive),
+  /** How API latency passes: skipped by the time warp, or waited in real time. */
+  clock: Schema.Literal(...ClockModes),
+  scenario: Schema.Literal(...Scenarios),
+  /** Upload attempts per file before it stays failed. */
+  maxAttempts: Positive,
+  /** First backoff of the retry policy, doubling per retry, jittered. */
+  retryBaseSeconds: Seconds,
+  /** Which SQLite driver provides the connections. */
+  driver: Schema.Literal(...Drivers)
+}).pipe(
+  Schema.filter((c) => {
+    const known = [...BuiltInProfiles, ...(c.customProfile === null ? [] : [c.customProfile.name])]
+    const unknown = c.profiles.find((p) => !known.includes(p))
+    return unknown === undefined || `--profiles: unknown profile '${unknown}' (known: ${known.join(", ")})`
+  }),
+  Schema.filter((c) => {
+    const unmet = unmetRequirement(c.mitigations)
+    return unmet === null || `--mitigations: ${unmet}`
+  }),
+  Schema.filter((c) =>
+    c.failBatch === null || c.mitigations.includes("batched-writes") || c.ladder === "full" ||
+    "--fail-batch: needs batched writes in the run: add --mitigations in-memory-guards,batched-writes or --ladder full"
+  ),
+  Schema.filter((c) => c.out.trim() !== "" || "--out: empty path"),
+  Schema.filter((c) => c.db === null || c.db.trim() !== "" || "--db: empty path")
+)
+export type BenchConfig = typeof BenchConfig.Type

@@ -1,0 +1,186 @@
+/**
+ * A run carried out: the plan's matrix (each configuration over warm-up and
+ * counted trials), its comparisons at c=10 zero (baseline and mitigated
+ * trials alternating), then every verdict (`verdict/analyze.ts`), assembled
+ * into the result document (less the names of the files it will be written
+ * to, which are the output's business).
+ */
+import type { SqlClient } from "@effect/sql/SqlClient"
+import { Effect } from "effect"
+import { CALLS_PER_FILE } from "../api/profiles.ts"
+import { collectEnvironment } from "../environment.ts"
+import { type Mitigation, mitigationLabel } from "../mitigations/catalog.ts"
+import { type ResultsDocument, type RunResult, SCHEMA_ID, SCHEMA_VERSION, type Step, type Trial } from "../results/schema.ts"
+import { SqliteDriver } from "../sqlite/driver.ts"
+import type { StoreError } from "../store/errors.ts"
+import { type ForeignDatabase, migrate, sqliteVersion } from "../store/store.ts"
+import { storeError } from "../store/transaction.ts"
+import { analyze } from "../verdict/analyze.ts"
+import { compareSeries } from "../verdict/compare.ts"
+import { TRANSITIONS_PER_FILE } from "../verdict/integrity.ts"
+import { combineTrials } from "./aggregate.ts"
+import type { BenchConfig } from "./config.ts"
+import { walkLadder } from "./ladder.ts"
+import { type Cell, planOf } from "./plan.ts"
+import { Progress } from "./progress.ts"
+import { describeTrial, measureTrial } from "./trial.ts"
+
+/** The document as measured; `files` is added when it is written. */
+export type MeasuredDocument = Omit<ResultsDocument, "files">
+
+export interface Target {
+  /** Where the database lives; `dbLabel` is what the result records ("temporary" for the default). */
+  readonly dbPath: string
+  readonly dbLabel: string
+  readonly createdAt: string
+}
+
+const withSetupConnection = <A, E>(dbPath: string, use: (sql: SqlClient) => Effect.Effect<A, E>) =>
+  Effect.scoped(
+    Effect.flatMap(SqliteDriver, (driver) =>
+      Effect.flatMap(driver.open(dbPath).pipe(Effect.mapError(storeError("open database"))), use))
+  )
+
+export const runBench = (
+  config: BenchConfig,
+  target: Target
+): Effect.Effect<MeasuredDocument, StoreError | ForeignDatabase, SqliteDriver | Progress> =>
+  Effect.gen(function*() {
+    const { dbPath, createdAt } = target
+    const driver = yield* SqliteDriver
+    const progress = yield* Progress
+    const plan = planOf(config)
+    // Refuse a foreign database before any configuration runs.
+    const version = yield* withSetupConnection(dbPath, (sql) => Effect.zipRight(migrate(sql), sqliteVersion(sql)))
+    const environment = yield* collectEnvironment({ sqliteVersion: version, driver: driver.name })
+    yield* Effect.logDebug(`plan: ${plan.cells.length} configurations, ${plan.comparisons?.steps.length ?? 0} comparisons`)
+    let runCounter = 0
+
+    const trial = (cell: Omit<Cell, "sharedSide">, tag: string) =>
+      Effect.gen(function*() {
+        runCounter += 1
+        const result = yield* measureTrial({
+          dbPath,
+          files: config.files,
+          concurrency: cell.concurrency,
+          profile: cell.profile,
+          mitigations: cell.mitigations,
+          batch: { batchSize: config.batchSize, failBatch: config.failBatch },
+          seed: config.seed,
+          clock: config.clock,
+          runLabel: `${createdAt}#${runCounter}`,
+          retry: { maxAttempts: config.maxAttempts, baseSeconds: config.retryBaseSeconds },
+          scenario: config.scenario,
+          onFileDone: progress.files(`${tag} c=${cell.concurrency} ${cell.profile.name} ${mitigationLabel(cell.mitigations)}`)
+        })
+        yield* progress.line(describeTrial(tag, result))
+        return result
+      })
+
+    const trialTag = (i: number) =>
+      i < config.warmup ? `warm-up ${i + 1}` : `trial ${i - config.warmup + 1}/${config.trials}`
+    const counted = (i: number) => i >= config.warmup
+    const combine = (trials: ReadonlyArray<Trial>) => combineTrials(trials, { warmup: config.warmup, seed: config.seed })
+
+    // Before/after at c=10 zero: baseline and the mitigated stack alternate
+    // (A B A B ...) so that drift on the machine hits both sides alike.
+    const measureStep = (mitigations: ReadonlyArray<Mitigation>, prefix: string) =>
+      Effect.gen(function*() {
+        const before: Array<Trial> = []
+        const after: Array<Trial> = []
+        const label = mitigationLabel(mitigations)
+        const at = plan.comparisonAt
+        for (let i = 0; i < config.warmup + config.trials; i++) {
+          const tag = `[${prefix}compare ${label}] ${trialTag(i)}`
+          const a = yield* trial({ ...at, mitigations: [] }, tag)
+          const b = yield* trial({ ...at, mitigations }, tag)
+          if (counted(i)) {
+            before.push(a)
+            after.push(b)
+          }
+        }
+        const beforeRun = yield* combine(before)
+        const afterRun = yield* combine(after)
+        return {
+          mitigation: label,
+          mitigations,
+          before: beforeRun,
+          after: afterRun,
+          rows: compareSeries(beforeRun, afterRun, { noise: config.noise, seed: config.seed }),
+          meetsThreshold1: afterRun.integrity.ok && afterRun.elapsedSeconds <= config.thresholdZeroSeconds
+        } satisfies Step
+      })
+
+    // The matrix: warm-ups discarded, then the counted trials, one configuration after another.
+    const premeasured = new Map<string, Step>()
+    const runs: Array<RunResult> = []
+    const firstSet = plan.comparisons?.steps[0]
+    for (const [index, cell] of plan.cells.entries()) {
+      const position = `${index + 1}/${plan.cells.length}`
+      yield* Effect.logDebug(`configuration ${position}: c=${cell.concurrency} ${cell.profile.name}`)
+      if (firstSet !== undefined && cell.sharedSide !== null) {
+        const step = yield* measureStep(firstSet, `${position} + `)
+        premeasured.set(step.mitigation, step)
+        runs.push(step[cell.sharedSide])
+        continue
+      }
+      const trials: Array<Trial> = []
+      for (let i = 0; i < config.warmup + config.trials; i++) {
+        const t = yield* trial(cell, `[${position}] ${trialTag(i)}`)
+        if (counted(i)) trials.push(t)
+      }
+      runs.push(yield* combine(trials))
+    }
+
+    yield* Effect.logDebug("comparisons")
+    const comparisons = plan.comparisons === null
+      ? null
+      : yield* walkLadder(plan.comparisons.steps, plan.comparisons.mode, (mitigations) => {
+        const measured = premeasured.get(mitigationLabel(mitigations))
+        return measured === undefined ? measureStep(mitigations, "") : Effect.succeed(measured)
+      })
+
+    yield* Effect.logDebug("verdicts")
+    const verdicts = analyze(runs, comparisons, {
+      zeroSeconds: config.thresholdZeroSeconds,
+      realisticSeconds: config.thresholdRealisticSeconds,
+      files: config.files
+    })
+    return {
+      $schema: SCHEMA_ID,
+      schemaVersion: SCHEMA_VERSION,
+      createdAt,
+      environment,
+      config: {
+        files: config.files,
+        concurrency: config.concurrency,
+        profiles: config.profiles,
+        profileDefinitions: plan.profiles,
+        realisticDelaySeconds: config.realisticDelaySeconds,
+        quick: config.quick,
+        seed: config.seed,
+        db: target.dbLabel,
+        thresholdZeroSeconds: config.thresholdZeroSeconds,
+        thresholdRealisticSeconds: config.thresholdRealisticSeconds,
+        driver: driver.name,
+        mitigations: config.mitigations,
+        mitigation: mitigationLabel(config.mitigations),
+        ladder: config.ladder,
+        trials: config.trials,
+        warmup: config.warmup,
+        noise: config.noise,
+        batchSize: config.batchSize,
+        failBatch: config.failBatch,
+        clock: config.clock,
+        scenario: config.scenario,
+        maxAttempts: config.maxAttempts,
+        retryBaseSeconds: config.retryBaseSeconds,
+        transitionsPerFile: TRANSITIONS_PER_FILE,
+        apiCallsPerFile: CALLS_PER_FILE,
+        comparisonAt: { concurrency: plan.comparisonAt.concurrency, profile: plan.comparisonAt.profile.name }
+      },
+      runs,
+      ...verdicts,
+      comparisons
+    } satisfies MeasuredDocument
+  })

@@ -1,0 +1,66 @@
+/**
+ * The plan of a run, from its configuration alone (pure): the matrix's
+ * configurations in the order they run, the before/after comparisons to
+ * make at c=10 zero, and which matrix configuration is measured as one side
+ * of the first comparison instead of on its own.
+ */
+import { type LatencyProfile, realistic, zero } from "../api/profiles.ts"
+import { LADDER, type Mitigation, mitigationLabel } from "../mitigations/catalog.ts"
+import type { LadderMode } from "../results/schema.ts"
+import { PRIMARY } from "../verdict/bottleneck.ts"
+import type { BenchConfig } from "./config.ts"
+
+export interface Cell {
+  readonly concurrency: number
+  readonly profile: LatencyProfile
+  readonly mitigations: ReadonlyArray<Mitigation>
+  /**
+   * Set when this configuration is one side of the first comparison (the
+   * baseline, or the --mitigations set when that is what is compared): it is
+   * then measured once, as that side of the alternating series, not twice.
+   */
+  readonly sharedSide: "before" | "after" | null
+}
+
+export interface Plan {
+  readonly cells: ReadonlyArray<Cell>
+  /** The ladder's steps, or the --mitigations set against the baseline; null when nothing is compared. */
+  readonly comparisons: { readonly mode: LadderMode; readonly steps: ReadonlyArray<ReadonlyArray<Mitigation>> } | null
+  /** Where comparisons are measured: c=10 zero. */
+  readonly comparisonAt: { readonly concurrency: number; readonly profile: LatencyProfile }
+  /** Every profile run, as run (the matrix's and the comparisons'). */
+  readonly profiles: ReadonlyArray<LatencyProfile>
+}
+
+export const planOf = (config: BenchConfig): Plan => {
+  const profileNamed = (name: string): LatencyProfile =>
+    name === "zero" ? zero : name === config.customProfile?.name ? config.customProfile : realistic(config.realisticDelaySeconds)
+  const comparisons = config.ladder !== "off"
+    ? { mode: config.ladder, steps: LADDER }
+    : config.mitigations.length > 0
+    ? { mode: "full" as const, steps: [config.mitigations] }
+    : null
+  const firstSet = comparisons?.steps[0]
+  const matrixLabel = mitigationLabel(config.mitigations)
+  const sharedSide = firstSet === undefined
+    ? null
+    : matrixLabel === "baseline"
+    ? "before"
+    : matrixLabel === mitigationLabel(firstSet)
+    ? "after"
+    : null
+  const cells = config.profiles.flatMap((name) =>
+    config.concurrency.map((concurrency): Cell => ({
+      concurrency,
+      profile: profileNamed(name),
+      mitigations: config.mitigations,
+      sharedSide: concurrency === PRIMARY.concurrency && name === PRIMARY.profile ? sharedSide : null
+    }))
+  )
+  return {
+    cells,
+    comparisons,
+    comparisonAt: { concurrency: PRIMARY.concurrency, profile: profileNamed(PRIMARY.profile) },
+    profiles: [...new Set([...config.profiles, PRIMARY.profile])].map(profileNamed)
+  }
+}

@@ -1,0 +1,74 @@
+/** Measuring one trial of one configuration. */
+import { Effect } from "effect"
+import { runExperiment } from "../actor/experiment.ts"
+import type { ScenarioName } from "../actor/scenario.ts"
+import type { FileProgress } from "../actor/runner.ts"
+import { canFail, hasDelay, type LatencyProfile, meanCallSeconds } from "../api/profiles.ts"
+import type { ClockMode } from "../clock/apiClock.ts"
+import type { BatchOptions } from "../mitigations/batchedWrites.ts"
+import { type Mitigation, mitigationLabel } from "../mitigations/catalog.ts"
+import { strategy } from "../mitigations/registry.ts"
+import type { Trial } from "../results/schema.ts"
+import type { SqliteDriver } from "../sqlite/driver.ts"
+import type { StoreError } from "../store/errors.ts"
+import type { ForeignDatabase } from "../store/store.ts"
+import { type Expectation, happyPath } from "../verdict/integrity.ts"
+import { toTrial } from "./aggregate.ts"
+
+export interface TrialSpec {
+  readonly dbPath: string
+  readonly files: number
+  readonly concurrency: number
+  readonly profile: LatencyProfile
+  readonly mitigations: ReadonlyArray<Mitigation>
+  readonly batch: BatchOptions
+  readonly seed: number
+  readonly clock: ClockMode
+  /** Unique per trial: it keys the trial's Effect Metric series. */
+  readonly runLabel: string
+  readonly onFileDone?: FileProgress | null | undefined
+  readonly retry: { readonly maxAttempts: number; readonly baseSeconds: number }
+  readonly scenario: ScenarioName
+}
+
+/** Where files may end, given the profile and scenario (see verdict/integrity.ts). */
+export const expectationOf = (spec: Pick<TrialSpec, "profile" | "retry" | "scenario">): Expectation => {
+  const mayFail = canFail(spec.profile) || spec.scenario === "reupload"
+  return mayFail
+    ? { terminal: ["indexed", "failed"], exactVersion: null, maxAttempts: spec.retry.maxAttempts }
+    : happyPath(spec.retry.maxAttempts)
+}
+
+export const measureTrial = (spec: TrialSpec): Effect.Effect<Trial, StoreError | ForeignDatabase, SqliteDriver> =>
+  Effect.gen(function*() {
+    const mitigation = mitigationLabel(spec.mitigations)
+    const measurement = yield* runExperiment({
+      dbPath: spec.dbPath,
+      files: spec.files,
+      concurrency: spec.concurrency,
+      profile: spec.profile,
+      seed: spec.seed,
+      strategy: strategy(spec.mitigations, { dbPath: spec.dbPath, batch: spec.batch }),
+      clock: spec.clock,
+      onFileDone: spec.onFileDone ?? undefined,
+      retry: spec.retry,
+      scenario: spec.scenario,
+      labels: { run: spec.runLabel, profile: spec.profile.name, concurrency: String(spec.concurrency), mitigation }
+    })
+    return toTrial({
+      concurrency: spec.concurrency,
+      profile: spec.profile.name,
+      delaySeconds: meanCallSeconds(spec.profile),
+      // Retry backoffs are API-clock waits too.
+      waits: hasDelay(spec.profile) || expectationOf(spec).exactVersion === null,
+      expect: expectationOf(spec),
+      mitigation,
+      files: spec.files,
+      measurement
+    })
+  })
+
+export const describeTrial = (tag: string, t: Trial): string =>
+  `${tag} c=${t.concurrency} ${t.profile} ${t.mitigation}: ${t.elapsedSeconds.toFixed(3)} s` +
+  `${t.clock === "simulated" ? " (simulated)" : ""}, ${t.indexed}/${t.integrity.files} indexed` +
+  `${t.integrity.ok ? "" : ", INTEGRITY FAILED"}`

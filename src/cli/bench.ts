@@ -1,0 +1,269 @@
+/**
+ * `bench`: the benchmark's command. Flags → BenchConfig (the cross-field
+ * rules are the config Schema's filters) → the run → the result files and
+ * the terminal report → the exit code.
+ */
+import * as fs from "node:fs"
+import process from "node:process"
+import { Clock, Console, Effect, Either, type Layer, ParseResult, Schema } from "effect"
+import { Scenarios } from "../actor/scenario.ts"
+import { parseProfile } from "../api/profiles.ts"
+import { BenchConfig, Drivers, LadderModes } from "../bench/config.ts"
+import { runBench } from "../bench/execute.ts"
+import { ClockModes } from "../clock/apiClock.ts"
+import { isMitigation, Mitigations } from "../mitigations/catalog.ts"
+import { type Exporter, outputFiles } from "../report/exporter.ts"
+import { fileExporters, terminalExporter } from "../report/exporters.ts"
+import { chooseSuffix, prepareOutDir, writeNew } from "../results/files.ts"
+import type { ResultsDocument } from "../results/schema.ts"
+import * as BetterSqlite from "../sqlite/betterSqlite.ts"
+import { checkDatabasePath, temporaryDatabase } from "../sqlite/dbFile.ts"
+import type { SqliteDriver } from "../sqlite/driver.ts"
+import * as EffectSqlite from "../sqlite/effectSqlite.ts"
+import * as NodeSqlite from "../sqlite/nodeSqlite.ts"
+import * as Threaded from "../sqlite/threaded.ts"
+import { choice, integer, integerProblem, list, number, on, optionsOf, text, type Values } from "./flags.ts"
+import { EXIT, subcommand, usageError } from "./program.ts"
+import { terminalProgress } from "./progress.ts"
+
+const onDeno = "Deno" in globalThis
+
+const QUICK_DELAY = 0.05
+
+export const benchFlags = {
+  files: integer("files", { group: "workload", description: "files (actors) per configuration", bounds: { min: 1 }, fallback: 818 }),
+  concurrency: list("concurrency", {
+    group: "workload",
+    description: "concurrency levels",
+    item: (part) => {
+      const problem = integerProblem(part, { min: 1 })
+      return problem === null ? Either.right(Number(part)) : Either.left(problem)
+    },
+    fallback: "1,10,50"
+  }),
+  profiles: list("profiles", {
+    group: "workload",
+    description: "latency profiles: zero, realistic, and the --profile-file's",
+    item: (part) => /^[a-z][a-z0-9-]{0,39}$/.test(part) ? Either.right(part) : Either.left(`'${part}' is not a profile name`),
+    fallback: undefined,
+    shown: "zero,realistic and the profile file's"
+  }),
+  profileFile: text("profile-file", {
+    group: "workload",
+    pseudo: "PATH",
+    description: "a JSON file defining one more latency profile (see the README)",
+    fallback: undefined
+  }),
+  profile: text("profile", { group: "workload", pseudo: "JSON", description: "the same profile given inline", fallback: undefined }),
+  realisticDelay: number("realistic-delay", {
+    group: "workload",
+    description: "seconds per API call in the realistic profile",
+    bounds: { min: 0 },
+    unit: " s",
+    fallback: undefined,
+    shown: `2.0; ${QUICK_DELAY} with --quick`
+  }),
+  quick: on("quick", { group: "workload", description: `shorthand for --realistic-delay ${QUICK_DELAY}` }),
+  scenario: choice("scenario", Scenarios, {
+    group: "workload",
+    description: "reupload: indexed files are reset or found broken and go round again",
+    fallback: "happy"
+  }),
+  seed: integer("seed", {
+    group: "workload",
+    description: "seed of every random choice; recorded in the results",
+    bounds: {},
+    fallback: 42
+  }),
+  driver: choice("driver", Drivers, {
+    group: "workload",
+    description: "what runs the SQLite connections (see the README's Drivers)",
+    fallback: undefined,
+    shown: "better-sqlite3; node-sqlite under Deno"
+  }),
+  clock: choice("clock", ClockModes, {
+    group: "workload",
+    description: "warp: skip API waits when every actor waits (simulated time); real: wait them out",
+    fallback: "warp"
+  }),
+  db: text("db", {
+    group: "workload",
+    pseudo: "PATH",
+    description: "database to run on; only one this tool created is used, anything else is refused",
+    fallback: undefined,
+    shown: "a temporary file"
+  }),
+  trials: integer("trials", { group: "statistics", description: "counted trials per configuration", bounds: { min: 1 }, fallback: 5 }),
+  warmup: integer("warmup", { group: "statistics", description: "discarded warm-up trials before them", bounds: { min: 0 }, fallback: 1 }),
+  noise: number("noise", {
+    group: "statistics",
+    pseudo: "F",
+    description: "a change smaller than this fraction is never called improved or regressed",
+    bounds: { min: 0 },
+    fallback: 0.05
+  }),
+  thresholdZero: number("threshold-zero", {
+    group: "gate",
+    description: "Threshold 1: zero profile, c=10, limit in seconds",
+    bounds: { above: 0 },
+    unit: " s",
+    fallback: 300
+  }),
+  thresholdRealistic: number("threshold-realistic", {
+    group: "gate",
+    description: "Threshold 2: realistic profile, c=10, limit in seconds",
+    bounds: { above: 0 },
+    unit: " s",
+    fallback: 21_600
+  }),
+  mitigations: list("mitigations", {
+    group: "gate",
+    description: `applied together to every configuration: ${Mitigations.join(", ")}`,
+    item: (part) =>
+      isMitigation(part) ? Either.right(part) : Either.left(`unknown mitigation '${part}' (known: ${Mitigations.join(", ")})`),
+    fallback: undefined,
+    shown: "none"
+  }),
+  ladder: choice("ladder", LadderModes, {
+    group: "gate",
+    description: "mitigation ladder at c=10 zero: stop at the first step meeting Threshold 1, every step, or none",
+    fallback: undefined,
+    shown: "first; off with --mitigations",
+    bare: "first"
+  }),
+  batchSize: integer("batch-size", { group: "gate", description: "transitions per commit with batched-writes", bounds: { min: 1 }, fallback: 10 }),
+  failBatch: integer("fail-batch", {
+    group: "faults",
+    pseudo: "K",
+    description: "the K-th batch commit of every batched run fails; the run recovers",
+    bounds: { min: 1 },
+    fallback: undefined
+  }),
+  maxAttempts: integer("max-attempts", {
+    group: "faults",
+    description: "upload attempts per file before a failed file stays failed",
+    bounds: { min: 1 },
+    fallback: 3
+  }),
+  retryBase: number("retry-base", {
+    group: "faults",
+    description: "first retry backoff in seconds, doubling, jittered",
+    bounds: { above: 0 },
+    unit: " s",
+    fallback: 1
+  }),
+  out: text("out", { group: "output", pseudo: "DIR", description: "folder for the result files", fallback: "results" }),
+  json: on("json", { group: "output", description: "print the result document on stdout and nothing else there" })
+}
+
+export type BenchValues = Values<typeof benchFlags>
+
+const readProfile = (values: BenchValues) =>
+  values.profile !== undefined && values.profileFile !== undefined
+    ? Either.left("--profile and --profile-file: give one profile, not both")
+    : values.profile !== undefined
+    ? parseProfile("--profile", values.profile)
+    : values.profileFile === undefined
+    ? Either.right(null)
+    : Either.flatMap(
+      Either.try({
+        try: () => fs.readFileSync(values.profileFile ?? "", "utf8"),
+        catch: (cause) => `--profile-file ${values.profileFile}: cannot read (${cause instanceof Error ? cause.message : String(cause)})`
+      }),
+      (body) => parseProfile(`--profile-file ${values.profileFile}`, body)
+    )
+
+/** The configuration from the flags' values; the one-line message of the first rule broken. */
+export const configOf = (values: BenchValues): Either.Either<BenchConfig, string> =>
+  Either.flatMap(readProfile(values), (customProfile) =>
+    Schema.decodeUnknownEither(BenchConfig)({
+      files: values.files,
+      concurrency: [...values.concurrency].sort((a, b) => a - b),
+      profiles: values.profiles ?? ["zero", "realistic", ...(customProfile === null ? [] : [customProfile.name])],
+      customProfile,
+      realisticDelaySeconds: values.realisticDelay ?? (values.quick ? QUICK_DELAY : 2.0),
+      quick: values.quick,
+      seed: values.seed,
+      db: values.db ?? null,
+      out: values.out,
+      thresholdZeroSeconds: values.thresholdZero,
+      thresholdRealisticSeconds: values.thresholdRealistic,
+      json: values.json,
+      mitigations: values.mitigations ?? [],
+      ladder: values.ladder ?? (values.mitigations === undefined ? "first" : "off"),
+      trials: values.trials,
+      warmup: values.warmup,
+      noise: values.noise,
+      batchSize: values.batchSize,
+      failBatch: values.failBatch ?? null,
+      clock: values.clock,
+      scenario: values.scenario,
+      maxAttempts: values.maxAttempts,
+      retryBaseSeconds: values.retryBase,
+      driver: values.driver ?? (onDeno ? "node-sqlite" : "better-sqlite3")
+    }).pipe(Either.mapLeft((error) => ParseResult.ArrayFormatter.formatErrorSync(error)[0]?.message ?? "invalid configuration"))
+  )
+
+const driverLayer = (name: BenchConfig["driver"]): Layer.Layer<SqliteDriver, NodeSqlite.DriverUnavailable> =>
+  name === "threaded"
+    ? Threaded.layer
+    : name === "node-sqlite"
+    ? NodeSqlite.layer
+    : name === "effect-sqlite"
+    ? EffectSqlite.layer
+    : BetterSqlite.layer
+
+const write = (dir: string, doc: ResultsDocument, exporters: ReadonlyArray<Exporter>, suffix: string) =>
+  Effect.forEach(exporters, (exporter) => {
+    const body = exporter.render(doc)
+    return body === null || exporter.file === null ? Effect.succeed([]) : Effect.map(writeNew(dir, exporter.file(suffix), body), (p) => [p])
+  }).pipe(Effect.map((paths) => paths.flat()))
+
+export const bench = (config: BenchConfig) =>
+  Effect.gen(function*() {
+    if (config.db !== null) yield* checkDatabasePath(config.db)
+    yield* prepareOutDir(config.out)
+    const dbPath = config.db ?? (yield* temporaryDatabase)
+    const createdAt = new Date(yield* Clock.currentTimeMillis).toISOString()
+    const exporters = [fileExporters.results, fileExporters.mitigation, fileExporters.summary]
+    const suffix = yield* chooseSuffix(config.out, createdAt, (s) => exporters.map((e) => e.file?.(s) ?? ""))
+    const measured = yield* runBench(config, { dbPath, dbLabel: config.db ?? "temporary", createdAt }).pipe(
+      // A live line only for a person watching a terminal; logs and --json stay clean.
+      Effect.provide(terminalProgress({ live: process.stderr.isTTY === true && process.stdout.isTTY === true && !config.json }))
+    )
+    const doc: ResultsDocument = { ...measured, files: outputFiles(fileExporters, suffix) }
+    const written = yield* write(config.out, doc, exporters, suffix)
+    if (config.json) {
+      yield* Console.log((fileExporters.results.render(doc) ?? "").trimEnd())
+      yield* Console.error(`written: ${written.join(", ")}`)
+    } else {
+      yield* Console.log(`${terminalExporter.render(doc) ?? ""}\n\nwritten: ${written.join(", ")}`)
+    }
+    return !doc.integrity.ok ? EXIT.failure : doc.gate.verdict === "PASS" ? EXIT.ok : EXIT.no
+  }).pipe(
+    Effect.scoped,
+    Effect.provide(driverLayer(config.driver)),
+    Effect.catchTags({
+      DatabasePathError: (e) => Effect.fail(usageError(e.message)),
+      OutputError: (e) => Effect.fail(usageError(e.message)),
+      ForeignDatabase: (e) => Effect.fail(usageError(`--db ${config.db ?? ""}: ${e.message}`)),
+      DriverUnavailable: (e) => Effect.fail(usageError(e.message))
+    })
+  )
+
+export const benchCommand = subcommand(
+  {
+    name: "bench",
+    flags: benchFlags,
+    positional: 0,
+    help: {
+      usage: "[flags]",
+      about: "Measure a file-upload lifecycle FSM persisted to SQLite with optimistic concurrency: the seed's matrix " +
+        "(concurrency 1, 10, 50 × profiles zero and realistic), the bottleneck, the mitigation ladder, and the VLID-06 gate " +
+        "verdict (the seed plan's validation gate) against Threshold 1 (zero, c=10) and Threshold 2 (realistic, c=10).",
+      footer: ["Exit codes: 0 gate PASS · 1 gate FAIL or INCOMPLETE · 2 bad input · 3 integrity failure or error · 130 interrupted."]
+    }
+  },
+  optionsOf(benchFlags),
+  (values) => Either.match(configOf(values), { onLeft: (e) => Effect.fail(usageError(e)), onRight: bench })
+)

@@ -1,0 +1,107 @@
+/**
+ * The project as one command, `upload-fsm-bench`, with subcommands; each
+ * program in `programs/` is this with its subcommand fixed. Arguments are
+ * checked against the subcommand's flags first (`argv.ts`), `--help` is the
+ * project's own (`help.ts`), and `@effect/cli` parses the rest into typed
+ * values, answers `--version`, `--completions` and `--log-level`.
+ */
+import { Command } from "@effect/cli"
+import { NodeContext, NodeRuntime } from "@effect/platform-node"
+import process from "node:process"
+import { Console, Effect, Either, Exit, Logger } from "effect"
+import { checkArgs, wantsHelp } from "./argv.ts"
+import { benchCommand } from "./bench.ts"
+import { clockCheckCommand } from "./clockCheck.ts"
+import { compareCommand } from "./compare.ts"
+import { helpText, wrap } from "./help.ts"
+import { EXIT, ExitCode, type Subcommand } from "./program.ts"
+
+const NAME = "upload-fsm-bench"
+const VERSION = "0.1.0"
+
+export const subcommands: ReadonlyArray<Subcommand> = [benchCommand, compareCommand, clockCheckCommand]
+
+const rootHelp = (): string =>
+  [
+    `Usage: ${NAME} <command> [flags]`,
+    "",
+    ...wrap(
+      "Will persisting every file's lifecycle to SQLite slow a batch upload, at which concurrency, why, and what helps? " +
+        "Commands:",
+      0,
+      0
+    ),
+    "",
+    "  bench         run the matrix, the mitigation ladder and the gate (the default program)",
+    "  compare       compare two result files: a regression gate",
+    "  clock-check   measure the time warp against real time",
+    "",
+    `'${NAME} <command> --help' describes a command's flags. Also: --version, --completions bash|zsh|fish.`
+  ].join("\n")
+
+const root = Command.make(NAME).pipe(
+  Command.withSubcommands([benchCommand.command, compareCommand.command, clockCheckCommand.command])
+)
+
+/**
+ * @effect/cli's bash completions join a choice's values with commas, which
+ * bash reads as one word; words are what `compgen -W` wants.
+ */
+const fixBashChoices = (script: string): string =>
+  script.replace(/compgen -W "([^"$]*)"/g, (_, words: string) => `compgen -W "${words.replaceAll(",", " ")}"`)
+
+/** The completion script for `shell`, or null for a shell it does not know. */
+export const completionScript = (shell: string): Effect.Effect<string | null, never, NodeContext.NodeContext> =>
+  shell === "bash"
+    ? Effect.map(Command.getBashCompletions(root, NAME), (lines) => fixBashChoices(lines.join("\n")))
+    : shell === "zsh"
+    ? Effect.map(Command.getZshCompletions(root, NAME), (lines) => lines.join("\n"))
+    : shell === "fish"
+    ? Effect.map(Command.getFishCompletions(root, NAME), (lines) => lines.join("\n"))
+    : Effect.succeed(null)
+
+const completions = (shell: string) =>
+  Effect.flatMap(completionScript(shell), (script) =>
+    script === null
+      ? Effect.as(Console.error(`error: --completions: '${shell}' is not one of bash, zsh, fish`), EXIT.badInput)
+      : Effect.as(Console.log(script), EXIT.ok))
+
+/** The command line `args` (without runtime and script), run to its exit code; the process is left alone. */
+export const run = (args: ReadonlyArray<string>): Effect.Effect<number, never, NodeContext.NodeContext> =>
+  Effect.gen(function*() {
+    let code: number = EXIT.ok
+    const at = args.indexOf("--completions")
+    if (at !== -1) return yield* completions(args[at + 1] ?? "")
+    const [first, ...rest] = args
+    const sub = subcommands.find((s) => s.name === first)
+    if (sub === undefined) {
+      if (first === "--version") return yield* Effect.as(Console.log(VERSION), EXIT.ok)
+      if (first === undefined || wantsHelp(args)) return yield* Effect.as(Console.log(rootHelp()), EXIT.ok)
+      yield* Console.error(`error: unknown command '${first}' (commands: ${subcommands.map((s) => s.name).join(", ")})`)
+      return EXIT.badInput
+    }
+    if (wantsHelp(rest)) return yield* Effect.as(Console.log(helpText(sub.name, sub.help, sub.flags)), EXIT.ok)
+    const checked = checkArgs(rest, sub.flags, sub.positional)
+    if (Either.isLeft(checked)) return yield* Effect.as(Console.error(`error: ${checked.left}`), EXIT.badInput)
+    // @effect/cli reads its arguments after the executable's two (runtime, script).
+    yield* Command.run(root, { name: NAME, version: VERSION })(["node", NAME, ...checked.right.builtIn, sub.name, ...checked.right.own]).pipe(
+      Effect.provideService(ExitCode, { set: (c) => Effect.sync(() => void (code = c)) }),
+      // A failure that reaches here is @effect/cli's refusal of an argument (it has printed why).
+      Effect.catchAll(() => Effect.sync(() => void (code = EXIT.badInput)))
+    )
+    return code
+  })
+
+/** Run the command line `args` as the process: its exit code is the process's. */
+export const main = (args: ReadonlyArray<string>): void =>
+  run(args).pipe(
+    Effect.flatMap((code) => Effect.sync(() => (process.exitCode = code))),
+    Effect.provide(NodeContext.layer),
+    // Phase logs (--log-level debug) go to stderr: stdout is for the report or --json's document.
+    Effect.provide(Logger.replace(Logger.defaultLogger, Logger.withConsoleError(Logger.logfmtLogger))),
+    NodeRuntime.runMain({
+      disableErrorReporting: true,
+      disablePrettyLogger: true,
+      teardown: (exit, onExit) => onExit(Exit.isInterrupted(exit) ? EXIT.interrupted : Exit.isFailure(exit) ? EXIT.failure : 0)
+    })
+  )

@@ -1,0 +1,114 @@
+/**
+ * Mitigation 3, `batched-writes`: replaces the Writer with a write-behind
+ * one. A dedicated writer connection keeps one transaction open; each
+ * transition's OCC UPDATE runs in it at once (a conflict is reported to that
+ * actor at once, and changes nothing), and `persist` returns before the
+ * COMMIT, which happens every N applied transitions and at `flush`. If a
+ * COMMIT fails, up to N transitions of up to N files are lost while their
+ * actors believe them persisted: the run's recovery pass finds and redoes
+ * those files. It never uses the actor's lease.
+ */
+import type { Connection } from "@effect/sql/SqlConnection"
+import { Effect, Layer } from "effect"
+import { makeLedger, Writer, writeTiming } from "../actor/writer.ts"
+import { timed } from "../metrics/timing.ts"
+import { SqliteDriver } from "../sqlite/driver.ts"
+import { StoreError } from "../store/errors.ts"
+import { applyTransition, type TransitionWrite } from "../store/store.ts"
+import { beginImmediate, type LockAcquisition, storeError } from "../store/transaction.ts"
+
+export interface BatchOptions {
+  /** Commit after this many applied transitions. */
+  readonly batchSize: number
+  /** Fault injection: make the k-th batch commit (1-based) fail and roll back. */
+  readonly failBatch: number | null
+}
+
+const noLock: LockAcquisition = { lockWaitMs: 0, busyEvents: 0, busyWaitMs: 0 }
+
+export const batched = (dbPath: string, options: BatchOptions): Layer.Layer<Writer, StoreError, SqliteDriver> =>
+  Layer.scoped(
+    Writer,
+    Effect.gen(function*() {
+      const driver = yield* SqliteDriver
+      const client = yield* driver.open(dbPath).pipe(Effect.mapError(storeError("open writer connection")))
+      // The writer's connection is its own for the whole run.
+      const conn: Connection = yield* client.reserve.pipe(Effect.mapError(storeError("reserve writer connection")))
+      const permit = yield* Effect.makeSemaphore(1)
+      const { add, snapshot } = makeLedger()
+      let pending: Array<TransitionWrite> = []
+      let open = false
+      let commitNumber = 0
+      let commits = 0
+      let failedCommits = 0
+      let lostTransitions = 0
+
+      const lose = (reason: string) =>
+        Effect.gen(function*() {
+          const lost = pending
+          pending = []
+          open = false
+          failedCommits += 1
+          lostTransitions += lost.length
+          // A failed COMMIT may already have rolled back; a second ROLLBACK then has nothing to do.
+          yield* Effect.ignore(conn.executeUnprepared("ROLLBACK", [], undefined))
+          return yield* new StoreError({ operation: "COMMIT batch", detail: `${reason}; ${lost.length} transitions lost` })
+        })
+
+      const commit = Effect.gen(function*() {
+        commitNumber += 1
+        if (commitNumber === options.failBatch) {
+          return yield* lose(`injected failure of batch commit #${commitNumber}`)
+        }
+        const committed = yield* Effect.either(conn.executeUnprepared("COMMIT", [], undefined))
+        if (committed._tag === "Left") return yield* lose(storeError("COMMIT batch")(committed.left).detail)
+        for (const write of pending) add(write)
+        pending = []
+        open = false
+        commits += 1
+      })
+
+      // Interrupting the run must not leave a half-open batch behind: roll it back.
+      yield* Effect.addFinalizer(() => (open ? Effect.ignore(conn.executeUnprepared("ROLLBACK", [], undefined)) : Effect.void))
+
+      const persist = (write: TransitionWrite) =>
+        Effect.gen(function*() {
+          const [queueWaitMs] = yield* timed(permit.take(1))
+          return yield* Effect.gen(function*() {
+            const lock = open ? noLock : yield* beginImmediate(conn, driver)
+            open = true
+            const [writeMs] = yield* timed(
+              applyTransition(conn, write).pipe(
+                Effect.catchTag("StoreError", (e) => lose(e.message)),
+                Effect.tap(() => {
+                  pending.push(write)
+                  return pending.length >= options.batchSize ? commit : Effect.void
+                })
+              )
+            )
+            return writeTiming(queueWaitMs, lock, writeMs)
+          }).pipe(Effect.uninterruptible, Effect.ensuring(permit.release(1)))
+        })
+
+      return {
+        name: `batched-${options.batchSize}`,
+        persist,
+        flush: permit.withPermits(1)(
+          Effect.suspend(() =>
+            pending.length > 0
+              ? commit
+              : open
+              // Only conflicts since the last commit: nothing to write, but release the write lock.
+              ? Effect.zipRight(
+                conn.executeUnprepared("COMMIT", [], undefined).pipe(Effect.mapError(storeError("COMMIT batch"))),
+                Effect.sync(() => {
+                  open = false
+                })
+              )
+              : Effect.void
+          )
+        ),
+        stats: Effect.sync(() => ({ commits, failedCommits, lostTransitions, ...snapshot() }))
+      }
+    })
+  )

@@ -1,0 +1,220 @@
+/**
+ * The written verdict, `summary-STAMP.md`: the seed's SUMMARY, generated
+ * from the result values only.
+ */
+import { Catalog, type CatalogEntry } from "../mitigations/catalog.ts"
+import type { ResultsDocument, Step } from "../results/schema.ts"
+import { environmentLine } from "./console.ts"
+import type { Exporter } from "./exporter.ts"
+import { ms, percent, seconds } from "./format.ts"
+
+const mdTable = (header: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<string>>): string =>
+  [`| ${header.join(" | ")} |`, `|${header.map(() => "---").join("|")}|`, ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n")
+
+const stepTable = (step: Step): string =>
+  mdTable(
+    ["metric", "before", "after", "delta", "delta %", "ratio (95% CI)", "verdict"],
+    step.rows.map((r) => {
+      const f = (x: number) => (r.unit === "s" ? `${seconds(x)} s` : `${ms(x)} ms`)
+      return [
+        r.metric === "elapsed" ? "elapsed" : `${r.metric} P95`,
+        f(r.before),
+        f(r.after),
+        f(r.delta),
+        r.deltaPercent === null ? "-" : `${r.deltaPercent.toFixed(1)}%`,
+        r.ratio === null || r.ci === null ? "-" : `${r.ratio.toFixed(3)} (${r.ci[0].toFixed(3)}–${r.ci[1].toFixed(3)})`,
+        r.verdict
+      ]
+    })
+  )
+
+const recommendations = (result: ResultsDocument): ReadonlyArray<string> => {
+  const out: Array<string> = []
+  const b = result.bottleneck
+  const steps = result.comparisons?.steps ?? []
+  if (result.gate.path === "A") {
+    const t1 = result.thresholds.find((t) => t.name === "Threshold 1")
+    out.push(
+      `No mitigation is needed for the thresholds: the baseline met Threshold 1` +
+        (t1?.marginSeconds == null ? "." : ` with ${seconds(t1.marginSeconds)} s to spare.`)
+    )
+  }
+  if (result.gate.path === "B") {
+    out.push(
+      result.comparisons?.firstSuccess == null
+        ? "No mitigation on the ladder met Threshold 1: the persistence design itself needs rethinking before the batch."
+        : `Adopt ${result.comparisons.firstSuccess}: the cheapest ladder step that met Threshold 1.`
+    )
+  }
+  for (const step of steps) {
+    const elapsed = step.rows.find((r) => r.metric === "elapsed")
+    if (elapsed?.verdict === "improved") {
+      out.push(
+        `${step.mitigation} cut elapsed time at c=${step.after.concurrency} ${step.after.profile} by ` +
+          `${Math.abs(elapsed.deltaPercent ?? 0).toFixed(1)}% (ratio ${elapsed.ratio?.toFixed(3)}).`
+      )
+    } else if (elapsed !== undefined) {
+      out.push(`${step.mitigation} made ${elapsed.verdict === "regressed" ? "elapsed time worse" : "no significant difference to elapsed time"} here.`)
+    }
+  }
+  // What each mitigation that was measured risks, once, from the catalog.
+  const measured = new Set(steps.flatMap((step) => step.mitigations))
+  for (const m of measured) {
+    const entry: CatalogEntry = Catalog[m]
+    if (entry.risk !== null) out.push(entry.risk)
+  }
+  if (b !== null && !b.agree) {
+    out.push(`The two bottleneck rules disagree (${b.byP95.segment} by P95, ${b.byShare.segment} by share): look at both before choosing.`)
+  }
+  if (result.runs.every((r) => r.wal.busy === 0)) {
+    out.push(
+      `No connection ever waited for SQLite's write lock with the ${result.environment.driver} driver (all statements run on ` +
+        "one thread); a driver that runs connections on their own threads is needed to see write-lock contention."
+    )
+  }
+  return out
+}
+
+export const summaryMarkdown = (result: ResultsDocument): string => {
+  const g = result.gate
+  const c = result.comparisons
+  const t1 = result.thresholds.find((t) => t.name === "Threshold 1")
+  const lines: Array<string> = [
+    `# VLID-06 gate: ${g.verdict}`,
+    "",
+    `Generated from \`${result.files.results}\` (${result.createdAt}).`,
+    "",
+    `- Machine: ${environmentLine(result)}`,
+    `- Config: ${result.config.files} files, concurrency ${result.config.concurrency.join(", ")}, profiles ` +
+    `${result.config.profiles.join(", ")} (realistic: ${result.config.realisticDelaySeconds} s per API call), seed ` +
+    `${result.config.seed}, mitigation ${result.config.mitigation}, median of ${result.config.trials} trials after ` +
+    `${result.config.warmup} warm-up`,
+    `- Path: ${
+      g.path === "A"
+        ? "A: the baseline met Threshold 1; the matrix confirms it at every concurrency, and a mitigation was still measured for SC2"
+        : g.path === "B"
+        ? "B: the baseline missed Threshold 1; the mitigation ladder was walked"
+        : "none: no baseline measured at c=10 zero"
+    }`,
+    "",
+    "## Criteria",
+    "",
+    ...(["SC1", "SC2", "SC3"] as const).map((k) => `- **${k} ${g.criteria[k].verdict}**: ${g.criteria[k].evidence}`),
+    "",
+    "## SC1: throughput",
+    "",
+    mdTable(
+      ["concurrency", "profile", "mitigation", "elapsed s (95% CI)", "clock", "transitions/s", "fsm_net P95 ms", "db P95 ms", "lock P95 ms", "integrity"],
+      result.runs.map((r) => [
+        String(r.concurrency),
+        r.profile,
+        r.mitigation,
+        `${seconds(r.elapsedSeconds)} (${seconds(r.ci.elapsedSeconds[0])}–${seconds(r.ci.elapsedSeconds[1])})`,
+        r.clock,
+        r.transitionsPerSecond.toFixed(0),
+        ms(r.segments.fsm_net_ms.p95),
+        ms(r.segments.db_total_ms.p95),
+        ms(r.segments.lock_wait_ms.p95),
+        r.integrity.ok ? `${r.indexed} indexed, ${r.transitions} transitions` : "FAILED"
+      ])
+    ),
+    "",
+    "## SC2: bottleneck and mitigation",
+    "",
+    ...(result.bottleneck === null
+      ? ["No bottleneck: no run measured."]
+      : [
+        `At c=${result.bottleneck.run.concurrency} ${result.bottleneck.run.profile}, by the seed's rule (highest P95 leaf of ` +
+        `fsm_net): **${result.bottleneck.byP95.segment}** (P95 ${ms(result.bottleneck.byP95.p95)} ms); by share of fsm_net ` +
+        `time: **${result.bottleneck.byShare.segment}** (${percent(result.bottleneck.byShare.share)}).`,
+        "",
+        mdTable(
+          ["leaf", "P95 ms", "share of fsm_net"],
+          result.bottleneck.leaves.map((l) => [l.segment, ms(l.p95), percent(l.share)])
+        )
+      ]),
+    "",
+    ...(c === null
+      ? ["No mitigation was measured (--ladder off)."]
+      : c.steps.flatMap((step, i) => [
+        `### Step ${i + 1}: ${step.mitigation}`,
+        "",
+        `Against the baseline at c=${step.after.concurrency} ${step.after.profile}, ${step.after.trials} trials each, ` +
+        `alternating. Threshold 1 ${step.meetsThreshold1 ? "met" : "not met"} (median ${seconds(step.after.elapsedSeconds)} s).`,
+        "",
+        stepTable(step),
+        "",
+        ...(step.after.recovery === null
+          ? []
+          : [
+            `Recovery (median per trial): ${step.after.recovery.failedCommits} failed batch commit(s) lost ` +
+            `${step.after.recovery.lostTransitions} transitions; ${step.after.recovery.inconsistentFiles} files believed a ` +
+            `state the database did not hold and ${step.after.recovery.failedFiles} stopped on an error; ` +
+            `${step.after.recovery.redoneFiles} redone from the database, integrity ${step.after.integrity.ok ? "held" : "FAILED"}.`,
+            ""
+          ])
+      ])),
+    `Per-segment before/after with every trial: \`${c === null ? "(none)" : result.files.mitigation}\`.`,
+    "",
+    "## SC3: thresholds",
+    "",
+    mdTable(
+      ["threshold", "profile", "concurrency", "limit s", "measured s", "margin s", "verdict", "note"],
+      result.thresholds.map((t) => [
+        t.name,
+        t.profile,
+        String(t.concurrency),
+        String(t.limitSeconds),
+        t.measuredSeconds === null ? "not run" : `${seconds(t.measuredSeconds)}${t.clock === "simulated" ? " (simulated)" : ""}`,
+        t.marginSeconds === null ? "-" : seconds(t.marginSeconds),
+        t.verdict,
+        [t.note, t.floorSeconds === null ? null : `floor ${seconds(t.floorSeconds)} s`].filter((x) => x !== null).join("; ")
+      ])
+    ),
+    ...(g.path === "B" && t1 !== undefined
+      ? ["", `Threshold 1 on path B: ${c?.firstSuccess == null ? "no ladder step met it" : `met with ${c.firstSuccess}`}.`]
+      : []),
+    "",
+    "## Scaling across concurrency",
+    "",
+    ...result.scaling.flatMap((s) => [
+      `- **${s.profile}**: fsm_net P95 ${s.points.map((p) => `${ms(p.fsmNetP95)} ms at c=${p.concurrency}`).join(", ")}` +
+      (s.slope === null ? "; one level only." : `; log-log slope ${s.slope.toFixed(2)}: **${s.growth}**.`) +
+      (s.bottleneckChange === null
+        ? ""
+        : ` Bottleneck at c=${s.bottleneckChange.to.concurrency}: ${s.bottleneckChange.to.segment} ` +
+          `(${s.bottleneckChange.changed ? `changed from ${s.bottleneckChange.from.segment} at` : "unchanged from"} c=${s.bottleneckChange.from.concurrency}); ` +
+          `lock-wait P95 ×${s.bottleneckChange.lockWaitP95Ratio ?? "-"} from c=${s.bottleneckChange.from.concurrency}.`)
+    ]),
+    "",
+    "## Final states and transitions",
+    "",
+    mdTable(
+      ["concurrency", "profile", "final states", "transitions by type"],
+      result.runs.map((r) => [
+        String(r.concurrency),
+        r.profile,
+        Object.entries(r.integrity.finalStates).filter(([, n]) => n > 0).map(([s, n]) => `${s} ${n}`).join(", "),
+        Object.entries(r.transitionsByEvent).filter(([, n]) => n > 0).map(([e, n]) => `${e} ${n}`).join(", ")
+      ])
+    ),
+    "",
+    "## WAL",
+    "",
+    ...result.runs.map((r) =>
+      `- c=${r.concurrency} ${r.profile}: ${r.wal.verdict}, ${r.wal.busy} SQLITE_BUSY in ${r.trials} trial(s), WAL ${r.wal.bytes} bytes at the end`
+    ),
+    "",
+    "## Recommendations",
+    "",
+    ...recommendations(result).map((r) => `- ${r}`),
+    ""
+  ]
+  return lines.join("\n")
+}
+
+export const markdownExporter: Exporter = {
+  name: "summary",
+  file: (suffix) => `summary-${suffix}.md`,
+  render: summaryMarkdown
+}

@@ -1,0 +1,92 @@
+/**
+ * The result files on disk: the output folder proven writable before
+ * anything runs, names chosen after the run's start (UTC) without taking an
+ * existing one, files written without overwriting, and result documents
+ * encoded and decoded with the one Schema (`schema.ts`).
+ */
+import * as fs from "node:fs"
+import * as path from "node:path"
+import process from "node:process"
+import { Data, Effect, Either, ParseResult, Schema } from "effect"
+import { MitigationDocument, ResultsDocument, SCHEMA_VERSION } from "./schema.ts"
+
+export class OutputError extends Data.TaggedError("OutputError")<{ readonly detail: string }> {
+  override get message(): string {
+    return this.detail
+  }
+}
+
+/** A file given as a result document that is not one this version can read. */
+export class ResultsInputError extends Data.TaggedError("ResultsInputError")<{ readonly detail: string }> {
+  override get message(): string {
+    return this.detail
+  }
+}
+
+const reason = (cause: unknown) => (cause instanceof Error ? cause.message : String(cause))
+
+/** Create the output folder if needed and prove it writable, before any measuring starts. */
+export const prepareOutDir = (dir: string): Effect.Effect<void, OutputError> =>
+  Effect.try({
+    try: () => {
+      fs.mkdirSync(dir, { recursive: true })
+      fs.accessSync(dir, fs.constants.W_OK)
+      const probe = path.join(dir, `.write-probe-${process.pid}`)
+      fs.writeFileSync(probe, "")
+      fs.rmSync(probe)
+    },
+    catch: (cause) => new OutputError({ detail: `--out ${dir}: cannot write there (${reason(cause)})` })
+  })
+
+export const stamp = (iso: string): string => iso.slice(0, 19).replace(/[-:]/g, "").replace("T", "-")
+
+/** The first suffix (the stamp, then "-2", "-3", …) under which none of `namesFor(suffix)` exists in `dir` yet. */
+export const chooseSuffix = (
+  dir: string,
+  createdAt: string,
+  namesFor: (suffix: string) => ReadonlyArray<string>
+): Effect.Effect<string> =>
+  Effect.sync(() => {
+    for (let n = 1; ; n++) {
+      const suffix = `${stamp(createdAt)}${n === 1 ? "" : `-${n}`}`
+      if (namesFor(suffix).every((name) => !fs.existsSync(path.join(dir, name)))) return suffix
+    }
+  })
+
+/** Write `name` in `dir`, failing rather than overwriting. Returns the path written. */
+export const writeNew = (dir: string, name: string, body: string): Effect.Effect<string, OutputError> =>
+  Effect.try({
+    try: () => {
+      const file = path.join(dir, name)
+      fs.writeFileSync(file, body, { flag: "wx" })
+      return file
+    },
+    catch: (cause) => new OutputError({ detail: `cannot write ${name} in ${dir}: ${reason(cause)}` })
+  })
+
+const json = (value: unknown): string => `${JSON.stringify(value, null, 2)}\n`
+
+export const encodeResults = (doc: ResultsDocument): string => json(Schema.encodeSync(ResultsDocument)(doc))
+
+export const encodeMitigation = (doc: MitigationDocument): string => json(Schema.encodeSync(MitigationDocument)(doc))
+
+/** A result file's text, decoded with the Schema that wrote it; a one-line error naming the file otherwise. */
+export const decodeResults = (name: string, text: string): Either.Either<ResultsDocument, ResultsInputError> => {
+  const fail = (detail: string) => Either.left(new ResultsInputError({ detail: `${name}: ${detail}` }))
+  const parsed = Either.try({ try: () => JSON.parse(text) as unknown, catch: () => null })
+  if (Either.isLeft(parsed)) return fail("not JSON")
+  const value = parsed.right
+  const version = typeof value === "object" && value !== null && "schemaVersion" in value ? value.schemaVersion : undefined
+  if (typeof version === "number" && version !== SCHEMA_VERSION) {
+    return fail(`a result document of schema ${version}; this version reads schema ${SCHEMA_VERSION}`)
+  }
+  return Schema.decodeUnknownEither(ResultsDocument)(value).pipe(
+    Either.orElse((error) => {
+      const issue = ParseResult.ArrayFormatter.formatErrorSync(error)[0]
+      return fail(
+        `not an upload-fsm-bench result (schema ${SCHEMA_VERSION}): ` +
+          (issue === undefined ? "invalid" : `${issue.path.join(".") || "document"}: ${issue.message}`)
+      )
+    })
+  )
+}

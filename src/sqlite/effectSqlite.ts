@@ -1,0 +1,44 @@
+/**
+ * The `effect-sqlite` driver: better-sqlite3 under the stock
+ * `@effect/sql-sqlite-node` client, as a user of Effect would deploy it. The
+ * client builds a statement cache, a compiler and a semaphore for every
+ * connection and runs every statement through them; the `better-sqlite3`
+ * driver runs the same database under this project's thin client instead.
+ * Their difference is that client's cost, and is measured in the README
+ * ("Drivers").
+ */
+import * as Reactivity from "@effect/experimental/Reactivity"
+import * as SqliteClient from "@effect/sql-sqlite-node/SqliteClient"
+import { SqlError } from "@effect/sql/SqlError"
+import { Effect, Layer } from "effect"
+import { isBusy } from "./betterSqlite.ts"
+import { beginWith, connectionPragmas, SqliteDriver } from "./driver.ts"
+
+/** A stock client over one new connection (WAL is the client's default), set up as every connection is. */
+const client = (reactivity: Reactivity.Reactivity["Type"]) => (filename: string) =>
+  Effect.gen(function*() {
+    const sql = yield* SqliteClient.make({ filename })
+    yield* Effect.scoped(
+      Effect.flatMap(sql.reserve, (conn) =>
+        Effect.forEach(connectionPragmas, (pragma) => conn.executeUnprepared(pragma, [], undefined), { discard: true }))
+    )
+    return sql
+  }).pipe(
+    Effect.provideService(Reactivity.Reactivity, reactivity),
+    // better-sqlite3 throws from its constructor (bad path, not a database): a typed SqlError here.
+    Effect.catchAllDefect((cause) => Effect.fail(new SqlError({ cause, message: `cannot open ${filename}` })))
+  )
+
+export const layer: Layer.Layer<SqliteDriver> = Layer.effect(
+  SqliteDriver,
+  Effect.map(Reactivity.make, (reactivity) => {
+    const open = client(reactivity)
+    return {
+      name: "effect-sqlite",
+      open,
+      // A lone connection is the client's one connection, reserved for the scope.
+      connect: (filename) => Effect.flatMap(open(filename), (sql) => sql.reserve),
+      begin: beginWith(isBusy)
+    }
+  })
+)

@@ -1,0 +1,68 @@
+/**
+ * Two result documents, compared configuration by configuration (matched on
+ * concurrency, profile and mitigation) with the same statistics and verdicts
+ * as the mitigation comparisons: the regression gate for a user's own CI.
+ */
+import type { ComparisonRow, ResultsDocument } from "../results/schema.ts"
+import { compareSeries } from "./compare.ts"
+
+export interface ConfigurationComparison {
+  readonly concurrency: number
+  readonly profile: string
+  readonly mitigation: string
+  readonly trials: { readonly before: number; readonly after: number }
+  readonly rows: ReadonlyArray<ComparisonRow>
+}
+
+export interface ResultsComparison {
+  readonly configurations: ReadonlyArray<ConfigurationComparison>
+  readonly onlyBefore: ReadonlyArray<string>
+  readonly onlyAfter: ReadonlyArray<string>
+  /** Differences in how the two were measured that make the comparison weaker. */
+  readonly caveats: ReadonlyArray<string>
+  readonly regressions: number
+}
+
+const key = (r: { readonly concurrency: number; readonly profile: string; readonly mitigation: string }) =>
+  `c=${r.concurrency} ${r.profile} ${r.mitigation}`
+
+/** The comparison; null when the two have no configuration in common. */
+export const compareResults = (
+  before: ResultsDocument,
+  after: ResultsDocument,
+  options: { readonly noise: number; readonly seed: number }
+): ResultsComparison | null => {
+  const afterByKey = new Map(after.runs.map((r) => [key(r), r]))
+  const beforeKeys = new Set(before.runs.map(key))
+  const configurations = before.runs.flatMap((b) => {
+    const a = afterByKey.get(key(b))
+    return a === undefined
+      ? []
+      : [{
+        concurrency: b.concurrency,
+        profile: b.profile,
+        mitigation: b.mitigation,
+        trials: { before: b.trialResults.length, after: a.trialResults.length },
+        rows: compareSeries(b, a, options)
+      }]
+  })
+  if (configurations.length === 0) return null
+  const caveats = [
+    ...(before.config.files !== after.config.files ? [`files differ: ${before.config.files} vs ${after.config.files}`] : []),
+    ...(before.environment.cpuModel !== after.environment.cpuModel || before.environment.cpuCount !== after.environment.cpuCount
+      ? ["measured on different CPUs"]
+      : []),
+    ...(before.environment.runtime !== after.environment.runtime ? ["measured on different runtimes"] : []),
+    ...(before.environment.driver !== after.environment.driver ? ["measured with different drivers"] : []),
+    ...(configurations.some((c) => c.trials.before < 3 || c.trials.after < 3)
+      ? ["fewer than 3 trials on a side: intervals are wide and verdicts rare"]
+      : [])
+  ]
+  return {
+    configurations,
+    onlyBefore: before.runs.map(key).filter((k) => !afterByKey.has(k)),
+    onlyAfter: after.runs.map(key).filter((k) => !beforeKeys.has(k)),
+    caveats,
+    regressions: configurations.reduce((n, c) => n + c.rows.filter((r) => r.verdict === "regressed").length, 0)
+  }
+}

@@ -1,0 +1,214 @@
+/**
+ * The bench command end to end as a user runs it (in this process, through
+ * the same entry as programs/bench.ts): exit codes, stderr lines, files
+ * written and files left alone. `programs.test.ts` spawns the programs.
+ */
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { describe, expect, it } from "@effect/vitest"
+import { Effect } from "effect"
+import { cli } from "../cli/inProcess.ts"
+import { tempDir } from "../helpers.ts"
+
+const bench = (...args: ReadonlyArray<string>) => cli("bench", ...args)
+
+const lines = (text: string) => text.split("\n").filter((l) => l.trim() !== "")
+
+describe("bench CLI: bad input exits 2 with one clear line and touches nothing", () => {
+  const cases: ReadonlyArray<readonly [string, ReadonlyArray<string>, string]> = [
+    ["--concurrency 0", ["--concurrency", "0"], "--concurrency"],
+    ["--files -5", ["--files", "-5"], "--files"],
+    ["--files 0", ["--files", "0"], "--files"],
+    ["--profiles bogus", ["--profiles", "bogus"], "bogus"],
+    ["--realistic-delay -1", ["--realistic-delay", "-1"], "--realistic-delay"],
+    ["an unknown flag", ["--frobnicate"], "--frobnicate"],
+    ["--mitigations faster", ["--mitigations", "faster"], "--mitigations"],
+    ["--trials 0", ["--trials", "0"], "--trials"],
+    ["--driver node-sqlite on Node 20", ["--driver", "node-sqlite"], "node:sqlite"]
+  ]
+  for (const [name, args, mentions] of cases) {
+    it.live(name, () =>
+      Effect.gen(function*() {
+        const out = tempDir()
+        const r = yield* bench(...args, "--out", out)
+        expect(r.code).toBe(2)
+        expect(lines(r.stderr)).toHaveLength(1)
+        expect(r.stderr).toContain(mentions)
+        expect(r.stdout).toBe("")
+        expect(fs.readdirSync(out)).toEqual([])
+        }))
+    }
+
+    it.live("--out on a path that cannot be written", () =>
+    Effect.gen(function*() {
+      const dir = tempDir()
+      const blocker = path.join(dir, "a-file")
+      fs.writeFileSync(blocker, "keep me")
+      const r = yield* bench("--files", "5", "--concurrency", "1", "--profiles", "zero", "--out", path.join(blocker, "results"))
+      expect(r.code).toBe(2)
+      expect(lines(r.stderr)).toHaveLength(1)
+      expect(r.stderr).toContain("--out")
+      expect(fs.readFileSync(blocker, "utf8")).toBe("keep me")
+      }))
+
+    it.live("--db on a file that is not our database is refused and left byte for byte as it was", () =>
+    Effect.gen(function*() {
+      const dir = tempDir()
+      const notes = path.join(dir, "notes.txt")
+      fs.writeFileSync(notes, "my notes\n".repeat(50))
+      const before = fs.statSync(notes)
+      const r = yield* bench("--files", "5", "--concurrency", "1", "--profiles", "zero", "--out", dir, "--db", notes)
+      expect(r.code).toBe(2)
+      expect(lines(r.stderr)).toHaveLength(1)
+      expect(r.stderr).toContain("--db")
+      expect(fs.readFileSync(notes, "utf8")).toBe("my notes\n".repeat(50))
+      expect(fs.statSync(notes).mtimeMs).toBe(before.mtimeMs)
+      expect(fs.readdirSync(dir).sort()).toEqual(["notes.txt"])
+      }))
+  })
+
+  describe("bench CLI: a small run", () => {
+    it.live("--json prints only the result document and writes results, mitigation and summary files; path A passes", () =>
+    Effect.gen(function*() {
+      const out = tempDir()
+      const db = path.join(out, "bench.db")
+      const args = [
+        "--files", "12", "--concurrency", "2,10", "--profiles", "zero,realistic", "--realistic-delay", "0.002",
+        "--seed", "7", "--trials", "2", "--warmup", "0", "--out", out, "--db", db, "--json"
+      ]
+      const r = yield* bench(...args)
+      expect(r.code).toBe(0)
+      const doc = JSON.parse(r.stdout)
+      const names = fs.readdirSync(out).sort()
+      const stamp = doc.createdAt.slice(0, 19).replace(/[-:]/g, "").replace("T", "-")
+      expect(names).toEqual(expect.arrayContaining([`results-${stamp}.json`, `results-mitigation-${stamp}.json`, `summary-${stamp}.md`]))
+      expect(JSON.parse(fs.readFileSync(path.join(out, `results-${stamp}.json`), "utf8"))).toEqual(doc)
+      expect(doc.schemaVersion).toBe(3)
+      expect(doc.files).toEqual({ results: `results-${stamp}.json`, mitigation: `results-mitigation-${stamp}.json`, summary: `summary-${stamp}.md` })
+      expect(doc.environment).toMatchObject({ runtime: "node", driver: "better-sqlite3" })
+      expect(doc.environment.sqliteVersion).toMatch(/^3\.\d+\.\d+$/)
+      expect(doc.environment.cpuCount).toBeGreaterThan(0)
+      expect(doc.config).toMatchObject({ files: 12, seed: 7, concurrency: [2, 10], realisticDelaySeconds: 0.002, db, trials: 2 })
+      expect(doc.runs).toHaveLength(4)
+      for (const run of doc.runs) {
+        expect(run).toMatchObject({ mitigation: "baseline", indexed: 12, transitions: 36, trials: 2 })
+        expect(run.trialResults).toHaveLength(2)
+        expect(run.integrity.ok).toBe(true)
+        for (const stats of Object.values(run.segments)) {
+          expect(Object.keys(stats as object).sort()).toEqual(["max", "mean", "min", "p50", "p95", "p99"])
+        }
+        expect(run.ci.elapsedSeconds[0]).toBeLessThanOrEqual(run.elapsedSeconds)
+        expect(Object.keys(run.wal)).toEqual(expect.arrayContaining(["bytes", "busy", "verdict"]))
+      }
+      expect(doc.thresholds.map((t: { name: string; verdict: string }) => [t.name, t.verdict])).toEqual([
+        ["Threshold 1", "PASS"],
+        ["Threshold 2", "PASS"]
+      ])
+      expect(doc.bottleneck.run).toEqual({ concurrency: 10, profile: "zero" })
+      // Path A: the ladder stops at its first step, which meets Threshold 1.
+      expect(doc.comparisons.steps.map((s: { mitigation: string }) => s.mitigation)).toEqual(["in-memory-guards"])
+      // c=10 zero is measured once: its matrix run is the first comparison's baseline series.
+      const primary = doc.runs.find((run: { concurrency: number; profile: string }) => run.concurrency === 10 && run.profile === "zero")
+      expect(doc.comparisons.steps[0].before).toEqual(primary)
+      expect(lines(r.stderr).filter((l) => l.includes("c=10 zero baseline"))).toHaveLength(2)
+      expect(lines(r.stderr).filter((l) => l.includes("c=2 zero baseline"))).toHaveLength(2)
+      expect(doc.gate).toMatchObject({ verdict: "PASS", path: "A" })
+      expect(doc.gate.criteria.SC2.verdict).toBe("PASS")
+      expect(doc.gate.criteria.SC2.evidence).toContain("before/after per segment in the mitigation file")
+      const mitigation = JSON.parse(fs.readFileSync(path.join(out, `results-mitigation-${stamp}.json`), "utf8"))
+      expect(mitigation.steps[0].rows.map((row: { metric: string }) => row.metric)).toContain("guard_ms")
+      expect(mitigation.steps[0].rows[0]).toEqual(
+        expect.objectContaining({ metric: "elapsed", before: expect.any(Number), after: expect.any(Number), verdict: expect.any(String) })
+      )
+      const summary = fs.readFileSync(path.join(out, `summary-${stamp}.md`), "utf8")
+      expect(summary).toContain("# VLID-06 gate: PASS")
+      expect(summary).toContain("## Scaling across concurrency")
+
+      // The database is ours now: a second run reuses it, with the table on stdout.
+      const again = yield* bench(...args.filter((a) => a !== "--json"), "--ladder", "off")
+      expect(again.code).toBe(1)
+      expect(again.stdout).toContain("Gate VLID-06: INCOMPLETE")
+      expect(again.stdout).toMatch(/conc\s+profile\s+elapsed s/)
+      }))
+
+    it.live("an unreachable Threshold 1 walks all three ladder steps and fails the gate (path B)", () =>
+    Effect.gen(function*() {
+      const out = tempDir()
+      const r = yield* bench(
+        "--files", "10", "--concurrency", "10", "--profiles", "zero", "--trials", "2", "--warmup", "0",
+        "--ladder", "--threshold-zero", "0.000001", "--out", out, "--json"
+      )
+      expect(r.code).toBe(1)
+      const doc = JSON.parse(r.stdout)
+      expect(doc.gate).toMatchObject({ verdict: "FAIL", path: "B" })
+      expect(doc.gate.criteria.SC3.verdict).toBe("FAIL")
+      expect(doc.comparisons.firstSuccess).toBeNull()
+      expect(doc.comparisons.steps.map((s: { mitigation: string }) => s.mitigation)).toEqual([
+        "in-memory-guards",
+        "in-memory-guards+shared-connection",
+        "in-memory-guards+shared-connection+batched-writes"
+      ])
+      for (const step of doc.comparisons.steps) {
+        expect(step.after.trialResults).toHaveLength(2)
+        expect(step.rows).toHaveLength(13)
+      }
+      }))
+
+    it.live("--fail-batch injects a failed commit and reports the recovery; integrity still holds", () =>
+    Effect.gen(function*() {
+      const out = tempDir()
+      const r = yield* bench(
+        "--files", "30", "--concurrency", "10", "--profiles", "zero", "--trials", "1", "--warmup", "0",
+        "--mitigations", "in-memory-guards,batched-writes", "--batch-size", "5", "--fail-batch", "2", "--out", out, "--json"
+      )
+      // Only the zero profile was run: Threshold 2 is NOT_RUN, so the gate is INCOMPLETE.
+      expect(r.code).toBe(1)
+      const doc = JSON.parse(r.stdout)
+      expect(doc.gate.verdict).toBe("INCOMPLETE")
+      expect(doc.runs[0].recovery).toMatchObject({ failedCommits: 1, lostTransitions: 5 })
+      expect(doc.runs[0].integrity.ok).toBe(true)
+      expect(doc.comparisons.steps[0].after.recovery.lostTransitions).toBe(5)
+      }))
+
+    it.live("--profile-file adds a profile that runs beside the built-ins; a bad one exits 2", () =>
+    Effect.gen(function*() {
+      const out = tempDir()
+      const profile = path.join(out, "slow.json")
+      fs.writeFileSync(
+        profile,
+        JSON.stringify({ name: "slow", upload: { kind: "constant", seconds: 0.5 }, import: { kind: "normal", mean: 1, sd: 0.2 } })
+      )
+      const r = yield* bench(
+        "--files", "10", "--concurrency", "10", "--profiles", "zero,slow", "--profile-file", profile,
+        "--trials", "1", "--warmup", "0", "--ladder", "off", "--out", out, "--json"
+      )
+      expect(r.code).toBe(1)
+      const doc = JSON.parse(r.stdout)
+      expect(doc.runs.map((run: { profile: string }) => run.profile)).toEqual(["zero", "slow"])
+      expect(doc.runs[1]).toMatchObject({ clock: "simulated", api: { calls: 20, rateLimited: 0 } })
+      expect(doc.runs[1].elapsedSeconds).toBeGreaterThan(1.4)
+      expect(doc.config.profileDefinitions.map((p: { name: string }) => p.name)).toEqual(["zero", "slow"])
+      const bad = path.join(out, "bad.json")
+      fs.writeFileSync(bad, JSON.stringify({ name: "zero", upload: { kind: "constant", seconds: 1 }, import: { kind: "constant", seconds: 1 } }))
+      const refused = yield* bench("--profile-file", bad, "--out", out)
+      expect(refused.code).toBe(2)
+      expect(lines(refused.stderr)).toHaveLength(1)
+      expect(refused.stderr).toContain("built-in")
+      }))
+
+    it.live("--help describes every flag, grouped", () =>
+    Effect.gen(function*() {
+      const r = yield* bench("--help")
+      expect(r.code).toBe(0)
+      expect(r.stdout).toContain("Workload:")
+      expect(r.stdout.split("\n").length).toBeLessThanOrEqual(120)
+      for (const flag of [
+        "--files", "--concurrency", "--profiles", "--realistic-delay", "--quick", "--seed", "--db", "--out",
+        "--threshold-zero", "--threshold-realistic", "--json", "--mitigations", "--ladder", "--trials", "--warmup",
+        "--noise", "--batch-size", "--fail-batch", "--clock", "--profile-file", "--scenario", "--max-attempts",
+        "--retry-base", "--profile", "--driver"
+      ]) {
+        expect(r.stdout).toContain(flag)
+      }
+      }))
+  })

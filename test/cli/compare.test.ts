@@ -1,0 +1,79 @@
+/** The compare command as a CI gate: exit 0 without regression, 1 with one, 2 on bad input. */
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { describe, expect, it } from "@effect/vitest"
+import { Effect } from "effect"
+import { encodeResults } from "../../src/results/files.ts"
+import { tempDir } from "../helpers.ts"
+import { fakeDocument, fakeRun } from "../verdict/fixtures.ts"
+import { cli } from "./inProcess.ts"
+
+const compare = (...args: ReadonlyArray<string>) => cli("compare", ...args)
+
+/** A result document with one configuration whose trials have the given elapsed times (P95s equal them). */
+const results = (dir: string, name: string, elapsed: ReadonlyArray<number>, profile = "zero") => {
+  const file = path.join(dir, name)
+  fs.writeFileSync(file, encodeResults(fakeDocument([fakeRun({ concurrency: 10, profile, trialElapsed: elapsed })])))
+  return file
+}
+
+describe("compare.ts", () => {
+  const dir = tempDir()
+  const base = results(dir, "base.json", [1.0, 1.02, 0.98, 1.01, 0.99])
+
+  it.effect("exits 0 when nothing regressed", () =>
+    Effect.gen(function*() {
+      const same = results(dir, "same.json", [1.01, 0.99, 1.0, 1.02, 0.98])
+      const r = yield* compare(base, same)
+      expect(r.code).toBe(0)
+      expect(r.stdout).toContain("no regression")
+      expect(r.stdout).toContain("no significant change")
+    }))
+
+  it.effect("exits 0 on an improvement", () =>
+    Effect.gen(function*() {
+      const faster = results(dir, "faster.json", [0.5, 0.51, 0.49, 0.5, 0.52])
+      const r = yield* compare(base, faster)
+      expect(r.code).toBe(0)
+      expect(r.stdout).toContain("improved")
+    }))
+
+  it.effect("exits 1 when a row regressed beyond the noise threshold, and 0 when --noise tolerates it", () =>
+    Effect.gen(function*() {
+      const slower = results(dir, "slower.json", [1.3, 1.32, 1.28, 1.31, 1.29])
+      const r = yield* compare(base, slower)
+      expect(r.code).toBe(1)
+      expect(r.stdout).toContain("regressed")
+      expect((yield* compare(base, slower, "--noise", "0.5")).code).toBe(0)
+    }))
+
+  it.effect("exits 2 on unreadable, foreign or mismatched input, with one line on stderr", () =>
+    Effect.gen(function*() {
+      const notJson = path.join(dir, "notes.txt")
+      fs.writeFileSync(notJson, "hello")
+      const realistic = results(dir, "realistic.json", [1, 1, 1], "realistic")
+      for (const [args, mentions] of [
+        [[base, path.join(dir, "missing.json")], "cannot read"],
+        [[base, notJson], "not JSON"],
+        [[base, path.join(dir, "..")], "cannot read"],
+        [[base, realistic], "no configuration in common"],
+        [[base, base, "--noise", "-1"], "--noise"]
+      ] as const) {
+        const r = yield* compare(...args)
+        expect(r.code).toBe(2)
+        expect(r.stderr.trim().split("\n")).toHaveLength(1)
+        expect(r.stderr).toContain(mentions)
+      }
+      const foreign = path.join(dir, "foreign.json")
+      fs.writeFileSync(foreign, JSON.stringify({ hello: "world" }))
+      const r = yield* compare(base, foreign)
+      expect(r.code).toBe(2)
+      expect(r.stderr).toContain("not an upload-fsm-bench result")
+      // A document of an older schema is named as such, not half-read.
+      const old = path.join(dir, "old.json")
+      fs.writeFileSync(old, JSON.stringify({ ...JSON.parse(fs.readFileSync(base, "utf8")), schemaVersion: 2 }))
+      const older = yield* compare(base, old)
+      expect(older.code).toBe(2)
+      expect(older.stderr).toContain("a result document of schema 2")
+    }))
+})

@@ -1,0 +1,136 @@
+/** The bench command's flags, in-process: typed values, defaults, cross-field rules, one-line messages, help and completions. */
+import { Command } from "@effect/cli"
+import { NodeContext } from "@effect/platform-node"
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Either } from "effect"
+import { checkArgs } from "../../src/cli/argv.ts"
+import { type BenchValues, benchFlags, configOf } from "../../src/cli/bench.ts"
+import { optionsOf } from "../../src/cli/flags.ts"
+import { helpText } from "../../src/cli/help.ts"
+import { completionScript, subcommands } from "../../src/cli/main.ts"
+import type { BenchConfig } from "../../src/bench/config.ts"
+
+/** The configuration the bench command builds from `args`, or the one line it refuses them with. */
+const configFrom = (...args: ReadonlyArray<string>): Effect.Effect<Either.Either<BenchConfig, string>> =>
+  Either.match(checkArgs(args, benchFlags, 0), {
+    onLeft: (problem) => Effect.succeed(Either.left(problem)),
+    onRight: (checked) =>
+      Effect.gen(function*() {
+        let values: BenchValues | undefined
+        const command = Command.make("bench", optionsOf(benchFlags), (v) => Effect.sync(() => void (values = v)))
+        yield* Command.run(command, { name: "test", version: "0" })(["node", "test", ...checked.own])
+        return values === undefined ? Either.left("not parsed") : configOf(values)
+      }).pipe(Effect.orDie, Effect.provide(NodeContext.layer))
+  })
+
+const error = (...args: ReadonlyArray<string>) =>
+  Effect.map(configFrom(...args), Either.match({ onLeft: (e) => e, onRight: () => "parsed" }))
+
+const config = (...args: ReadonlyArray<string>) => Effect.map(configFrom(...args), Either.getOrThrow)
+
+describe("bench configuration", () => {
+  it.effect("defaults to the seed's matrix: 818 files, c=1,10,50, zero and realistic at 2.0 s, seed 42", () =>
+    Effect.gen(function*() {
+      expect(yield* config()).toMatchObject({
+        files: 818,
+        concurrency: [1, 10, 50],
+        profiles: ["zero", "realistic"],
+        realisticDelaySeconds: 2,
+        seed: 42,
+        db: null,
+        thresholdZeroSeconds: 300,
+        thresholdRealisticSeconds: 21_600,
+        mitigations: [],
+        ladder: "first",
+        trials: 5,
+        warmup: 1,
+        noise: 0.05,
+        batchSize: 10,
+        failBatch: null,
+        driver: "better-sqlite3"
+      })
+    }))
+
+  it.effect("--mitigations turns the automatic ladder off unless --ladder is given; --ladder alone means first", () =>
+    Effect.gen(function*() {
+      expect(yield* config("--mitigations", "shared-connection")).toMatchObject({ mitigations: ["shared-connection"], ladder: "off" })
+      expect((yield* config("--mitigations", "shared-connection", "--ladder", "full")).ladder).toBe("full")
+      expect((yield* config("--mitigations", "shared-connection", "--ladder")).ladder).toBe("first")
+      expect((yield* config("--ladder", "--json")).json).toBe(true)
+    }))
+
+  it.effect("--quick sets the realistic delay to 0.05 s unless --realistic-delay is given", () =>
+    Effect.gen(function*() {
+      expect((yield* config("--quick")).realisticDelaySeconds).toBe(0.05)
+      expect((yield* config("--quick", "--realistic-delay", "0.2")).realisticDelaySeconds).toBe(0.2)
+      expect((yield* config("--realistic-delay=0.3")).realisticDelaySeconds).toBe(0.3)
+    }))
+
+  it.effect("sorts and de-duplicates concurrency levels", () =>
+    Effect.gen(function*() {
+      expect((yield* config("--concurrency", "50, 1,10,1")).concurrency).toEqual([1, 10, 50])
+    }))
+
+  it.effect("names the flag and the problem for every bad value, unknown or repeated flag", () =>
+    Effect.gen(function*() {
+      const cases: ReadonlyArray<readonly [ReadonlyArray<string>, string]> = [
+        [["--files", "0"], "--files: must be at least 1, got 0"],
+        [["--files", "-5"], "--files: must be at least 1, got -5"],
+        [["--files", "2.5"], "--files: '2.5' is not a whole number"],
+        [["--files", "3", "--files", "4"], "--files given twice"],
+        [["--files"], "--files needs a value (N)"],
+        [["--frobnicate"], "unknown flag --frobnicate (see --help)"],
+        [["stray"], "unexpected argument 'stray'"],
+        [["--json=yes"], "--json takes no value"],
+        [["--concurrency", "0"], "--concurrency: must be at least 1, got 0"],
+        [["--concurrency", "1,,10"], "--concurrency: '1,,10' is not a comma-separated list"],
+        [["--profiles", "bogus"], "--profiles: unknown profile 'bogus' (known: zero, realistic)"],
+        [["--realistic-delay", "-1"], "--realistic-delay: must be at least 0 s, got -1"],
+        [["--realistic-delay", "fast"], "--realistic-delay: 'fast' is not a number"],
+        [["--threshold-zero", "0"], "--threshold-zero: must be more than 0 s, got 0"],
+        [["--threshold-realistic", "Infinity"], "--threshold-realistic: 'Infinity' is not a number"],
+        [["--seed", "x"], "--seed: 'x' is not a whole number"],
+        [["--db", " "], "--db: empty value"],
+        [["--mitigations", "faster"], "--mitigations: unknown mitigation 'faster' (known: in-memory-guards, shared-connection, batched-writes)"],
+        [["--mitigations", "batched-writes"], "--mitigations: batched-writes needs in-memory-guards (a guard reading the database cannot see the batch's uncommitted writes)"],
+        [["--ladder", "sideways"], "--ladder: 'sideways' is not one of first, full, off"],
+        [["--trials", "0"], "--trials: must be at least 1, got 0"],
+        [["--warmup", "-1"], "--warmup: must be at least 0, got -1"],
+        [["--noise", "lots"], "--noise: 'lots' is not a number"],
+        [["--batch-size", "0"], "--batch-size: must be at least 1, got 0"],
+        [["--fail-batch", "2"], "--fail-batch: needs batched writes in the run: add --mitigations in-memory-guards,batched-writes or --ladder full"],
+        [["--clock", "sundial"], "--clock: 'sundial' is not one of warp, real"],
+        [["--driver", "postgres"], "--driver: 'postgres' is not one of better-sqlite3, threaded, node-sqlite, effect-sqlite"],
+        [["--scenario", "chaos"], "--scenario: 'chaos' is not one of happy, reupload"],
+        [["--max-attempts", "0"], "--max-attempts: must be at least 1, got 0"],
+        [["--retry-base", "0"], "--retry-base: must be more than 0 s, got 0"],
+        [["--profile", "{}", "--profile-file", "p.json"], "--profile and --profile-file: give one profile, not both"]
+      ]
+      for (const [args, message] of cases) expect(yield* error(...args)).toBe(message)
+    }))
+})
+
+describe("help and completions", () => {
+  it("every command's --help is grouped, at most 120 lines of at most 80 columns, and names every flag with no placeholder text", () => {
+    for (const sub of subcommands) {
+      const text = helpText(sub.name, sub.help, sub.flags)
+      const lines = text.split("\n")
+      expect(lines.length).toBeLessThanOrEqual(120)
+      expect(lines.every((l) => l.length <= 80)).toBe(true)
+      expect(text).not.toContain("A user-defined piece of text")
+      expect(text).not.toMatch(/\u001b\[/)
+      for (const flag of Object.values(sub.flags)) expect(text).toContain(`--${flag.name}`)
+    }
+    const bench = helpText("bench", subcommands[0]?.help ?? { usage: "", about: "", footer: [] }, benchFlags)
+    for (const group of ["Workload:", "Statistics:", "Gate:", "Faults:", "Output:"]) expect(bench).toContain(group)
+  })
+
+  it.effect("bash completions offer each choice's values as separate words", () =>
+    Effect.gen(function*() {
+      const bash = yield* completionScript("bash")
+      expect(bash).toContain('compgen -W "better-sqlite3 threaded node-sqlite effect-sqlite"')
+      expect(bash).toContain('compgen -W "first full off"')
+      expect(yield* completionScript("zsh")).toContain("(better-sqlite3 threaded node-sqlite effect-sqlite)")
+      expect(yield* completionScript("tcsh")).toBeNull()
+    }).pipe(Effect.provide(NodeContext.layer)))
+})
