@@ -1,16 +1,16 @@
 /**
- * The drivers the tests run against: every one available on this runtime.
- * Tests that exercise SQLite take the driver as a parameter (describe.each),
- * so each driver passes the same tests.
+ * The drivers the tests run against: every driver of `src/sqlite/drivers.ts`
+ * that this runtime can load (node-sqlite needs Deno or Node 22.5+; vitest
+ * runs on Node 20, so CI's Deno gate covers it). Tests that exercise SQLite
+ * take the driver as a parameter (describe.each), so each passes the same tests.
  */
-import type { Layer } from "effect"
-import * as BetterSqlite from "../src/sqlite/betterSqlite.ts"
+import { Layer } from "effect"
 import type { SqliteDriver } from "../src/sqlite/driver.ts"
-import * as EffectSqlite from "../src/sqlite/effectSqlite.ts"
-import * as Threaded from "../src/sqlite/threaded.ts"
+import { driverLayer, Drivers } from "../src/sqlite/drivers.ts"
 
-export const drivers: ReadonlyArray<readonly [string, Layer.Layer<SqliteDriver>]> = [
-  ["better-sqlite3", BetterSqlite.layer],
-  ["threaded", Threaded.layer],
-  ["effect-sqlite", EffectSqlite.layer]
-]
+const specifier = "node:sqlite"
+const hasNodeSqlite = await import(specifier).then(() => true, () => false)
+
+export const drivers: ReadonlyArray<readonly [string, Layer.Layer<SqliteDriver>]> = Drivers
+  .filter((name) => name !== "node-sqlite" || hasNodeSqlite)
+  .map((name) => [name, Layer.orDie(driverLayer(name))])

@@ -5,10 +5,15 @@
  * from open to close and never waits for it. (Sharing one connection is a
  * mitigation: `mitigations/sharedConnection.ts`.)
  *
- * What an actor holds for its file's life is a `Lease`, a service the actor
- * provides to its own steps: the guard and the writer take it from their
- * context when they use the actor's connection, and a writer with its own
- * connection (batched writes) never asks for it.
+ * What an actor holds for its file's life is a lease on its connection. The
+ * `Lease` service finds the calling actor's: the guard and the writer ask for
+ * it when they use the actor's connection, and a writer with its own
+ * connection (batched writes) never does. It is provided once per run with
+ * the Connections layer, and knows each actor's lease by the fiber that
+ * acquired it (an actor is one fiber): providing a service per file instead
+ * copied the fiber's whole context for every file, which cost more harness
+ * time per file than all its Lease lookups together (measured in the notes of
+ * issue 9).
  */
 import type { Connection } from "@effect/sql/SqlConnection"
 import { Context, Effect, Layer, type Scope } from "effect"
@@ -27,14 +32,62 @@ export interface LeaseShape {
 
 export interface ConnectionsShape {
   readonly name: string
-  /** The lease for one file; released (its connection closed, for a per-file one) when the scope closes. */
+  /**
+   * The lease for one file, held by the calling fiber (and found by `Lease`)
+   * until the scope closes; then released (its connection closed, for a
+   * per-file one).
+   */
   readonly acquire: Effect.Effect<LeaseShape, StoreError, Scope.Scope>
 }
 
 export class Connections extends Context.Tag("upload-fsm-bench/Connections")<Connections, ConnectionsShape>() {}
 
-/** The running actor's lease, provided by the actor to its steps for the file's life. */
+/** The running actor's lease: `use` runs on the connection that the calling fiber acquired and still holds. */
 export class Lease extends Context.Tag("upload-fsm-bench/Lease")<Lease, LeaseShape>() {}
+
+/**
+ * Leases by the fiber that holds them: `hold` records one for the calling
+ * fiber, `current` finds the caller's. A fiber's entry is replaced when it
+ * acquires its next lease (a runner fiber may run several files, one after
+ * the other), and all of them go with the layer at the end of the run: a
+ * finalizer per file to remove its entry cost every file a measurable part
+ * of its connect_ms.
+ */
+const makeLeases = () => {
+  const held = new Map<number, LeaseShape>()
+  const hold = (lease: LeaseShape): Effect.Effect<LeaseShape> =>
+    Effect.fiberIdWith((fiber) =>
+      Effect.sync(() => {
+        held.set(fiber.id, lease)
+        return lease
+      })
+    )
+  const current: LeaseShape = {
+    use: (use) =>
+      Effect.fiberIdWith((fiber) => {
+        const lease = held.get(fiber.id)
+        return lease === undefined ? Effect.dieMessage("the calling fiber holds no connection lease") : lease.use(use)
+      })
+  }
+  return { hold, current }
+}
+
+/**
+ * A Connections layer and the Lease that finds its acquirers' leases, from
+ * `lease`: how one file's lease is made (in the actor's scope, released with it).
+ */
+export const connectionsLayer = <E, R>(
+  name: string,
+  lease: Effect.Effect<Effect.Effect<LeaseShape, StoreError, Scope.Scope>, E, R>
+): Layer.Layer<Connections | Lease, E, Exclude<R, Scope.Scope>> =>
+  Layer.scopedContext(
+    Effect.map(lease, (make) => {
+      const leases = makeLeases()
+      return Context.make(Connections, { name, acquire: Effect.flatMap(make, leases.hold) }).pipe(
+        Context.add(Lease, leases.current)
+      )
+    })
+  )
 
 /** Run `use` on the running actor's connection, with the time spent waiting for it. */
 export const onLease = <A, E, R>(use: (conn: Connection) => Effect.Effect<A, E, R>) =>
@@ -62,11 +115,9 @@ export const sharedLease = (conn: Connection, permit: Effect.Semaphore): LeaseSh
 })
 
 /** A fresh connection for every file, held by it until the actor's scope closes, on failure and interruption too. */
-export const perFile = (dbPath: string): Layer.Layer<Connections, never, SqliteDriver> =>
-  Layer.effect(
-    Connections,
-    Effect.map(SqliteDriver, (driver) => ({
-      name: "per-file",
-      acquire: driver.connect(dbPath).pipe(Effect.mapError(storeError("open connection")), Effect.map(exclusiveLease))
-    }))
+export const perFile = (dbPath: string): Layer.Layer<Connections | Lease, never, SqliteDriver> =>
+  connectionsLayer(
+    "per-file",
+    Effect.map(SqliteDriver, (driver) =>
+      driver.connect(dbPath).pipe(Effect.mapError(storeError("open connection")), Effect.map(exclusiveLease)))
   )

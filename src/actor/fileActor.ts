@@ -22,7 +22,7 @@ import { type OccConflict, StoreError } from "../store/errors.ts"
 import { readState, type TransitionColumn } from "../store/store.ts"
 import { completeSample, emptyMeasured, type FileSample, type Measured } from "../metrics/segments.ts"
 import { nanosToMs, timed } from "../metrics/timing.ts"
-import { Connections, Lease, onLease } from "./connections.ts"
+import { Connections, type Lease, onLease } from "./connections.ts"
 import { Guard } from "./guard.ts"
 import { Writer } from "./writer.ts"
 
@@ -44,7 +44,7 @@ const isoNow = Effect.map(Clock.currentTimeMillis, (ms) => new Date(ms).toISOStr
 
 export const runFile = (
   path: string
-): Effect.Effect<FileOutcome, ActorError, Connections | Guard | Writer | UploadApi | RetryPolicy | ApiClock | Scenario> =>
+): Effect.Effect<FileOutcome, ActorError, Connections | Lease | Guard | Writer | UploadApi | RetryPolicy | ApiClock | Scenario> =>
   Effect.gen(function*() {
     const connections = yield* Connections
     const guard = yield* Guard
@@ -193,9 +193,9 @@ export const runFile = (
     const machine = yield* Effect.acquireUseRelease(
       Scope.make(),
       (scope) =>
-        Effect.flatMap(timed(Scope.extend(connections.acquire, scope)), ([connectMs, lease]) => {
+        Effect.flatMap(timed(Scope.extend(connections.acquire, scope)), ([connectMs]) => {
           m.connect_ms += connectMs
-          return Effect.provideService(lifecycle, Lease, lease)
+          return lifecycle
         }),
       (scope, exit) =>
         Effect.map(timed(Scope.close(scope, Exit.isSuccess(exit) ? Exit.void : exit)), ([closeMs]) => {

@@ -9,10 +9,7 @@ import { Scenarios } from "../actor/scenario.ts"
 import { BuiltInProfiles, LatencyProfile } from "../api/profiles.ts"
 import { ClockModes } from "../clock/apiClock.ts"
 import { Mitigations, unmetRequirement } from "../mitigations/catalog.ts"
-
-/** The SQLite drivers the CLI can run on (see src/sqlite/). */
-export const Drivers = ["better-sqlite3", "threaded", "node-sqlite", "effect-sqlite"] as const
-export type DriverName = (typeof Drivers)[number]
+import { Drivers } from "../sqlite/drivers.ts"
 
 export const LadderModes = ["first", "full", "off"] as const
 

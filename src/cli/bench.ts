@@ -5,10 +5,10 @@
  */
 import * as fs from "node:fs"
 import process from "node:process"
-import { Clock, Console, Effect, Either, type Layer, ParseResult, Schema } from "effect"
+import { Clock, Console, Effect, Either, ParseResult, Schema } from "effect"
 import { Scenarios } from "../actor/scenario.ts"
 import { parseProfile } from "../api/profiles.ts"
-import { BenchConfig, Drivers, LadderModes } from "../bench/config.ts"
+import { BenchConfig, LadderModes } from "../bench/config.ts"
 import { runBench } from "../bench/execute.ts"
 import { ClockModes } from "../clock/apiClock.ts"
 import { isMitigation, Mitigations } from "../mitigations/catalog.ts"
@@ -16,12 +16,8 @@ import { type Exporter, outputFiles } from "../report/exporter.ts"
 import { fileExporters, terminalExporter } from "../report/exporters.ts"
 import { chooseSuffix, prepareOutDir, writeNew } from "../results/files.ts"
 import type { ResultsDocument } from "../results/schema.ts"
-import * as BetterSqlite from "../sqlite/betterSqlite.ts"
 import { checkDatabasePath, temporaryDatabase } from "../sqlite/dbFile.ts"
-import type { SqliteDriver } from "../sqlite/driver.ts"
-import * as EffectSqlite from "../sqlite/effectSqlite.ts"
-import * as NodeSqlite from "../sqlite/nodeSqlite.ts"
-import * as Threaded from "../sqlite/threaded.ts"
+import { driverLayer, Drivers } from "../sqlite/drivers.ts"
 import { choice, integer, integerProblem, list, number, on, optionsOf, text, type Values } from "./flags.ts"
 import { EXIT, subcommand, usageError } from "./program.ts"
 import { terminalProgress } from "./progress.ts"
@@ -203,15 +199,6 @@ export const configOf = (values: BenchValues): Either.Either<BenchConfig, string
       driver: values.driver ?? (onDeno ? "node-sqlite" : "better-sqlite3")
     }).pipe(Either.mapLeft((error) => ParseResult.ArrayFormatter.formatErrorSync(error)[0]?.message ?? "invalid configuration"))
   )
-
-const driverLayer = (name: BenchConfig["driver"]): Layer.Layer<SqliteDriver, NodeSqlite.DriverUnavailable> =>
-  name === "threaded"
-    ? Threaded.layer
-    : name === "node-sqlite"
-    ? NodeSqlite.layer
-    : name === "effect-sqlite"
-    ? EffectSqlite.layer
-    : BetterSqlite.layer
 
 const write = (dir: string, doc: ResultsDocument, exporters: ReadonlyArray<Exporter>, suffix: string) =>
   Effect.forEach(exporters, (exporter) => {

@@ -5,19 +5,18 @@
  * semaphore, so sharing never changes transaction boundaries, and the time
  * an actor waits for it is queue_wait_ms.
  */
-import { Effect, Layer } from "effect"
-import { Connections, sharedLease } from "../actor/connections.ts"
+import { Effect, type Layer } from "effect"
+import { type Connections, connectionsLayer, type Lease, sharedLease } from "../actor/connections.ts"
 import { SqliteDriver } from "../sqlite/driver.ts"
 import type { StoreError } from "../store/errors.ts"
 import { storeError } from "../store/transaction.ts"
 
-export const shared = (dbPath: string): Layer.Layer<Connections, StoreError, SqliteDriver> =>
-  Layer.scoped(
-    Connections,
+export const shared = (dbPath: string): Layer.Layer<Connections | Lease, StoreError, SqliteDriver> =>
+  connectionsLayer(
+    "shared",
     Effect.gen(function*() {
       const driver = yield* SqliteDriver
       const conn = yield* driver.connect(dbPath).pipe(Effect.mapError(storeError("open shared connection")))
-      const lease = sharedLease(conn, yield* Effect.makeSemaphore(1))
-      return { name: "shared", acquire: Effect.succeed(lease) }
+      return Effect.succeed(sharedLease(conn, yield* Effect.makeSemaphore(1)))
     })
   )

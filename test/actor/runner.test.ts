@@ -3,7 +3,7 @@ import { Duration, Effect, Fiber, Layer } from "effect"
 import { Guard } from "../../src/actor/guard.ts"
 import { runBatch } from "../../src/actor/runner.ts"
 import { baseline } from "../../src/mitigations/registry.ts"
-import { perFile } from "../../src/actor/connections.ts"
+import { Connections, connectionsLayer, type LeaseShape, onLease, perFile } from "../../src/actor/connections.ts"
 import { commitEach } from "../../src/actor/writer.ts"
 import { type LatencyProfile, realistic, zero } from "../../src/api/profiles.ts"
 import * as UploadApi from "../../src/api/uploadApi.ts"
@@ -136,3 +136,34 @@ describe("batch runner", () => {
       expect(counts.closed).toBe(5)
     }))
 })
+
+describe("the Lease service", () => {
+  it.live("finds each actor's own lease by the fiber that acquired it; a fiber that acquired none has none", () =>
+    Effect.gen(function*() {
+      // Leases that answer with their number instead of a connection.
+      let made = 0
+      const layer = connectionsLayer(
+        "numbered",
+        Effect.succeed(Effect.sync((): LeaseShape => {
+          const n = ++made
+          return { use: () => Effect.succeed({ queueWaitMs: 0, value: n as never }) }
+        }))
+      )
+      const context = yield* Layer.build(layer)
+      const actor = Effect.scoped(
+        Effect.gen(function*() {
+          yield* (yield* Connections).acquire
+          const mine = yield* onLease(() => Effect.void)
+          yield* Effect.sleep(Duration.millis(10))
+          const still = yield* onLease(() => Effect.void)
+          return [mine.value as unknown, still.value as unknown]
+        })
+      ).pipe(Effect.provide(context))
+      const results = yield* Effect.all([actor, actor, actor], { concurrency: "unbounded" })
+      expect(results.map(([a, b]) => a === b)).toEqual([true, true, true])
+      expect(new Set(results.map(([a]) => a)).size).toBe(3)
+      const orphan = yield* Effect.exit(onLease(() => Effect.void).pipe(Effect.provide(context)))
+      expect(orphan._tag).toBe("Failure")
+    }).pipe(Effect.scoped))
+})
+
