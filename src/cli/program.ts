@@ -6,7 +6,7 @@
  * or a runtime error · 130 interrupted.
  */
 import { Args, Command, type Options } from "@effect/cli"
-import { Cause, Console, Context, Data, Effect, type Types } from "effect"
+import { Cause, Console, Context, Data, Effect, Option, type Types } from "effect"
 import type { Flags } from "./flags.ts"
 import type { HelpSpec } from "./help.ts"
 
@@ -24,16 +24,12 @@ export class UsageError extends Data.TaggedError("UsageError")<{ readonly detail
 
 export const usageError = (detail: string) => new UsageError({ detail })
 
-const messageOf = (cause: Cause.Cause<unknown>): string => {
-  const failure = Cause.failureOption(cause)
-  if (failure._tag === "Some") {
-    const e = failure.value
-    return e instanceof Error || (typeof e === "object" && e !== null && "message" in e && typeof e.message === "string")
-      ? String((e as { readonly message: string }).message)
-      : String(e)
-  }
-  return Cause.pretty(cause)
-}
+/** A failure's own message (a typed error's, an Error's), else the whole cause. */
+const messageOf = (cause: Cause.Cause<unknown>): string =>
+  Option.match(Cause.failureOption(cause), {
+    onNone: () => Cause.pretty(cause),
+    onSome: (e) => (typeof e === "object" && e !== null && "message" in e && typeof e.message === "string" ? e.message : String(e))
+  })
 
 /** A subcommand as the dispatcher sees it: its name, flags and help. */
 export interface Subcommand {
