@@ -18,7 +18,7 @@ import { chooseSuffix, prepareOutDir, writeNew } from "../results/files.ts"
 import type { ResultsDocument } from "../results/schema.ts"
 import { checkDatabasePath, temporaryDatabase } from "../sqlite/dbFile.ts"
 import { driverLayer, Drivers } from "../sqlite/drivers.ts"
-import { choice, integer, integerProblem, list, number, on, optionsOf, text, type Values } from "./flags.ts"
+import { choice, integer, integerProblem, list, noiseFlag, number, on, optionsOf, text, type Values } from "./flags.ts"
 import { EXIT, subcommand, usageError } from "./program.ts"
 import { terminalProgress } from "./progress.ts"
 
@@ -91,13 +91,7 @@ export const benchFlags = {
   }),
   trials: integer("trials", { group: "statistics", description: "counted trials per configuration", bounds: { min: 1 }, fallback: 5 }),
   warmup: integer("warmup", { group: "statistics", description: "discarded warm-up trials before them", bounds: { min: 0 }, fallback: 1 }),
-  noise: number("noise", {
-    group: "statistics",
-    pseudo: "F",
-    description: "a change smaller than this fraction is never called improved or regressed",
-    bounds: { min: 0 },
-    fallback: 0.05
-  }),
+  noise: noiseFlag,
   thresholdZero: number("threshold-zero", {
     group: "gate",
     description: "Threshold 1: zero profile, c=10, limit in seconds",

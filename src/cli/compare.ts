@@ -9,19 +9,12 @@ import * as fs from "node:fs"
 import { Console, Effect, Either } from "effect"
 import { comparisonTable } from "../report/console.ts"
 import { decodeResults } from "../results/files.ts"
-import { DEFAULT_NOISE } from "../verdict/compare.ts"
 import { compareResults } from "../verdict/compareResults.ts"
-import { integer, number, optionsOf } from "./flags.ts"
+import { integer, noiseFlag, optionsOf } from "./flags.ts"
 import { EXIT, subcommand, usageError } from "./program.ts"
 
 const compareFlags = {
-  noise: number("noise", {
-    group: "statistics",
-    pseudo: "F",
-    description: "changes smaller than this fraction are never called regressed or improved",
-    bounds: { min: 0 },
-    fallback: DEFAULT_NOISE
-  }),
+  noise: noiseFlag,
   seed: integer("seed", {
     group: "statistics",
     description: "seed of the bootstrap resampling",

@@ -7,6 +7,7 @@
  */
 import { HelpDoc, Options, ValidationError } from "@effect/cli"
 import { Effect, Either } from "effect"
+import { DEFAULT_NOISE } from "../verdict/compare.ts"
 
 export const Groups = ["workload", "statistics", "gate", "faults", "output"] as const
 export type Group = (typeof Groups)[number]
@@ -192,3 +193,12 @@ export type Values<F extends Flags> = { readonly [K in keyof F]: F[K] extends Fl
 /** The record of typed options `Command.make` takes, from the flags. */
 export const optionsOf = <F extends Flags>(flags: F): { readonly [K in keyof F]: F[K]["options"] } =>
   Object.fromEntries(Object.entries(flags).map(([k, f]) => [k, f.options])) as { readonly [K in keyof F]: F[K]["options"] }
+
+/** `--noise F`: the same rule for the bench's comparisons and for compare's. */
+export const noiseFlag = number("noise", {
+  group: "statistics",
+  pseudo: "F",
+  description: "a change smaller than this fraction is never called improved or regressed",
+  bounds: { min: 0 },
+  fallback: DEFAULT_NOISE
+})

@@ -1,27 +1,11 @@
 /** The bench command's flags, in-process: typed values, defaults, cross-field rules, one-line messages, help and completions. */
-import { Command } from "@effect/cli"
 import { NodeContext } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Either } from "effect"
-import { checkArgs } from "../../src/cli/argv.ts"
-import { type BenchValues, benchFlags, configOf } from "../../src/cli/bench.ts"
-import { optionsOf } from "../../src/cli/flags.ts"
+import { benchFlags } from "../../src/cli/bench.ts"
 import { helpText } from "../../src/cli/help.ts"
 import { completionScript, subcommands } from "../../src/cli/main.ts"
-import type { BenchConfig } from "../../src/bench/config.ts"
-
-/** The configuration the bench command builds from `args`, or the one line it refuses them with. */
-const configFrom = (...args: ReadonlyArray<string>): Effect.Effect<Either.Either<BenchConfig, string>> =>
-  Either.match(checkArgs(args, benchFlags, 0), {
-    onLeft: (problem) => Effect.succeed(Either.left(problem)),
-    onRight: (checked) =>
-      Effect.gen(function*() {
-        let values: BenchValues | undefined
-        const command = Command.make("bench", optionsOf(benchFlags), (v) => Effect.sync(() => void (values = v)))
-        yield* Command.run(command, { name: "test", version: "0" })(["node", "test", ...checked.own])
-        return values === undefined ? Either.left("not parsed") : configOf(values)
-      }).pipe(Effect.orDie, Effect.provide(NodeContext.layer))
-  })
+import { configFrom } from "./inProcess.ts"
 
 const error = (...args: ReadonlyArray<string>) =>
   Effect.map(configFrom(...args), Either.match({ onLeft: (e) => e, onRight: () => "parsed" }))

@@ -1,6 +1,11 @@
 /** The CLI run in the test's own process: its exit code and what it printed, nothing set on the process. */
+import { Command } from "@effect/cli"
 import { NodeContext } from "@effect/platform-node"
-import { Console, Effect } from "effect"
+import { Console, Effect, Either } from "effect"
+import type { BenchConfig } from "../../src/bench/config.ts"
+import { checkArgs } from "../../src/cli/argv.ts"
+import { type BenchValues, benchFlags, configOf } from "../../src/cli/bench.ts"
+import { optionsOf } from "../../src/cli/flags.ts"
 import { run } from "../../src/cli/main.ts"
 
 export interface CliRun {
@@ -18,3 +23,16 @@ export const cli = (...args: ReadonlyArray<string>): Effect.Effect<CliRun> =>
     const code = yield* run(args).pipe(Effect.withConsole({ ...console, log: line(out), error: line(err) }))
     return { code, stdout: out.join(""), stderr: err.join("") }
   }).pipe(Effect.provide(NodeContext.layer))
+
+/** The configuration the bench command builds from `args`, or the one line it refuses them with. */
+export const configFrom = (...args: ReadonlyArray<string>): Effect.Effect<Either.Either<BenchConfig, string>> =>
+  Either.match(checkArgs(args, benchFlags, 0), {
+    onLeft: (problem) => Effect.succeed(Either.left(problem)),
+    onRight: (checked) =>
+      Effect.gen(function*() {
+        let values: BenchValues | undefined
+        const command = Command.make("bench", optionsOf(benchFlags), (v) => Effect.sync(() => void (values = v)))
+        yield* Command.run(command, { name: "test", version: "0" })(["node", "test", ...checked.own])
+        return values === undefined ? Either.left("not parsed") : configOf(values)
+      }).pipe(Effect.orDie, Effect.provide(NodeContext.layer))
+  })

@@ -9,43 +9,15 @@ import { describe, expect, it } from "@effect/vitest"
 import { Ajv } from "ajv"
 import { Effect, Either } from "effect"
 import { runBench } from "../../src/bench/execute.ts"
-import { BenchConfig } from "../../src/bench/config.ts"
 import { silent } from "../../src/bench/progress.ts"
 import { decodeResults, encodeResults } from "../../src/results/files.ts"
 import { resultsJsonSchema } from "../../src/results/jsonSchema.ts"
 import { SCHEMA_ID } from "../../src/results/schema.ts"
 import * as BetterSqlite from "../../src/sqlite/betterSqlite.ts"
+import { configFrom } from "../cli/inProcess.ts"
 import { tempDb } from "../helpers.ts"
-import { Schema } from "effect"
 
 const committed = fs.readFileSync(new URL("../../results/schema.json", import.meta.url), "utf8")
-
-const smallConfig = Schema.decodeUnknownSync(BenchConfig)({
-  files: 6,
-  concurrency: [2, 10],
-  profiles: ["zero", "realistic"],
-  customProfile: null,
-  realisticDelaySeconds: 0.002,
-  quick: false,
-  seed: 7,
-  db: null,
-  out: "unused",
-  thresholdZeroSeconds: 300,
-  thresholdRealisticSeconds: 21_600,
-  json: false,
-  mitigations: [],
-  ladder: "full",
-  trials: 2,
-  warmup: 0,
-  noise: 0.05,
-  batchSize: 10,
-  failBatch: null,
-  clock: "warp",
-  scenario: "happy",
-  maxAttempts: 3,
-  retryBaseSeconds: 1,
-  driver: "better-sqlite3"
-})
 
 describe("the result document", () => {
   it("results/schema.json is what the Schema exports (run `npm run schema` after changing it)", () => {
@@ -54,7 +26,13 @@ describe("the result document", () => {
 
   it.live("a run's document validates against results/schema.json and decodes back to itself", () =>
     Effect.gen(function*() {
-      const measured = yield* runBench(smallConfig, { dbPath: tempDb(), dbLabel: "temporary", createdAt: new Date().toISOString() })
+      const config = Either.getOrThrow(
+        yield* configFrom(
+          "--files", "6", "--concurrency", "2,10", "--realistic-delay", "0.002", "--seed", "7", "--ladder", "full",
+          "--trials", "2", "--warmup", "0"
+        )
+      )
+      const measured = yield* runBench(config, { dbPath: tempDb(), dbLabel: "temporary", createdAt: new Date().toISOString() })
       const doc = { ...measured, files: { results: "r.json", mitigation: "m.json", summary: "s.md" } }
       const text = encodeResults(doc)
       const json: unknown = JSON.parse(text)
