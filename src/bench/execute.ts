@@ -16,6 +16,7 @@ import type { StoreError } from "../store/errors.ts"
 import { type ForeignDatabase, migrate, sqliteVersion } from "../store/store.ts"
 import { storeError } from "../store/transaction.ts"
 import { analyze } from "../verdict/analyze.ts"
+import { answerOf } from "../verdict/answer.ts"
 import { compareSeries } from "../verdict/compare.ts"
 import { TRANSITIONS_PER_FILE } from "../verdict/integrity.ts"
 import { combineTrials } from "./aggregate.ts"
@@ -146,6 +147,7 @@ export const runBench = (
       realisticSeconds: config.thresholdRealisticSeconds,
       files: config.files
     })
+    const answer = answerOf({ runs, comparisons, driver: driver.name, files: config.files, callsPerFile: CALLS_PER_FILE })
     return {
       $schema: SCHEMA_ID,
       schemaVersion: SCHEMA_VERSION,
@@ -179,6 +181,7 @@ export const runBench = (
         apiCallsPerFile: CALLS_PER_FILE,
         comparisonAt: { concurrency: plan.comparisonAt.concurrency, profile: plan.comparisonAt.profile.name }
       },
+      answer,
       runs,
       ...verdicts,
       comparisons

@@ -3,6 +3,7 @@
  * with its value's shape, what it does and its default, wrapped to 80
  * columns; plain text, so it reads the same in a pipe.
  */
+import { wrapText } from "../report/wrap.ts"
 import { type Flag, type Flags, type Group, Groups } from "./flags.ts"
 
 const WIDTH = 80
@@ -16,23 +17,8 @@ const titles: { readonly [G in Group]: string } = {
   output: "Output"
 }
 
-/** `text` wrapped to the width, every line after the first indented by `indent`. */
-export const wrap = (text: string, first: number, indent: number): ReadonlyArray<string> => {
-  const lines: Array<string> = []
-  let line = ""
-  let room = WIDTH - first
-  for (const word of text.split(" ")) {
-    if (line !== "" && line.length + 1 + word.length > room) {
-      lines.push(line)
-      line = word
-      room = WIDTH - indent
-    } else {
-      line = line === "" ? word : `${line} ${word}`
-    }
-  }
-  lines.push(line)
-  return lines.map((l, i) => (i === 0 ? l : `${" ".repeat(indent)}${l}`))
-}
+/** `text` wrapped to the help's width, every line after the first indented by `indent`. */
+export const wrap = (text: string, first: number, indent: number): ReadonlyArray<string> => wrapText(text, WIDTH, indent, first)
 
 const entry = (flag: Flag<unknown>): ReadonlyArray<string> => {
   const head = `  --${flag.name}${flag.pseudo === null ? "" : ` ${flag.pseudo}`}`

@@ -14,6 +14,8 @@ export type Mitigation = (typeof Mitigations)[number]
 export type Service = "Connections" | "Guard" | "Writer"
 
 export interface CatalogEntry {
+  /** A short name, for the answer's one-line ranking. */
+  readonly short: string
   readonly replaces: Service
   /** Mitigations that must be in the same set, and why. */
   readonly requires: ReadonlyArray<{ readonly mitigation: Mitigation; readonly because: string }>
@@ -25,18 +27,21 @@ export interface CatalogEntry {
 
 export const Catalog = {
   "in-memory-guards": {
+    short: "guards",
     replaces: "Guard",
     requires: [],
     summary: "no read before a write: the actor trusts its FSM; the OCC WHERE clause stays the real guard",
     risk: null
   },
   "shared-connection": {
+    short: "shared",
     replaces: "Connections",
     requires: [],
     summary: "one connection for all actors, taken per transaction from BEGIN to COMMIT",
     risk: null
   },
   "batched-writes": {
+    short: "batched",
     replaces: "Writer",
     requires: [{
       mitigation: "in-memory-guards",
@@ -73,3 +78,7 @@ export const unmetRequirement = (set: ReadonlyArray<Mitigation>): string | null 
   }
   return null
 }
+
+/** A set's label ("in-memory-guards+shared-connection") in short names ("guards+shared"); other labels as they are. */
+export const shortLabel = (label: string): string =>
+  label.split("+").map((m) => (isMitigation(m) ? Catalog[m].short : m)).join("+")

@@ -1,6 +1,7 @@
 /** The terminal report: the seed's table, then the thresholds, bottleneck, WAL, scaling and gate lines. */
 import { describeModel } from "../api/profiles.ts"
 import type { ComparisonRow, ResultsDocument, RunResult } from "../results/schema.ts"
+import { answerLines } from "./answer.ts"
 import type { Exporter } from "./exporter.ts"
 import { bytes, count, ms, percent, rate, seconds, table } from "./format.ts"
 
@@ -189,6 +190,8 @@ export const lifecycleLines = (result: ResultsDocument): ReadonlyArray<string> =
 
 export const consoleReport = (result: ResultsDocument): string =>
   [
+    ...answerLines(result),
+    "",
     `upload-fsm-bench: ${result.config.files} files, seed ${result.config.seed}, mitigation ${result.config.mitigation}, ` +
     `median of ${result.config.trials} trials after ${result.config.warmup} warm-up (times in ms unless marked)`,
     environmentLine(result),

@@ -4,6 +4,7 @@
  */
 import { Catalog, type CatalogEntry } from "../mitigations/catalog.ts"
 import type { ResultsDocument, Step } from "../results/schema.ts"
+import { answerLines } from "./answer.ts"
 import { environmentLine } from "./console.ts"
 import type { Exporter } from "./exporter.ts"
 import { ms, percent, seconds } from "./format.ts"
@@ -81,6 +82,10 @@ export const summaryMarkdown = (result: ResultsDocument): string => {
   const t1 = result.thresholds.find((t) => t.name === "Threshold 1")
   const lines: Array<string> = [
     `# VLID-06 gate: ${g.verdict}`,
+    "",
+    "```",
+    ...answerLines(result),
+    "```",
     "",
     `Generated from \`${result.files.results}\` (${result.createdAt}).`,
     "",

@@ -320,6 +320,33 @@ export type DocumentConfig = typeof DocumentConfig.Type
 export const OutputFiles = Schema.Struct({ results: Schema.String, mitigation: Schema.String, summary: Schema.String }).annotations({ identifier: "OutputFiles" })
 export type OutputFiles = typeof OutputFiles.Type
 
+/** The answer in a few figures: what persisting costs, where its time goes, which mitigation helps most. */
+export const Answer = Schema.Struct({
+  /** The driver every figure here was measured with. */
+  driver: Schema.String,
+  /** Mean per file of connect_ms + db_total_ms (everything persistence does), in the run named by `persistenceRun`. */
+  persistenceMsPerFile: Schema.NullOr(Schema.Number),
+  persistenceRun: Schema.NullOr(ComparisonAt),
+  /**
+   * (elapsed − API floor) / elapsed of the c=10 realistic run: the part of the
+   * batch that is not waiting on the API (persistence, FSM and harness);
+   * null when that run was not measured.
+   */
+  persistenceShare: Schema.NullOr(Schema.Number),
+  /** The c=10 realistic run against its floor (files × calls × delay / concurrency). */
+  floor: Schema.NullOr(Schema.Struct({ elapsedSeconds: Schema.Number, floorSeconds: Schema.Number, clock: RunClock })),
+  /** Per concurrency of the zero profile: the fsm_net leaf with the largest share of all files' time. */
+  bottleneck: Schema.Array(Schema.Struct({ concurrency: Count, leaf: SegmentName, share: Schema.Number })),
+  /** The compared mitigation sets, best first: elapsed ratio after/before with its 95% interval and verdict. */
+  mitigations: Schema.Array(Schema.Struct({
+    set: Schema.String,
+    elapsedRatio: Schema.NullOr(Schema.Number),
+    ci: Schema.NullOr(Interval),
+    verdict: ChangeVerdict
+  }))
+}).annotations({ identifier: "Answer" })
+export type Answer = typeof Answer.Type
+
 /** What every document of a run opens with: its schema, when, where and how it was measured. */
 const Header = {
   $schema: Schema.Literal(SCHEMA_ID),
@@ -332,6 +359,7 @@ const Header = {
 /** The whole result document of a run. */
 export const ResultsDocument = Schema.Struct({
   ...Header,
+  answer: Answer,
   runs: Schema.Array(RunResult),
   bottleneck: Schema.NullOr(Bottleneck),
   thresholds: Schema.Array(ThresholdResult),

@@ -2,6 +2,7 @@
 import { type SegmentName, SegmentNames } from "../../src/metrics/segments.ts"
 import { type ResultsDocument, type RunResult, SCHEMA_ID, SCHEMA_VERSION, type SegmentStats } from "../../src/results/schema.ts"
 import { analyze } from "../../src/verdict/analyze.ts"
+import { answerOf } from "../../src/verdict/answer.ts"
 
 const flat = (v: number): SegmentStats => ({ p50: v, p95: v, p99: v, mean: v, min: v, max: v })
 
@@ -134,6 +135,7 @@ export const fakeDocument = (runs: ReadonlyArray<RunResult>, overrides: { readon
     apiCallsPerFile: 2,
     comparisonAt: { concurrency: 10, profile: "zero" }
   },
+  answer: answerOf({ runs, comparisons: null, driver: "better-sqlite3", files: 818, callsPerFile: 2 }),
   runs,
   comparisons: null,
   ...analyze(runs, null, { zeroSeconds: 300, realisticSeconds: 21_600, files: 818 }),

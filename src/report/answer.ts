@@ -1,0 +1,50 @@
+/**
+ * The answer first: at most five plain lines, each within 80 columns, that
+ * open the terminal report and the summary. They say what persisting costs,
+ * where its time goes, which mitigation helps most (measured ratio and
+ * interval), and which driver the figures are for.
+ */
+import { shortLabel } from "../mitigations/catalog.ts"
+import type { ResultsDocument } from "../results/schema.ts"
+import { ms, percent, seconds } from "./format.ts"
+import { wrapText } from "./wrap.ts"
+
+const ratio = (m: ResultsDocument["answer"]["mitigations"][number]) =>
+  m.elapsedRatio === null
+    ? `${shortLabel(m.set)} n/a`
+    : `${shortLabel(m.set)} ${m.elapsedRatio.toFixed(2)}` +
+      (m.ci === null ? "" : ` (${m.ci[0].toFixed(2)}–${m.ci[1].toFixed(2)})`) +
+      (m.verdict === "improved" ? "" : m.verdict === "regressed" ? " worse" : " within noise")
+
+/** A driver's figures, in words: what kind of system they stand for. */
+const driverNote = (driver: string): string =>
+  driver === "threaded"
+    ? "a thread per connection, like production's async driver"
+    : driver === "better-sqlite3" || driver === "node-sqlite" || driver === "effect-sqlite"
+    ? "inline: connections never wait for the write lock"
+    : ""
+
+export const answerLines = (doc: ResultsDocument): ReadonlyArray<string> => {
+  const a = doc.answer
+  const persistence = a.persistenceMsPerFile === null || a.persistenceRun === null
+    ? "Persistence: not measured at c=10"
+    : `Persistence ${ms(a.persistenceMsPerFile)} ms/file` +
+      (a.floor === null || a.persistenceShare === null
+        ? ` (c=${a.persistenceRun.concurrency} ${a.persistenceRun.profile})`
+        : `; c=10 realistic ${seconds(a.floor.elapsedSeconds)} s, API floor ${seconds(a.floor.floorSeconds)} s: ` +
+          `+${percent(a.persistenceShare)}`)
+  // c=10 and the highest level above it, as the seed reads scaling; else what was run.
+  const shown = a.bottleneck.filter((b, i, all) => b.concurrency === 10 || (i === all.length - 1 && b.concurrency > 10))
+  const where = a.bottleneck.length === 0
+    ? "Time goes to: no zero-profile run measured"
+    : `Time goes to: ${(shown.length > 0 ? shown : a.bottleneck).map((b) => `c=${b.concurrency} ${b.leaf} ${percent(b.share)}`).join(", ")} of fsm_net`
+  const fixes = a.mitigations.length === 0
+    ? "Mitigations: none measured (--ladder off)"
+    : `Mitigations, elapsed × (95% CI): ${a.mitigations.map(ratio).join("; ")}`
+  return [
+    ...wrapText(persistence, 80, 2),
+    ...wrapText(where, 80, 2),
+    ...wrapText(fixes, 80, 2),
+    ...wrapText(`Driver: ${a.driver}${driverNote(a.driver) === "" ? "" : ` (${driverNote(a.driver)})`}`, 80, 2)
+  ]
+}

@@ -1,0 +1,58 @@
+/**
+ * The answer a user came for, from the measured runs and comparisons alone:
+ * what persisting every transition costs per file and how much of the
+ * realistic batch is not API waiting, which leaf of a file's time is largest
+ * at each concurrency, and the mitigations ranked by what they did to
+ * elapsed time. Pure.
+ */
+import type { Answer, Comparisons, RunResult } from "../results/schema.ts"
+import { bottleneckOf, PRIMARY } from "./bottleneck.ts"
+import { THRESHOLD_CONCURRENCY } from "./thresholds.ts"
+
+export const answerOf = (
+  input: {
+    readonly runs: ReadonlyArray<RunResult>
+    readonly comparisons: Comparisons | null
+    readonly driver: string
+    readonly files: number
+    readonly callsPerFile: number
+  }
+): Answer => {
+  const at = (profile: string) => input.runs.find((r) => r.profile === profile && r.concurrency === THRESHOLD_CONCURRENCY)
+  const realistic = at("realistic")
+  const persistenceRun = realistic ?? at(PRIMARY.profile) ?? null
+  const floorSeconds = realistic === undefined
+    ? null
+    : (input.files * input.callsPerFile * realistic.delaySeconds) / THRESHOLD_CONCURRENCY
+  const steps = input.comparisons?.steps ?? []
+  const ranked = steps.map((step) => {
+    const elapsed = step.rows.find((r) => r.metric === "elapsed")
+    return {
+      set: step.mitigation,
+      elapsedRatio: elapsed?.ratio ?? null,
+      ci: elapsed?.ci ?? null,
+      verdict: elapsed?.verdict ?? "n/a"
+    } as const
+  })
+  return {
+    driver: input.driver,
+    persistenceMsPerFile: persistenceRun === null
+      ? null
+      : Math.round((persistenceRun.segments.connect_ms.mean + persistenceRun.segments.db_total_ms.mean) * 1000) / 1000,
+    persistenceRun: persistenceRun === null ? null : { concurrency: persistenceRun.concurrency, profile: persistenceRun.profile },
+    persistenceShare: realistic === undefined || floorSeconds === null || realistic.elapsedSeconds <= 0
+      ? null
+      : Math.round(((realistic.elapsedSeconds - floorSeconds) / realistic.elapsedSeconds) * 1e6) / 1e6,
+    floor: realistic === undefined || floorSeconds === null
+      ? null
+      : { elapsedSeconds: realistic.elapsedSeconds, floorSeconds, clock: realistic.clock },
+    bottleneck: input.runs
+      .filter((r) => r.profile === PRIMARY.profile)
+      .sort((a, b) => a.concurrency - b.concurrency)
+      .map((r) => {
+        const b = bottleneckOf(r)
+        return { concurrency: r.concurrency, leaf: b.byShare.segment, share: b.byShare.share }
+      }),
+    mitigations: [...ranked].sort((a, b) => (a.elapsedRatio ?? Infinity) - (b.elapsedRatio ?? Infinity))
+  }
+}
