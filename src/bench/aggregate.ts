@@ -10,6 +10,7 @@ import type { Measurement } from "../actor/experiment.ts"
 import { type Event, Events } from "../lifecycle/fsm.ts"
 import { type Interval, median, medianInterval } from "../metrics/bootstrap.ts"
 import { type SegmentName, SegmentNames } from "../metrics/segments.ts"
+import { histogramOf, mergeHistograms } from "../metrics/histogram.ts"
 import { round, summarize, sum } from "../metrics/stats.ts"
 import { seededRandom } from "../random.ts"
 import type { Recovery, RunResult, SegmentStats, Trial, TrialSummary } from "../results/schema.ts"
@@ -45,6 +46,7 @@ export const toTrial = (input: {
   const column = (segment: SegmentName) => m.samples.map((s) => s[segment])
   const segments = bySegment((name) => stats(column(name)))
   const segmentTotalsMs = bySegment((name) => round(sum(column(name)), 3))
+  const distribution = bySegment((name) => histogramOf(column(name)))
   const integrity = checkIntegrity({
     expectedFiles: input.files,
     stored: m.stored,
@@ -68,6 +70,7 @@ export const toTrial = (input: {
     maxInFlight: m.maxInFlight,
     segments,
     segmentTotalsMs,
+    distribution,
     accounting: {
       fileSeconds: round(fileSeconds, 6),
       meanInFlight: elapsedSeconds > 0 ? round(fileSeconds / elapsedSeconds, 2) : 0
@@ -139,6 +142,7 @@ const aggregate = (trials: readonly [Trial, ...Array<Trial>], options: { readonl
     transitionsByEvent: byEvent((e) => medianOf(trials, (t) => t.transitionsByEvent[e], 1)),
     segments,
     segmentTotalsMs: bySegment((s) => medianOf(trials, (t) => t.segmentTotalsMs[s], 3)),
+    distribution: bySegment((s) => mergeHistograms(trials.map((t) => t.distribution[s]))),
     accounting: {
       fileSeconds: medianOf(trials, (t) => t.accounting.fileSeconds, 6),
       meanInFlight: medianOf(trials, (t) => t.accounting.meanInFlight, 2)

@@ -195,10 +195,11 @@ export const configOf = (values: BenchValues): Either.Either<BenchConfig, string
   )
 
 const write = (dir: string, doc: ResultsDocument, exporters: ReadonlyArray<Exporter>, suffix: string) =>
-  Effect.forEach(exporters, (exporter) => {
-    const body = exporter.render(doc)
-    return body === null || exporter.file === null ? Effect.succeed([]) : Effect.map(writeNew(dir, exporter.file(suffix), body), (p) => [p])
-  }).pipe(Effect.map((paths) => paths.flat()))
+  Effect.forEach(exporters, (exporter) =>
+    Effect.flatMap(exporter.render(doc), (body) =>
+      body === null || exporter.file === null
+        ? Effect.succeed([])
+        : Effect.map(writeNew(dir, exporter.file(suffix), body), (p) => [p]))).pipe(Effect.map((paths) => paths.flat()))
 
 export const bench = (config: BenchConfig) =>
   Effect.gen(function*() {
@@ -206,7 +207,7 @@ export const bench = (config: BenchConfig) =>
     yield* prepareOutDir(config.out)
     const dbPath = config.db ?? (yield* temporaryDatabase)
     const createdAt = new Date(yield* Clock.currentTimeMillis).toISOString()
-    const exporters = [fileExporters.results, fileExporters.mitigation, fileExporters.summary]
+    const exporters = Object.values(fileExporters)
     const suffix = yield* chooseSuffix(config.out, createdAt, (s) => exporters.map((e) => e.file?.(s) ?? ""))
     const measured = yield* runBench(config, { dbPath, dbLabel: config.db ?? "temporary", createdAt }).pipe(
       // A live line only for a person watching a terminal; logs and --json stay clean.
@@ -215,10 +216,10 @@ export const bench = (config: BenchConfig) =>
     const doc: ResultsDocument = { ...measured, files: outputFiles(fileExporters, suffix) }
     const written = yield* write(config.out, doc, exporters, suffix)
     if (config.json) {
-      yield* Console.log((fileExporters.results.render(doc) ?? "").trimEnd())
+      yield* Console.log(((yield* fileExporters.results.render(doc)) ?? "").trimEnd())
       yield* Console.error(`written: ${written.join(", ")}`)
     } else {
-      yield* Console.log(`${terminalExporter.render(doc) ?? ""}\n\nwritten: ${written.join(", ")}`)
+      yield* Console.log(`${(yield* terminalExporter.render(doc)) ?? ""}\n\nwritten: ${written.join(", ")}`)
     }
     return !doc.integrity.ok ? EXIT.failure : doc.gate.verdict === "PASS" ? EXIT.ok : EXIT.no
   }).pipe(

@@ -1,4 +1,5 @@
 /** The terminal report: the seed's table, then the thresholds, bottleneck, WAL, scaling and gate lines. */
+import { Effect } from "effect"
 import { describeModel } from "../api/profiles.ts"
 import type { ComparisonRow, ResultsDocument, RunResult } from "../results/schema.ts"
 import { answerLines } from "./answer.ts"
@@ -212,4 +213,4 @@ export const consoleReport = (result: ResultsDocument): string =>
     ...gateLines(result)
   ].join("\n")
 
-export const consoleExporter: Exporter = { name: "console", file: null, render: consoleReport }
+export const consoleExporter: Exporter = { name: "console", file: null, render: (doc) => Effect.succeed(consoleReport(doc)) }

@@ -5,6 +5,7 @@
  * A new output format is a new exporter in this folder, listed in
  * `exporters.ts`.
  */
+import type { Effect } from "effect"
 import type { OutputFiles, ResultsDocument } from "../results/schema.ts"
 
 export interface Exporter {
@@ -12,12 +13,13 @@ export interface Exporter {
   /** The file it writes in the output folder for a run whose names end in `suffix`; null for the terminal. */
   readonly file: ((suffix: string) => string) | null
   /** The document rendered; null when this output has nothing to say for the run (it is then not written). */
-  readonly render: (doc: ResultsDocument) => string | null
+  readonly render: (doc: ResultsDocument) => Effect.Effect<string | null>
 }
 
 /** The document's `files` record, from the exporters that write them. */
 export const outputFiles = (files: { readonly [K in keyof OutputFiles]: Exporter }, suffix: string): OutputFiles => ({
   results: files.results.file?.(suffix) ?? "",
   mitigation: files.mitigation.file?.(suffix) ?? "",
-  summary: files.summary.file?.(suffix) ?? ""
+  summary: files.summary.file?.(suffix) ?? "",
+  report: files.report.file?.(suffix) ?? ""
 })

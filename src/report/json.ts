@@ -3,6 +3,7 @@
  * (the comparisons alone, with the baseline and every step's before/after
  * rows), both encoded with the result Schema.
  */
+import { Effect } from "effect"
 import { encodeMitigation, encodeResults } from "../results/files.ts"
 import { type MitigationDocument, type ResultsDocument, SCHEMA_ID, SCHEMA_VERSION } from "../results/schema.ts"
 import type { Exporter } from "./exporter.ts"
@@ -10,7 +11,7 @@ import type { Exporter } from "./exporter.ts"
 export const resultsExporter: Exporter = {
   name: "results",
   file: (suffix) => `results-${suffix}.json`,
-  render: encodeResults
+  render: (doc) => Effect.succeed(encodeResults(doc))
 }
 
 /** The mitigation file's document; null when nothing was compared. */
@@ -43,8 +44,9 @@ export const mitigationDocument = (doc: ResultsDocument): MitigationDocument | n
 export const mitigationExporter: Exporter = {
   name: "mitigation",
   file: (suffix) => `results-mitigation-${suffix}.json`,
-  render: (doc) => {
-    const mitigation = mitigationDocument(doc)
-    return mitigation === null ? null : encodeMitigation(mitigation)
-  }
+  render: (doc) =>
+    Effect.sync(() => {
+      const mitigation = mitigationDocument(doc)
+      return mitigation === null ? null : encodeMitigation(mitigation)
+    })
 }

@@ -2,6 +2,7 @@
  * The written verdict, `summary-STAMP.md`: the seed's SUMMARY, generated
  * from the result values only.
  */
+import { Effect } from "effect"
 import { Catalog, type CatalogEntry } from "../mitigations/catalog.ts"
 import type { ResultsDocument, Step } from "../results/schema.ts"
 import { answerLines } from "./answer.ts"
@@ -221,5 +222,5 @@ export const summaryMarkdown = (result: ResultsDocument): string => {
 export const markdownExporter: Exporter = {
   name: "summary",
   file: (suffix) => `summary-${suffix}.md`,
-  render: summaryMarkdown
+  render: (doc) => Effect.succeed(summaryMarkdown(doc))
 }

@@ -37,6 +37,12 @@ export const SegmentStats = Schema.Struct({
 }).annotations({ identifier: "SegmentStats" })
 export type SegmentStats = typeof SegmentStats.Type
 
+/** Per-file values of a segment in log buckets (see `metrics/histogram.ts`): enough to redraw their distribution. */
+export const Histogram = Schema.Struct({
+  zero: Count,
+  buckets: Schema.Array(Schema.Tuple(Count, Count))
+}).annotations({ identifier: "Histogram" })
+
 export const WalVerdict = Schema.Literal("CLEAN", "MINOR", "CONTENTION")
 export type WalVerdict = typeof WalVerdict.Type
 
@@ -109,6 +115,8 @@ export const Trial = Schema.Struct({
   segments: BySegment(SegmentStats),
   /** Sum over files of each segment, in ms: what the share-of-time bottleneck rule reads. */
   segmentTotalsMs: BySegment(Schema.Number),
+  /** Every file's value of each segment, in log buckets (a combined run: all its counted trials). */
+  distribution: BySegment(Histogram),
   /**
    * Files' summed wall time, and that over elapsed: how many files were in
    * flight on average (below the concurrency when the runner refills a slot late).
@@ -317,7 +325,12 @@ export const DocumentConfig = Schema.Struct({
 }).annotations({ identifier: "DocumentConfig" })
 export type DocumentConfig = typeof DocumentConfig.Type
 
-export const OutputFiles = Schema.Struct({ results: Schema.String, mitigation: Schema.String, summary: Schema.String }).annotations({ identifier: "OutputFiles" })
+export const OutputFiles = Schema.Struct({
+  results: Schema.String,
+  mitigation: Schema.String,
+  summary: Schema.String,
+  report: Schema.String
+}).annotations({ identifier: "OutputFiles" })
 export type OutputFiles = typeof OutputFiles.Type
 
 /** The answer in a few figures: what persisting costs, where its time goes, which mitigation helps most. */

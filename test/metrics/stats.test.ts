@@ -1,4 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
+import { bucketLowerMs, bucketOf, histogramOf, mergeHistograms } from "../../src/metrics/histogram.ts"
 import { Effect } from "effect"
 import { makeRecorder } from "../../src/metrics/recorder.ts"
 import { completeSample, emptyMeasured, fsmNetLeaves, SegmentNames } from "../../src/metrics/segments.ts"
@@ -104,3 +105,19 @@ describe("progress line", () => {
     ])
   })
 })
+
+describe("histograms", () => {
+  it("count each value in its log bucket, values at or below 0 apart, and merge by adding counts", () => {
+    const h = histogramOf([0, -1e-9, 0.0015, 1, 1.05, 1.2, 250])
+    expect(h.zero).toBe(2)
+    // 20 buckets per decade from 1 µs: 1 ms is bucket 60, 1.05 ms too, 1.2 ms bucket 61, 250 ms bucket 107.
+    expect(h.buckets).toEqual([[3, 1], [60, 2], [61, 1], [107, 1]])
+    for (const [i] of h.buckets) expect(bucketLowerMs(i)).toBeLessThanOrEqual(bucketLowerMs(i + 1))
+    expect(bucketLowerMs(60)).toBeCloseTo(1, 9)
+    expect(bucketOf(bucketLowerMs(61) * 1.0001)).toBe(61)
+    const merged = mergeHistograms([h, histogramOf([1.01, 3])])
+    expect(merged.zero).toBe(2)
+    expect(merged.buckets).toEqual([[3, 1], [60, 3], [61, 1], [69, 1], [107, 1]])
+  })
+})
+

@@ -1,4 +1,5 @@
 /** Synthetic run results for the gate's pure analyses. */
+import { histogramOf } from "../../src/metrics/histogram.ts"
 import { type SegmentName, SegmentNames } from "../../src/metrics/segments.ts"
 import { type ResultsDocument, type RunResult, SCHEMA_ID, SCHEMA_VERSION, type SegmentStats } from "../../src/results/schema.ts"
 import { analyze } from "../../src/verdict/analyze.ts"
@@ -38,6 +39,8 @@ export const fakeRun = (input: {
     maxInFlight: input.concurrency,
     segments,
     segmentTotalsMs: totals,
+    // 818 files, all at the segment's figure.
+    distribution: Object.fromEntries(SegmentNames.map((s) => [s, histogramOf(Array(818).fill(segments[s].p50))])) as RunResult["distribution"],
     accounting: { fileSeconds: elapsedSeconds * input.concurrency, meanInFlight: input.concurrency },
     wal: { bytesStart: 0, bytes: 4096, checkpoints: 0, busy: 0, busyWaitMs: 0, busyShareOfDb: 0, seedRatio: 0.1, verdict: "CLEAN" },
     integrity: {
@@ -139,5 +142,5 @@ export const fakeDocument = (runs: ReadonlyArray<RunResult>, overrides: { readon
   runs,
   comparisons: null,
   ...analyze(runs, null, { zeroSeconds: 300, realisticSeconds: 21_600, files: 818 }),
-  files: { results: "results-x.json", mitigation: "results-mitigation-x.json", summary: "summary-x.md" }
+  files: { results: "results-x.json", mitigation: "results-mitigation-x.json", summary: "summary-x.md", report: "report-x.html" }
 })
