@@ -31,6 +31,8 @@ export const BenchConfig = Schema.Struct({
   thresholdZeroSeconds: Seconds,
   thresholdRealisticSeconds: Seconds,
   json: Schema.Boolean,
+  /** The terminal report's full tables instead of the 80-column ones. */
+  wide: Schema.Boolean,
   /** Applied together to every configuration of the matrix. */
   mitigations: Schema.Array(Schema.Literal(...Mitigations)),
   ladder: Schema.Literal(...LadderModes),

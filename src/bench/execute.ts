@@ -7,7 +7,7 @@
  */
 import type { SqlClient } from "@effect/sql/SqlClient"
 import { Effect } from "effect"
-import { CALLS_PER_FILE } from "../api/profiles.ts"
+import { CALLS_PER_FILE, hasDelay } from "../api/profiles.ts"
 import { collectEnvironment } from "../environment.ts"
 import { type Mitigation, mitigationLabel } from "../mitigations/catalog.ts"
 import { type ResultsDocument, type RunResult, SCHEMA_ID, SCHEMA_VERSION, type Step, type Trial } from "../results/schema.ts"
@@ -72,7 +72,12 @@ export const runBench = (
           runLabel: `${createdAt}#${runCounter}`,
           retry: { maxAttempts: config.maxAttempts, baseSeconds: config.retryBaseSeconds },
           scenario: config.scenario,
-          onFileDone: progress.files(`${tag} c=${cell.concurrency} ${cell.profile.name} ${mitigationLabel(cell.mitigations)}`)
+          onFileDone: progress.files(`${tag} c=${cell.concurrency} ${cell.profile.name} ${mitigationLabel(cell.mitigations)}`, {
+            index: runCounter,
+            planned: plan.trials.count,
+            upperBound: plan.trials.upperBound,
+            simulated: config.clock === "warp" && hasDelay(cell.profile)
+          })
         })
         yield* progress.line(describeTrial(tag, result))
         return result

@@ -30,6 +30,8 @@ export interface Plan {
   readonly comparisonAt: { readonly concurrency: number; readonly profile: LatencyProfile }
   /** Every profile run, as run (the matrix's and the comparisons'). */
   readonly profiles: ReadonlyArray<LatencyProfile>
+  /** Trials the run will measure, warm-ups included; at most this many when the ladder stops at its first success. */
+  readonly trials: { readonly count: number; readonly upperBound: boolean }
 }
 
 export const planOf = (config: BenchConfig): Plan => {
@@ -57,9 +59,16 @@ export const planOf = (config: BenchConfig): Plan => {
       sharedSide: concurrency === PRIMARY.concurrency && name === PRIMARY.profile ? sharedSide : null
     }))
   )
+  const series = config.warmup + config.trials
+  const ownCells = cells.filter((c) => c.sharedSide === null || comparisons === null).length
   return {
     cells,
     comparisons,
+    trials: {
+      // A comparison step alternates two series; a shared cell is the first step's.
+      count: ownCells * series + (comparisons?.steps.length ?? 0) * 2 * series,
+      upperBound: comparisons?.mode === "first" && comparisons.steps.length > 1
+    },
     comparisonAt: { concurrency: PRIMARY.concurrency, profile: profileNamed(PRIMARY.profile) },
     profiles: [...new Set([...config.profiles, PRIMARY.profile])].map(profileNamed)
   }

@@ -4,6 +4,7 @@
  * the terminal report → the exit code.
  */
 import * as fs from "node:fs"
+import * as path from "node:path"
 import process from "node:process"
 import { Clock, Console, Effect, Either, ParseResult, Schema } from "effect"
 import { Scenarios } from "../actor/scenario.ts"
@@ -13,6 +14,7 @@ import { runBench } from "../bench/execute.ts"
 import { ClockModes } from "../clock/apiClock.ts"
 import { isMitigation, Mitigations } from "../mitigations/catalog.ts"
 import { type Exporter, outputFiles } from "../report/exporter.ts"
+import { wrapText } from "../report/wrap.ts"
 import { fileExporters, terminalExporter } from "../report/exporters.ts"
 import { chooseSuffix, prepareOutDir, writeNew } from "../results/files.ts"
 import type { ResultsDocument } from "../results/schema.ts"
@@ -143,7 +145,8 @@ export const benchFlags = {
     fallback: 1
   }),
   out: text("out", { group: "output", pseudo: "DIR", description: "folder for the result files", fallback: "results" }),
-  json: on("json", { group: "output", description: "print the result document on stdout and nothing else there" })
+  json: on("json", { group: "output", description: "print the result document on stdout and nothing else there" }),
+  wide: on("wide", { group: "output", description: "every column of the tables and one line per fact (beyond 80 columns)" })
 }
 
 export type BenchValues = Values<typeof benchFlags>
@@ -179,6 +182,7 @@ export const configOf = (values: BenchValues): Either.Either<BenchConfig, string
       thresholdZeroSeconds: values.thresholdZero,
       thresholdRealisticSeconds: values.thresholdRealistic,
       json: values.json,
+      wide: values.wide,
       mitigations: values.mitigations ?? [],
       ladder: values.ladder ?? (values.mitigations === undefined ? "first" : "off"),
       trials: values.trials,
@@ -201,6 +205,12 @@ const write = (dir: string, doc: ResultsDocument, exporters: ReadonlyArray<Expor
         ? Effect.succeed([])
         : Effect.map(writeNew(dir, exporter.file(suffix), body), (p) => [p]))).pipe(Effect.map((paths) => paths.flat()))
 
+/** Where the files went: the folder once, then the names (wrapped within 80 columns unless --wide). */
+const writtenLine = (dir: string, paths: ReadonlyArray<string>, wide: boolean) => {
+  const line = `written in ${dir}: ${paths.map((p) => path.basename(p)).join(", ")}`
+  return wide ? line : wrapText(line, 80, 2).join("\n")
+}
+
 export const bench = (config: BenchConfig) =>
   Effect.gen(function*() {
     if (config.db !== null) yield* checkDatabasePath(config.db)
@@ -219,7 +229,8 @@ export const bench = (config: BenchConfig) =>
       yield* Console.log(((yield* fileExporters.results.render(doc)) ?? "").trimEnd())
       yield* Console.error(`written: ${written.join(", ")}`)
     } else {
-      yield* Console.log(`${(yield* terminalExporter.render(doc)) ?? ""}\n\nwritten: ${written.join(", ")}`)
+      const terminal = terminalExporter({ wide: config.wide, color: process.stdout.isTTY === true })
+      yield* Console.log(`${(yield* terminal.render(doc)) ?? ""}\n\n${writtenLine(config.out, written, config.wide)}`)
     }
     return !doc.integrity.ok ? EXIT.failure : doc.gate.verdict === "PASS" ? EXIT.ok : EXIT.no
   }).pipe(

@@ -1,10 +1,34 @@
-/** The terminal report: the seed's table, then the thresholds, bottleneck, WAL, scaling and gate lines. */
+/**
+ * The terminal report: the answer, the seed's table, then the thresholds,
+ * bottleneck, WAL, scaling, mitigation and gate lines. Compact by default:
+ * within 80 columns, tables cut to their main columns and prose wrapped;
+ * `wide` gives every column and one line per fact. Verdicts are coloured only
+ * when asked (a terminal), never in a pipe.
+ */
 import { Effect } from "effect"
 import { describeModel } from "../api/profiles.ts"
 import type { ComparisonRow, ResultsDocument, RunResult } from "../results/schema.ts"
 import { answerLines } from "./answer.ts"
+import { wrapText } from "./wrap.ts"
 import type { Exporter } from "./exporter.ts"
 import { bytes, count, ms, percent, rate, seconds, table } from "./format.ts"
+
+/** The matrix in 80 columns: elapsed, throughput and the P95s that name contention. */
+export const compactRunsTable = (result: ResultsDocument): string =>
+  table(
+    ["conc", "profile", "elapsed s", "trans/s", "db P95", "lock P95", "net P95", "verdict"],
+    result.runs.map((r) => [
+      String(r.concurrency),
+      r.profile,
+      `${seconds(r.elapsedSeconds)}${r.clock === "simulated" ? "*" : ""}`,
+      rate(r.transitionsPerSecond),
+      ms(r.segments.db_total_ms.p95),
+      ms(r.segments.lock_wait_ms.p95),
+      ms(r.segments.fsm_net_ms.p95),
+      r.integrity.ok ? r.wal.verdict : "INTEGRITY FAIL"
+    ]),
+    0
+  )
 
 export const runsTable = (result: ResultsDocument): string =>
   table(
@@ -78,6 +102,20 @@ export const walLines = (result: ResultsDocument): ReadonlyArray<string> =>
     `${r.wal.checkpoints ?? "?"} checkpoints restarted it`
   )
 
+/** The WAL in one line when no run ever waited for the lock; else a line per run. */
+const compactWalLines = (result: ResultsDocument): ReadonlyArray<string> => {
+  if (result.runs.some((r) => r.wal.busy > 0)) return walLines(result)
+  const range = (xs: ReadonlyArray<number>, f: (x: number) => string) => {
+    const lo = f(Math.min(...xs))
+    const hi = f(Math.max(...xs))
+    return lo === hi ? lo : `${lo}–${hi}`
+  }
+  return [
+    `WAL: CLEAN in every run (no SQLITE_BUSY); ${range(result.runs.map((r) => r.wal.bytes), bytes)} at the end, ` +
+    `${range(result.runs.map((r) => r.wal.checkpoints ?? 0), String)} checkpoints restarted it per run`
+  ]
+}
+
 export const scalingLines = (result: ResultsDocument): ReadonlyArray<string> =>
   result.scaling.map((s) => {
     const head = s.slope === null
@@ -92,6 +130,21 @@ export const scalingLines = (result: ResultsDocument): ReadonlyArray<string> =>
   })
 
 const value = (row: ComparisonRow, x: number) => (row.unit === "s" ? seconds(x) : ms(x))
+
+/** Before/after in 80 columns: the ratio and its interval say it; the deltas are in the wide table and the files. */
+export const compactComparisonTable = (rows: ReadonlyArray<ComparisonRow>): string =>
+  table(
+    ["metric", "before", "after", "ratio", "95% CI", "verdict"],
+    rows.map((row) => [
+      row.metric === "elapsed" ? "elapsed (s)" : `${row.metric} P95`,
+      value(row, row.before),
+      value(row, row.after),
+      row.ratio === null ? "-" : row.ratio.toFixed(3),
+      row.ci === null ? "-" : `${row.ci[0].toFixed(2)}–${row.ci[1].toFixed(2)}`,
+      row.verdict
+    ]),
+    1
+  )
 
 export const comparisonTable = (rows: ReadonlyArray<ComparisonRow>): string =>
   table(
@@ -122,7 +175,7 @@ export const recoveryLine = (label: string, run: RunResult): ReadonlyArray<strin
     ]
 }
 
-export const comparisonLines = (result: ResultsDocument): ReadonlyArray<string> => {
+export const comparisonLines = (result: ResultsDocument, wide = true): ReadonlyArray<string> => {
   const c = result.comparisons
   if (c === null) return ["No mitigation compared (--ladder off)."]
   const at = `c=${result.config.comparisonAt.concurrency} ${result.config.comparisonAt.profile}`
@@ -135,7 +188,7 @@ export const comparisonLines = (result: ResultsDocument): ReadonlyArray<string> 
       `Step ${i + 1}: ${step.mitigation} (${step.after.strategy.connections} connection, ${step.after.strategy.guard} guard, ` +
       `${step.after.strategy.writer} writer): median elapsed ${seconds(step.after.elapsedSeconds)} s, ` +
       `Threshold 1 ${step.meetsThreshold1 ? "met" : "not met"}`,
-      comparisonTable(step.rows),
+      wide ? comparisonTable(step.rows) : compactComparisonTable(step.rows),
       ...recoveryLine(step.mitigation, step.after)
     ]),
     "",
@@ -189,28 +242,55 @@ export const lifecycleLines = (result: ResultsDocument): ReadonlyArray<string> =
       }; transitions ${Object.entries(r.transitionsByEvent).filter(([, n]) => n > 0).map(([e, n]) => `${e} ${n}`).join(", ")}`
     )
 
-export const consoleReport = (result: ResultsDocument): string =>
-  [
+export interface ConsoleOptions {
+  /** Every column and one line per fact, however long. */
+  readonly wide: boolean
+  /** ANSI colours on verdicts: for a terminal only. */
+  readonly color: boolean
+}
+
+const paint = (color: boolean) => (line: string) =>
+  !color
+    ? line
+    : line
+      .replace(/\b(PASS|CLEAN|improved)\b/g, "\x1b[32m$1\x1b[0m")
+      .replace(/\b(FAIL|FAILED|INTEGRITY FAIL|CONTENTION|regressed)\b/g, "\x1b[31m$1\x1b[0m")
+      .replace(/\b(INCOMPLETE|MINOR|NOT RUN)\b/g, "\x1b[33m$1\x1b[0m")
+
+export const consoleReport = (result: ResultsDocument, options: ConsoleOptions = { wide: true, color: false }): string => {
+  // Compact: each prose line wrapped within 80 columns (tables are built to fit).
+  const prose = (lines: ReadonlyArray<string>) => (options.wide ? lines : lines.flatMap((l) => wrapText(l, 80, 4)))
+  return [
     ...answerLines(result),
     "",
-    `upload-fsm-bench: ${result.config.files} files, seed ${result.config.seed}, mitigation ${result.config.mitigation}, ` +
-    `median of ${result.config.trials} trials after ${result.config.warmup} warm-up (times in ms unless marked)`,
-    environmentLine(result),
-    `Profiles: ${result.config.profileDefinitions.map(describeProfile).join("; ")}`,
+    ...prose([
+      `upload-fsm-bench: ${result.config.files} files, seed ${result.config.seed}, mitigation ${result.config.mitigation}, ` +
+      `median of ${result.config.trials} trials after ${result.config.warmup} warm-up (times in ms unless marked)`,
+      environmentLine(result),
+      `Profiles: ${result.config.profileDefinitions.map(describeProfile).join("; ")}`
+    ]),
     "",
-    runsTable(result),
+    options.wide ? runsTable(result) : compactRunsTable(result),
+    ...(options.wide || !result.runs.some((r) => r.clock === "simulated") ? [] : ["* simulated time (the time warp)"]),
     "",
-    ...thresholdLines(result),
-    ...bottleneckLines(result),
-    ...walLines(result),
-    ...apiLines(result),
-    ...lifecycleLines(result),
-    ...scalingLines(result),
-    ...result.runs.flatMap((r) => recoveryLine(`c=${r.concurrency} ${r.profile} ${r.mitigation}`, r)),
+    ...prose([
+      ...thresholdLines(result),
+      ...bottleneckLines(result),
+      ...(options.wide ? walLines(result) : compactWalLines(result)),
+      ...apiLines(result),
+      ...lifecycleLines(result),
+      ...scalingLines(result),
+      ...result.runs.flatMap((r) => recoveryLine(`c=${r.concurrency} ${r.profile} ${r.mitigation}`, r))
+    ]),
     "",
-    ...comparisonLines(result),
+    ...comparisonLines(result, options.wide).flatMap((l) => (l.includes("\n") ? [l] : prose([l]))),
     "",
-    ...gateLines(result)
-  ].join("\n")
+    ...prose(gateLines(result))
+  ].map(paint(options.color)).join("\n")
+}
 
-export const consoleExporter: Exporter = { name: "console", file: null, render: (doc) => Effect.succeed(consoleReport(doc)) }
+export const consoleExporter = (options: ConsoleOptions): Exporter => ({
+  name: "console",
+  file: null,
+  render: (doc) => Effect.succeed(consoleReport(doc, options))
+})

@@ -13,4 +13,4 @@ export const fileExporters = {
   report: htmlExporter
 } as const satisfies Record<string, Exporter>
 
-export const terminalExporter: Exporter = consoleExporter
+export const terminalExporter = consoleExporter

@@ -1,9 +1,28 @@
-/** The live progress line of a trial on a terminal: files done, rate, elapsed, ETA. */
+/**
+ * The live progress line on a terminal: where the run is (trial i of n), the
+ * running trial's files done, rate and elapsed time (marked when simulated),
+ * and the whole run's ETA in real time; cut to the terminal's width.
+ */
 import { rate, seconds } from "./format.ts"
 
-export const progressLine = (label: string, done: number, total: number, elapsedMs: number): string => {
-  const perSecond = elapsedMs > 0 ? (done * 1000) / elapsedMs : 0
-  const eta = perSecond > 0 ? (total - done) / perSecond : NaN
-  return `${label}: ${done}/${total} files, ${rate(perSecond)} files/s, ${seconds(elapsedMs / 1000)} s elapsed` +
-    (Number.isFinite(eta) ? `, ETA ${seconds(eta)} s` : "")
+export interface LiveProgress {
+  readonly label: string
+  readonly trial: number
+  readonly planned: number
+  readonly upperBound: boolean
+  readonly simulated: boolean
+  readonly done: number
+  readonly total: number
+  /** The trial's elapsed time on its own clock (simulated under the warp). */
+  readonly elapsedMs: number
+  /** Real seconds left in the run, estimated from the trials so far; null before there is anything to go by. */
+  readonly runEtaSeconds: number | null
+}
+
+export const progressLine = (p: LiveProgress, width: number): string => {
+  const perSecond = p.elapsedMs > 0 ? (p.done * 1000) / p.elapsedMs : 0
+  const line = `[${p.trial}/${p.upperBound ? "≤" : ""}${p.planned}] ${p.label}: ${p.done}/${p.total} files, ` +
+    `${rate(perSecond)} files/s, ${seconds(p.elapsedMs / 1000)} s${p.simulated ? " simulated" : ""}` +
+    (p.runEtaSeconds === null ? "" : `; run ETA ${seconds(p.runEtaSeconds)} s`)
+  return line.length <= width ? line : `${line.slice(0, Math.max(0, width - 1))}…`
 }

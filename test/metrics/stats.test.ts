@@ -95,11 +95,34 @@ describe("Metric view", () => {
 })
 
 describe("progress line", () => {
-  it("gives files done, rate, elapsed and ETA", () => {
-    expect(progressLine("[1/6] trial 1/5 c=10 realistic baseline", 409, 818, 4_090)).toBe(
-      "[1/6] trial 1/5 c=10 realistic baseline: 409/818 files, 100 files/s, 4.09 s elapsed, ETA 4.09 s"
+  const at = {
+    label: "[2/6] trial 1/5 c=10 realistic baseline",
+    trial: 7,
+    planned: 42,
+    upperBound: false,
+    simulated: true,
+    done: 409,
+    total: 818,
+    elapsedMs: 4_090,
+    runEtaSeconds: 35
+  }
+
+  it("gives the run's position, files done, rate, elapsed (marked simulated) and the run's ETA", () => {
+    expect(progressLine(at, 200)).toBe(
+      "[7/42] [2/6] trial 1/5 c=10 realistic baseline: 409/818 files, 100 files/s, 4.09 s simulated; run ETA 35.00 s"
     )
-    expect(progressLine("x", 0, 10, 0)).toBe("x: 0/10 files, 0.00 files/s, 0.000 s elapsed")
+    expect(progressLine({ ...at, simulated: false, upperBound: true, runEtaSeconds: null, done: 0, elapsedMs: 0 }, 200)).toBe(
+      "[7/≤42] [2/6] trial 1/5 c=10 realistic baseline: 0/818 files, 0.00 files/s, 0.000 s"
+    )
+  })
+
+  it("is cut to the terminal's width", () => {
+    const line = progressLine(at, 60)
+    expect(line).toHaveLength(60)
+    expect(line.endsWith("…")).toBe(true)
+  })
+
+  it("writes counts with thousands separators", () => {
     expect([0, 999, 1000, 2454, 1234567, -4321, 202436.4].map(count)).toEqual([
       "0", "999", "1,000", "2,454", "1,234,567", "-4,321", "202,436"
     ])
