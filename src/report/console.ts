@@ -88,7 +88,7 @@ export const bottleneckLines = (result: ResultsDocument): ReadonlyArray<string> 
   if (b === null) return ["Bottleneck: no run measured"]
   const where = `c=${b.run.concurrency} ${b.run.profile}`
   return [
-    `Bottleneck (${where}, seed's rule, highest P95 leaf of fsm_net): ${b.byP95.segment} at P95 ${ms(b.byP95.p95)} ms`,
+    `Bottleneck (${where}, original plan's rule, highest P95 leaf of fsm_net): ${b.byP95.segment} at P95 ${ms(b.byP95.p95)} ms`,
     `Bottleneck (${where}, largest share of fsm_net time): ${b.byShare.segment} with ${percent(b.byShare.share)}`,
     ...(b.agree ? [] : [`The two rules disagree: ${b.byP95.segment} has the worst tail, ${b.byShare.segment} costs the most in total.`])
   ]

@@ -88,6 +88,13 @@ export const summaryMarkdown = (result: ResultsDocument): string => {
     ...answerLines(result),
     "```",
     "",
+    "*VLID-06* is the validation gate of the original plan this tool re-creates. It passes when its three criteria " +
+    "pass: *SC1* throughput measured, *SC2* the bottleneck named and a mitigation measured before/after, *SC3* the " +
+    `thresholds met: *Threshold 1* (T1), the zero profile at c=10 within ${result.config.thresholdZeroSeconds} s, and ` +
+    `*Threshold 2* (T2), the realistic profile at c=10 within ${result.config.thresholdRealisticSeconds} s. Path A: the ` +
+    "baseline meets T1; path B: it does not, and the mitigation ladder decides. (The run's `seed` is another thing: " +
+    "the seed of its random choices.)",
+    "",
     `Generated from \`${result.files.results}\` (${result.createdAt}).`,
     "",
     `- Machine: ${environmentLine(result)}`,
@@ -130,7 +137,7 @@ export const summaryMarkdown = (result: ResultsDocument): string => {
     ...(result.bottleneck === null
       ? ["No bottleneck: no run measured."]
       : [
-        `At c=${result.bottleneck.run.concurrency} ${result.bottleneck.run.profile}, by the seed's rule (highest P95 leaf of ` +
+        `At c=${result.bottleneck.run.concurrency} ${result.bottleneck.run.profile}, by the original plan's rule (highest P95 leaf of ` +
         `fsm_net): **${result.bottleneck.byP95.segment}** (P95 ${ms(result.bottleneck.byP95.p95)} ms); by share of fsm_net ` +
         `time: **${result.bottleneck.byShare.segment}** (${percent(result.bottleneck.byShare.share)}).`,
         "",

@@ -48,7 +48,7 @@ export const evaluateThresholds = (
       floorSeconds,
       verdict: run.elapsedSeconds <= limitSeconds ? "PASS" : "FAIL",
       note: profile === "realistic" && run.delaySeconds !== SEED_REALISTIC_DELAY_SECONDS
-        ? `measured at ${run.delaySeconds} s per API call, not the seed's ${SEED_REALISTIC_DELAY_SECONDS} s`
+        ? `measured at ${run.delaySeconds} s per API call, not the original plan's ${SEED_REALISTIC_DELAY_SECONDS} s`
         : null
     }
   }

@@ -28,7 +28,7 @@ const canned = (elapsed: ReadonlyArray<number>, limit: number) => {
 }
 
 describe("the mitigation ladder", () => {
-  it("follows the seed's order, each step including the previous ones", () => {
+  it("follows the original plan's order, each step including the previous ones", () => {
     expect(LADDER.map(mitigationLabel)).toEqual([
       "in-memory-guards",
       "in-memory-guards+shared-connection",

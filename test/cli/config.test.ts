@@ -13,7 +13,7 @@ const error = (...args: ReadonlyArray<string>) =>
 const config = (...args: ReadonlyArray<string>) => Effect.map(configFrom(...args), Either.getOrThrow)
 
 describe("bench configuration", () => {
-  it.effect("defaults to the seed's matrix: 818 files, c=1,10,50, zero and realistic at 2.0 s, seed 42", () =>
+  it.effect("defaults to the original plan's matrix: 818 files, c=1,10,50, zero and realistic at 2.0 s, seed 42", () =>
     Effect.gen(function*() {
       expect(yield* config()).toMatchObject({
         files: 818,

@@ -42,7 +42,7 @@ describe("bottleneck", () => {
 
 describe("WAL verdict", () => {
   const base = { bytesStart: 0, bytesEnd: 4096, checkpoints: 0, dbTotalMs: 1000, lockWaitP95: 1, dbTotalP95: 10 }
-  it("is CLEAN when nothing was refused the lock, whatever the seed's ratio says", () => {
+  it("is CLEAN when nothing was refused the lock, whatever the original plan's ratio says", () => {
     const r = walReport({ ...base, busy: 0, busyWaitMs: 0 })
     expect(r.verdict).toBe("CLEAN")
     expect(r.seedRatio).toBe(0.1)
@@ -91,7 +91,7 @@ describe("thresholds and gate", () => {
     expect(slow?.verdict).toBe("FAIL")
   })
 
-  it("labels a realistic run at another delay than the seed's, and gives its floor", () => {
+  it("labels a realistic run at another delay than the original plan's, and gives its floor", () => {
     const [, t2] = evaluateThresholds(
       [fakeRun({ concurrency: 10, profile: "realistic", elapsedSeconds: 8.4, delaySeconds: 0.05 })],
       limits,
