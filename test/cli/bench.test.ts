@@ -81,10 +81,20 @@ describe("bench CLI: bad input exits 2 with one clear line and touches nothing",
       const doc = JSON.parse(r.stdout)
       const names = fs.readdirSync(out).sort()
       const stamp = doc.createdAt.slice(0, 19).replace(/[-:]/g, "").replace("T", "-")
-      expect(names).toEqual(expect.arrayContaining([`results-${stamp}.json`, `results-mitigation-${stamp}.json`, `summary-${stamp}.md`]))
+      expect(names.filter((n) => !n.startsWith("bench.db"))).toEqual([
+        `report-${stamp}.html`,
+        `results-${stamp}.json`,
+        `results-mitigation-${stamp}.json`,
+        `summary-${stamp}.md`
+      ])
       expect(JSON.parse(fs.readFileSync(path.join(out, `results-${stamp}.json`), "utf8"))).toEqual(doc)
       expect(doc.schemaVersion).toBe(3)
-      expect(doc.files).toEqual({ results: `results-${stamp}.json`, mitigation: `results-mitigation-${stamp}.json`, summary: `summary-${stamp}.md` })
+      expect(doc.files).toEqual({
+        results: `results-${stamp}.json`,
+        mitigation: `results-mitigation-${stamp}.json`,
+        summary: `summary-${stamp}.md`,
+        report: `report-${stamp}.html`
+      })
       expect(doc.environment).toMatchObject({ runtime: "node", driver: "better-sqlite3" })
       expect(doc.environment.sqliteVersion).toMatch(/^3\.\d+\.\d+$/)
       expect(doc.environment.cpuCount).toBeGreaterThan(0)
@@ -122,6 +132,9 @@ describe("bench CLI: bad input exits 2 with one clear line and touches nothing",
       )
       const summary = fs.readFileSync(path.join(out, `summary-${stamp}.md`), "utf8")
       expect(summary).toContain("# VLID-06 gate: PASS")
+      expect(summary).toContain("*VLID-06* is the validation gate")
+      expect(doc.answer.driver).toBe("better-sqlite3")
+      expect(doc.answer.mitigations.map((m: { set: string }) => m.set)).toEqual(["in-memory-guards"])
       expect(summary).toContain("## Scaling across concurrency")
 
       // The database is ours now: a second run reuses it, with the table on stdout.
