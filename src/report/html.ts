@@ -31,18 +31,25 @@ const ecdfRows = (doc: ResultsDocument) =>
       const h = run.distribution[segment]
       const total = h.zero + h.buckets.reduce((n, [, c]) => n + c, 0)
       let seen = h.zero
-      return total === 0
+      const row = (ms: number, fraction: number) => ({
+        profile: run.profile,
+        concurrency: String(run.concurrency),
+        segment,
+        ms,
+        fraction
+      })
+      const first = h.buckets[0]
+      // The step up from the files at or below 0 starts at the first bucket's lower edge, so that a run whose
+      // files all fall in one bucket still draws a step.
+      return total === 0 || first === undefined
         ? []
-        : h.buckets.map(([i, c]) => {
-          seen += c
-          return {
-            profile: run.profile,
-            concurrency: String(run.concurrency),
-            segment,
-            ms: bucketLowerMs(i + 1),
-            fraction: seen / total
-          }
-        })
+        : [
+          row(bucketLowerMs(first[0]), h.zero / total),
+          ...h.buckets.map(([i, c]) => {
+            seen += c
+            return row(bucketLowerMs(i + 1), seen / total)
+          })
+        ]
     })
   )
 
