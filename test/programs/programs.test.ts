@@ -30,7 +30,7 @@ describe("programs", () => {
     const doc = JSON.parse(r.stdout)
     expect(doc.gate.verdict).toBe("INCOMPLETE")
     expect(r.stderr).toContain("c=2 zero baseline")
-    expect(fs.readdirSync(out).sort()).toEqual([doc.files.results, doc.files.summary].sort())
+    expect(fs.readdirSync(out).sort()).toEqual([doc.files.report, doc.files.results, doc.files.summary].sort())
   })
 
   it("programs/bench.ts: bad input exits 2 with one line on stderr and nothing on stdout", () => {
