@@ -22,6 +22,7 @@ import { type OccConflict, StoreError } from "../store/errors.ts"
 import { readState, type TransitionColumn } from "../store/store.ts"
 import { completeSample, emptyMeasured, type FileSample, type Measured } from "../metrics/segments.ts"
 import { nanosToMs, timed } from "../metrics/timing.ts"
+import { Trace } from "../metrics/trace.ts"
 import { Connections, type Lease, onLease } from "./connections.ts"
 import { Guard } from "./guard.ts"
 import { Writer } from "./writer.ts"
@@ -43,7 +44,9 @@ export type ActorError = IllegalTransition | OccConflict | StoreError
 const isoNow = Effect.map(Clock.currentTimeMillis, (ms) => new Date(ms).toISOString())
 
 export const runFile = (
-  path: string
+  path: string,
+  /** The runner slot it runs on (its track in a trace). */
+  slot = 0
 ): Effect.Effect<FileOutcome, ActorError, Connections | Lease | Guard | Writer | UploadApi | RetryPolicy | ApiClock | Scenario> =>
   Effect.gen(function*() {
     const connections = yield* Connections
@@ -53,6 +56,20 @@ export const runFile = (
     const retry = yield* RetryPolicy
     const apiClock = yield* ApiClock
     const scenario = yield* Scenario
+    const trace = yield* Trace
+    // With a trace recording (callers check `trace.enabled`, so that an untraced
+    // run allocates nothing for it): the steps just timed, laid end to end back from now.
+    const traced = (steps: ReadonlyArray<readonly [string, number]>, args?: Readonly<Record<string, string | number>>) =>
+      Effect.map(Clock.currentTimeNanos, (now) => {
+        let end = now
+        for (let i = steps.length - 1; i >= 0; i--) {
+          const [name, ms] = steps[i] ?? ["", 0]
+          if (ms <= 0) continue
+          const start = end - BigInt(Math.round(ms * 1e6))
+          trace.add({ name, slot, startNs: start, endNs: end, category: "segment", ...(args === undefined ? {} : { args }) })
+          end = start
+        }
+      })
     const m: Measured = emptyMeasured()
     let persisted = 0
     let apiCalls = 0
@@ -71,6 +88,7 @@ export const runFile = (
         const checked = yield* guard.check(path, machine, event)
         m.queue_wait_ms += checked.queueWaitMs
         m.guard_ms += checked.guardMs
+        if (trace.enabled) yield* traced([["queue wait", checked.queueWaitMs], ["guard read", checked.guardMs]], { event })
         const written = yield* writer.persist({
           path,
           event,
@@ -84,6 +102,12 @@ export const runFile = (
         m.queue_wait_ms += written.queueWaitMs
         m.lock_wait_ms += written.lockWaitMs
         m.write_ms += written.writeMs
+        if (trace.enabled) {
+          yield* traced(
+            [["queue wait", written.queueWaitMs], ["lock wait", written.lockWaitMs], ["write", written.writeMs]],
+            { event, busy: written.busyEvents }
+          )
+        }
         busyEvents += written.busyEvents
         busyWaitMs += written.busyWaitMs
         persisted += 1
@@ -91,18 +115,19 @@ export const runFile = (
       })
 
     // An API call, its outcome as a value: a failure drives a fail_* transition.
-    const api$ = <A>(call: Effect.Effect<A, ApiFailure>) =>
-      Effect.map(timed(Effect.either(call)), ([ms, result]) => {
+    const api$ = <A>(name: string, call: Effect.Effect<A, ApiFailure>) =>
+      Effect.flatMap(timed(Effect.either(call)), ([ms, result]) => {
         m.mock_api_ms += ms
         apiCalls += 1
-        return result
+        return trace.enabled ? Effect.as(traced([[name, ms]]), result) : Effect.succeed(result)
       })
 
     // Waiting out a backoff is time spent because of the API: it counts in mock_api_ms.
     const backoff = (retryNumber: number) =>
       Effect.flatMap(retry.backoffMillis(path, retryNumber), (ms) =>
-        Effect.map(timed(ms > 0 ? apiClock.sleep(ms) : Effect.void), ([waited]) => {
+        Effect.flatMap(timed(ms > 0 ? apiClock.sleep(ms) : Effect.void), ([waited]) => {
           m.mock_api_ms += waited
+          return trace.enabled ? traced([["backoff", waited]]) : Effect.void
         }))
 
     const failed = (error: ApiFailure): ReadonlyArray<readonly [TransitionColumn, string | number | null]> => [
@@ -112,6 +137,7 @@ export const runFile = (
 
     const lifecycle = Effect.gen(function*() {
       const read = yield* onLease((conn) => timed(readState(conn, path)))
+      if (trace.enabled) yield* traced([["queue wait", read.queueWaitMs], ["hydrate", read.value[0]]])
       m.queue_wait_ms += read.queueWaitMs
       m.hydrate_ms += read.value[0]
       const stored = read.value[1]
@@ -153,7 +179,7 @@ export const runFile = (
             ])
             break
           case "uploading": {
-            const result = yield* api$(api.upload(path, machine.version))
+            const result = yield* api$("upload", api.upload(path, machine.version))
             if (Either.isLeft(result)) {
               machine = yield* step(machine, "fail_upload", failed(result.left))
               break
@@ -172,7 +198,7 @@ export const runFile = (
             if (fileId === null) {
               return yield* new StoreError({ operation: "resume import", detail: `${path} is processing without a file id` })
             }
-            const result = yield* api$(api.importFile(path, fileId, machine.version))
+            const result = yield* api$("import", api.importFile(path, fileId, machine.version))
             if (Either.isLeft(result)) {
               machine = yield* step(machine, "fail_processing", failed(result.left))
               break
@@ -195,13 +221,26 @@ export const runFile = (
       (scope) =>
         Effect.flatMap(timed(Scope.extend(connections.acquire, scope)), ([connectMs]) => {
           m.connect_ms += connectMs
-          return lifecycle
+          return trace.enabled ? Effect.zipRight(traced([["connect", connectMs]]), lifecycle) : lifecycle
         }),
       (scope, exit) =>
-        Effect.map(timed(Scope.close(scope, Exit.isSuccess(exit) ? Exit.void : exit)), ([closeMs]) => {
+        Effect.flatMap(timed(Scope.close(scope, Exit.isSuccess(exit) ? Exit.void : exit)), ([closeMs]) => {
           m.connect_ms += closeMs
+          return trace.enabled ? traced([["close", closeMs]]) : Effect.void
         })
     )
-    m.total_wall_ms = nanosToMs((yield* Clock.currentTimeNanos) - start)
-    return { path, machine, persisted, apiCalls, busyEvents, busyWaitMs, sample: completeSample(m) }
+    const end = yield* Clock.currentTimeNanos
+    m.total_wall_ms = nanosToMs(end - start)
+    const sample = completeSample(m)
+    if (trace.enabled) {
+      trace.add({
+        name: path,
+        slot,
+        startNs: start,
+        endNs: end,
+        category: "file",
+        args: { state: machine.state, version: machine.version, fsm_net_ms: sample.fsm_net_ms, mock_api_ms: sample.mock_api_ms }
+      })
+    }
+    return { path, machine, persisted, apiCalls, busyEvents, busyWaitMs, sample }
   })

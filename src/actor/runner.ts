@@ -46,12 +46,17 @@ export const runBatch = (
     let finished = 0
     // Slots that still hold or will hold a file: what the time warp waits on.
     const live = () => clock.setLive(Math.min(concurrency, paths.length - finished))
+    // Runner slots, lowest free first: a file's track in a trace.
+    const free: Array<boolean> = Array.from({ length: concurrency }, () => true)
     const actor = (path: string) =>
       Effect.gen(function*() {
         inFlight += 1
         maxInFlight = Math.max(maxInFlight, inFlight)
-        const result = yield* Effect.either(runFile(path)).pipe(
+        const slot = Math.max(0, free.indexOf(true))
+        free[slot] = false
+        const result = yield* Effect.either(runFile(path, slot)).pipe(
           Effect.ensuring(Effect.suspend(() => {
+            free[slot] = true
             inFlight -= 1
             finished += 1
             return onFileDone === null

@@ -33,6 +33,8 @@ export const BenchConfig = Schema.Struct({
   json: Schema.Boolean,
   /** The terminal report's full tables instead of the 80-column ones. */
   wide: Schema.Boolean,
+  /** Where to write a trace of one trial, if anywhere. */
+  trace: Schema.NullOr(Schema.String),
   /** Applied together to every configuration of the matrix. */
   mitigations: Schema.Array(Schema.Literal(...Mitigations)),
   ladder: Schema.Literal(...LadderModes),

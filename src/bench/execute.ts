@@ -15,6 +15,7 @@ import { SqliteDriver } from "../sqlite/driver.ts"
 import type { StoreError } from "../store/errors.ts"
 import { type ForeignDatabase, migrate, sqliteVersion } from "../store/store.ts"
 import { storeError } from "../store/transaction.ts"
+import { recordingTrace, Trace, type TrialTrace } from "../metrics/trace.ts"
 import { analyze } from "../verdict/analyze.ts"
 import { answerOf } from "../verdict/answer.ts"
 import { compareSeries } from "../verdict/compare.ts"
@@ -34,6 +35,13 @@ export interface Target {
   readonly dbPath: string
   readonly dbLabel: string
   readonly createdAt: string
+  /** Record a trace of one trial (the first counted trial at the comparison configuration, else of the first one). */
+  readonly trace?: boolean
+}
+
+export interface Measured {
+  readonly doc: MeasuredDocument
+  readonly trace: TrialTrace | null
 }
 
 const withSetupConnection = <A, E>(dbPath: string, use: (sql: SqlClient) => Effect.Effect<A, E>) =>
@@ -45,7 +53,7 @@ const withSetupConnection = <A, E>(dbPath: string, use: (sql: SqlClient) => Effe
 export const runBench = (
   config: BenchConfig,
   target: Target
-): Effect.Effect<MeasuredDocument, StoreError | ForeignDatabase, SqliteDriver | Progress> =>
+): Effect.Effect<Measured, StoreError | ForeignDatabase, SqliteDriver | Progress> =>
   Effect.gen(function*() {
     const { dbPath, createdAt } = target
     const driver = yield* SqliteDriver
@@ -56,10 +64,20 @@ export const runBench = (
     const environment = yield* collectEnvironment({ sqliteVersion: version, driver: driver.name })
     yield* Effect.logDebug(`plan: ${plan.cells.length} configurations, ${plan.comparisons?.steps.length ?? 0} comparisons`)
     let runCounter = 0
+    // The traced trial: the first counted one at the comparison configuration (or of the first configuration).
+    const tracedCell = plan.cells.find((c) =>
+      c.concurrency === plan.comparisonAt.concurrency && c.profile.name === plan.comparisonAt.profile.name
+    ) ?? plan.cells[0]
+    let trace: TrialTrace | null = null
+    const wantsTrace = (cell: Omit<Cell, "sharedSide">, i: number) =>
+      target.trace === true && trace === null && i === config.warmup && tracedCell !== undefined &&
+      cell.concurrency === tracedCell.concurrency && cell.profile.name === tracedCell.profile.name &&
+      mitigationLabel(cell.mitigations) === mitigationLabel(tracedCell.mitigations)
 
-    const trial = (cell: Omit<Cell, "sharedSide">, tag: string) =>
+    const trial = (cell: Omit<Cell, "sharedSide">, tag: string, i: number) =>
       Effect.gen(function*() {
         runCounter += 1
+        const recording = wantsTrace(cell, i) ? recordingTrace() : null
         const result = yield* measureTrial({
           dbPath,
           files: config.files,
@@ -78,7 +96,14 @@ export const runBench = (
             upperBound: plan.trials.upperBound,
             simulated: config.clock === "warp" && hasDelay(cell.profile)
           })
-        })
+        }).pipe(recording === null ? (e) => e : Effect.provideService(Trace, recording))
+        if (recording !== null) {
+          trace = {
+            label: `${tag} c=${cell.concurrency} ${cell.profile.name} ${mitigationLabel(cell.mitigations)}`,
+            slots: cell.concurrency,
+            spans: recording.spans
+          }
+        }
         yield* progress.line(describeTrial(tag, result))
         return result
       })
@@ -98,8 +123,8 @@ export const runBench = (
         const at = plan.comparisonAt
         for (let i = 0; i < config.warmup + config.trials; i++) {
           const tag = `[${prefix}compare ${label}] ${trialTag(i)}`
-          const a = yield* trial({ ...at, mitigations: [] }, tag)
-          const b = yield* trial({ ...at, mitigations }, tag)
+          const a = yield* trial({ ...at, mitigations: [] }, tag, i)
+          const b = yield* trial({ ...at, mitigations }, tag, i)
           if (counted(i)) {
             before.push(a)
             after.push(b)
@@ -132,7 +157,7 @@ export const runBench = (
       }
       const trials: Array<Trial> = []
       for (let i = 0; i < config.warmup + config.trials; i++) {
-        const t = yield* trial(cell, `[${position}] ${trialTag(i)}`)
+        const t = yield* trial(cell, `[${position}] ${trialTag(i)}`, i)
         if (counted(i)) trials.push(t)
       }
       runs.push(yield* combine(trials))
@@ -153,7 +178,7 @@ export const runBench = (
       files: config.files
     })
     const answer = answerOf({ runs, comparisons, driver: driver.name, files: config.files, callsPerFile: CALLS_PER_FILE })
-    return {
+    const doc = {
       $schema: SCHEMA_ID,
       schemaVersion: SCHEMA_VERSION,
       createdAt,
@@ -191,4 +216,5 @@ export const runBench = (
       ...verdicts,
       comparisons
     } satisfies MeasuredDocument
+    return { doc, trace }
   })

@@ -16,7 +16,8 @@ import { isMitigation, Mitigations } from "../mitigations/catalog.ts"
 import { type Exporter, outputFiles } from "../report/exporter.ts"
 import { wrapText } from "../report/wrap.ts"
 import { fileExporters, terminalExporter } from "../report/exporters.ts"
-import { chooseSuffix, prepareOutDir, writeNew } from "../results/files.ts"
+import { checkNewFile, chooseSuffix, prepareOutDir, writeNew, writeNewFile } from "../results/files.ts"
+import { traceJson } from "../report/trace.ts"
 import type { ResultsDocument } from "../results/schema.ts"
 import { checkDatabasePath, temporaryDatabase } from "../sqlite/dbFile.ts"
 import { driverLayer, Drivers } from "../sqlite/drivers.ts"
@@ -146,7 +147,13 @@ export const benchFlags = {
   }),
   out: text("out", { group: "output", pseudo: "DIR", description: "folder for the result files", fallback: "results" }),
   json: on("json", { group: "output", description: "print the result document on stdout and nothing else there" }),
-  wide: on("wide", { group: "output", description: "every column of the tables and one line per fact (beyond 80 columns)" })
+  wide: on("wide", { group: "output", description: "every column of the tables and one line per fact (beyond 80 columns)" }),
+  trace: text("trace", {
+    group: "output",
+    pseudo: "FILE",
+    description: "write a Perfetto/Chrome trace of one trial (c=10 zero's first counted) to FILE, a new file",
+    fallback: undefined
+  })
 }
 
 export type BenchValues = Values<typeof benchFlags>
@@ -183,6 +190,7 @@ export const configOf = (values: BenchValues): Either.Either<BenchConfig, string
       thresholdRealisticSeconds: values.thresholdRealistic,
       json: values.json,
       wide: values.wide,
+      trace: values.trace ?? null,
       mitigations: values.mitigations ?? [],
       ladder: values.ladder ?? (values.mitigations === undefined ? "first" : "off"),
       trials: values.trials,
@@ -207,7 +215,8 @@ const write = (dir: string, doc: ResultsDocument, exporters: ReadonlyArray<Expor
 
 /** Where the files went: the folder once, then the names (wrapped within 80 columns unless --wide). */
 const writtenLine = (dir: string, paths: ReadonlyArray<string>, wide: boolean) => {
-  const line = `written in ${dir}: ${paths.map((p) => path.basename(p)).join(", ")}`
+  const line = `written in ${dir}: ` +
+    paths.map((p) => (path.dirname(p) === path.normalize(dir) ? path.basename(p) : p)).join(", ")
   return wide ? line : wrapText(line, 80, 2).join("\n")
 }
 
@@ -219,12 +228,18 @@ export const bench = (config: BenchConfig) =>
     const createdAt = new Date(yield* Clock.currentTimeMillis).toISOString()
     const exporters = Object.values(fileExporters)
     const suffix = yield* chooseSuffix(config.out, createdAt, (s) => exporters.map((e) => e.file?.(s) ?? ""))
-    const measured = yield* runBench(config, { dbPath, dbLabel: config.db ?? "temporary", createdAt }).pipe(
+    if (config.trace !== null) yield* checkNewFile("--trace", config.trace)
+    const measured = yield* runBench(config, { dbPath, dbLabel: config.db ?? "temporary", createdAt, trace: config.trace !== null }).pipe(
       // A live line only for a person watching a terminal; logs and --json stay clean.
       Effect.provide(terminalProgress({ live: process.stderr.isTTY === true && process.stdout.isTTY === true && !config.json }))
     )
-    const doc: ResultsDocument = { ...measured, files: outputFiles(fileExporters, suffix) }
-    const written = yield* write(config.out, doc, exporters, suffix)
+    const doc: ResultsDocument = { ...measured.doc, files: outputFiles(fileExporters, suffix) }
+    const written = [
+      ...(yield* write(config.out, doc, exporters, suffix)),
+      ...(config.trace === null || measured.trace === null
+        ? []
+        : [yield* writeNewFile(config.trace, traceJson(measured.trace))])
+    ]
     if (config.json) {
       yield* Console.log(((yield* fileExporters.results.render(doc)) ?? "").trimEnd())
       yield* Console.error(`written: ${written.join(", ")}`)

@@ -64,6 +64,20 @@ export const writeNew = (dir: string, name: string, body: string): Effect.Effect
     catch: (cause) => new OutputError({ detail: `cannot write ${name} in ${dir}: ${reason(cause)}` })
   })
 
+/** A path the run may create before it starts: refused (exit 2) if something is there or its folder cannot be written. */
+export const checkNewFile = (flag: string, file: string): Effect.Effect<void, OutputError> =>
+  Effect.try({
+    try: () => {
+      if (fs.existsSync(file)) throw new Error("exists; give a new file name")
+      fs.accessSync(path.dirname(path.resolve(file)), fs.constants.W_OK)
+    },
+    catch: (cause) => new OutputError({ detail: `${flag} ${file}: ${reason(cause)}` })
+  })
+
+/** Write `file`, failing rather than overwriting. */
+export const writeNewFile = (file: string, body: string): Effect.Effect<string, OutputError> =>
+  writeNew(path.dirname(file), path.basename(file), body)
+
 const json = (value: unknown): string => `${JSON.stringify(value, null, 2)}\n`
 
 export const encodeResults = (doc: ResultsDocument): string => json(Schema.encodeSync(ResultsDocument)(doc))

@@ -224,4 +224,39 @@ describe("bench CLI: bad input exits 2 with one clear line and touches nothing",
         expect(r.stdout).toContain(flag)
       }
       }))
-  })
+
+  it.live("--trace writes one trial's actors as a Chrome trace: a track per slot, a span per file, its segments inside it", () =>
+    Effect.gen(function*() {
+      const out = tempDir()
+      const file = path.join(out, "trial.trace.json")
+      const r = yield* bench(
+        "--files", "20", "--concurrency", "4,10", "--profiles", "zero", "--trials", "2", "--warmup", "1", "--ladder", "off",
+        "--out", out, "--trace", file
+      )
+      expect(r.code).toBe(1)
+      const trace = JSON.parse(fs.readFileSync(file, "utf8"))
+      type Event = { name: string; ph: string; cat?: string; tid: number; ts: number; dur: number; args?: { name?: string } }
+      const events: ReadonlyArray<Event> = trace.traceEvents
+      const tracks = events.filter((e) => e.ph === "M" && e.name === "thread_name")
+      // The traced trial is c=10's first counted one: ten runner slots.
+      expect(tracks).toHaveLength(10)
+      const files = events.filter((e) => e.ph === "X" && e.cat === "file")
+      expect(files).toHaveLength(20)
+      expect(new Set(files.map((f) => f.name)).size).toBe(20)
+      expect(files.every((f) => f.tid >= 1 && f.tid <= 10)).toBe(true)
+      const segments = events.filter((e) => e.ph === "X" && e.cat === "segment")
+      for (const name of ["connect", "hydrate", "guard read", "lock wait", "write", "close"]) {
+        expect(segments.some((s) => s.name === name)).toBe(true)
+      }
+      // Every segment lies inside a file span on its own track (1 µs of rounding allowed).
+      for (const s of segments) {
+        expect(files.some((f) => f.tid === s.tid && s.ts >= f.ts - 1 && s.ts + s.dur <= f.ts + f.dur + 1)).toBe(true)
+      }
+      // Three writes per file on the happy path.
+      expect(segments.filter((s) => s.name === "write")).toHaveLength(60)
+      // A trace file is never overwritten: a second run is refused before it measures anything.
+      const again = yield* bench("--files", "5", "--concurrency", "1", "--profiles", "zero", "--out", out, "--trace", file)
+      expect(again.code).toBe(2)
+      expect(again.stderr).toContain("--trace")
+    }))
+})

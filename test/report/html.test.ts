@@ -28,7 +28,7 @@ describe("the HTML report", () => {
         )
       )
       const measured = yield* runBench(config, { dbPath: tempDb(), dbLabel: "temporary", createdAt: new Date().toISOString() })
-      const doc = { ...measured, files: { results: "r.json", mitigation: "m.json", summary: "s.md", report: "r.html" } }
+      const doc = { ...measured.doc, files: { results: "r.json", mitigation: "m.json", summary: "s.md", report: "r.html" } }
       const file = path.join(tempDir(), "report.html")
       fs.writeFileSync(file, yield* reportHtml(doc))
       const seen = yield* Effect.acquireUseRelease(

@@ -33,7 +33,7 @@ describe("the result document", () => {
         )
       )
       const measured = yield* runBench(config, { dbPath: tempDb(), dbLabel: "temporary", createdAt: new Date().toISOString() })
-      const doc = { ...measured, files: { results: "r.json", mitigation: "m.json", summary: "s.md", report: "r.html" } }
+      const doc = { ...measured.doc, files: { results: "r.json", mitigation: "m.json", summary: "s.md", report: "r.html" } }
       const text = encodeResults(doc)
       const json: unknown = JSON.parse(text)
       const validate = new Ajv({ allErrors: true, strict: false }).compile(JSON.parse(committed))
