@@ -12,7 +12,19 @@ import { timed } from "../src/metrics/timing.ts"
 import { SqliteDriver } from "../src/sqlite/driver.ts"
 import { migrate, seedFiles, type TransitionWrite } from "../src/store/store.ts"
 
-export const tempDir = (): string => fs.mkdtempSync(path.join(os.tmpdir(), "ufb-test-"))
+const created: Array<string> = []
+
+/** A fresh temporary folder, removed when the test file ends (`test/setup.ts`). */
+export const tempDir = (): string => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ufb-test-"))
+  created.push(dir)
+  return dir
+}
+
+/** Remove every folder `tempDir` made in this test file. */
+export const removeTempDirs = (): void => {
+  for (const dir of created.splice(0)) fs.rmSync(dir, { recursive: true, force: true })
+}
 
 export const tempDb = (): string => path.join(tempDir(), "test.db")
 
