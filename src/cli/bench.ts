@@ -20,6 +20,7 @@ import { checkNewFile, chooseSuffix, prepareOutDir, writeNew, writeNewFile } fro
 import { traceJson } from "../report/trace.ts"
 import type { ResultsDocument } from "../results/schema.ts"
 import { checkDatabasePath, temporaryDatabase } from "../sqlite/dbFile.ts"
+import { SCHEMA_VERSION } from "../store/schema.ts"
 import { driverLayer, Drivers } from "../sqlite/drivers.ts"
 import { choice, integer, integerProblem, list, noiseFlag, number, on, optionsOf, text, type Values } from "./flags.ts"
 import { EXIT, subcommand, usageError } from "./program.ts"
@@ -222,7 +223,7 @@ const writtenLine = (dir: string, paths: ReadonlyArray<string>, wide: boolean) =
 
 export const bench = (config: BenchConfig) =>
   Effect.gen(function*() {
-    if (config.db !== null) yield* checkDatabasePath(config.db)
+    if (config.db !== null) yield* checkDatabasePath(config.db, SCHEMA_VERSION)
     yield* prepareOutDir(config.out)
     const dbPath = config.db ?? (yield* temporaryDatabase)
     const createdAt = new Date(yield* Clock.currentTimeMillis).toISOString()

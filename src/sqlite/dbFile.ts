@@ -20,9 +20,11 @@ const MAGIC = "SQLite format 3\u0000"
 /**
  * Accepts a path that does not exist yet (in a writable folder), an empty
  * file, or a database this tool created (its header carries our
- * application_id). Anything else is refused, and left as it is.
+ * application_id) with a schema this code knows (its user_version at most
+ * `maxSchemaVersion`). Anything else is refused from the header alone, read
+ * only: opening it would already switch it to WAL.
  */
-export const checkDatabasePath = (file: string): Effect.Effect<void, DatabasePathError> =>
+export const checkDatabasePath = (file: string, maxSchemaVersion: number): Effect.Effect<void, DatabasePathError> =>
   Effect.try({
     try: () => {
       const stat = fs.statSync(file, { throwIfNoEntry: false })
@@ -47,6 +49,10 @@ export const checkDatabasePath = (file: string): Effect.Effect<void, DatabasePat
       }
       if (header.readUInt32BE(68) !== APPLICATION_ID) {
         return `--db ${file}: is an SQLite database not created by upload-fsm-bench; refusing to touch it`
+      }
+      const userVersion = header.readUInt32BE(60)
+      if (userVersion > maxSchemaVersion) {
+        return `--db ${file}: has schema version ${userVersion}, newer than this tool's ${maxSchemaVersion}; refusing to touch it`
       }
       fs.accessSync(file, fs.constants.W_OK)
       return undefined

@@ -259,4 +259,23 @@ describe("bench CLI: bad input exits 2 with one clear line and touches nothing",
       expect(again.code).toBe(2)
       expect(again.stderr).toContain("--trace")
     }))
+
+  it.live("--db of ours with a newer schema is refused from its header, and not opened: no byte changes, no WAL appears", () =>
+    Effect.gen(function*() {
+      const dir = tempDir()
+      const db = path.join(dir, "newer.db")
+      // A database of ours (seeded by a small run), then stamped with a schema version this code does not know.
+      expect((yield* bench("--files", "3", "--concurrency", "1", "--profiles", "zero", "--trials", "1", "--warmup", "0",
+        "--ladder", "off", "--out", dir, "--db", db)).code).toBe(1)
+      const header = fs.readFileSync(db)
+      header.writeUInt32BE(99, 60)
+      fs.writeFileSync(db, header)
+      for (const f of [`${db}-wal`, `${db}-shm`]) fs.rmSync(f, { force: true })
+      const before = fs.readFileSync(db)
+      const r = yield* bench("--files", "3", "--concurrency", "1", "--profiles", "zero", "--out", dir, "--db", db)
+      expect(r.code).toBe(2)
+      expect(lines(r.stderr)).toEqual([`error: --db ${db}: has schema version 99, newer than this tool's 1; refusing to touch it`])
+      expect(fs.readFileSync(db).equals(before)).toBe(true)
+      expect(fs.existsSync(`${db}-wal`)).toBe(false)
+    }))
 })

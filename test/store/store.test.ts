@@ -6,6 +6,7 @@ import { drivers } from "../drivers.ts"
 import { Effect, Either } from "effect"
 import { checkDatabasePath } from "../../src/sqlite/dbFile.ts"
 import { APPLICATION_ID } from "../../src/identity.ts"
+import { SCHEMA_VERSION } from "../../src/store/schema.ts"
 import { applyTransition, migrate, readAll, readState, type TransitionWrite } from "../../src/store/store.ts"
 import { writeTransaction } from "../../src/store/transaction.ts"
 import { open, seeded, startUpload, tempDb, withConnection } from "../helpers.ts"
@@ -98,19 +99,19 @@ describe.each(drivers)("state store on %s", (_name, driver) => {
     inDriver(Effect.gen(function*() {
       const text = tempDb()
       fs.writeFileSync(text, "precious notes\n".repeat(20))
-      const refusedText = yield* Effect.flip(checkDatabasePath(text))
+      const refusedText = yield* Effect.flip(checkDatabasePath(text, SCHEMA_VERSION))
       expect(refusedText.message).toContain("not an SQLite database")
       expect(fs.readFileSync(text, "utf8")).toBe("precious notes\n".repeat(20))
 
       const foreign = tempDb()
       yield* Effect.scoped(Effect.flatMap(open(foreign), (sql) => sql.unsafe("CREATE TABLE t (x)").raw))
-      const refusedForeign = yield* Effect.flip(checkDatabasePath(foreign))
+      const refusedForeign = yield* Effect.flip(checkDatabasePath(foreign, SCHEMA_VERSION))
       expect(refusedForeign.message).toContain("not created by upload-fsm-bench")
 
       const ours = tempDb()
       yield* Effect.scoped(seeded(ours, 2))
       expect(fs.readFileSync(ours).readUInt32BE(68)).toBe(APPLICATION_ID)
-      yield* checkDatabasePath(ours)
+      yield* checkDatabasePath(ours, SCHEMA_VERSION)
     })))
 
   it.live("a database with a newer schema than ours is refused", () =>
