@@ -57,19 +57,20 @@ export const runFile = (
     const apiClock = yield* ApiClock
     const scenario = yield* Scenario
     const trace = yield* Trace
+    // The run's clock, read only when a trace is recording.
+    const clock = trace.enabled ? yield* Effect.clock : undefined
     // With a trace recording (callers check `trace.enabled`, so that an untraced
-    // run allocates nothing for it): the steps just timed, laid end to end back from now.
-    const traced = (steps: ReadonlyArray<readonly [string, number]>, args?: Readonly<Record<string, string | number>>) =>
-      Effect.map(Clock.currentTimeNanos, (now) => {
-        let end = now
-        for (let i = steps.length - 1; i >= 0; i--) {
-          const [name, ms] = steps[i] ?? ["", 0]
-          if (ms <= 0) continue
-          const start = end - BigInt(Math.round(ms * 1e6))
-          trace.add({ name, slot, startNs: start, endNs: end, category: "segment", ...(args === undefined ? {} : { args }) })
-          end = start
-        }
-      })
+    // run does nothing for it): the steps just timed, laid end to end back from now.
+    const traced = (steps: ReadonlyArray<readonly [string, number]>, args?: Readonly<Record<string, string | number>>) => {
+      let end = clock?.unsafeCurrentTimeNanos() ?? 0n
+      for (let i = steps.length - 1; i >= 0; i--) {
+        const [name, ms] = steps[i] ?? ["", 0]
+        if (ms <= 0) continue
+        const start = end - BigInt(Math.round(ms * 1e6))
+        trace.add({ name, slot, startNs: start, endNs: end, category: "segment", ...(args === undefined ? {} : { args }) })
+        end = start
+      }
+    }
     const m: Measured = emptyMeasured()
     let persisted = 0
     let apiCalls = 0
@@ -88,7 +89,7 @@ export const runFile = (
         const checked = yield* guard.check(path, machine, event)
         m.queue_wait_ms += checked.queueWaitMs
         m.guard_ms += checked.guardMs
-        if (trace.enabled) yield* traced([["queue wait", checked.queueWaitMs], ["guard read", checked.guardMs]], { event })
+        if (trace.enabled) traced([["queue wait", checked.queueWaitMs], ["guard read", checked.guardMs]], { event })
         const written = yield* writer.persist({
           path,
           event,
@@ -103,7 +104,7 @@ export const runFile = (
         m.lock_wait_ms += written.lockWaitMs
         m.write_ms += written.writeMs
         if (trace.enabled) {
-          yield* traced(
+          traced(
             [["queue wait", written.queueWaitMs], ["lock wait", written.lockWaitMs], ["write", written.writeMs]],
             { event, busy: written.busyEvents }
           )
@@ -116,18 +117,19 @@ export const runFile = (
 
     // An API call, its outcome as a value: a failure drives a fail_* transition.
     const api$ = <A>(name: string, call: Effect.Effect<A, ApiFailure>) =>
-      Effect.flatMap(timed(Effect.either(call)), ([ms, result]) => {
+      Effect.map(timed(Effect.either(call)), ([ms, result]) => {
         m.mock_api_ms += ms
         apiCalls += 1
-        return trace.enabled ? Effect.as(traced([[name, ms]]), result) : Effect.succeed(result)
+        if (trace.enabled) traced([[name, ms]])
+        return result
       })
 
     // Waiting out a backoff is time spent because of the API: it counts in mock_api_ms.
     const backoff = (retryNumber: number) =>
       Effect.flatMap(retry.backoffMillis(path, retryNumber), (ms) =>
-        Effect.flatMap(timed(ms > 0 ? apiClock.sleep(ms) : Effect.void), ([waited]) => {
+        Effect.map(timed(ms > 0 ? apiClock.sleep(ms) : Effect.void), ([waited]) => {
           m.mock_api_ms += waited
-          return trace.enabled ? traced([["backoff", waited]]) : Effect.void
+          if (trace.enabled) traced([["backoff", waited]])
         }))
 
     const failed = (error: ApiFailure): ReadonlyArray<readonly [TransitionColumn, string | number | null]> => [
@@ -137,7 +139,7 @@ export const runFile = (
 
     const lifecycle = Effect.gen(function*() {
       const read = yield* onLease((conn) => timed(readState(conn, path)))
-      if (trace.enabled) yield* traced([["queue wait", read.queueWaitMs], ["hydrate", read.value[0]]])
+      if (trace.enabled) traced([["queue wait", read.queueWaitMs], ["hydrate", read.value[0]]])
       m.queue_wait_ms += read.queueWaitMs
       m.hydrate_ms += read.value[0]
       const stored = read.value[1]
@@ -221,12 +223,13 @@ export const runFile = (
       (scope) =>
         Effect.flatMap(timed(Scope.extend(connections.acquire, scope)), ([connectMs]) => {
           m.connect_ms += connectMs
-          return trace.enabled ? Effect.zipRight(traced([["connect", connectMs]]), lifecycle) : lifecycle
+          if (trace.enabled) traced([["connect", connectMs]])
+          return lifecycle
         }),
       (scope, exit) =>
-        Effect.flatMap(timed(Scope.close(scope, Exit.isSuccess(exit) ? Exit.void : exit)), ([closeMs]) => {
+        Effect.map(timed(Scope.close(scope, Exit.isSuccess(exit) ? Exit.void : exit)), ([closeMs]) => {
           m.connect_ms += closeMs
-          return trace.enabled ? traced([["close", closeMs]]) : Effect.void
+          if (trace.enabled) traced([["close", closeMs]])
         })
     )
     const end = yield* Clock.currentTimeNanos
