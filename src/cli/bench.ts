@@ -263,6 +263,7 @@ export const bench = (config: BenchConfig) =>
 export const benchCommand = subcommand(
   {
     name: "bench",
+    summary: "run the matrix, the mitigation ladder and the gate",
     flags: benchFlags,
     positional: 0,
     help: {

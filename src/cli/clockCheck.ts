@@ -36,6 +36,7 @@ const clockFlags = {
 export const clockCheckCommand = subcommand(
   {
     name: "clock-check",
+    summary: "measure the time warp against real time",
     flags: clockFlags,
     positional: 0,
     help: {

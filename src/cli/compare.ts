@@ -37,6 +37,7 @@ const read = (file: string) =>
 export const compareCommand = subcommand(
   {
     name: "compare",
+    summary: "compare two result files: a regression gate",
     flags: compareFlags,
     positional: 2,
     help: {

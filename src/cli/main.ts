@@ -32,11 +32,9 @@ const rootHelp = (): string =>
       0
     ),
     "",
-    "  bench         run the matrix, the mitigation ladder and the gate (the default program)",
-    "  compare       compare two result files: a regression gate",
-    "  clock-check   measure the time warp against real time",
+    ...subcommands.map((s) => `  ${s.name.padEnd(13)} ${s.summary}`),
     "",
-    `'${NAME} <command> --help' describes a command's flags. Also: --version, --completions bash|zsh|fish.`
+    ...wrap(`'${NAME} <command> --help' describes a command's flags. Also: --version, --completions bash|zsh|fish.`, 0, 0)
   ].join("\n")
 
 const root = Command.make(NAME).pipe(

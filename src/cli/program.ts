@@ -34,6 +34,8 @@ const messageOf = (cause: Cause.Cause<unknown>): string =>
 /** A subcommand as the dispatcher sees it: its name, flags and help. */
 export interface Subcommand {
   readonly name: string
+  /** One line for the list of commands. */
+  readonly summary: string
   readonly help: HelpSpec
   readonly flags: Flags
   /** How many plain arguments it takes. */

@@ -5,7 +5,7 @@ import { Effect, Either } from "effect"
 import { benchFlags } from "../../src/cli/bench.ts"
 import { helpText } from "../../src/cli/help.ts"
 import { completionScript, subcommands } from "../../src/cli/main.ts"
-import { configFrom } from "./inProcess.ts"
+import { cli, configFrom } from "./inProcess.ts"
 
 const error = (...args: ReadonlyArray<string>) =>
   Effect.map(configFrom(...args), Either.match({ onLeft: (e) => e, onRight: () => "parsed" }))
@@ -108,6 +108,15 @@ describe("help and completions", () => {
     const bench = helpText("bench", subcommands[0]?.help ?? { usage: "", about: "", footer: [] }, benchFlags)
     for (const group of ["Workload:", "Statistics:", "Gate:", "Faults:", "Output:"]) expect(bench).toContain(group)
   })
+
+  it.effect("the command's own --help lists every subcommand within 80 columns", () =>
+    Effect.gen(function*() {
+      const r = yield* cli("--help")
+      expect(r.code).toBe(0)
+      const lines = r.stdout.trimEnd().split("\n")
+      expect(lines.every((l) => l.length <= 80)).toBe(true)
+      for (const sub of subcommands) expect(r.stdout).toContain(`  ${sub.name} `)
+    }))
 
   it.effect("bash completions offer each choice's values as separate words", () =>
     Effect.gen(function*() {
