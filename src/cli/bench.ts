@@ -30,13 +30,30 @@ const onDeno = "Deno" in globalThis
 
 const QUICK_DELAY = 0.05
 
+/**
+ * Upper bounds, so that a slip of the keyboard is one line, not a full disk
+ * or a crash: a million files is a database of about a gigabyte, seeded in
+ * one transaction; 10,000 concurrent actors is far past where the answers
+ * change (the reference runs stop at 50); a day per API call or per backoff
+ * is beyond any real API, and the clocks count in integer nanoseconds.
+ */
+const MAX_FILES = 1_000_000
+const MAX_CONCURRENCY = 10_000
+const MAX_SECONDS = 86_400
+const MAX_THRESHOLD = 1e9
+
 export const benchFlags = {
-  files: integer("files", { group: "workload", description: "files (actors) per configuration", bounds: { min: 1 }, fallback: 818 }),
+  files: integer("files", {
+    group: "workload",
+    description: "files (actors) per configuration",
+    bounds: { min: 1, max: MAX_FILES },
+    fallback: 818
+  }),
   concurrency: list("concurrency", {
     group: "workload",
     description: "concurrency levels",
     item: (part) => {
-      const problem = integerProblem(part, { min: 1 })
+      const problem = integerProblem(part, { min: 1, max: MAX_CONCURRENCY })
       return problem === null ? Either.right(Number(part)) : Either.left(problem)
     },
     fallback: "1,10,50"
@@ -58,7 +75,7 @@ export const benchFlags = {
   realisticDelay: number("realistic-delay", {
     group: "workload",
     description: "seconds per API call in the realistic profile",
-    bounds: { min: 0 },
+    bounds: { min: 0, max: MAX_SECONDS },
     unit: " s",
     fallback: undefined,
     shown: `2.0; ${QUICK_DELAY} with --quick`
@@ -93,20 +110,30 @@ export const benchFlags = {
     fallback: undefined,
     shown: "a temporary file"
   }),
-  trials: integer("trials", { group: "statistics", description: "counted trials per configuration", bounds: { min: 1 }, fallback: 5 }),
-  warmup: integer("warmup", { group: "statistics", description: "discarded warm-up trials before them", bounds: { min: 0 }, fallback: 1 }),
+  trials: integer("trials", {
+    group: "statistics",
+    description: "counted trials per configuration",
+    bounds: { min: 1, max: 1000 },
+    fallback: 5
+  }),
+  warmup: integer("warmup", {
+    group: "statistics",
+    description: "discarded warm-up trials before them",
+    bounds: { min: 0, max: 1000 },
+    fallback: 1
+  }),
   noise: noiseFlag,
   thresholdZero: number("threshold-zero", {
     group: "gate",
     description: "Threshold 1: zero profile, c=10, limit in seconds",
-    bounds: { above: 0 },
+    bounds: { above: 0, max: MAX_THRESHOLD },
     unit: " s",
     fallback: 300
   }),
   thresholdRealistic: number("threshold-realistic", {
     group: "gate",
     description: "Threshold 2: realistic profile, c=10, limit in seconds",
-    bounds: { above: 0 },
+    bounds: { above: 0, max: MAX_THRESHOLD },
     unit: " s",
     fallback: 21_600
   }),
@@ -142,7 +169,7 @@ export const benchFlags = {
   retryBase: number("retry-base", {
     group: "faults",
     description: "first retry backoff in seconds, doubling, jittered",
-    bounds: { above: 0 },
+    bounds: { above: 0, max: MAX_SECONDS },
     unit: " s",
     fallback: 1
   }),

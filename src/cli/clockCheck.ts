@@ -13,17 +13,18 @@ import { EXIT, subcommand } from "./program.ts"
 import { terminalProgress } from "./progress.ts"
 
 const clockFlags = {
-  files: integer("files", { group: "workload", description: "files per run", bounds: { min: 1 }, fallback: 818 }),
-  concurrency: integer("concurrency", { group: "workload", description: "concurrency", bounds: { min: 1 }, fallback: 50 }),
+  files: integer("files", { group: "workload", description: "files per run", bounds: { min: 1, max: 100_000 }, fallback: 818 }),
+  concurrency: integer("concurrency", { group: "workload", description: "concurrency", bounds: { min: 1, max: 10_000 }, fallback: 50 }),
   delay: number("delay", {
     group: "workload",
-    description: "seconds per API call (realistic profile)",
-    bounds: { above: 0 },
+    // The real clock waits every call out: 10 s per call is already minutes per trial.
+    description: "seconds per API call (realistic profile; waited out in real time, so at most 10)",
+    bounds: { above: 0, max: 10 },
     unit: " s",
     fallback: 0.2
   }),
   seed: integer("seed", { group: "workload", description: "seed of ids and seeded rows", bounds: {}, fallback: 42 }),
-  trials: integer("trials", { group: "statistics", description: "trials per clock, alternating", bounds: { min: 1 }, fallback: 3 }),
+  trials: integer("trials", { group: "statistics", description: "trials per clock, alternating", bounds: { min: 1, max: 100 }, fallback: 3 }),
   tolerance: number("tolerance", {
     group: "statistics",
     pseudo: "F",

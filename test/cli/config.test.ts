@@ -88,9 +88,25 @@ describe("bench configuration", () => {
         [["--scenario", "chaos"], "--scenario: 'chaos' is not one of happy, reupload"],
         [["--max-attempts", "0"], "--max-attempts: must be at least 1, got 0"],
         [["--retry-base", "0"], "--retry-base: must be more than 0 s, got 0"],
-        [["--profile", "{}", "--profile-file", "p.json"], "--profile and --profile-file: give one profile, not both"]
+        [["--profile", "{}", "--profile-file", "p.json"], "--profile and --profile-file: give one profile, not both"],
+        // Upper bounds: a slip of the keyboard is one line, not a full disk or a crash.
+        [["--files", "1000000000000"], "--files: must be at most 1000000, got 1000000000000"],
+        [["--concurrency", "10,20000"], "--concurrency: must be at most 10000, got 20000"],
+        [["--realistic-delay", "1e300"], "--realistic-delay: must be at most 86400 s, got 1e+300"],
+        [["--retry-base", "1e300"], "--retry-base: must be at most 86400 s, got 1e+300"],
+        [["--threshold-zero", "1e300"], "--threshold-zero: must be at most 1000000000 s, got 1e+300"],
+        [["--trials", "100000"], "--trials: must be at most 1000, got 100000"]
       ]
       for (const [args, message] of cases) expect(yield* error(...args)).toBe(message)
+    }))
+})
+
+describe("clock-check's flags", () => {
+  it.effect("refuse a delay it would have to wait out for hours, with one line", () =>
+    Effect.gen(function*() {
+      const r = yield* cli("clock-check", "--delay", "1e300")
+      expect(r.code).toBe(2)
+      expect(r.stderr.trim()).toBe("error: --delay: must be at most 10 s, got 1e+300")
     }))
 })
 
