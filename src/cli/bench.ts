@@ -16,7 +16,7 @@ import { isMitigation, Mitigations } from "../mitigations/catalog.ts"
 import { type Exporter, outputFiles } from "../report/exporter.ts"
 import { wrapText } from "../report/wrap.ts"
 import { fileExporters, terminalExporter } from "../report/exporters.ts"
-import { checkNewFile, chooseSuffix, prepareOutDir, writeNew, writeNewFile } from "../results/files.ts"
+import { checkNewFile, prepareOutDir, type Reservation, reserveNames, writeNewFile } from "../results/files.ts"
 import { traceJson } from "../report/trace.ts"
 import type { ResultsDocument } from "../results/schema.ts"
 import { checkDatabasePath, temporaryDatabase } from "../sqlite/dbFile.ts"
@@ -234,12 +234,12 @@ export const configOf = (values: BenchValues): Either.Either<BenchConfig, string
     }).pipe(Either.mapLeft((error) => ParseResult.ArrayFormatter.formatErrorSync(error)[0]?.message ?? "invalid configuration"))
   )
 
-const write = (dir: string, doc: ResultsDocument, exporters: ReadonlyArray<Exporter>, suffix: string) =>
+const write = (doc: ResultsDocument, exporters: ReadonlyArray<Exporter>, reserved: Reservation) =>
   Effect.forEach(exporters, (exporter) =>
     Effect.flatMap(exporter.render(doc), (body) =>
       body === null || exporter.file === null
         ? Effect.succeed([])
-        : Effect.map(writeNew(dir, exporter.file(suffix), body), (p) => [p]))).pipe(Effect.map((paths) => paths.flat()))
+        : Effect.map(reserved.fill(exporter.file(reserved.suffix), body), (p) => [p]))).pipe(Effect.map((paths) => paths.flat()))
 
 /** Where the files went: the folder once, then the names (wrapped within 80 columns unless --wide). */
 const writtenLine = (dir: string, paths: ReadonlyArray<string>, wide: boolean) => {
@@ -255,7 +255,8 @@ export const bench = (config: BenchConfig) =>
     const dbPath = config.db ?? (yield* temporaryDatabase)
     const createdAt = new Date(yield* Clock.currentTimeMillis).toISOString()
     const exporters = Object.values(fileExporters)
-    const suffix = yield* chooseSuffix(config.out, createdAt, (s) => exporters.map((e) => e.file?.(s) ?? ""))
+    const reserved = yield* reserveNames(config.out, createdAt, (s) => exporters.flatMap((e) => (e.file === null ? [] : [e.file(s)])))
+    const suffix = reserved.suffix
     if (config.trace !== null) yield* checkNewFile("--trace", config.trace)
     const measured = yield* runBench(config, { dbPath, dbLabel: config.db ?? "temporary", createdAt, trace: config.trace !== null }).pipe(
       // A live line only for a person watching a terminal; logs and --json stay clean.
@@ -263,7 +264,7 @@ export const bench = (config: BenchConfig) =>
     )
     const doc: ResultsDocument = { ...measured.doc, files: outputFiles(fileExporters, suffix) }
     const written = [
-      ...(yield* write(config.out, doc, exporters, suffix)),
+      ...(yield* write(doc, exporters, reserved)),
       ...(config.trace === null || measured.trace === null
         ? []
         : [yield* writeNewFile(config.trace, traceJson(measured.trace))])

@@ -7,7 +7,7 @@
 import * as fs from "node:fs"
 import * as path from "node:path"
 import process from "node:process"
-import { Data, Effect, Either, ParseResult, Schema } from "effect"
+import { Data, Effect, Either, ParseResult, Schema, type Scope } from "effect"
 import { MitigationDocument, ResultsDocument, SCHEMA_VERSION } from "./schema.ts"
 
 export class OutputError extends Data.TaggedError("OutputError")<{ readonly detail: string }> {
@@ -40,18 +40,68 @@ export const prepareOutDir = (dir: string): Effect.Effect<void, OutputError> =>
 
 export const stamp = (iso: string): string => iso.slice(0, 19).replace(/[-:]/g, "").replace("T", "-")
 
-/** The first suffix (the stamp, then "-2", "-3", …) under which none of `namesFor(suffix)` exists in `dir` yet. */
-export const chooseSuffix = (
+/** A run's output names, held in the folder from the start. */
+export interface Reservation {
+  readonly suffix: string
+  /** Fill the reserved `name` with `body`: written beside it, then renamed over it, so no reader sees half a file. */
+  readonly fill: (name: string, body: string) => Effect.Effect<string, OutputError>
+}
+
+/**
+ * Reserve the run's file names before anything is measured: for the stamp,
+ * then "-2", "-3", …, create every name of `namesFor(suffix)` empty and
+ * exclusively, so that two runs started in the same second never pick the
+ * same names (the second finds them taken and moves on). Reserved names the
+ * run never fills are removed when the scope closes, on failure and
+ * interruption too.
+ */
+export const reserveNames = (
   dir: string,
   createdAt: string,
   namesFor: (suffix: string) => ReadonlyArray<string>
-): Effect.Effect<string> =>
-  Effect.sync(() => {
-    for (let n = 1; ; n++) {
-      const suffix = `${stamp(createdAt)}${n === 1 ? "" : `-${n}`}`
-      if (namesFor(suffix).every((name) => !fs.existsSync(path.join(dir, name)))) return suffix
-    }
-  })
+): Effect.Effect<Reservation, OutputError, Scope.Scope> =>
+  Effect.acquireRelease(
+    Effect.try({
+      try: () => {
+        for (let n = 1; ; n++) {
+          const suffix = `${stamp(createdAt)}${n === 1 ? "" : `-${n}`}`
+          const made: Array<string> = []
+          try {
+            for (const name of namesFor(suffix)) {
+              const file = path.join(dir, name)
+              fs.closeSync(fs.openSync(file, "wx"))
+              made.push(file)
+            }
+            return { suffix, files: made, filled: new Set<string>() }
+          } catch (cause) {
+            for (const file of made) fs.rmSync(file, { force: true })
+            if (!(cause instanceof Error && "code" in cause && cause.code === "EEXIST")) throw cause
+          }
+        }
+      },
+      catch: (cause) => new OutputError({ detail: `--out ${dir}: cannot reserve the result files (${reason(cause)})` })
+    }),
+    (held) => Effect.sync(() => {
+      for (const file of held.files) if (!held.filled.has(file)) fs.rmSync(file, { force: true })
+    })
+  ).pipe(
+    Effect.map((held): Reservation => ({
+      suffix: held.suffix,
+      fill: (name, body) =>
+        Effect.try({
+          try: () => {
+            const file = path.join(dir, name)
+            if (!held.files.includes(file)) throw new Error(`${name} was not reserved`)
+            const temp = `${file}.tmp-${process.pid}`
+            fs.writeFileSync(temp, body, { flag: "wx" })
+            fs.renameSync(temp, file)
+            held.filled.add(file)
+            return file
+          },
+          catch: (cause) => new OutputError({ detail: `cannot write ${name} in ${dir}: ${reason(cause)}` })
+        })
+    }))
+  )
 
 /** Write `name` in `dir`, failing rather than overwriting. Returns the path written. */
 export const writeNew = (dir: string, name: string, body: string): Effect.Effect<string, OutputError> =>
