@@ -36,8 +36,12 @@ export const summarize = (samples: ReadonlyArray<number>): Summary => {
 
 export const sum = (samples: ReadonlyArray<number>): number => samples.reduce((acc, x) => acc + x, 0)
 
-/** `x` rounded to `digits` decimals: how every figure in a result document is stored. */
+/**
+ * `x` rounded to `digits` decimals: how every figure in a result document is
+ * stored. A tiny negative (a residual segment's -1e-9) rounds to 0, not -0:
+ * JSON writes -0 as 0, and a document must read back as it was written.
+ */
 export const round = (x: number, digits = 4): number => {
   const f = 10 ** digits
-  return Math.round(x * f) / f
+  return Math.round(x * f) / f + 0
 }

@@ -7,6 +7,7 @@
  */
 import { fsmNetLeaves } from "../metrics/segments.ts"
 import type { Bottleneck, LeafFigure, RunResult } from "../results/schema.ts"
+import { round } from "../metrics/stats.ts"
 
 const maxBy = (items: ReadonlyArray<LeafFigure>, key: (l: LeafFigure) => number): LeafFigure =>
   items.reduce((best, item) => (key(item) > key(best) ? item : best))
@@ -16,7 +17,7 @@ export const bottleneckOf = (run: RunResult): Bottleneck => {
   const leaves = fsmNetLeaves.map((segment) => ({
     segment,
     p95: run.segments[segment].p95,
-    share: net > 0 ? Math.round((run.segmentTotalsMs[segment] / net) * 10_000) / 10_000 : 0
+    share: net > 0 ? round(run.segmentTotalsMs[segment] / net, 4) : 0
   }))
   const byP95 = maxBy(leaves, (l) => l.p95)
   const byShare = maxBy(leaves, (l) => l.share)

@@ -8,6 +8,7 @@
  */
 import type { Growth, ProfileScaling, RunResult } from "../results/schema.ts"
 import { bottleneckOf, PRIMARY } from "./bottleneck.ts"
+import { round } from "../metrics/stats.ts"
 
 export const LINEAR_BAND = 0.15
 
@@ -47,14 +48,14 @@ export const scalingOf = (runs: ReadonlyArray<RunResult>): ReadonlyArray<Profile
           from: { concurrency: reference.concurrency, segment: from },
           to: { concurrency: highest.concurrency, segment: to },
           changed: from !== to,
-          lockWaitP95Ratio: before > 0 ? Math.round((highest.segments.lock_wait_ms.p95 / before) * 100) / 100 : null
+          lockWaitP95Ratio: before > 0 ? round(highest.segments.lock_wait_ms.p95 / before, 2) : null
         }
       })()
       : null
     return {
       profile,
       points,
-      slope: slope === null ? null : Math.round(slope * 1000) / 1000,
+      slope: slope === null ? null : round(slope, 3),
       growth: slope === null ? null : growthOf(slope),
       bottleneckChange
     }

@@ -6,6 +6,7 @@
  */
 import { CALLS_PER_FILE } from "../api/profiles.ts"
 import type { RunResult, ThresholdResult } from "../results/schema.ts"
+import { round } from "../metrics/stats.ts"
 
 export const THRESHOLD_CONCURRENCY = 10
 /** The per-call delay Threshold 2 is defined at in the seed. */
@@ -43,7 +44,7 @@ export const evaluateThresholds = (
       limitSeconds,
       measuredSeconds: run.elapsedSeconds,
       clock: run.clock,
-      marginSeconds: Math.round((limitSeconds - run.elapsedSeconds) * 1000) / 1000,
+      marginSeconds: round(limitSeconds - run.elapsedSeconds, 3),
       delaySeconds: run.delaySeconds,
       floorSeconds,
       verdict: run.elapsedSeconds <= limitSeconds ? "PASS" : "FAIL",

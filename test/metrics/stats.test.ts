@@ -1,4 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
+import { round } from "../../src/metrics/stats.ts"
 import { bucketLowerMs, bucketOf, histogramOf, mergeHistograms } from "../../src/metrics/histogram.ts"
 import { Effect } from "effect"
 import { makeRecorder } from "../../src/metrics/recorder.ts"
@@ -141,6 +142,15 @@ describe("histograms", () => {
     const merged = mergeHistograms([h, histogramOf([1.01, 3])])
     expect(merged.zero).toBe(2)
     expect(merged.buckets).toEqual([[3, 1], [60, 3], [61, 1], [69, 1], [107, 1]])
+  })
+})
+
+describe("rounding for the result document", () => {
+  it("never gives -0, which JSON cannot carry", () => {
+    expect(Object.is(round(-1e-9), 0)).toBe(true)
+    expect(Object.is(round(-0), 0)).toBe(true)
+    expect(round(-0.00016)).toBe(-0.0002)
+    expect(round(1.23456, 2)).toBe(1.23)
   })
 })
 
