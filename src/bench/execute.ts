@@ -177,7 +177,7 @@ export const runBench = (
       realisticSeconds: config.thresholdRealisticSeconds,
       files: config.files
     })
-    const answer = answerOf({ runs, comparisons, driver: driver.name, files: config.files, callsPerFile: CALLS_PER_FILE })
+    const answer = answerOf({ runs, comparisons, driver: driver.name, thresholds: verdicts.thresholds })
     const doc = {
       $schema: SCHEMA_ID,
       schemaVersion: SCHEMA_VERSION,

@@ -5,17 +5,18 @@
  * at each concurrency, and the mitigations ranked by what they did to
  * elapsed time. Pure.
  */
-import type { Answer, Comparisons, RunResult } from "../results/schema.ts"
+import type { Answer, Comparisons, RunResult, ThresholdResult } from "../results/schema.ts"
 import { bottleneckOf, PRIMARY } from "./bottleneck.ts"
 import { THRESHOLD_CONCURRENCY } from "./thresholds.ts"
+import { round } from "../metrics/stats.ts"
 
 export const answerOf = (
   input: {
     readonly runs: ReadonlyArray<RunResult>
     readonly comparisons: Comparisons | null
     readonly driver: string
-    readonly files: number
-    readonly callsPerFile: number
+    /** The evaluated thresholds: Threshold 2's run and floor are the realistic batch the answer prices. */
+    readonly thresholds: ReadonlyArray<ThresholdResult>
   }
 ): Answer => {
   const at = (profile: string) => input.runs.find((r) => r.profile === profile && r.concurrency === THRESHOLD_CONCURRENCY)
@@ -23,7 +24,7 @@ export const answerOf = (
   const persistenceRun = realistic ?? at(PRIMARY.profile) ?? null
   const floorSeconds = realistic === undefined
     ? null
-    : (input.files * input.callsPerFile * realistic.delaySeconds) / THRESHOLD_CONCURRENCY
+    : input.thresholds.find((t) => t.profile === "realistic" && t.concurrency === THRESHOLD_CONCURRENCY)?.floorSeconds ?? null
   const steps = input.comparisons?.steps ?? []
   const ranked = steps.map((step) => {
     const elapsed = step.rows.find((r) => r.metric === "elapsed")
@@ -38,11 +39,11 @@ export const answerOf = (
     driver: input.driver,
     persistenceMsPerFile: persistenceRun === null
       ? null
-      : Math.round((persistenceRun.segments.connect_ms.mean + persistenceRun.segments.db_total_ms.mean) * 1000) / 1000,
+      : round(persistenceRun.segments.connect_ms.mean + persistenceRun.segments.db_total_ms.mean, 3),
     persistenceRun: persistenceRun === null ? null : { concurrency: persistenceRun.concurrency, profile: persistenceRun.profile },
     persistenceShare: realistic === undefined || floorSeconds === null || realistic.elapsedSeconds <= 0
       ? null
-      : Math.round(((realistic.elapsedSeconds - floorSeconds) / realistic.elapsedSeconds) * 1e6) / 1e6,
+      : round((realistic.elapsedSeconds - floorSeconds) / realistic.elapsedSeconds, 6),
     floor: realistic === undefined || floorSeconds === null
       ? null
       : { elapsedSeconds: realistic.elapsedSeconds, floorSeconds, clock: realistic.clock },

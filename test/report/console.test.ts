@@ -2,8 +2,9 @@ import { describe, expect, it } from "@effect/vitest"
 import { consoleReport } from "../../src/report/console.ts"
 import type { Step } from "../../src/results/schema.ts"
 import { answerOf } from "../../src/verdict/answer.ts"
+import { evaluateThresholds } from "../../src/verdict/thresholds.ts"
 import { compareSeries } from "../../src/verdict/compare.ts"
-import { fakeDocument, fakeRun } from "../verdict/fixtures.ts"
+import { fakeDocument, fakeRun, LIMITS } from "../verdict/fixtures.ts"
 
 const runs = [1, 10, 50].flatMap((c) => [fakeRun({ concurrency: c, profile: "zero" }), fakeRun({ concurrency: c, profile: "realistic", elapsedSeconds: 330 })])
 const step = (mitigation: string, ratio: number): Step => {
@@ -19,7 +20,7 @@ const comparisons = {
 const doc = {
   ...fakeDocument(runs),
   comparisons,
-  answer: answerOf({ runs, comparisons, driver: "better-sqlite3", files: 818, callsPerFile: 2 })
+  answer: answerOf({ runs, comparisons, driver: "better-sqlite3", thresholds: evaluateThresholds(runs, LIMITS, 818) })
 }
 
 describe("the terminal report", () => {

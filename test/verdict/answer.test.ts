@@ -2,8 +2,9 @@ import { describe, expect, it } from "@effect/vitest"
 import { answerLines } from "../../src/report/answer.ts"
 import type { Step } from "../../src/results/schema.ts"
 import { answerOf } from "../../src/verdict/answer.ts"
+import { evaluateThresholds } from "../../src/verdict/thresholds.ts"
 import { compareSeries } from "../../src/verdict/compare.ts"
-import { fakeDocument, fakeRun } from "./fixtures.ts"
+import { fakeDocument, fakeRun, LIMITS } from "./fixtures.ts"
 
 const runs = [
   fakeRun({ concurrency: 10, profile: "zero", totals: { fsm_net_ms: 100, connect_ms: 40, write_ms: 30 } }),
@@ -27,7 +28,7 @@ describe("the answer", () => {
       step("in-memory-guards+shared-connection+batched-writes", [0.3, 0.31, 0.29, 0.3, 0.3])
     ]
   }
-  const answer = answerOf({ runs, comparisons, driver: "threaded", files: 818, callsPerFile: 2 })
+  const answer = answerOf({ runs, comparisons, driver: "threaded", thresholds: evaluateThresholds(runs, LIMITS, 818) })
 
   it("prices persistence per file from the c=10 realistic run, and its share above the API floor", () => {
     // The fixture's means equal its P95s: connect 0.5 + db_total 0.7.
@@ -65,7 +66,7 @@ describe("the answer", () => {
   })
 
   it("says what was not measured instead of inventing it", () => {
-    const bare = answerOf({ runs: [], comparisons: null, driver: "better-sqlite3", files: 818, callsPerFile: 2 })
+    const bare = answerOf({ runs: [], comparisons: null, driver: "better-sqlite3", thresholds: evaluateThresholds([], LIMITS, 818) })
     expect(bare).toMatchObject({ persistenceMsPerFile: null, persistenceShare: null, floor: null, bottleneck: [], mitigations: [] })
     const lines = answerLines({ ...fakeDocument([]), answer: bare })
     expect(lines.join("\n")).toContain("none measured")

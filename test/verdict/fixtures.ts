@@ -4,6 +4,7 @@ import { type SegmentName, SegmentNames } from "../../src/metrics/segments.ts"
 import { type ResultsDocument, type RunResult, SCHEMA_ID, SCHEMA_VERSION, type SegmentStats } from "../../src/results/schema.ts"
 import { analyze } from "../../src/verdict/analyze.ts"
 import { answerOf } from "../../src/verdict/answer.ts"
+import { evaluateThresholds } from "../../src/verdict/thresholds.ts"
 
 const flat = (v: number): SegmentStats => ({ p50: v, p95: v, p99: v, mean: v, min: v, max: v })
 
@@ -93,6 +94,9 @@ const trialsOf = (elapsed: ReadonlyArray<number>, segments: Record<SegmentName, 
   return elapsed.length === 1 ? [trial(first, segments)] : [trial(first, bySegment(flat(first))), ...rest.map((e) => trial(e, bySegment(flat(e))))]
 }
 
+/** The original plan's limits, for 818 files. */
+export const LIMITS = { zeroSeconds: 300, realisticSeconds: 21_600, files: 818 } as const
+
 /** A whole result document around `runs`, its verdicts analysed from them. */
 export const fakeDocument = (runs: ReadonlyArray<RunResult>, overrides: { readonly cpuModel?: string } = {}): ResultsDocument => ({
   $schema: SCHEMA_ID,
@@ -138,9 +142,9 @@ export const fakeDocument = (runs: ReadonlyArray<RunResult>, overrides: { readon
     apiCallsPerFile: 2,
     comparisonAt: { concurrency: 10, profile: "zero" }
   },
-  answer: answerOf({ runs, comparisons: null, driver: "better-sqlite3", files: 818, callsPerFile: 2 }),
+  answer: answerOf({ runs, comparisons: null, driver: "better-sqlite3", thresholds: evaluateThresholds(runs, LIMITS, LIMITS.files) }),
   runs,
   comparisons: null,
-  ...analyze(runs, null, { zeroSeconds: 300, realisticSeconds: 21_600, files: 818 }),
+  ...analyze(runs, null, LIMITS),
   files: { results: "results-x.json", mitigation: "results-mitigation-x.json", summary: "summary-x.md", report: "report-x.html" }
 })
