@@ -13,13 +13,13 @@
  * `metrics/segments.ts`).
  */
 import { Clock, Effect, Either, Exit, Scope } from "effect"
-import { dispatch, type Event, hydrate, type IllegalTransition, type Machine, Transitions } from "../lifecycle/fsm.ts"
+import { dispatch, type Event, hydrate, type IllegalTransition, type Machine } from "../lifecycle/fsm.ts"
 import { type ApiFailure, UploadApi } from "../api/uploadApi.ts"
 import { ApiClock } from "../clock/apiClock.ts"
 import { RetryPolicy } from "./retry.ts"
 import { Scenario } from "./scenario.ts"
 import { type OccConflict, StoreError } from "../store/errors.ts"
-import { readState, type TransitionColumn } from "../store/store.ts"
+import { readState, transitionWrite, type TransitionValues } from "../store/store.ts"
 import { completeSample, emptyMeasured, type FileSample, type Measured } from "../metrics/segments.ts"
 import { nanosToMs, timed } from "../metrics/timing.ts"
 import { Trace } from "../metrics/trace.ts"
@@ -33,6 +33,8 @@ export interface FileOutcome {
   readonly machine: Machine
   /** Transitions whose write returned success to this actor. */
   readonly persisted: number
+  /** Those transitions' events, in order (what the storage floor replays). */
+  readonly events: ReadonlyArray<Event>
   readonly apiCalls: number
   readonly busyEvents: number
   readonly busyWaitMs: number
@@ -72,16 +74,12 @@ export const runFile = (
       }
     }
     const m: Measured = emptyMeasured()
-    let persisted = 0
+    const events: Array<Event> = []
     let apiCalls = 0
     let busyEvents = 0
     let busyWaitMs = 0
 
-    const step = (
-      machine: Machine,
-      event: Event,
-      set: ReadonlyArray<readonly [TransitionColumn, string | number | null]>
-    ) =>
+    const step = (machine: Machine, event: Event, values: Omit<TransitionValues, "now"> = {}) =>
       Effect.gen(function*() {
         const [dispatchMs, result] = yield* timed(Effect.sync(() => dispatch(machine, event)))
         m.fsm_dispatch_ms += dispatchMs
@@ -90,16 +88,7 @@ export const runFile = (
         m.queue_wait_ms += checked.queueWaitMs
         m.guard_ms += checked.guardMs
         if (trace.enabled) traced([["queue wait", checked.queueWaitMs], ["guard read", checked.guardMs]], { event })
-        const written = yield* writer.persist({
-          path,
-          event,
-          from: Transitions[event].from,
-          to: Transitions[event].to,
-          expectedVersion: machine.version,
-          at: yield* isoNow,
-          set,
-          countsAttempt: event === "start_upload"
-        })
+        const written = yield* writer.persist(transitionWrite(path, machine, event, { ...values, now: yield* isoNow }))
         m.queue_wait_ms += written.queueWaitMs
         m.lock_wait_ms += written.lockWaitMs
         m.write_ms += written.writeMs
@@ -111,7 +100,7 @@ export const runFile = (
         }
         busyEvents += written.busyEvents
         busyWaitMs += written.busyWaitMs
-        persisted += 1
+        events.push(event)
         return next
       })
 
@@ -132,11 +121,6 @@ export const runFile = (
           if (trace.enabled) traced([["backoff", waited]])
         }))
 
-    const failed = (error: ApiFailure): ReadonlyArray<readonly [TransitionColumn, string | number | null]> => [
-      ["error_message", error.message],
-      ["intent_type", null]
-    ]
-
     const lifecycle = Effect.gen(function*() {
       const read = yield* onLease((conn) => timed(readState(conn, path)))
       if (trace.enabled) traced([["queue wait", read.queueWaitMs], ["hydrate", read.value[0]]])
@@ -156,10 +140,7 @@ export const runFile = (
           case "indexed": {
             if (roundAgain === null) return machine
             // A new round is a new upload: its attempts count from zero again.
-            machine = yield* step(machine, roundAgain, [
-              ["upload_attempt_count", 0],
-              ...(roundAgain === "fail_reset" ? [["error_message", "found broken after indexing"] as const] : [])
-            ])
+            machine = yield* step(machine, roundAgain)
             attempts = 0
             roundAgain = null
             break
@@ -168,32 +149,22 @@ export const runFile = (
             if (attempts >= retry.maxAttempts) return machine
             retries += 1
             yield* backoff(retries)
-            machine = yield* step(machine, "retry", [])
+            machine = yield* step(machine, "retry")
             break
           }
           case "untracked":
             attempts += 1
-            machine = yield* step(machine, "start_upload", [
-              ["intent_type", "upload"],
-              ["intent_started_at", yield* isoNow],
-              ["intent_api_calls_completed", 0],
-              ["error_message", null]
-            ])
+            machine = yield* step(machine, "start_upload")
             break
           case "uploading": {
             const result = yield* api$("upload", api.upload(path, machine.version))
             if (Either.isLeft(result)) {
-              machine = yield* step(machine, "fail_upload", failed(result.left))
+              machine = yield* step(machine, "fail_upload", { error: result.left.message })
               break
             }
             const uploaded = result.right
             fileId = uploaded.fileId
-            machine = yield* step(machine, "complete_upload", [
-              ["gemini_file_id", uploaded.fileId],
-              ["gemini_file_uri", uploaded.uri],
-              ["upload_timestamp", yield* isoNow],
-              ["intent_api_calls_completed", 1]
-            ])
+            machine = yield* step(machine, "complete_upload", { fileId: uploaded.fileId, uri: uploaded.uri })
             break
           }
           case "processing": {
@@ -202,15 +173,11 @@ export const runFile = (
             }
             const result = yield* api$("import", api.importFile(path, fileId, machine.version))
             if (Either.isLeft(result)) {
-              machine = yield* step(machine, "fail_processing", failed(result.left))
+              machine = yield* step(machine, "fail_processing", { error: result.left.message })
               break
             }
             const imported = result.right
-            machine = yield* step(machine, "complete_processing", [
-              ["gemini_store_doc_id", imported.documentId],
-              ["intent_type", null],
-              ["intent_api_calls_completed", 2]
-            ])
+            machine = yield* step(machine, "complete_processing", { documentId: imported.documentId })
             break
           }
         }
@@ -245,5 +212,5 @@ export const runFile = (
         args: { state: machine.state, version: machine.version, fsm_net_ms: sample.fsm_net_ms, mock_api_ms: sample.mock_api_ms }
       })
     }
-    return { path, machine, persisted, apiCalls, busyEvents, busyWaitMs, sample }
+    return { path, machine, events, persisted: events.length, apiCalls, busyEvents, busyWaitMs, sample }
   })

@@ -13,7 +13,7 @@ import { type SegmentName, SegmentNames } from "../metrics/segments.ts"
 import { histogramOf, mergeHistograms } from "../metrics/histogram.ts"
 import { round, summarize, sum } from "../metrics/stats.ts"
 import { seededRandom } from "../random.ts"
-import type { Recovery, RunResult, SegmentStats, Trial, TrialSummary } from "../results/schema.ts"
+import type { Floor, Recovery, RunResult, SegmentStats, Trial, TrialSummary } from "../results/schema.ts"
 import { checkIntegrity, type Expectation } from "../verdict/integrity.ts"
 import { walReport } from "../verdict/wal.ts"
 
@@ -108,7 +108,11 @@ const medianOf = <A>(items: ReadonlyArray<A>, f: (a: A) => number, digits = 4) =
  * Combine a configuration's trials: medians everywhere; the WAL verdict from
  * the trials' summed busy time; integrity ok only if every trial's was.
  */
-const aggregate = (trials: readonly [Trial, ...Array<Trial>], options: { readonly warmup: number; readonly seed: number }): RunResult => {
+const aggregate = (
+  trials: readonly [Trial, ...Array<Trial>],
+  options: { readonly warmup: number; readonly seed: number },
+  floor: Floor | null
+): RunResult => {
   const [first] = trials
   const random = seededRandom(options.seed)
   const medianStats = (segment: SegmentName): SegmentStats => ({
@@ -124,8 +128,11 @@ const aggregate = (trials: readonly [Trial, ...Array<Trial>], options: { readonl
   const failing = trials.find((t) => !t.integrity.ok)
   const recoveries = trials.map((t) => t.recovery).filter((r): r is Recovery => r !== null)
   const recoveryMedian = (f: (r: Recovery) => number) => medianOf(recoveries, f, 3)
+  const ownSeconds = median(trials.map((t) => t.elapsedSeconds - t.skippedSeconds))
   return {
     ...first,
+    floor,
+    efficiency: floor === null || ownSeconds <= 0 ? null : round(floor.elapsedSeconds / ownSeconds, 4),
     elapsedSeconds: medianOf(trials, (t) => t.elapsedSeconds, 6),
     filesPerSecond: medianOf(trials, (t) => t.filesPerSecond, 2),
     transitions: Math.min(...trials.map((t) => t.transitions)),
@@ -186,13 +193,17 @@ const aggregate = (trials: readonly [Trial, ...Array<Trial>], options: { readonl
   }
 }
 
-/** The median of a configuration's trials (there is always at least one: configs guarantee it). */
+/**
+ * The median of a configuration's trials (there is always at least one:
+ * configs guarantee it), with its storage floor if one was measured.
+ */
 export const combineTrials = (
   trials: ReadonlyArray<Trial>,
-  options: { readonly warmup: number; readonly seed: number }
+  options: { readonly warmup: number; readonly seed: number },
+  floor: Floor | null = null
 ): Effect.Effect<RunResult> => {
   const [first, ...rest] = trials
   return first === undefined
     ? Effect.dieMessage("a configuration measured with no trials")
-    : Effect.succeed(aggregate([first, ...rest], options))
+    : Effect.succeed(aggregate([first, ...rest], options, floor))
 }

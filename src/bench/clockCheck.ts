@@ -55,7 +55,7 @@ export const runClockCheck = (
     const byMode: Record<ClockMode, Array<Trial>> = { real: [], warp: [] }
     for (let i = 0; i < spec.trials; i++) {
       for (const clock of ["real", "warp"] as const) {
-        const t = yield* measureTrial({
+        const { trial: t } = yield* measureTrial({
           dbPath: spec.dbPath,
           files: spec.files,
           concurrency: spec.concurrency,

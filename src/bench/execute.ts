@@ -7,10 +7,20 @@
  */
 import type { SqlClient } from "@effect/sql/SqlClient"
 import { Effect } from "effect"
-import { CALLS_PER_FILE, hasDelay } from "../api/profiles.ts"
+import { CALLS_PER_FILE, canFail, hasDelay } from "../api/profiles.ts"
+import { FLOOR_RUNS, measureFloor } from "../floor/measure.ts"
+import type { Event } from "../lifecycle/fsm.ts"
 import { collectEnvironment } from "../environment.ts"
 import { type Mitigation, mitigationLabel } from "../mitigations/catalog.ts"
-import { type ResultsDocument, type RunResult, SCHEMA_ID, SCHEMA_VERSION, type Step, type Trial } from "../results/schema.ts"
+import {
+  type Floor,
+  type ResultsDocument,
+  type RunResult,
+  SCHEMA_ID,
+  SCHEMA_VERSION,
+  type Step,
+  type Trial
+} from "../results/schema.ts"
 import { SqliteDriver } from "../sqlite/driver.ts"
 import type { StoreError } from "../store/errors.ts"
 import { type ForeignDatabase, migrate, sqliteVersion } from "../store/store.ts"
@@ -78,7 +88,7 @@ export const runBench = (
       Effect.gen(function*() {
         runCounter += 1
         const recording = wantsTrace(cell, i) ? recordingTrace() : null
-        const result = yield* measureTrial({
+        const { trial: result, replay } = yield* measureTrial({
           dbPath,
           files: config.files,
           concurrency: cell.concurrency,
@@ -105,13 +115,42 @@ export const runBench = (
           }
         }
         yield* progress.line(describeTrial(tag, result))
+        if (counted(i)) replays.set(floorKey(cell), replay)
         return result
+      })
+
+    // The storage floor of a configuration: its statements do not depend on
+    // the concurrency, nor on the profile when no call can fail, so one floor
+    // serves every configuration with the same key.
+    const floorKey = (cell: Omit<Cell, "sharedSide">) =>
+      `${mitigationLabel(cell.mitigations)}|${canFail(cell.profile) ? cell.profile.name : "-"}`
+    const replays = new Map<string, ReadonlyMap<string, ReadonlyArray<Event>>>()
+    const floors = new Map<string, Floor | null>()
+    const floorOf = (cell: Omit<Cell, "sharedSide">) =>
+      Effect.gen(function*() {
+        const key = floorKey(cell)
+        const known = floors.get(key)
+        if (known !== undefined) return known
+        const replay = replays.get(key)
+        if (replay === undefined) return null
+        yield* progress.line(`[floor] ${mitigationLabel(cell.mitigations)}: the same statements on the raw driver, ${FLOOR_RUNS} runs`)
+        const floor = yield* measureFloor({
+          dbPath,
+          files: config.files,
+          seed: config.seed,
+          replay,
+          mitigations: cell.mitigations,
+          batchSize: config.batchSize
+        })
+        floors.set(key, floor)
+        return floor
       })
 
     const trialTag = (i: number) =>
       i < config.warmup ? `warm-up ${i + 1}` : `trial ${i - config.warmup + 1}/${config.trials}`
     const counted = (i: number) => i >= config.warmup
-    const combine = (trials: ReadonlyArray<Trial>) => combineTrials(trials, { warmup: config.warmup, seed: config.seed })
+    const combine = (trials: ReadonlyArray<Trial>, cell: Omit<Cell, "sharedSide">) =>
+      Effect.flatMap(floorOf(cell), (floor) => combineTrials(trials, { warmup: config.warmup, seed: config.seed }, floor))
 
     // Before/after at c=10 zero: baseline and the mitigated stack alternate
     // (A B A B ...) so that drift on the machine hits both sides alike.
@@ -130,8 +169,8 @@ export const runBench = (
             after.push(b)
           }
         }
-        const beforeRun = yield* combine(before)
-        const afterRun = yield* combine(after)
+        const beforeRun = yield* combine(before, { ...at, mitigations: [] })
+        const afterRun = yield* combine(after, { ...at, mitigations })
         return {
           mitigation: label,
           mitigations,
@@ -160,7 +199,7 @@ export const runBench = (
         const t = yield* trial(cell, `[${position}] ${trialTag(i)}`, i)
         if (counted(i)) trials.push(t)
       }
-      runs.push(yield* combine(trials))
+      runs.push(yield* combine(trials, cell))
     }
 
     yield* Effect.logDebug("comparisons")

@@ -2,6 +2,7 @@
 import { Effect } from "effect"
 import { runExperiment } from "../actor/experiment.ts"
 import type { ScenarioName } from "../actor/scenario.ts"
+import type { Event } from "../lifecycle/fsm.ts"
 import type { FileProgress } from "../actor/runner.ts"
 import { canFail, hasDelay, type LatencyProfile, meanCallSeconds } from "../api/profiles.ts"
 import type { ClockMode } from "../clock/apiClock.ts"
@@ -39,7 +40,13 @@ export const expectationOf = (spec: Pick<TrialSpec, "profile" | "retry" | "scena
     : happyPath(spec.retry.maxAttempts)
 }
 
-export const measureTrial = (spec: TrialSpec): Effect.Effect<Trial, StoreError | ForeignDatabase, SqliteDriver> =>
+export interface MeasuredTrial {
+  readonly trial: Trial
+  /** The transitions each file committed, by path: what the configuration's storage floor replays. */
+  readonly replay: ReadonlyMap<string, ReadonlyArray<Event>>
+}
+
+export const measureTrial = (spec: TrialSpec): Effect.Effect<MeasuredTrial, StoreError | ForeignDatabase, SqliteDriver> =>
   Effect.gen(function*() {
     const mitigation = mitigationLabel(spec.mitigations)
     const measurement = yield* runExperiment({
@@ -55,7 +62,7 @@ export const measureTrial = (spec: TrialSpec): Effect.Effect<Trial, StoreError |
       scenario: spec.scenario,
       labels: { run: spec.runLabel, profile: spec.profile.name, concurrency: String(spec.concurrency), mitigation }
     })
-    return toTrial({
+    const trial = toTrial({
       concurrency: spec.concurrency,
       profile: spec.profile.name,
       delaySeconds: meanCallSeconds(spec.profile),
@@ -66,6 +73,7 @@ export const measureTrial = (spec: TrialSpec): Effect.Effect<Trial, StoreError |
       files: spec.files,
       measurement
     })
+    return { trial, replay: new Map(measurement.outcomes.map((o) => [o.path, o.events])) }
   })
 
 export const describeTrial = (tag: string, t: Trial): string =>

@@ -47,6 +47,8 @@ export const runsTable = (result: ResultsDocument): string =>
       "net P95",
       "WAL",
       "in flight",
+      "floor s",
+      "eff",
       "clock",
       "verdict"
     ],
@@ -65,11 +67,40 @@ export const runsTable = (result: ResultsDocument): string =>
       ms(r.segments.fsm_net_ms.p95),
       bytes(r.wal.bytes),
       r.accounting.meanInFlight.toFixed(1),
+      r.floor === null ? "-" : seconds(r.floor.elapsedSeconds),
+      efficiency(r),
       r.clock === "simulated" ? "sim" : "real",
       r.integrity.ok ? r.wal.verdict : "INTEGRITY FAIL"
     ]),
     0
   )
+
+const efficiency = (r: RunResult) => (r.efficiency === null ? "-" : r.efficiency.toFixed(2))
+
+/**
+ * The storage floor against each run: what the same statements cost on the
+ * raw driver with no harness, the run's efficiency (floor ÷ its own time) and
+ * our own per-file cost (runtime_ms).
+ */
+export const floorLines = (result: ResultsDocument, wide = true): ReadonlyArray<string> => {
+  const measured = result.runs.filter((r) => r.floor !== null)
+  if (measured.length === 0) return []
+  const about =
+    "Storage floor (the same statements on the raw driver, one file after another, no Effect, no API; storage work only)"
+  if (wide) {
+    return measured.map((r) =>
+      `${about}, c=${r.concurrency} ${r.profile} ${r.mitigation}: ${seconds(r.floor?.elapsedSeconds ?? 0)} s; ` +
+      `efficiency ${efficiency(r)}; runtime_ms (our own cost) mean ${ms(r.segments.runtime_ms.mean)} ms per file`
+    )
+  }
+  const floors = [...new Set(measured.map((r) => r.floor?.elapsedSeconds ?? 0))]
+  return [
+    `${about}: ${floors.map((f) => `${seconds(f)} s`).join(", ")}; efficiency (floor ÷ the run's own time) ` +
+    measured.map((r) => `c=${r.concurrency} ${r.profile} ${efficiency(r)}`).join(", ") +
+    `; runtime_ms (our own cost) mean ` +
+    `${ms(Math.min(...measured.map((r) => r.segments.runtime_ms.mean)))}–${ms(Math.max(...measured.map((r) => r.segments.runtime_ms.mean)))} ms per file`
+  ]
+}
 
 export const thresholdLines = (result: ResultsDocument): ReadonlyArray<string> =>
   result.thresholds.map((t) =>
@@ -187,7 +218,11 @@ export const comparisonLines = (result: ResultsDocument, wide = true): ReadonlyA
       "",
       `Step ${i + 1}: ${step.mitigation} (${step.after.strategy.connections} connection, ${step.after.strategy.guard} guard, ` +
       `${step.after.strategy.writer} writer): median elapsed ${seconds(step.after.elapsedSeconds)} s, ` +
-      `Threshold 1 ${step.meetsThreshold1 ? "met" : "not met"}`,
+      `Threshold 1 ${step.meetsThreshold1 ? "met" : "not met"}` +
+      (step.after.floor === null
+        ? ""
+        : `; storage floor ${seconds(step.after.floor.elapsedSeconds)} s, efficiency ${efficiency(step.after)} ` +
+          `(baseline ${efficiency(step.before)})`),
       wide ? comparisonTable(step.rows) : compactComparisonTable(step.rows),
       ...recoveryLine(step.mitigation, step.after)
     ]),
@@ -275,6 +310,7 @@ export const consoleReport = (result: ResultsDocument, options: ConsoleOptions =
     "",
     ...prose([
       ...thresholdLines(result),
+      ...floorLines(result, options.wide),
       ...bottleneckLines(result),
       ...(options.wide ? walLines(result) : compactWalLines(result)),
       ...apiLines(result),

@@ -13,7 +13,7 @@ import { Events, States } from "../lifecycle/fsm.ts"
 import { SegmentNames } from "../metrics/segments.ts"
 import { Mitigations } from "../mitigations/catalog.ts"
 
-export const SCHEMA_VERSION = 3
+export const SCHEMA_VERSION = 4
 /** The `$id` of `results/schema.json`, and the `$schema` every results file carries. */
 export const SCHEMA_ID = `urn:upload-fsm-bench:results:${SCHEMA_VERSION}`
 
@@ -146,8 +146,30 @@ export const TrialSummary = Schema.Struct({
 export type TrialSummary = typeof TrialSummary.Type
 
 /** A configuration's trials combined: medians, with 95% bootstrap intervals, and every trial kept. */
+/**
+ * The storage floor of a configuration (`floor/floor.ts`): its statements run
+ * by a plain loop on the raw driver, one file after another, no Effect.
+ */
+export const Floor = Schema.Struct({
+  /** The median of the loop's runs. */
+  elapsedSeconds: Schema.Number,
+  /** Each run of the loop, in seconds. */
+  runs: Schema.NonEmptyArray(Schema.Number),
+  /** Transitions the loop wrote per run (the configuration's last counted trial's, replayed). */
+  transitions: Count
+}).annotations({ identifier: "Floor" })
+export type Floor = typeof Floor.Type
+
 export const RunResult = Schema.Struct({
   ...Trial.fields,
+  /** Null when the floor was not measured (or its loop failed: the log says why). */
+  floor: Schema.NullOr(Floor),
+  /**
+   * floor.elapsedSeconds ÷ the run's own time (elapsed less the simulated time
+   * the warp skipped), median over trials: 1 would be no cost beyond the
+   * storage work.
+   */
+  efficiency: Schema.NullOr(Schema.Number),
   trials: Count,
   warmup: Count,
   ci: Schema.Struct({

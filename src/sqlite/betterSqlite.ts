@@ -7,12 +7,17 @@
  * compiler and a client for every connection: harness cost in every per-file
  * connect_ms and write_ms (measured in the README, "Drivers").
  */
-import type { Connection } from "@effect/sql/SqlConnection"
 import type { SqlError } from "@effect/sql/SqlError"
 import Database from "better-sqlite3"
 import { Effect, Layer } from "effect"
 import { makeDriver } from "./client.ts"
-import { openSynchronous, SqliteDriver, synchronousConnection } from "./driver.ts"
+import {
+  openSynchronous,
+  SqliteDriver,
+  synchronousConnection,
+  type SynchronousStatements,
+  synchronousRaw
+} from "./driver.ts"
 import { statementCache } from "./statementCache.ts"
 
 const busyCodes = new Set(["SQLITE_BUSY", "SQLITE_BUSY_SNAPSHOT", "SQLITE_BUSY_RECOVERY", "SQLITE_BUSY_TIMEOUT"])
@@ -25,9 +30,9 @@ export const isBusy = (error: SqlError): boolean =>
 
 type Statement = Database.Statement<Array<unknown>, Record<string, unknown>>
 
-const connectionOn = (db: Database.Database): Connection => {
+const statementsOn = (db: Database.Database): SynchronousStatements => {
   const prepared = statementCache((sql): Statement => db.prepare<Array<unknown>, Record<string, unknown>>(sql))
-  return synchronousConnection("better-sqlite3", {
+  return {
     rows: (sql, params) => {
       const statement = prepared(sql)
       return statement.reader ? statement.all(...params) : (statement.run(...params), [])
@@ -36,9 +41,18 @@ const connectionOn = (db: Database.Database): Connection => {
       const statement = prepared(sql)
       return statement.reader ? statement.all(...params) : statement.run(...params)
     }
-  })
+  }
 }
 
-const connect = (filename: string) => Effect.map(openSynchronous(filename, (f) => new Database(f)), connectionOn)
+const open = (filename: string) => new Database(filename)
 
-export const layer: Layer.Layer<SqliteDriver> = Layer.effect(SqliteDriver, makeDriver("better-sqlite3", connect, isBusy))
+const connect = (filename: string) =>
+  Effect.map(openSynchronous(filename, open), (db) => synchronousConnection("better-sqlite3", statementsOn(db)))
+
+/** better-sqlite3's connections with no Effect in between (the effect-sqlite driver's too: the same library). */
+export const rawConnect = synchronousRaw(open, statementsOn)
+
+export const layer: Layer.Layer<SqliteDriver> = Layer.effect(
+  SqliteDriver,
+  makeDriver("better-sqlite3", connect, isBusy, rawConnect)
+)

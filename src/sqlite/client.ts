@@ -34,11 +34,13 @@ const clientOver = (connection: Connection, service: Reactivity.Reactivity["Type
 export const makeDriver = (
   name: string,
   connect: (filename: string) => Effect.Effect<Connection, SqlError, Scope.Scope>,
-  isBusy: (error: SqlError) => boolean
+  isBusy: (error: SqlError) => boolean,
+  rawConnect: SqliteDriverShape["rawConnect"]
 ): Effect.Effect<SqliteDriverShape> =>
   Effect.map(Reactivity.make, (service) => ({
     name,
     connect,
     open: (filename) => Effect.flatMap(connect(filename), (connection) => clientOver(connection, service)),
-    begin: beginWith(isBusy)
+    begin: beginWith(isBusy),
+    rawConnect
   }))

@@ -33,7 +33,34 @@ export interface SqliteDriverShape {
    * when another connection holds it (no wait: the busy handler is off).
    */
   readonly begin: (conn: Connection) => Effect.Effect<void, SqliteBusy | SqlError>
+  /**
+   * One connection to `filename` with no Effect in between, set up as
+   * `connect`'s: what the storage floor (`floor/floor.ts`) runs its statements
+   * on. Close it with its `close`.
+   */
+  readonly rawConnect: (filename: string) => RawConnection | Promise<RawConnection>
 }
+
+/**
+ * A connection's statements called directly: a synchronous driver answers at
+ * once, the threaded one with promises. Statements are prepared and cached
+ * per connection as the Effect side's are.
+ */
+export interface RawConnection {
+  /** A reading statement's rows. */
+  readonly rows: (sql: string, params: ReadonlyArray<unknown>) => ReadonlyArray<Record<string, unknown>> | Promise<ReadonlyArray<Record<string, unknown>>>
+  /** A statement run for its effect: the rows it changed. */
+  readonly changes: (sql: string, params: ReadonlyArray<unknown>) => number | Promise<number>
+  readonly close: () => void | Promise<void>
+}
+
+/** The rows a statement changed, from a driver's run result (`{ changes }`, a number or a bigint); -1 if it has none. */
+export const changesOf = (result: unknown): number =>
+  typeof result === "object" && result !== null && "changes" in result && typeof result.changes === "number"
+    ? result.changes
+    : typeof result === "object" && result !== null && "changes" in result && typeof result.changes === "bigint"
+    ? Number(result.changes)
+    : -1
 
 /** `begin` for a driver that tells a busy answer by its error (`isBusy`). */
 export const beginWith = (isBusy: (error: SqlError) => boolean) => (conn: Connection): Effect.Effect<void, SqliteBusy | SqlError> =>
@@ -57,18 +84,48 @@ export const attempt = <A>(what: string, f: () => A): Effect.Effect<A, SqlError>
  * PRAGMAs above. The constructor throws for a bad path or a file that is not
  * a database: that is a typed SqlError here.
  */
-export const openSynchronous = <D extends { exec(sql: string): unknown; close(): unknown }>(
+export const openSynchronous = <D extends SynchronousDatabase>(
   filename: string,
   open: (filename: string) => D
 ): Effect.Effect<D, SqlError, Scope.Scope> =>
   Effect.tap(
     Effect.acquireRelease(attempt(`cannot open ${filename}`, () => open(filename)), (db) => Effect.sync(() => db.close())),
-    (db) =>
-      attempt(`cannot set up ${filename}`, () => {
-        db.exec("PRAGMA journal_mode = WAL")
-        for (const pragma of connectionPragmas) db.exec(pragma)
-      })
+    (db) => attempt(`cannot set up ${filename}`, () => setUp(db))
   )
+
+interface SynchronousDatabase {
+  exec(sql: string): unknown
+  close(): unknown
+}
+
+/** WAL, then the PRAGMAs above: how every connection of a synchronous driver starts. */
+const setUp = (db: SynchronousDatabase): void => {
+  db.exec("PRAGMA journal_mode = WAL")
+  for (const pragma of connectionPragmas) db.exec(pragma)
+}
+
+/** `rawConnect` for a synchronous driver: its database opened and set up as `openSynchronous` does, its statements called directly. */
+export const synchronousRaw = <D extends SynchronousDatabase>(
+  open: (filename: string) => D,
+  statementsOn: (db: D) => SynchronousStatements
+) =>
+(filename: string): RawConnection => {
+  const db = open(filename)
+  try {
+    setUp(db)
+  } catch (error) {
+    db.close()
+    throw error
+  }
+  const statements = statementsOn(db)
+  return {
+    rows: statements.rows,
+    changes: (sql, params) => changesOf(statements.raw(sql, params)),
+    close: () => {
+      db.close()
+    }
+  }
+}
 
 /** The two things a synchronous driver does with a statement; the rest of a Connection follows from them. */
 export interface SynchronousStatements {

@@ -11,7 +11,7 @@ import * as Reactivity from "@effect/experimental/Reactivity"
 import * as SqliteClient from "@effect/sql-sqlite-node/SqliteClient"
 import { SqlError } from "@effect/sql/SqlError"
 import { Effect, Layer } from "effect"
-import { isBusy } from "./betterSqlite.ts"
+import { isBusy, rawConnect } from "./betterSqlite.ts"
 import { beginWith, connectionPragmas, SqliteDriver } from "./driver.ts"
 
 /** A stock client over one new connection (WAL is the client's default), set up as every connection is. */
@@ -38,7 +38,9 @@ export const layer: Layer.Layer<SqliteDriver> = Layer.effect(
       open,
       // A lone connection is the client's one connection, reserved for the scope.
       connect: (filename) => Effect.flatMap(open(filename), (sql) => sql.reserve),
-      begin: beginWith(isBusy)
+      begin: beginWith(isBusy),
+      // The stock client runs better-sqlite3: with no Effect in between, that is the same library's connection.
+      rawConnect
     }
   })
 )

@@ -4,11 +4,16 @@
  * Like better-sqlite3, every statement runs synchronously on the calling
  * thread.
  */
-import type { Connection } from "@effect/sql/SqlConnection"
 import type { SqlError } from "@effect/sql/SqlError"
 import { Data, Effect, Layer } from "effect"
 import { makeDriver } from "./client.ts"
-import { openSynchronous, SqliteDriver, synchronousConnection } from "./driver.ts"
+import {
+  openSynchronous,
+  SqliteDriver,
+  synchronousConnection,
+  type SynchronousStatements,
+  synchronousRaw
+} from "./driver.ts"
 import { statementCache } from "./statementCache.ts"
 
 /** The part of node:sqlite this driver uses. */
@@ -34,16 +39,16 @@ export const isBusy = (error: SqlError): boolean => {
     (cause.errcode & 0xff) === SQLITE_BUSY
 }
 
-const connectionOn = (db: DatabaseSync): Connection => {
+const statementsOn = (db: DatabaseSync): SynchronousStatements => {
   const prepared = statementCache((sql) => db.prepare(sql))
-  return synchronousConnection("node-sqlite", {
+  return {
     // Statements without rows (writes, BEGIN, COMMIT) answer [] to all().
     rows: (sql, params) => prepared(sql).all(...params),
     raw: (sql, params) => {
       const r = prepared(sql).run(...params)
       return { changes: Number(r.changes), lastInsertRowid: Number(r.lastInsertRowid) }
     }
-  })
+  }
 }
 
 // A computed specifier: Node 20's type definitions have no node:sqlite.
@@ -67,7 +72,9 @@ export const layer: Layer.Layer<SqliteDriver, DriverUnavailable> = Layer.effect(
     if (!isConstructor(DatabaseSync)) {
       return yield* new DriverUnavailable({ detail: "--driver node-sqlite: node:sqlite has no DatabaseSync here" })
     }
-    const connect = (filename: string) => Effect.map(openSynchronous(filename, (f) => new DatabaseSync(f)), connectionOn)
-    return yield* makeDriver("node-sqlite", connect, isBusy)
+    const open = (filename: string) => new DatabaseSync(filename)
+    const connect = (filename: string) =>
+      Effect.map(openSynchronous(filename, open), (db) => synchronousConnection("node-sqlite", statementsOn(db)))
+    return yield* makeDriver("node-sqlite", connect, isBusy, synchronousRaw(open, statementsOn))
   })
 )

@@ -17,7 +17,7 @@ import { createRequire } from "node:module"
 import { Worker } from "node:worker_threads"
 import { Effect, Layer } from "effect"
 import { makeDriver } from "./client.ts"
-import { connectionPragmas, SqliteDriver } from "./driver.ts"
+import { changesOf, connectionPragmas, type RawConnection, SqliteDriver } from "./driver.ts"
 import { STATEMENT_CACHE_SIZE } from "./statementCache.ts"
 
 // The worker is plain CommonJS evaluated from this string, so that it runs the
@@ -101,35 +101,47 @@ class Thread {
     // Threads only hold idle connections between runs: never keep the process alive for them.
     worker.unref()
   }
+  /** Send `message`; `answer` gets the thread's reply (an error reply if the thread has exited). */
+  private send(message: Record<string, unknown>, answer: (reply: Reply) => void): void {
+    if (this.exited) return answer({ id: -1, error: { message: "worker thread exited", code: null } })
+    const id = this.next++
+    this.waiting.set(id, answer)
+    this.worker.postMessage({ id, ...message })
+  }
   request(message: Record<string, unknown>, what: string): Effect.Effect<unknown, SqlError> {
-    return Effect.async<unknown, SqlError>((resume) => {
-      if (this.exited) {
-        return resume(Effect.fail(new SqlError({ cause: new WorkerSqliteError("worker thread exited", null), message: what })))
-      }
-      const id = this.next++
-      this.waiting.set(id, (reply) =>
+    return Effect.async<unknown, SqlError>((resume) =>
+      this.send(message, (reply) =>
         resume(
           reply.error === undefined
             ? Effect.succeed(reply.result)
-            : Effect.fail(new SqlError({ cause: new WorkerSqliteError(reply.error.message, reply.error.code), message: what }))
+            : Effect.fail(new SqlError({ cause: sqliteError(reply.error), message: what }))
         ))
-      this.worker.postMessage({ id, ...message })
-    })
+    )
+  }
+  /** `request` with no Effect in between, for the storage floor: the reply, or a rejection with SQLite's error. */
+  call(message: Record<string, unknown>): Promise<unknown> {
+    return new Promise((resolve, reject) =>
+      this.send(message, (reply) => (reply.error === undefined ? resolve(reply.result) : reject(sqliteError(reply.error))))
+    )
   }
 }
+
+const sqliteError = (error: NonNullable<Reply["error"]>) => new WorkerSqliteError(error.message, error.code)
 
 const betterSqlite3 = createRequire(import.meta.url).resolve("better-sqlite3")
 
 const makePool = () => {
   const idle: Array<Thread> = []
   let started = 0
-  const take = Effect.sync(() => {
+  const take = () => {
     const thread = idle.pop()
     if (thread !== undefined) return thread
     started += 1
     return new Thread(new Worker(WORKER, { eval: true, workerData: { betterSqlite3, cacheSize: STATEMENT_CACHE_SIZE } }))
-  })
-  const give = (thread: Thread) => Effect.sync(() => idle.push(thread))
+  }
+  const give = (thread: Thread) => {
+    idle.push(thread)
+  }
   const shutdown = Effect.promise(() => Promise.all(idle.splice(0).map((t) => t.worker.terminate())))
   return { take, give, shutdown, started: () => started }
 }
@@ -157,16 +169,37 @@ export const layer: Layer.Layer<SqliteDriver> = Layer.scoped(
     yield* Effect.addFinalizer(() => pool.shutdown)
     const connect = (filename: string) =>
       Effect.gen(function*() {
-        const thread = yield* Effect.acquireRelease(pool.take, (t) =>
-          Effect.zipRight(Effect.ignore(t.request({ op: "close" }, "close")), pool.give(t)))
+        const thread = yield* Effect.acquireRelease(Effect.sync(pool.take), (t) =>
+          Effect.zipRight(Effect.ignore(t.request({ op: "close" }, "close")), Effect.sync(() => pool.give(t))))
         yield* thread.request({ op: "open", filename, pragmas: connectionPragmas }, `cannot open ${filename}`)
         return connectionOn(thread)
       })
+    // The same: a pooled thread, a fresh connection on it, given back when closed.
+    const rawConnect = async (filename: string): Promise<RawConnection> => {
+      const thread = pool.take()
+      const close = async () => {
+        await thread.call({ op: "close" }).catch(() => undefined)
+        pool.give(thread)
+      }
+      await thread.call({ op: "open", filename, pragmas: connectionPragmas }).catch(async (error: unknown) => {
+        await close()
+        throw error
+      })
+      return {
+        rows: async (sql, params) => {
+          const rows = await thread.call({ op: "all", sql, params })
+          return Array.isArray(rows) ? rows : []
+        },
+        changes: async (sql, params) => changesOf(await thread.call({ op: "raw", sql, params })),
+        close
+      }
+    }
     return yield* makeDriver(
       "threaded",
       connect,
       (error: SqlError) =>
-        error.cause instanceof WorkerSqliteError && typeof error.cause.code === "string" && error.cause.code.startsWith("SQLITE_BUSY")
+        error.cause instanceof WorkerSqliteError && typeof error.cause.code === "string" && error.cause.code.startsWith("SQLITE_BUSY"),
+      rawConnect
     )
   })
 )

@@ -8,11 +8,12 @@ import type { SqlClient } from "@effect/sql/SqlClient"
 import type { Connection } from "@effect/sql/SqlConnection"
 import { Data, Effect } from "effect"
 import { seededRandom } from "../random.ts"
-import { type Event, isState, type State } from "../lifecycle/fsm.ts"
+import { type Event, isState, type Machine, type State, Transitions } from "../lifecycle/fsm.ts"
 import { OccConflict, StoreError } from "./errors.ts"
 import { APPLICATION_ID } from "../identity.ts"
 import { migrations, SCHEMA_VERSION } from "./schema.ts"
 import { storeError } from "./transaction.ts"
+import { changesOf } from "../sqlite/driver.ts"
 
 /** The database holds something that is not this tool's (or a newer schema): never written to. */
 export class ForeignDatabase extends Data.TaggedError("ForeignDatabase")<{ readonly detail: string }> {
@@ -26,13 +27,6 @@ const rows = (conn: Connection, operation: string, text: string, params: Readonl
     Effect.map((r): ReadonlyArray<Record<string, unknown>> => r),
     Effect.mapError(storeError(operation))
   )
-
-const changesOf = (result: unknown): number =>
-  typeof result === "object" && result !== null && "changes" in result && typeof result.changes === "number"
-    ? result.changes
-    : typeof result === "object" && result !== null && "changes" in result && typeof result.changes === "bigint"
-    ? Number(result.changes)
-    : -1
 
 const exec = (conn: Connection, operation: string, text: string, params: ReadonlyArray<unknown> = []) =>
   conn.executeRaw(text, params).pipe(Effect.map(changesOf), Effect.mapError(storeError(operation)))
@@ -151,28 +145,30 @@ export const truncateWal = (sql: SqlClient): Effect.Effect<void, StoreError> =>
       ))
   )
 
+/** The statement that reads a file's lifecycle columns (hydration, the reading guard): its one parameter is the path. */
+export const READ_STATE_SQL = "SELECT gemini_state, version, gemini_file_id, upload_attempt_count FROM files WHERE file_path = ?"
+
+/** A row read by READ_STATE_SQL, checked: its stored state, or why it is not one. */
+export const storedStateOf = (path: string, row: Record<string, unknown> | undefined): StoredState | string => {
+  if (row === undefined) return `no row for ${path}`
+  const state = row["gemini_state"]
+  const version = int(row["version"])
+  const fileId = row["gemini_file_id"]
+  const attempts = int(row["upload_attempt_count"])
+  return isState(state) && Number.isInteger(version) && Number.isInteger(attempts) &&
+      (fileId === null || typeof fileId === "string")
+    ? { state, version, fileId, attempts }
+    : `corrupt row for ${path}`
+}
+
 /** The file's stored state and version (what an FSM is hydrated from, and what a reading guard checks). */
 export const readState = (conn: Connection, path: string): Effect.Effect<StoredState, StoreError> =>
-  Effect.flatMap(
-    rows(
-      conn,
-      "read state",
-      "SELECT gemini_state, version, gemini_file_id, upload_attempt_count FROM files WHERE file_path = ?",
-      [path]
-    ),
-    ([row]) => {
-      const state = row?.["gemini_state"]
-      const version = int(row?.["version"])
-      const fileId = row?.["gemini_file_id"]
-      const attempts = int(row?.["upload_attempt_count"])
-      return row === undefined
-        ? Effect.fail(new StoreError({ operation: "read state", detail: `no row for ${path}` }))
-        : isState(state) && Number.isInteger(version) && Number.isInteger(attempts) &&
-            (fileId === null || typeof fileId === "string")
-        ? Effect.succeed({ state, version, fileId, attempts })
-        : Effect.fail(new StoreError({ operation: "read state", detail: `corrupt row for ${path}` }))
-    }
-  )
+  Effect.flatMap(rows(conn, "read state", READ_STATE_SQL, [path]), ([row]) => {
+    const stored = storedStateOf(path, row)
+    return typeof stored === "string"
+      ? Effect.fail(new StoreError({ operation: "read state", detail: stored }))
+      : Effect.succeed(stored)
+  })
 
 /** Columns a transition may set besides state, version and the state timestamp. */
 export type TransitionColumn =
@@ -205,23 +201,7 @@ export interface TransitionWrite {
  * an OccConflict, never ignored.
  */
 export const applyTransition = (conn: Connection, write: TransitionWrite): Effect.Effect<void, OccConflict | StoreError> => {
-  const assignments = [
-    "gemini_state = ?",
-    "version = ?",
-    "gemini_state_updated_at = ?",
-    ...write.set.map(([column]) => `${column} = ?`),
-    ...(write.countsAttempt ? ["upload_attempt_count = upload_attempt_count + 1"] : [])
-  ]
-  const text = `UPDATE files SET ${assignments.join(", ")} WHERE file_path = ? AND gemini_state = ? AND version = ?`
-  const params = [
-    write.to,
-    write.expectedVersion + 1,
-    write.at,
-    ...write.set.map(([, value]) => value),
-    write.path,
-    write.from,
-    write.expectedVersion
-  ]
+  const { text, params } = transitionStatement(write)
   return Effect.flatMap(exec(conn, `UPDATE (${write.event})`, text, params), (changed): Effect.Effect<
     void,
     OccConflict | StoreError
@@ -239,6 +219,83 @@ export const applyTransition = (conn: Connection, write: TransitionWrite): Effec
       )
       : Effect.fail(new StoreError({ operation: `UPDATE (${write.event})`, detail: `${changed} rows changed` })))
 }
+
+/** The OCC UPDATE of one transition: its text and parameters. Exactly one row changed is success. */
+export const transitionStatement = (write: TransitionWrite): { readonly text: string; readonly params: ReadonlyArray<unknown> } => {
+  const assignments = [
+    "gemini_state = ?",
+    "version = ?",
+    "gemini_state_updated_at = ?",
+    ...write.set.map(([column]) => `${column} = ?`),
+    ...(write.countsAttempt ? ["upload_attempt_count = upload_attempt_count + 1"] : [])
+  ]
+  return {
+    text: `UPDATE files SET ${assignments.join(", ")} WHERE file_path = ? AND gemini_state = ? AND version = ?`,
+    params: [
+      write.to,
+      write.expectedVersion + 1,
+      write.at,
+      ...write.set.map(([, value]) => value),
+      write.path,
+      write.from,
+      write.expectedVersion
+    ]
+  }
+}
+
+/** What a transition brings besides its state, version and time: the API's answers, an error. */
+export interface TransitionValues {
+  readonly now: string
+  readonly fileId?: string
+  readonly uri?: string
+  readonly documentId?: string
+  readonly error?: string
+}
+
+/** The columns each event sets (production's transition helpers), from the values it brings. */
+export const transitionSet = (
+  event: Event,
+  values: TransitionValues
+): ReadonlyArray<readonly [TransitionColumn, string | number | null]> => {
+  switch (event) {
+    case "start_upload":
+      return [["intent_type", "upload"], ["intent_started_at", values.now], ["intent_api_calls_completed", 0], [
+        "error_message",
+        null
+      ]]
+    case "complete_upload":
+      return [
+        ["gemini_file_id", values.fileId ?? null],
+        ["gemini_file_uri", values.uri ?? null],
+        ["upload_timestamp", values.now],
+        ["intent_api_calls_completed", 1]
+      ]
+    case "complete_processing":
+      return [["gemini_store_doc_id", values.documentId ?? null], ["intent_type", null], ["intent_api_calls_completed", 2]]
+    case "fail_upload":
+    case "fail_processing":
+      return [["error_message", values.error ?? null], ["intent_type", null]]
+    case "retry":
+      return []
+    // A new round is a new upload: its attempts count from zero again.
+    case "reset":
+      return [["upload_attempt_count", 0]]
+    case "fail_reset":
+      return [["upload_attempt_count", 0], ["error_message", "found broken after indexing"]]
+  }
+}
+
+/** The write of `event` from `machine`'s state and version, at `values.now`. */
+export const transitionWrite = (path: string, machine: Machine, event: Event, values: TransitionValues): TransitionWrite => ({
+  path,
+  event,
+  from: Transitions[event].from,
+  to: Transitions[event].to,
+  expectedVersion: machine.version,
+  at: values.now,
+  set: transitionSet(event, values),
+  countsAttempt: event === "start_upload"
+})
 
 export interface StoredFile {
   readonly path: string

@@ -9,6 +9,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { cli } from "../cli/inProcess.ts"
 import { tempDir } from "../helpers.ts"
+import { SCHEMA_VERSION } from "../../src/results/schema.ts"
 
 const bench = (...args: ReadonlyArray<string>) => cli("bench", ...args)
 
@@ -88,7 +89,7 @@ describe("bench CLI: bad input exits 2 with one clear line and touches nothing",
         `summary-${stamp}.md`
       ])
       expect(JSON.parse(fs.readFileSync(path.join(out, `results-${stamp}.json`), "utf8"))).toEqual(doc)
-      expect(doc.schemaVersion).toBe(3)
+      expect(doc.schemaVersion).toBe(SCHEMA_VERSION)
       expect(doc.files).toEqual({
         results: `results-${stamp}.json`,
         mitigation: `results-mitigation-${stamp}.json`,
@@ -109,6 +110,14 @@ describe("bench CLI: bad input exits 2 with one clear line and touches nothing",
         }
         expect(run.ci.elapsedSeconds[0]).toBeLessThanOrEqual(run.elapsedSeconds)
         expect(Object.keys(run.wal)).toEqual(expect.arrayContaining(["bytes", "busy", "verdict"]))
+        // The storage floor: the same 36 transitions replayed on the raw driver; one floor for every baseline run.
+        expect(run.floor).toMatchObject({ transitions: 36 })
+        expect(run.floor.runs).toHaveLength(3)
+        expect(run.floor.elapsedSeconds).toBe(doc.runs[0].floor.elapsedSeconds)
+        expect(run.efficiency).toBeGreaterThan(0)
+      }
+      for (const step of doc.comparisons.steps) {
+        for (const side of [step.before, step.after]) expect(side.floor).toMatchObject({ transitions: 36 })
       }
       expect(doc.thresholds.map((t: { name: string; verdict: string }) => [t.name, t.verdict])).toEqual([
         ["Threshold 1", "PASS"],

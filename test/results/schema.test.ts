@@ -12,7 +12,7 @@ import { runBench } from "../../src/bench/execute.ts"
 import { silent } from "../../src/bench/progress.ts"
 import { decodeResults, encodeResults } from "../../src/results/files.ts"
 import { resultsJsonSchema } from "../../src/results/jsonSchema.ts"
-import { SCHEMA_ID } from "../../src/results/schema.ts"
+import { SCHEMA_ID, SCHEMA_VERSION } from "../../src/results/schema.ts"
 import * as BetterSqlite from "../../src/sqlite/betterSqlite.ts"
 import { configFrom } from "../cli/inProcess.ts"
 import { tempDb } from "../helpers.ts"
@@ -38,7 +38,7 @@ describe("the result document", () => {
       const json: unknown = JSON.parse(text)
       const validate = new Ajv({ allErrors: true, strict: false }).compile(JSON.parse(committed))
       expect(validate(json), JSON.stringify(validate.errors?.slice(0, 3))).toBe(true)
-      expect(json).toMatchObject({ $schema: SCHEMA_ID, schemaVersion: 3 })
+      expect(json).toMatchObject({ $schema: SCHEMA_ID, schemaVersion: SCHEMA_VERSION })
       expect(doc.comparisons?.steps).toHaveLength(3)
       expect(Either.getOrThrow(decodeResults("r.json", text))).toEqual(doc)
       // And the validator does reject what is not one: a run without its segments.

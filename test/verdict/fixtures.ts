@@ -18,6 +18,8 @@ export const fakeRun = (input: {
   readonly integrityOk?: boolean
   /** Each trial's elapsed seconds, its segments' figures all equal to it (one trial at elapsedSeconds by default). */
   readonly trialElapsed?: ReadonlyArray<number>
+  /** The storage floor's seconds (none by default). */
+  readonly floorSeconds?: number
 }): RunResult => {
   const segments = Object.fromEntries(SegmentNames.map((s) => [s, flat(input.p95?.[s] ?? 0.01)])) as Record<
     SegmentName,
@@ -33,6 +35,10 @@ export const fakeRun = (input: {
     mitigation: "baseline",
     strategy: { connections: "per-file", guard: "db-read", writer: "commit-each" },
     elapsedSeconds,
+    floor: input.floorSeconds === undefined
+      ? null
+      : { elapsedSeconds: input.floorSeconds, runs: [input.floorSeconds], transitions: 2454 },
+    efficiency: input.floorSeconds === undefined ? null : input.floorSeconds / elapsedSeconds,
     filesPerSecond: 818 / elapsedSeconds,
     transitions: 2454,
     transitionsPerSecond: 2454 / elapsedSeconds,

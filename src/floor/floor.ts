@@ -1,0 +1,148 @@
+/**
+ * The storage floor: the same storage work as a measured run, done by a plain
+ * loop on the raw driver, with no Effect, no fibers, no API and no
+ * bookkeeping. Same driver, same connection strategy (a connection per file,
+ * or one shared), same guard (a read before each write, or none), same writer
+ * (a transaction per transition, or write-behind batches of N on a connection
+ * of its own), the same statements (`store/store.ts` builds them for both),
+ * the same files, each replaying the transitions it committed in the run, one
+ * file after another.
+ *
+ * It is a floor for the storage work only: what the run's statements cost on
+ * this machine when nothing else runs. A run's `efficiency` is this floor
+ * over the run's own (unskipped) time; what is left is the harness's cost and
+ * the contention concurrency brings.
+ */
+import type { Clock } from "effect"
+import type { Event, Machine } from "../lifecycle/fsm.ts"
+import { Transitions } from "../lifecycle/fsm.ts"
+import type { RawConnection } from "../sqlite/driver.ts"
+import { READ_STATE_SQL, storedStateOf, transitionStatement, transitionWrite } from "../store/store.ts"
+
+/** One file's share of the work: its path and the transitions it committed, in order. */
+export interface FloorFile {
+  readonly path: string
+  readonly events: ReadonlyArray<Event>
+}
+
+export interface FloorWork {
+  readonly dbPath: string
+  readonly files: ReadonlyArray<FloorFile>
+  /** One connection for every file (shared-connection) instead of one per file. */
+  readonly sharedConnection: boolean
+  /** Read state and version before each write (the baseline's guard). */
+  readonly guardReads: boolean
+  /** Write-behind batches of this many transitions on a writer connection (batched-writes); null: commit each. */
+  readonly batchSize: number | null
+}
+
+/** The floor loop met something a measured run would have reported: it stops, and no floor is given. */
+export class FloorError extends Error {}
+
+const isPromise = <A>(value: A | Promise<A>): value is Promise<A> => value instanceof Promise
+
+/** `f` of `value`: at once for a value, once it settles for a promise. */
+const then = <A, B>(value: A | Promise<A>, f: (a: A) => B | Promise<B>): B | Promise<B> =>
+  isPromise(value) ? value.then(f) : f(value)
+
+/**
+ * The work done once, on connections from `connect`; its duration in
+ * milliseconds on `clock`. Every step answers a value or a promise, and the
+ * loop awaits only promises (`isPromise(x) ? await x : x`): on a synchronous
+ * driver it runs start to end without yielding once, as a plain loop would.
+ */
+export const runFloor = async (
+  connect: (filename: string) => RawConnection | Promise<RawConnection>,
+  work: FloorWork,
+  clock: Clock.Clock
+): Promise<number> => {
+  const read = (conn: RawConnection, path: string): Machine | Promise<Machine> =>
+    then(conn.rows(READ_STATE_SQL, [path]), ([row]) => {
+      const stored = storedStateOf(path, row)
+      if (typeof stored === "string") throw new FloorError(stored)
+      return stored
+    })
+  const update = (conn: RawConnection, path: string, machine: Machine, event: Event): void | Promise<void> => {
+    const now = new Date(clock.unsafeCurrentTimeMillis()).toISOString()
+    const values = { now, fileId: `floor/${path}`, uri: `floor://${path}`, documentId: `floor/${path}`, error: "floor" }
+    const { text, params } = transitionStatement(transitionWrite(path, machine, event, values))
+    return then(conn.changes(text, params), (changed) => {
+      if (changed !== 1) throw new FloorError(`${event} on ${path} changed ${changed} rows`)
+    })
+  }
+  const exec = (conn: RawConnection, sql: string) => conn.changes(sql, [])
+
+  const start = clock.unsafeCurrentTimeNanos()
+  let c = work.sharedConnection ? connect(work.dbPath) : null
+  const shared = isPromise(c) ? await c : c
+  c = work.batchSize === null ? null : connect(work.dbPath)
+  const writer = isPromise(c) ? await c : c
+  let inBatch = 0
+  let batchOpen = false
+  try {
+    for (const file of work.files) {
+      c = shared ?? connect(work.dbPath)
+      const conn = isPromise(c) ? await c : c
+      try {
+        let m = read(conn, file.path)
+        let machine = isPromise(m) ? await m : m
+        for (const event of file.events) {
+          if (work.guardReads) {
+            m = read(conn, file.path)
+            const stored = isPromise(m) ? await m : m
+            if (stored.state !== machine.state || stored.version !== machine.version) {
+              throw new FloorError(`${file.path} is not where the replay expects it`)
+            }
+          }
+          if (writer === null || work.batchSize === null) {
+            let x = exec(conn, "BEGIN IMMEDIATE")
+            if (isPromise(x)) await x
+            try {
+              const u = update(conn, file.path, machine, event)
+              if (isPromise(u)) await u
+            } catch (error) {
+              x = exec(conn, "ROLLBACK")
+              if (isPromise(x)) await x
+              throw error
+            }
+            x = exec(conn, "COMMIT")
+            if (isPromise(x)) await x
+          } else {
+            if (!batchOpen) {
+              const x = exec(writer, "BEGIN IMMEDIATE")
+              if (isPromise(x)) await x
+              batchOpen = true
+            }
+            const u = update(writer, file.path, machine, event)
+            if (isPromise(u)) await u
+            inBatch += 1
+            if (inBatch >= work.batchSize) {
+              const x = exec(writer, "COMMIT")
+              if (isPromise(x)) await x
+              batchOpen = false
+              inBatch = 0
+            }
+          }
+          machine = { state: Transitions[event].to, version: machine.version + 1 }
+        }
+      } finally {
+        if (shared === null) {
+          const x = conn.close()
+          if (isPromise(x)) await x
+        }
+      }
+    }
+    if (writer !== null && batchOpen) {
+      const x = exec(writer, "COMMIT")
+      if (isPromise(x)) await x
+      batchOpen = false
+    }
+  } finally {
+    if (writer !== null) {
+      if (batchOpen) await Promise.resolve(exec(writer, "ROLLBACK")).catch(() => 0)
+      await writer.close()
+    }
+    if (shared !== null) await shared.close()
+  }
+  return Number(clock.unsafeCurrentTimeNanos() - start) / 1e6
+}

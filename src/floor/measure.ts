@@ -1,0 +1,74 @@
+/**
+ * The storage floor of a configuration, measured: the database reset to the
+ * run's fresh files (as every trial starts), then the raw loop of
+ * `floor.ts` timed, several times; the median is the floor.
+ */
+import { Data, Effect } from "effect"
+import type { Event } from "../lifecycle/fsm.ts"
+import { median } from "../metrics/bootstrap.ts"
+import { round } from "../metrics/stats.ts"
+import type { Mitigation } from "../mitigations/catalog.ts"
+import type { Floor } from "../results/schema.ts"
+import { SqliteDriver } from "../sqlite/driver.ts"
+import type { StoreError } from "../store/errors.ts"
+import { seedFiles, truncateWal } from "../store/store.ts"
+import { storeError } from "../store/transaction.ts"
+import { runFloor } from "./floor.ts"
+
+/** The floor's loop stopped on something a run would have reported (a conflict, a failed statement). */
+class FloorFailed extends Data.TaggedError("FloorFailed")<{ readonly detail: string }> {}
+
+/** Runs of the loop per floor: it is cheap next to a configuration's trials, and its median steadies it. */
+export const FLOOR_RUNS = 3
+
+export interface FloorSpec {
+  readonly dbPath: string
+  readonly files: number
+  readonly seed: number
+  /** The transitions each file committed in the trial replayed, by path (a file absent committed none). */
+  readonly replay: ReadonlyMap<string, ReadonlyArray<Event>>
+  /** The configuration's mitigations: they decide the connections, the guard and the writer, as in the run. */
+  readonly mitigations: ReadonlyArray<Mitigation>
+  readonly batchSize: number
+  readonly runs?: number
+}
+
+/** The floor, or null (with a warning in the log) if its loop met what a run would have reported. */
+export const measureFloor = (spec: FloorSpec): Effect.Effect<Floor | null, StoreError, SqliteDriver> =>
+  Effect.gen(function*() {
+    const driver = yield* SqliteDriver
+    const once = Effect.scoped(
+      Effect.gen(function*() {
+        const observer = yield* driver.open(spec.dbPath).pipe(Effect.mapError(storeError("open observer connection")))
+        const paths = yield* seedFiles(observer, { files: spec.files, seed: spec.seed })
+        yield* truncateWal(observer)
+        const work = {
+          dbPath: spec.dbPath,
+          files: paths.map((path) => ({ path, events: spec.replay.get(path) ?? [] })),
+          sharedConnection: spec.mitigations.includes("shared-connection"),
+          guardReads: !spec.mitigations.includes("in-memory-guards"),
+          batchSize: spec.mitigations.includes("batched-writes") ? spec.batchSize : null
+        }
+        const ms = yield* Effect.clockWith((clock) =>
+          Effect.tryPromise({
+            try: () => runFloor(driver.rawConnect, work, clock),
+            catch: (cause) => new FloorFailed({ detail: cause instanceof Error ? cause.message : String(cause) })
+          })
+        )
+        return round(ms / 1000, 6)
+      })
+    )
+    let transitions = 0
+    for (const events of spec.replay.values()) transitions += events.length
+    return yield* Effect.map(
+      Effect.replicateEffect(once, Math.max(1, spec.runs ?? FLOOR_RUNS)),
+      ([first = 0, ...rest]): Floor | null => ({
+        elapsedSeconds: round(median([first, ...rest]), 6),
+        runs: [first, ...rest],
+        transitions
+      })
+    ).pipe(
+      Effect.catchTag("FloorFailed", (e) => Effect.as(Effect.logWarning(`storage floor not measured: ${e.detail}`), null))
+    )
+  })
+

@@ -1,0 +1,89 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Layer } from "effect"
+import { zero } from "../../src/api/profiles.ts"
+import { measureTrial } from "../../src/bench/trial.ts"
+import { measureFloor } from "../../src/floor/measure.ts"
+import type { Event } from "../../src/lifecycle/fsm.ts"
+import { LADDER, type Mitigation, mitigationLabel } from "../../src/mitigations/catalog.ts"
+import { SqliteDriver } from "../../src/sqlite/driver.ts"
+import * as BetterSqlite from "../../src/sqlite/betterSqlite.ts"
+import { filePath, readAll } from "../../src/store/store.ts"
+import { drivers } from "../drivers.ts"
+import { open, seeded, tempDb } from "../helpers.ts"
+
+const FILES = 20
+
+const trialOn = (dbPath: string, mitigations: ReadonlyArray<Mitigation>) =>
+  measureTrial({
+    dbPath,
+    files: FILES,
+    concurrency: 4,
+    profile: zero,
+    mitigations,
+    batch: { batchSize: 3, failBatch: null },
+    seed: 42,
+    clock: "warp",
+    runLabel: `floor-test-${Math.random()}`,
+    retry: { maxAttempts: 3, baseSeconds: 1 },
+    scenario: "happy"
+  })
+
+/** The driver, counting the raw connections it opens. */
+const countingRaw = (driver: Layer.Layer<SqliteDriver>) => {
+  const counter = { opened: 0 }
+  const layer = Layer.effect(
+    SqliteDriver,
+    Effect.map(SqliteDriver, (d) => ({
+      ...d,
+      rawConnect: (file: string) => {
+        counter.opened += 1
+        return d.rawConnect(file)
+      }
+    }))
+  ).pipe(Layer.provide(driver))
+  return { counter, layer }
+}
+
+const sets: ReadonlyArray<ReadonlyArray<Mitigation>> = [[], ...LADDER]
+
+describe.each(drivers)("the storage floor on %s", (_name, driver) => {
+  for (const set of sets) {
+    it.live(`${mitigationLabel(set)}: replays every committed transition, leaving each file where the run left it`, () =>
+      Effect.gen(function*() {
+        const dbPath = tempDb()
+        yield* Effect.scoped(seeded(dbPath, FILES))
+        const { trial, replay } = yield* trialOn(dbPath, set)
+        expect(trial.integrity.ok).toBe(true)
+        const { counter, layer } = countingRaw(driver)
+        const floor = yield* measureFloor({ dbPath, files: FILES, seed: 42, replay, mitigations: set, batchSize: 3, runs: 2 })
+          .pipe(Effect.provide(layer))
+        expect(floor).not.toBeNull()
+        expect(floor?.runs).toHaveLength(2)
+        expect(floor?.transitions).toBe(trial.transitions)
+        expect(floor?.elapsedSeconds).toBeGreaterThan(0)
+        // Connections as the strategy has them: one per file, or one shared; a batched writer has its own.
+        const perRun = (set.includes("shared-connection") ? 1 : FILES) + (set.includes("batched-writes") ? 1 : 0)
+        expect(counter.opened).toBe(2 * perRun)
+        const rows = yield* Effect.scoped(Effect.flatMap(open(dbPath), readAll))
+        expect(rows).toHaveLength(FILES)
+        expect(rows.every((r) => r.state === "indexed" && r.version === 3 && r.hasFileId && r.hasDocId)).toBe(true)
+      }).pipe(Effect.provide(driver)))
+  }
+})
+
+describe("the storage floor", () => {
+  it.live("a replay the database cannot follow gives no floor (null), not a wrong one", () =>
+    Effect.gen(function*() {
+      const dbPath = tempDb()
+      yield* Effect.scoped(seeded(dbPath, 3))
+      // complete_upload from untracked: the OCC UPDATE changes no row.
+      const replay = new Map<string, ReadonlyArray<Event>>([[filePath(2), ["complete_upload"]]])
+      for (const mitigations of [[], ["in-memory-guards", "shared-connection", "batched-writes"]] as const) {
+        const floor = yield* measureFloor({ dbPath, files: 3, seed: 42, replay, mitigations, batchSize: 2, runs: 1 })
+        expect(floor).toBeNull()
+      }
+      // Nothing half-written: the failed transaction rolled back.
+      const rows = yield* Effect.scoped(Effect.flatMap(open(dbPath), readAll))
+      expect(rows.map((r) => [r.state, r.version])).toEqual([["untracked", 0], ["untracked", 0], ["untracked", 0]])
+    }).pipe(Effect.provide(BetterSqlite.layer)))
+})
