@@ -25,6 +25,7 @@ import { SqliteDriver } from "../sqlite/driver.ts"
 import type { StoreError } from "../store/errors.ts"
 import { type ForeignDatabase, migrate, sqliteVersion } from "../store/store.ts"
 import { storeError } from "../store/transaction.ts"
+import { firstTrialLine, processCost } from "../metrics/processCost.ts"
 import { recordingTrace, Trace, type TrialTrace } from "../metrics/trace.ts"
 import { analyze } from "../verdict/analyze.ts"
 import { answerOf } from "../verdict/answer.ts"
@@ -87,6 +88,7 @@ export const runBench = (
     const trial = (cell: Omit<Cell, "sharedSide">, tag: string, i: number) =>
       Effect.gen(function*() {
         runCounter += 1
+        if (runCounter === 1) yield* Effect.flatMap(processCost, (c) => Effect.logDebug(firstTrialLine(c)))
         const recording = wantsTrace(cell, i) ? recordingTrace() : null
         const { trial: result, replay } = yield* measureTrial({
           dbPath,

@@ -22,6 +22,7 @@ import type { ResultsDocument } from "../results/schema.ts"
 import { checkDatabasePath, temporaryDatabase } from "../sqlite/dbFile.ts"
 import { SCHEMA_VERSION } from "../store/schema.ts"
 import { driverLayer, Drivers } from "../sqlite/drivers.ts"
+import { endLine, processCost } from "../metrics/processCost.ts"
 import { choice, integer, integerProblem, list, noiseFlag, number, on, optionsOf, text, type Values } from "./flags.ts"
 import { EXIT, subcommand, usageError } from "./program.ts"
 import { terminalProgress } from "./progress.ts"
@@ -276,6 +277,7 @@ export const bench = (config: BenchConfig) =>
       const terminal = terminalExporter({ wide: config.wide, color: process.stdout.isTTY === true })
       yield* Console.log(`${(yield* terminal.render(doc)) ?? ""}\n\n${writtenLine(config.out, written, config.wide)}`)
     }
+    yield* Effect.flatMap(processCost, (c) => Effect.logDebug(endLine(c)))
     return !doc.integrity.ok ? EXIT.failure : doc.gate.verdict === "PASS" ? EXIT.ok : EXIT.no
   }).pipe(
     Effect.scoped,

@@ -13,13 +13,14 @@ import { checkArgs, wantsHelp } from "./argv.ts"
 import { benchCommand } from "./bench.ts"
 import { clockCheckCommand } from "./clockCheck.ts"
 import { compareCommand } from "./compare.ts"
+import { overheadCommand } from "./overhead.ts"
 import { helpText, wrap } from "./help.ts"
 import { EXIT, ExitCode, type Subcommand } from "./program.ts"
 
 const NAME = "upload-fsm-bench"
 const VERSION = "0.1.0"
 
-export const subcommands: ReadonlyArray<Subcommand> = [benchCommand, compareCommand, clockCheckCommand]
+export const subcommands: ReadonlyArray<Subcommand> = [benchCommand, compareCommand, clockCheckCommand, overheadCommand]
 
 const rootHelp = (): string =>
   [
@@ -38,7 +39,7 @@ const rootHelp = (): string =>
   ].join("\n")
 
 const root = Command.make(NAME).pipe(
-  Command.withSubcommands([benchCommand.command, compareCommand.command, clockCheckCommand.command])
+  Command.withSubcommands([benchCommand.command, compareCommand.command, clockCheckCommand.command, overheadCommand.command])
 )
 
 /**

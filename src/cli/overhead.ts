@@ -1,0 +1,204 @@
+/**
+ * `overhead`: what this tool costs on top of the storage work it measures,
+ * against the bars of issue 11, each figure from a bench run in its own
+ * process (as a user runs it):
+ * - per strategy at c=10 zero (the full ladder, medians of the trials): the
+ *   storage floor, elapsed, efficiency (floor ÷ elapsed) and runtime_ms;
+ * - the time to the first trial and the peak RSS of a small run (fixed cost);
+ * - elapsed, wall time and peak RSS at each `--scale` file count (c=50 zero,
+ *   one trial), and the time ratio between the largest and the smallest.
+ * It prints a table per part and a line per bar; exit 0 when every bar is
+ * met, 1 when one is not.
+ */
+import { spawn } from "node:child_process"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import process from "node:process"
+import { fileURLToPath } from "node:url"
+import { Console, Effect, Either } from "effect"
+import { median } from "../metrics/bootstrap.ts"
+import { table } from "../report/format.ts"
+import type { ResultsDocument, RunResult } from "../results/schema.ts"
+import { shortLabel } from "../mitigations/catalog.ts"
+import { Drivers } from "../sqlite/drivers.ts"
+import { choice, integer, integerProblem, list, optionsOf } from "./flags.ts"
+import { EXIT, subcommand } from "./program.ts"
+
+const overheadFlags = {
+  driver: choice("driver", Drivers, { group: "workload", description: "the driver measured", fallback: "better-sqlite3" }),
+  files: integer("files", { group: "workload", description: "files per configuration of the strategy part", bounds: { min: 1, max: 100_000 }, fallback: 818 }),
+  trials: integer("trials", { group: "statistics", description: "counted trials per strategy (medians of these)", bounds: { min: 1, max: 100 }, fallback: 5 }),
+  rounds: integer("rounds", { group: "statistics", description: "small runs timed for the fixed cost (their median)", bounds: { min: 1, max: 20 }, fallback: 3 }),
+  scale: list("scale", {
+    group: "workload",
+    description: "file counts of the scaling part (c=50 zero, one trial each)",
+    item: (part) => {
+      const problem = integerProblem(part, { min: 1, max: 1_000_000 })
+      return problem === null ? Either.right(Number(part)) : Either.left(problem)
+    },
+    fallback: "10000,100000"
+  })
+}
+
+/** The bars of issue 11. */
+export const BARS = {
+  baselineEfficiency: 0.6,
+  stepEfficiency: 0.5,
+  firstTrialMs: 500,
+  defaultRssMiB: 150,
+  largeRssMiB: 400,
+  largeFiles: 100_000,
+  timeRatio: 11
+} as const
+
+interface Child {
+  readonly code: number | null
+  readonly stdout: string
+  readonly stderr: string
+  readonly wallSeconds: number
+}
+
+const benchProgram = fileURLToPath(new URL("../../programs/bench.ts", import.meta.url))
+
+/** The bench in a new process of this runtime (its loader flags kept: tsx under tsx), with debug logs. */
+const runBench = (args: ReadonlyArray<string>): Effect.Effect<Child> =>
+  Effect.async<Child>((resume) => {
+    const started = performance.now()
+    const child = spawn(process.execPath, [...process.execArgv, benchProgram, ...args, "--log-level", "debug"], {
+      stdio: ["ignore", "pipe", "pipe"]
+    })
+    let stdout = ""
+    let stderr = ""
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()))
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()))
+    child.on("close", (code) => resume(Effect.succeed({ code, stdout, stderr, wallSeconds: (performance.now() - started) / 1000 })))
+    return Effect.sync(() => child.kill("SIGTERM"))
+  })
+
+const debugNumber = (stderr: string, pattern: RegExp): number | null => {
+  const m = pattern.exec(stderr)
+  return m?.[1] === undefined ? null : Number(m[1])
+}
+const firstTrialMs = (stderr: string) => debugNumber(stderr, /first trial starts (\d+) ms after process start/)
+const firstTrialCpuMs = (stderr: string) => debugNumber(stderr, /after process start \((\d+) ms CPU/)
+const peakRss = (stderr: string) => debugNumber(stderr, /process: peak RSS ([\d.]+) MiB/)
+
+const documentOf = (child: Child, what: string): Effect.Effect<ResultsDocument, string> => {
+  if (child.code !== 0 && child.code !== 1) {
+    return Effect.fail(`${what}: the bench exited ${child.code}: ${child.stderr.trim().split("\n").slice(-3).join(" / ")}`)
+  }
+  try {
+    // The bench wrote it with the results Schema: its shape is that document's.
+    return Effect.succeed(JSON.parse(child.stdout) as ResultsDocument)
+  } catch {
+    return Effect.fail(`${what}: the bench printed no result document`)
+  }
+}
+
+const fixed = (x: number | null, digits: number) => (x === null ? "-" : x.toFixed(digits))
+const verdict = (ok: boolean) => (ok ? "met" : "NOT MET")
+
+const overhead = (o: {
+  readonly driver: (typeof Drivers)[number]
+  readonly files: number
+  readonly trials: number
+  readonly rounds: number
+  readonly scale: ReadonlyArray<number>
+}) =>
+  Effect.gen(function*() {
+    const dir = yield* Effect.acquireRelease(
+      Effect.sync(() => fs.mkdtempSync(path.join(os.tmpdir(), "ufb-overhead-"))),
+      (d) => Effect.sync(() => fs.rmSync(d, { recursive: true, force: true }))
+    )
+    const common = ["--driver", o.driver, "--profiles", "zero", "--out", dir, "--json"]
+    const bars: Array<readonly [string, boolean]> = []
+
+    // 1. Every strategy at c=10 zero.
+    yield* Console.error(`strategies: c=10 zero, ${o.files} files, full ladder, ${o.trials} trials each`)
+    const ladderChild = yield* runBench([
+      ...common, "--files", String(o.files), "--concurrency", "10", "--ladder", "full", "--trials", String(o.trials), "--warmup", "1"
+    ])
+    const ladder = yield* documentOf(ladderChild, "strategies")
+    const strategies: ReadonlyArray<RunResult> = [
+      ...ladder.runs.filter((r) => r.concurrency === 10),
+      ...(ladder.comparisons?.steps ?? []).map((s) => s.after)
+    ]
+    yield* Console.log(table(
+      ["strategy", "floor s", "elapsed s", "efficiency", "runtime_ms mean", "bar", "verdict"],
+      strategies.map((r) => {
+        const bar = r.mitigation === "baseline" ? BARS.baselineEfficiency : BARS.stepEfficiency
+        const ok = r.efficiency !== null && r.efficiency >= bar
+        bars.push([`efficiency of ${r.mitigation} ≥ ${bar}`, ok])
+        return [shortLabel(r.mitigation), fixed(r.floor?.elapsedSeconds ?? null, 3), r.elapsedSeconds.toFixed(3), fixed(r.efficiency, 2), r.segments.runtime_ms.mean.toFixed(3), `≥ ${bar}`, verdict(ok)]
+      }),
+      0
+    ))
+    const ladderRss = peakRss(ladderChild.stderr)
+    bars.push([`peak RSS of the ${o.files}-file strategies run ≤ ${BARS.defaultRssMiB} MiB`, ladderRss !== null && ladderRss <= BARS.defaultRssMiB])
+    yield* Console.log(`Peak RSS of that run (${o.files} files): ${fixed(ladderRss, 1)} MiB`)
+
+    // 2. Fixed cost: time to the first trial of a small run, and the peak RSS of the strategies' run.
+    const small: Array<Child> = []
+    for (let i = 0; i < o.rounds; i++) {
+      small.push(yield* runBench([...common, "--files", "10", "--concurrency", "1", "--ladder", "off", "--trials", "1", "--warmup", "0"]))
+    }
+    const firstMs = small.map((c) => firstTrialMs(c.stderr)).filter((x): x is number => x !== null)
+    const firstCpu = small.map((c) => firstTrialCpuMs(c.stderr)).filter((x): x is number => x !== null)
+    const firstMedian = firstMs.length === 0 ? null : median(firstMs)
+    bars.push([`time to first trial ≤ ${BARS.firstTrialMs} ms`, firstMedian !== null && firstMedian <= BARS.firstTrialMs])
+    yield* Console.log(
+      `\nFixed cost (10 files, median of ${o.rounds}): first trial ${fixed(firstMedian, 0)} ms after process start ` +
+        `(${fixed(firstCpu.length === 0 ? null : median(firstCpu), 0)} ms CPU); each: ${firstMs.join(", ")} ms`
+    )
+
+    // 3. Scaling: c=50 zero, one trial, at each file count.
+    const scaled: Array<{ readonly files: number; readonly elapsed: number; readonly wall: number; readonly rss: number | null }> = []
+    for (const files of o.scale) {
+      yield* Console.error(`scaling: ${files} files, c=50 zero, one trial`)
+      const child = yield* runBench([...common, "--files", String(files), "--concurrency", "50", "--ladder", "off", "--trials", "1", "--warmup", "0"])
+      const doc = yield* documentOf(child, `${files} files`)
+      scaled.push({ files, elapsed: doc.runs[0]?.elapsedSeconds ?? NaN, wall: child.wallSeconds, rss: peakRss(child.stderr) })
+    }
+    if (scaled.length > 0) {
+      yield* Console.log("\n" + table(
+        ["files", "elapsed s", "process wall s", "peak RSS MiB"],
+        scaled.map((s) => [String(s.files), s.elapsed.toFixed(3), s.wall.toFixed(2), fixed(s.rss, 1)]),
+        0
+      ))
+      for (const s of scaled.filter((s) => s.files >= BARS.largeFiles)) {
+        bars.push([`peak RSS at ${s.files} files ≤ ${BARS.largeRssMiB} MiB`, s.rss !== null && s.rss <= BARS.largeRssMiB])
+      }
+      const lo = scaled[0]
+      const hi = scaled[scaled.length - 1]
+      if (lo !== undefined && hi !== undefined && hi.files > lo.files) {
+        const ratio = hi.elapsed / lo.elapsed
+        const allowed = (BARS.timeRatio * hi.files) / (10 * lo.files)
+        bars.push([`time at ${hi.files} files ≤ ${allowed.toFixed(1)}× the time at ${lo.files}`, ratio <= allowed])
+        yield* Console.log(`time ratio ${hi.files}/${lo.files} files: ${ratio.toFixed(2)}×`)
+      }
+    }
+    const smallRss = small.map((c) => peakRss(c.stderr)).filter((x): x is number => x !== null)
+    yield* Console.log(`\nPeak RSS of a 10-file run (the process's fixed memory): ${fixed(smallRss.length === 0 ? null : median(smallRss), 1)} MiB`)
+    yield* Console.log(`\nMachine: ${ladder.environment.cpuCount} × ${ladder.environment.cpuModel}, ${ladder.environment.memoryGiB} GiB, ${ladder.environment.runtime} ${ladder.environment.runtimeVersion}, ${o.driver}`)
+    yield* Console.log(["", "Bars:", ...bars.map(([name, ok]) => `  ${verdict(ok).padEnd(7)} ${name}`)].join("\n"))
+    return bars.every(([, ok]) => ok) ? EXIT.ok : EXIT.no
+  }).pipe(Effect.scoped)
+
+export const overheadCommand = subcommand(
+  {
+    name: "overhead",
+    summary: "measure the tool's own cost against the storage floor",
+    flags: overheadFlags,
+    positional: 0,
+    help: {
+      usage: "[flags]",
+      about: "Measure what this tool costs on top of the storage work: per strategy at c=10 zero the storage floor, " +
+        "elapsed, efficiency and runtime_ms; the time to the first trial; elapsed and peak RSS at larger file counts. " +
+        "Each figure comes from a bench run in its own process.",
+      footer: ["Exit codes: 0 every bar met · 1 a bar not met · 2 bad input · 3 error."]
+    }
+  },
+  optionsOf(overheadFlags),
+  (o) => overhead(o).pipe(Effect.catchAll((message) => Effect.as(Console.error(`error: ${message}`), EXIT.failure)))
+)
