@@ -13,6 +13,8 @@ import type { Event } from "../lifecycle/fsm.ts"
 import { collectEnvironment } from "../environment.ts"
 import { type Mitigation, mitigationLabel } from "../mitigations/catalog.ts"
 import {
+  type Comparisons,
+  type Environment,
   type Floor,
   type ResultsDocument,
   type RunResult,
@@ -48,7 +50,20 @@ export interface Target {
   readonly createdAt: string
   /** Record a trace of one trial (the first counted trial at the comparison configuration, else of the first one). */
   readonly trace?: boolean
+  /**
+   * Filled as the run goes: the configurations measured so far, so that an
+   * interrupted run can still write them (`partialDocument`).
+   */
+  readonly collected?: Collected
 }
+
+/** What a run has measured so far. */
+export interface Collected {
+  environment: Environment | null
+  readonly runs: Array<RunResult>
+}
+
+export const collector = (): Collected => ({ environment: null, runs: [] })
 
 export interface Measured {
   readonly doc: MeasuredDocument
@@ -73,6 +88,8 @@ export const runBench = (
     // Refuse a foreign database before any configuration runs.
     const version = yield* withSetupConnection(dbPath, (sql) => Effect.zipRight(migrate(sql), sqliteVersion(sql)))
     const environment = yield* collectEnvironment({ sqliteVersion: version, driver: driver.name })
+    const collected = target.collected ?? collector()
+    collected.environment = environment
     yield* Effect.logDebug(`plan: ${plan.cells.length} configurations, ${plan.comparisons?.steps.length ?? 0} comparisons`)
     let runCounter = 0
     // The traced trial: the first counted one at the comparison configuration (or of the first configuration).
@@ -185,7 +202,7 @@ export const runBench = (
 
     // The matrix: warm-ups discarded, then the counted trials, one configuration after another.
     const premeasured = new Map<string, Step>()
-    const runs: Array<RunResult> = []
+    const runs = collected.runs
     const firstSet = plan.comparisons?.steps[0]
     for (const [index, cell] of plan.cells.entries()) {
       const position = `${index + 1}/${plan.cells.length}`
@@ -213,49 +230,70 @@ export const runBench = (
       })
 
     yield* Effect.logDebug("verdicts")
-    const verdicts = analyze(runs, comparisons, {
-      zeroSeconds: config.thresholdZeroSeconds,
-      realisticSeconds: config.thresholdRealisticSeconds,
-      files: config.files
-    })
-    const answer = answerOf({ runs, comparisons, driver: driver.name, thresholds: verdicts.thresholds })
-    const doc = {
-      $schema: SCHEMA_ID,
-      schemaVersion: SCHEMA_VERSION,
-      createdAt,
-      environment,
-      config: {
-        files: config.files,
-        concurrency: config.concurrency,
-        profiles: config.profiles,
-        profileDefinitions: plan.profiles,
-        realisticDelaySeconds: config.realisticDelaySeconds,
-        quick: config.quick,
-        seed: config.seed,
-        db: target.dbLabel,
-        thresholdZeroSeconds: config.thresholdZeroSeconds,
-        thresholdRealisticSeconds: config.thresholdRealisticSeconds,
-        driver: driver.name,
-        mitigations: config.mitigations,
-        mitigation: mitigationLabel(config.mitigations),
-        ladder: config.ladder,
-        trials: config.trials,
-        warmup: config.warmup,
-        noise: config.noise,
-        batchSize: config.batchSize,
-        failBatch: config.failBatch,
-        clock: config.clock,
-        scenario: config.scenario,
-        maxAttempts: config.maxAttempts,
-        retryBaseSeconds: config.retryBaseSeconds,
-        transitionsPerFile: TRANSITIONS_PER_FILE,
-        apiCallsPerFile: CALLS_PER_FILE,
-        comparisonAt: { concurrency: plan.comparisonAt.concurrency, profile: plan.comparisonAt.profile.name }
-      },
-      answer,
-      runs,
-      ...verdicts,
-      comparisons
-    } satisfies MeasuredDocument
+    const doc = documentOf(config, target, { environment, runs, comparisons, partial: false })
     return { doc, trace }
   })
+
+/**
+ * The result document of what was measured: every verdict computed from
+ * `runs` and `comparisons`. A partial one (an interrupted run) holds the
+ * configurations completed before the interruption and no comparisons.
+ */
+export const documentOf = (
+  config: BenchConfig,
+  target: Pick<Target, "createdAt" | "dbLabel">,
+  measured: {
+    readonly environment: Environment
+    readonly runs: ReadonlyArray<RunResult>
+    readonly comparisons: Comparisons | null
+    readonly partial: boolean
+  }
+): MeasuredDocument => {
+  const plan = planOf(config)
+  const { environment, runs, comparisons } = measured
+  const verdicts = analyze(runs, comparisons, {
+    zeroSeconds: config.thresholdZeroSeconds,
+    realisticSeconds: config.thresholdRealisticSeconds,
+    files: config.files
+  })
+  const answer = answerOf({ runs, comparisons, driver: environment.driver, thresholds: verdicts.thresholds })
+  return {
+    $schema: SCHEMA_ID,
+    schemaVersion: SCHEMA_VERSION,
+    createdAt: target.createdAt,
+    partial: measured.partial,
+    environment,
+    config: {
+      files: config.files,
+      concurrency: config.concurrency,
+      profiles: config.profiles,
+      profileDefinitions: plan.profiles,
+      realisticDelaySeconds: config.realisticDelaySeconds,
+      quick: config.quick,
+      seed: config.seed,
+      db: target.dbLabel,
+      thresholdZeroSeconds: config.thresholdZeroSeconds,
+      thresholdRealisticSeconds: config.thresholdRealisticSeconds,
+      driver: environment.driver,
+      mitigations: config.mitigations,
+      mitigation: mitigationLabel(config.mitigations),
+      ladder: config.ladder,
+      trials: config.trials,
+      warmup: config.warmup,
+      noise: config.noise,
+      batchSize: config.batchSize,
+      failBatch: config.failBatch,
+      clock: config.clock,
+      scenario: config.scenario,
+      maxAttempts: config.maxAttempts,
+      retryBaseSeconds: config.retryBaseSeconds,
+      transitionsPerFile: TRANSITIONS_PER_FILE,
+      apiCallsPerFile: CALLS_PER_FILE,
+      comparisonAt: { concurrency: plan.comparisonAt.concurrency, profile: plan.comparisonAt.profile.name }
+    },
+    answer,
+    runs: [...runs],
+    ...verdicts,
+    comparisons
+  }
+}

@@ -10,7 +10,8 @@ import { Clock, Console, Effect, Either, ParseResult, Schema } from "effect"
 import { Scenarios } from "../actor/scenario.ts"
 import { parseProfile } from "../api/profiles.ts"
 import { BenchConfig, LadderModes } from "../bench/config.ts"
-import { runBench } from "../bench/execute.ts"
+import { type Collected, collector, documentOf, runBench, type Target } from "../bench/execute.ts"
+import { planOf } from "../bench/plan.ts"
 import { ClockModes } from "../clock/apiClock.ts"
 import { isMitigation, Mitigations } from "../mitigations/catalog.ts"
 import { type Exporter, outputFiles } from "../report/exporter.ts"
@@ -26,6 +27,7 @@ import { endLine, processCost } from "../metrics/processCost.ts"
 import { choice, integer, integerProblem, list, noiseFlag, number, on, optionsOf, text, type Values } from "./flags.ts"
 import { EXIT, subcommand, usageError } from "./program.ts"
 import { terminalProgress } from "./progress.ts"
+import { stopSignal } from "./signals.ts"
 
 const onDeno = "Deno" in globalThis
 
@@ -242,6 +244,30 @@ const write = (doc: ResultsDocument, exporters: ReadonlyArray<Exporter>, reserve
         ? Effect.succeed([])
         : Effect.map(reserved.fill(exporter.file(reserved.suffix), body), (p) => [p]))).pipe(Effect.map((paths) => paths.flat()))
 
+/**
+ * An interrupted run: the configurations it completed, written as a result
+ * document marked partial (and its summary), and one line saying so. The
+ * HTML report is left out: rendering it would hold the exit up by seconds.
+ */
+const writePartial = (config: BenchConfig, target: Target & { readonly collected: Collected }, exporters: ReadonlyArray<Exporter>, reserved: Reservation) =>
+  Effect.gen(function*() {
+    const signal = stopSignal()
+    const { environment, runs } = target.collected
+    const planned = planOf(config).cells.length
+    if (environment === null || runs.length === 0) {
+      return yield* Console.error(`interrupted (${signal}) before any configuration completed: nothing written`)
+    }
+    const doc: ResultsDocument = {
+      ...documentOf(config, target, { environment, runs, comparisons: null, partial: true }),
+      files: outputFiles(fileExporters, reserved.suffix)
+    }
+    const written = yield* write(doc, exporters.filter((e) => e.name !== "report"), reserved)
+    yield* Console.error(
+      `interrupted (${signal}) after ${runs.length} of ${planned} configurations; partial results (marked "partial": true) ` +
+        `in ${written.join(", ")}`
+    )
+  }).pipe(Effect.catchAll((e) => Console.error(`interrupted (${stopSignal()}); partial results not written: ${e.message}`)))
+
 /** Where the files went: the folder once, then the names (wrapped within 80 columns unless --wide). */
 const writtenLine = (dir: string, paths: ReadonlyArray<string>, wide: boolean) => {
   const line = `written in ${dir}: ` +
@@ -259,9 +285,11 @@ export const bench = (config: BenchConfig) =>
     const reserved = yield* reserveNames(config.out, createdAt, (s) => exporters.flatMap((e) => (e.file === null ? [] : [e.file(s)])))
     const suffix = reserved.suffix
     if (config.trace !== null) yield* checkNewFile("--trace", config.trace)
-    const measured = yield* runBench(config, { dbPath, dbLabel: config.db ?? "temporary", createdAt, trace: config.trace !== null }).pipe(
+    const target = { dbPath, dbLabel: config.db ?? "temporary", createdAt, trace: config.trace !== null, collected: collector() }
+    const measured = yield* runBench(config, target).pipe(
       // A live line only for a person watching a terminal; logs and --json stay clean.
-      Effect.provide(terminalProgress({ live: process.stderr.isTTY === true && process.stdout.isTTY === true && !config.json }))
+      Effect.provide(terminalProgress({ live: process.stderr.isTTY === true && process.stdout.isTTY === true && !config.json })),
+      Effect.onInterrupt(() => writePartial(config, target, exporters, reserved))
     )
     const doc: ResultsDocument = { ...measured.doc, files: outputFiles(fileExporters, suffix) }
     const written = [

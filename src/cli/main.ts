@@ -16,6 +16,8 @@ import { compareCommand } from "./compare.ts"
 import { overheadCommand } from "./overhead.ts"
 import { helpText, wrap } from "./help.ts"
 import { EXIT, ExitCode, type Subcommand } from "./program.ts"
+import { responsiveScheduler } from "./scheduler.ts"
+import { exitCodeOf, rememberSignals, stopSignal } from "./signals.ts"
 
 const NAME = "upload-fsm-bench"
 const VERSION = "0.1.0"
@@ -89,10 +91,14 @@ export const run = (args: ReadonlyArray<string>): Effect.Effect<number, never, N
       Effect.catchAll(() => Effect.sync(() => void (code = EXIT.badInput)))
     )
     return code
-  })
+  }).pipe(
+    // Signals, timers and I/O get their turn however busy the fibers are.
+    Effect.withScheduler(responsiveScheduler())
+  )
 
 /** Run the command line `args` as the process: its exit code is the process's. */
-export const main = (args: ReadonlyArray<string>): void =>
+export const main = (args: ReadonlyArray<string>): void => {
+  rememberSignals()
   run(args).pipe(
     Effect.flatMap((code) => Effect.sync(() => (process.exitCode = code))),
     Effect.provide(NodeContext.layer),
@@ -101,6 +107,8 @@ export const main = (args: ReadonlyArray<string>): void =>
     NodeRuntime.runMain({
       disableErrorReporting: true,
       disablePrettyLogger: true,
-      teardown: (exit, onExit) => onExit(Exit.isInterrupted(exit) ? EXIT.interrupted : Exit.isFailure(exit) ? EXIT.failure : 0)
+      teardown: (exit, onExit) =>
+        onExit(Exit.isInterrupted(exit) ? exitCodeOf(stopSignal()) : Exit.isFailure(exit) ? EXIT.failure : 0)
     })
   )
+}

@@ -13,6 +13,7 @@
  * over the run's own (unskipped) time; what is left is the harness's cost and
  * the contention concurrency brings.
  */
+import { setImmediate } from "node:timers"
 import type { Clock } from "effect"
 import type { Event, Machine } from "../lifecycle/fsm.ts"
 import { Transitions } from "../lifecycle/fsm.ts"
@@ -39,6 +40,8 @@ export interface FloorWork {
 /** The floor loop met something a measured run would have reported: it stops, and no floor is given. */
 export class FloorError extends Error {}
 
+const SLICE_NANOS = 20_000_000n
+
 const isPromise = <A>(value: A | Promise<A>): value is Promise<A> => value instanceof Promise
 
 /** `f` of `value`: at once for a value, once it settles for a promise. */
@@ -49,12 +52,15 @@ const then = <A, B>(value: A | Promise<A>, f: (a: A) => B | Promise<B>): B | Pro
  * The work done once, on connections from `connect`; its duration in
  * milliseconds on `clock`. Every step answers a value or a promise, and the
  * loop awaits only promises (`isPromise(x) ? await x : x`): on a synchronous
- * driver it runs start to end without yielding once, as a plain loop would.
+ * driver it runs as a plain loop would, but for one turn of the event loop
+ * every 20 ms (so that a signal is heard).
  */
 export const runFloor = async (
   connect: (filename: string) => RawConnection | Promise<RawConnection>,
   work: FloorWork,
-  clock: Clock.Clock
+  clock: Clock.Clock,
+  /** Stops the loop (between two files) when aborted: an interrupted run does not wait for its floor. */
+  signal?: AbortSignal
 ): Promise<number> => {
   const read = (conn: RawConnection, path: string): Machine | Promise<Machine> =>
     then(conn.rows(READ_STATE_SQL, [path]), ([row]) => {
@@ -79,8 +85,16 @@ export const runFloor = async (
   const writer = isPromise(c) ? await c : c
   let inBatch = 0
   let batchOpen = false
+  // Every slice, the loop lets the event loop turn once (a signal, an interruption):
+  // a few microseconds per slice, against a floor of milliseconds per slice.
+  let sliceStart = start
   try {
     for (const file of work.files) {
+      if (clock.unsafeCurrentTimeNanos() - sliceStart >= SLICE_NANOS) {
+        await new Promise((resolve) => setImmediate(resolve))
+        if (signal?.aborted === true) throw new FloorError("interrupted")
+        sliceStart = clock.unsafeCurrentTimeNanos()
+      }
       c = shared ?? connect(work.dbPath)
       const conn = isPromise(c) ? await c : c
       try {

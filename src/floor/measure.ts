@@ -51,7 +51,7 @@ export const measureFloor = (spec: FloorSpec): Effect.Effect<Floor | null, Store
         }
         const ms = yield* Effect.clockWith((clock) =>
           Effect.tryPromise({
-            try: () => runFloor(driver.rawConnect, work, clock),
+            try: (signal) => runFloor(driver.rawConnect, work, clock, signal),
             catch: (cause) => new FloorFailed({ detail: cause instanceof Error ? cause.message : String(cause) })
           })
         )

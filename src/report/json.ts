@@ -22,6 +22,7 @@ export const mitigationDocument = (doc: ResultsDocument): MitigationDocument | n
       $schema: SCHEMA_ID,
       schemaVersion: SCHEMA_VERSION,
       createdAt: doc.createdAt,
+      partial: doc.partial,
       environment: doc.environment,
       config: doc.config,
       resultsFile: doc.files.results,

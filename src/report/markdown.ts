@@ -84,6 +84,13 @@ export const summaryMarkdown = (result: ResultsDocument): string => {
   const lines: Array<string> = [
     `# VLID-06 gate: ${g.verdict}`,
     "",
+    ...(result.partial
+      ? [
+        `**Partial results**: the run was interrupted; ${result.runs.length} configuration(s) completed and are below, ` +
+        "the comparisons were not reached, and the verdicts judge only what was measured.",
+        ""
+      ]
+      : []),
     "```",
     ...answerLines(result),
     "```",

@@ -387,6 +387,8 @@ const Header = {
   $schema: Schema.Literal(SCHEMA_ID),
   schemaVersion: Schema.Literal(SCHEMA_VERSION),
   createdAt: Schema.String,
+  /** True when the run was interrupted: only the configurations completed before it are here, and no comparisons. */
+  partial: Schema.Boolean,
   environment: Environment,
   config: DocumentConfig
 }

@@ -6,6 +6,7 @@
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
+import process from "node:process"
 import { Data, Effect, type Scope } from "effect"
 import { APPLICATION_ID } from "../identity.ts"
 
@@ -64,11 +65,58 @@ export const checkDatabasePath = (file: string, maxSchemaVersion: number): Effec
 /** A database path in a fresh temporary folder, removed (with its WAL and SHM files) when the scope closes. */
 export const temporaryDatabase: Effect.Effect<string, DatabasePathError, Scope.Scope> = Effect.acquireRelease(
   Effect.try({
-    try: () => fs.mkdtempSync(path.join(os.tmpdir(), "upload-fsm-bench-")),
+    try: () => {
+      removeStaleTemporaryFolders()
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), TEMPORARY_PREFIX))
+      fs.writeFileSync(path.join(dir, OWNER_FILE), String(process.pid))
+      return dir
+    },
     catch: (cause) => new DatabasePathError({ detail: `cannot create a temporary database folder: ${String(cause)}` })
   }),
   (dir) => Effect.sync(() => fs.rmSync(dir, { recursive: true, force: true }))
 ).pipe(Effect.map((dir) => path.join(dir, "bench.db")))
+
+const TEMPORARY_PREFIX = "upload-fsm-bench-"
+/** In each temporary folder: the pid of the process that owns it. */
+const OWNER_FILE = "owner.pid"
+
+const isAlive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    // EPERM: it lives, under another user.
+    return typeof error === "object" && error !== null && "code" in error && error.code === "EPERM"
+  }
+}
+
+/**
+ * Remove the temporary folders of runs whose process died without removing
+ * its own (killed, or crashed): those whose owner pid is no longer alive.
+ * Folders without an owner file, or that cannot be read, are left alone.
+ */
+export const removeStaleTemporaryFolders = (tmp: string = os.tmpdir()): ReadonlyArray<string> => {
+  const removed: Array<string> = []
+  let names: ReadonlyArray<string> = []
+  try {
+    names = fs.readdirSync(tmp).filter((n) => n.startsWith(TEMPORARY_PREFIX))
+  } catch {
+    return removed
+  }
+  for (const name of names) {
+    const dir = path.join(tmp, name)
+    try {
+      const pid = Number(fs.readFileSync(path.join(dir, OWNER_FILE), "utf8").trim())
+      if (Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid && !isAlive(pid)) {
+        fs.rmSync(dir, { recursive: true, force: true })
+        removed.push(dir)
+      }
+    } catch {
+      // Not ours to judge: no owner file, or unreadable.
+    }
+  }
+  return removed
+}
 
 /**
  * The WAL header's salt-1 (null while the WAL is empty). SQLite adds 1 to it

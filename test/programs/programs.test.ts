@@ -4,12 +4,14 @@
  * right stream. Kept to a few spawns: everything else about the commands is
  * tested in this process (test/cli/).
  */
-import { spawnSync } from "node:child_process"
+import { spawn as spawnAsync, spawnSync } from "node:child_process"
+import * as os from "node:os"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { describe, expect, it } from "@effect/vitest"
 import { tempDir } from "../helpers.ts"
+import { removeStaleTemporaryFolders } from "../../src/sqlite/dbFile.ts"
 
 const root = fileURLToPath(new URL("../..", import.meta.url))
 const tsx = path.join(root, "node_modules", ".bin", "tsx")
@@ -53,5 +55,88 @@ describe("programs", () => {
     const unknown = spawn(bin, ["frobnicate"])
     expect(unknown.code).toBe(2)
     expect(unknown.stderr).toContain("unknown command 'frobnicate'")
+  })
+})
+
+/**
+ * A bench started as `command args`, sent `signal` once its stderr shows
+ * `when`; its exit code, stderr, and the temporary folders its pid owned
+ * that are still there.
+ */
+const interrupted = (command: string, args: ReadonlyArray<string>, when: RegExp, signal: NodeJS.Signals) =>
+  new Promise<{ code: number | null; stderr: string; leftBehind: ReadonlyArray<string> }>((resolve, reject) => {
+    const child = spawnAsync(command, [...args], { cwd: root, stdio: ["ignore", "pipe", "pipe"] })
+    let stderr = ""
+    let sent = false
+    const guard = setTimeout(() => {
+      child.kill("SIGKILL")
+      reject(new Error(`no exit after the signal; stderr: ${stderr.slice(-500)}`))
+    }, 110_000)
+    child.stderr.on("data", (d: Buffer) => {
+      stderr += d.toString()
+      if (!sent && when.test(stderr)) {
+        sent = true
+        child.kill(signal)
+      }
+    })
+    child.on("close", (code) => {
+      clearTimeout(guard)
+      const leftBehind = fs.readdirSync(os.tmpdir())
+        .filter((n) => n.startsWith("upload-fsm-bench-"))
+        .filter((n) => {
+          try {
+            return fs.readFileSync(path.join(os.tmpdir(), n, "owner.pid"), "utf8").trim() === String(child.pid)
+          } catch {
+            return false
+          }
+        })
+      resolve({ code, stderr, leftBehind })
+    })
+  })
+
+describe("signals", () => {
+  // Zero profile, many trials: without a turn of the event loop the signal waited for the whole run.
+  const args = (out: string) => [
+    "--import", "tsx", "programs/bench.ts", "--files", "100", "--concurrency", "1,10", "--profiles", "zero",
+    "--trials", "8", "--warmup", "0", "--ladder", "off", "--out", out
+  ]
+
+  it("SIGTERM mid-run: exit 143, the completed configuration written as partial results, no temporary folder left", async () => {
+    const out = tempDir()
+    const r = await interrupted(process.execPath, args(out), /\[2\/2\] trial 1\/8/, "SIGTERM")
+    expect(r.code).toBe(143)
+    expect(r.stderr).toMatch(/interrupted \(SIGTERM\) after 1 of 2 configurations; partial results/)
+    const results = fs.readdirSync(out).filter((n) => n.startsWith("results-"))
+    expect(results).toHaveLength(1)
+    const doc = JSON.parse(fs.readFileSync(path.join(out, results[0] ?? ""), "utf8"))
+    expect(doc).toMatchObject({ partial: true, comparisons: null })
+    expect(doc.runs).toHaveLength(1)
+    expect(doc.runs[0]).toMatchObject({ concurrency: 1, trials: 8, indexed: 100 })
+    // The summary too; no report, no temporary names left.
+    expect(fs.readdirSync(out).filter((n) => !n.startsWith("results-")).map((n) => n.replace(/-.*/, ""))).toEqual(["summary"])
+    expect(r.leftBehind).toEqual([])
+  }, 120_000)
+
+  it("SIGINT before any configuration completed: exit 130, one line, nothing written, no temporary folder left", async () => {
+    const out = tempDir()
+    const r = await interrupted(process.execPath, args(out), /\[1\/2\] trial 1\/8/, "SIGINT")
+    expect(r.code).toBe(130)
+    expect(r.stderr).toContain("interrupted (SIGINT) before any configuration completed: nothing written")
+    // The result names reserved at the start are given back.
+    expect(fs.readdirSync(out)).toEqual([])
+    expect(r.leftBehind).toEqual([])
+  }, 120_000)
+
+  it("a temporary folder whose owner died is removed at the next start; a living owner's is kept", () => {
+    const tmp = tempDir()
+    const dead = spawnSync(process.execPath, ["-e", "0"]).pid
+    const folders = { dead: path.join(tmp, "upload-fsm-bench-dead"), alive: path.join(tmp, "upload-fsm-bench-alive"), foreign: path.join(tmp, "upload-fsm-bench-other") }
+    for (const dir of Object.values(folders)) fs.mkdirSync(dir)
+    fs.writeFileSync(path.join(folders.dead, "owner.pid"), String(dead))
+    fs.writeFileSync(path.join(folders.alive, "owner.pid"), String(process.ppid))
+    expect(removeStaleTemporaryFolders(tmp)).toEqual([folders.dead])
+    expect(fs.existsSync(folders.dead)).toBe(false)
+    expect(fs.existsSync(folders.alive)).toBe(true)
+    expect(fs.existsSync(folders.foreign)).toBe(true)
   })
 })

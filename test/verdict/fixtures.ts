@@ -108,6 +108,7 @@ export const fakeDocument = (runs: ReadonlyArray<RunResult>, overrides: { readon
   $schema: SCHEMA_ID,
   schemaVersion: SCHEMA_VERSION,
   createdAt: "2026-11-26T00:00:00.000Z",
+  partial: false,
   environment: {
     runtime: "node",
     runtimeVersion: "v20",

@@ -1,0 +1,30 @@
+/**
+ * The fiber scheduler of a command: Effect's default one with a time slice.
+ * Effect's default scheduler resumes a yielding fiber in a microtask, and
+ * only falls back to a timer after 2,048 drains of the same fiber's queue in
+ * a row, which never happens when many fibers take turns: with the zero
+ * profile or the time warp (nothing ever waits on a timer), the event loop
+ * never turned, so Ctrl-C, SIGTERM, timers and I/O waited for the whole run.
+ * Here a yield resumes in a microtask as before, except once per slice
+ * (`sliceMs` since the loop last turned), when it resumes with setImmediate,
+ * after the loop has polled for signals and I/O.
+ */
+import { setImmediate } from "node:timers"
+import { Scheduler } from "effect"
+
+export const SLICE_MS = 20
+
+export const responsiveScheduler = (sliceMs: number = SLICE_MS): Scheduler.Scheduler => {
+  let turned = performance.now()
+  const runnerOf = Scheduler.SchedulerRunner.cached((depth, drain) => {
+    if (performance.now() - turned >= sliceMs) {
+      setImmediate(() => {
+        turned = performance.now()
+        drain(0)
+      })
+    } else {
+      queueMicrotask(() => drain(depth + 1))
+    }
+  })
+  return Scheduler.make((task, priority, fiber) => runnerOf(fiber).scheduleTask(task, priority))
+}
