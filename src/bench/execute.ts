@@ -52,7 +52,7 @@ export interface Target {
   readonly trace?: boolean
   /**
    * Filled as the run goes: the configurations measured so far, so that an
-   * interrupted run can still write them (`partialDocument`).
+   * interrupted run can still write them (`documentOf` with `partial`).
    */
   readonly collected?: Collected
 }

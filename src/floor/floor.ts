@@ -153,7 +153,15 @@ export const runFloor = async (
     }
   } finally {
     if (writer !== null) {
-      if (batchOpen) await Promise.resolve(exec(writer, "ROLLBACK")).catch(() => 0)
+      if (batchOpen) {
+        // Best effort: the loop is already failing with its own error.
+        try {
+          const x = exec(writer, "ROLLBACK")
+          if (isPromise(x)) await x.catch(() => 0)
+        } catch {
+          // A synchronous driver's ROLLBACK that throws: nothing left to undo.
+        }
+      }
       await writer.close()
     }
     if (shared !== null) await shared.close()
