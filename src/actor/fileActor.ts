@@ -19,7 +19,8 @@ import { ApiClock } from "../clock/apiClock.ts"
 import { RetryPolicy } from "./retry.ts"
 import { Scenario } from "./scenario.ts"
 import { type OccConflict, StoreError } from "../store/errors.ts"
-import { readState, transitionWrite, type TransitionValues } from "../store/store.ts"
+import { timedReadState } from "../store/lanes.ts"
+import { transitionWrite, type TransitionValues } from "../store/store.ts"
 import { completeSample, emptyMeasured, type FileSample, type Measured } from "../metrics/segments.ts"
 import { nanosToMs, timed } from "../metrics/timing.ts"
 import { Trace } from "../metrics/trace.ts"
@@ -122,7 +123,7 @@ export const runFile = (
         }))
 
     const lifecycle = Effect.gen(function*() {
-      const read = yield* onLease((conn) => timed(readState(conn, path)))
+      const read = yield* onLease((conn) => timedReadState(conn, path))
       if (trace.enabled) traced([["queue wait", read.queueWaitMs], ["hydrate", read.value[0]]])
       m.queue_wait_ms += read.queueWaitMs
       m.hydrate_ms += read.value[0]

@@ -8,8 +8,7 @@
 import { Context, Effect, Layer } from "effect"
 import type { Event, Machine } from "../lifecycle/fsm.ts"
 import { OccConflict, type StoreError } from "../store/errors.ts"
-import { readState } from "../store/store.ts"
-import { timed } from "../metrics/timing.ts"
+import { timedReadState } from "../store/lanes.ts"
 import { type Lease, onLease } from "./connections.ts"
 
 export interface GuardTiming {
@@ -31,7 +30,7 @@ export class Guard extends Context.Tag("upload-fsm-bench/Guard")<Guard, GuardSha
 export const readingGuard: Layer.Layer<Guard> = Layer.succeed(Guard, {
   name: "db-read",
   check: (path, machine, event) =>
-    Effect.flatMap(onLease((conn) => timed(readState(conn, path))), ({ queueWaitMs, value: [guardMs, stored] }) =>
+    Effect.flatMap(onLease((conn) => timedReadState(conn, path)), ({ queueWaitMs, value: [guardMs, stored] }) =>
       stored.state === machine.state && stored.version === machine.version
         ? Effect.succeed({ queueWaitMs, guardMs })
         : Effect.fail(

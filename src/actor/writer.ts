@@ -11,8 +11,9 @@ import { Context, Effect, Layer } from "effect"
 import type { Event } from "../lifecycle/fsm.ts"
 import { SqliteDriver } from "../sqlite/driver.ts"
 import type { OccConflict, StoreError } from "../store/errors.ts"
-import { applyTransition, type TransitionWrite } from "../store/store.ts"
-import { type LockAcquisition, writeTransaction } from "../store/transaction.ts"
+import { transitionTransaction } from "../store/lanes.ts"
+import type { TransitionWrite } from "../store/store.ts"
+import type { LockAcquisition } from "../store/transaction.ts"
 import { type Lease, onLease } from "./connections.ts"
 
 export interface WriteTiming {
@@ -75,7 +76,7 @@ export const commitEach: Layer.Layer<Writer, never, SqliteDriver> = Layer.effect
       name: "commit-each",
       persist: (write) =>
         Effect.map(
-          onLease((conn) => writeTransaction(conn, driver, applyTransition(conn, write))),
+          onLease((conn) => transitionTransaction(conn, driver, write)),
           ({ queueWaitMs, value: { lock, writeMs } }) => {
             commits += 1
             add(write)

@@ -14,7 +14,8 @@ import { makeLedger, Writer, writeTiming } from "../actor/writer.ts"
 import { timed } from "../metrics/timing.ts"
 import { SqliteDriver } from "../sqlite/driver.ts"
 import { StoreError } from "../store/errors.ts"
-import { applyTransition, type TransitionWrite } from "../store/store.ts"
+import { applyTransitionOn } from "../store/lanes.ts"
+import type { TransitionWrite } from "../store/store.ts"
 import { beginImmediate, type LockAcquisition, storeError } from "../store/transaction.ts"
 
 export interface BatchOptions {
@@ -78,7 +79,7 @@ export const batched = (dbPath: string, options: BatchOptions): Layer.Layer<Writ
             const lock = open ? noLock : yield* beginImmediate(conn, driver)
             open = true
             const [writeMs] = yield* timed(
-              applyTransition(conn, write).pipe(
+              applyTransitionOn(conn, write).pipe(
                 Effect.catchTag("StoreError", (e) => lose(e.message)),
                 Effect.tap(() => {
                   pending.push(write)

@@ -47,7 +47,7 @@ const statementsOn = (db: Database.Database): SynchronousStatements => {
 const open = (filename: string) => new Database(filename)
 
 const connect = (filename: string) =>
-  Effect.map(openSynchronous(filename, open), (db) => synchronousConnection("better-sqlite3", statementsOn(db)))
+  Effect.map(openSynchronous(filename, open), (db) => synchronousConnection("better-sqlite3", statementsOn(db), isBusy))
 
 /** better-sqlite3's connections with no Effect in between (the effect-sqlite driver's too: the same library). */
 export const rawConnect = synchronousRaw(open, statementsOn)

@@ -135,11 +135,30 @@ export interface SynchronousStatements {
   readonly raw: (sql: string, params: ReadonlyArray<unknown>) => unknown
 }
 
+/**
+ * A connection whose driver answers at once, seen from the store's inline
+ * lane: its statements, and how its driver tells a busy answer from a thrown
+ * error. The store runs a whole read, or a whole transaction, on them in one
+ * synchronous step (`store/inline.ts`) instead of an Effect per statement.
+ */
+export interface InlineStatements extends SynchronousStatements {
+  readonly isBusy: (error: SqlError) => boolean
+}
+
+const inlineLane = new WeakMap<Connection, InlineStatements>()
+
+/** The connection's inline statements, if its driver answers at once; undefined for one that answers later (threaded, the stock client). */
+export const inlineStatements = (conn: Connection): InlineStatements | undefined => inlineLane.get(conn)
+
 /** An `@effect/sql` Connection over a synchronous driver's statements; a throw is a typed SqlError. */
-export const synchronousConnection = (driver: string, statements: SynchronousStatements): Connection => {
+export const synchronousConnection = (
+  driver: string,
+  statements: SynchronousStatements,
+  isBusy: (error: SqlError) => boolean
+): Connection => {
   const rows = (sql: string, params: ReadonlyArray<unknown>) =>
     attempt("Failed to execute statement", () => statements.rows(sql, params))
-  return {
+  const connection = {
     execute: (sql, params, transformRows) => Effect.map(rows(sql, params), (r) => (transformRows ? transformRows(r) : r)),
     executeRaw: (sql, params) => attempt("Failed to execute statement", () => statements.raw(sql, params)),
     executeValues: (sql, params) => Effect.map(rows(sql, params), (r) => r.map((row) => Object.values(row))),
@@ -150,4 +169,6 @@ export const synchronousConnection = (driver: string, statements: SynchronousSta
     executeStream: () => Effect.dieMessage(`executeStream is not supported by the ${driver} driver`)
     // The cast: Connection's methods are generic in the row type, which rows read from a database cannot prove.
   } as Connection
+  inlineLane.set(connection, { ...statements, isBusy })
+  return connection
 }

@@ -74,7 +74,7 @@ export const layer: Layer.Layer<SqliteDriver, DriverUnavailable> = Layer.effect(
     }
     const open = (filename: string) => new DatabaseSync(filename)
     const connect = (filename: string) =>
-      Effect.map(openSynchronous(filename, open), (db) => synchronousConnection("node-sqlite", statementsOn(db)))
+      Effect.map(openSynchronous(filename, open), (db) => synchronousConnection("node-sqlite", statementsOn(db), isBusy))
     return yield* makeDriver("node-sqlite", connect, isBusy, synchronousRaw(open, statementsOn))
   })
 )

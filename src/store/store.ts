@@ -6,7 +6,7 @@
  */
 import type { SqlClient } from "@effect/sql/SqlClient"
 import type { Connection } from "@effect/sql/SqlConnection"
-import { Data, Effect } from "effect"
+import { Data, Effect, Either } from "effect"
 import { seededRandom } from "../random.ts"
 import { type Event, isState, type Machine, type State, Transitions } from "../lifecycle/fsm.ts"
 import { OccConflict, StoreError } from "./errors.ts"
@@ -202,23 +202,18 @@ export interface TransitionWrite {
  */
 export const applyTransition = (conn: Connection, write: TransitionWrite): Effect.Effect<void, OccConflict | StoreError> => {
   const { text, params } = transitionStatement(write)
-  return Effect.flatMap(exec(conn, `UPDATE (${write.event})`, text, params), (changed): Effect.Effect<
-    void,
-    OccConflict | StoreError
-  > =>
-    changed === 1
-      ? Effect.void
-      : changed === 0
-      ? Effect.fail(
-        new OccConflict({
-          path: write.path,
-          event: write.event,
-          expectedState: write.from,
-          expectedVersion: write.expectedVersion
-        })
-      )
-      : Effect.fail(new StoreError({ operation: `UPDATE (${write.event})`, detail: `${changed} rows changed` })))
+  return Effect.flatMap(exec(conn, `UPDATE (${write.event})`, text, params), (changed) => transitionOutcome(write, changed))
 }
+
+/** What `changed` rows mean for a transition's OCC UPDATE: one is success, none a conflict, more a broken table. */
+export const transitionOutcome = (write: TransitionWrite, changed: number): Either.Either<void, OccConflict | StoreError> =>
+  changed === 1
+    ? Either.void
+    : changed === 0
+    ? Either.left(
+      new OccConflict({ path: write.path, event: write.event, expectedState: write.from, expectedVersion: write.expectedVersion })
+    )
+    : Either.left(new StoreError({ operation: `UPDATE (${write.event})`, detail: `${changed} rows changed` }))
 
 /** The OCC UPDATE of one transition: its text and parameters. Exactly one row changed is success. */
 export const transitionStatement = (write: TransitionWrite): { readonly text: string; readonly params: ReadonlyArray<unknown> } => {

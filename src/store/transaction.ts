@@ -35,14 +35,24 @@ export interface LockAcquisition {
 const backoff = (attempt: number): Effect.Effect<void> =>
   attempt <= 3 ? Effect.yieldNow() : Effect.sleep(Duration.millis(Math.min(attempt - 3, 5)))
 
+/** A lock wait begun elsewhere (the inline lane, `lanes.ts`): when it started, its first busy answer, the busy answers so far. */
+export interface BusySoFar {
+  readonly start: bigint
+  readonly firstBusy: bigint
+  readonly busyEvents: number
+}
+
 export const beginImmediate = (
   conn: Connection,
-  driver: Pick<SqliteDriverShape, "begin">
+  driver: Pick<SqliteDriverShape, "begin">,
+  /** Carry on a wait begun elsewhere: backed off from its busy answers first, measured from its start. */
+  resumed?: BusySoFar
 ): Effect.Effect<LockAcquisition, StoreError> =>
   Effect.gen(function*() {
-    const start = yield* Clock.currentTimeNanos
-    let firstBusy: bigint | undefined
-    let busyEvents = 0
+    const start = resumed?.start ?? (yield* Clock.currentTimeNanos)
+    let firstBusy: bigint | undefined = resumed?.firstBusy
+    let busyEvents = resumed?.busyEvents ?? 0
+    if (busyEvents > 0) yield* backoff(busyEvents)
     for (;;) {
       const exit = yield* Effect.exit(driver.begin(conn))
       const now = yield* Clock.currentTimeNanos
@@ -79,11 +89,12 @@ export const beginImmediate = (
 export const writeTransaction = <A, E, R>(
   conn: Connection,
   driver: Pick<SqliteDriverShape, "begin">,
-  body: Effect.Effect<A, E, R>
+  body: Effect.Effect<A, E, R>,
+  resumed?: BusySoFar
 ): Effect.Effect<{ readonly lock: LockAcquisition; readonly writeMs: number; readonly value: A }, E | StoreError, R> =>
   Effect.uninterruptibleMask((restore) =>
     Effect.gen(function*() {
-      const lock = yield* restore(beginImmediate(conn, driver))
+      const lock = yield* restore(beginImmediate(conn, driver, resumed))
       const [writeMs, value] = yield* timed(
         restore(body).pipe(
           Effect.tap(() => conn.executeUnprepared("COMMIT", [], undefined).pipe(Effect.mapError(storeError("COMMIT")))),

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import type { Scope } from "effect"
-import { SqliteDriver } from "../../src/sqlite/driver.ts"
+import { inlineStatements, SqliteDriver } from "../../src/sqlite/driver.ts"
+import { timedReadState, transitionTransaction } from "../../src/store/lanes.ts"
 import { drivers } from "../drivers.ts"
 import { Duration, Effect, Fiber } from "effect"
 import { applyTransition, readState } from "../../src/store/store.ts"
@@ -69,5 +70,62 @@ describe.each(drivers)("write transactions on %s", (_name, driver) => {
           readState(conn, path)
         ))
       expect(again.value).toMatchObject({ state: "untracked", version: 0, fileId: null })
+    })))
+})
+
+describe.each(drivers)("the lanes of an actor's statement work on %s", (name, driver) => {
+  const inDriver = <A, E>(body: Effect.Effect<A, E, Scope.Scope | SqliteDriver>) =>
+    Effect.scoped(body).pipe(Effect.provide(driver))
+  const start = (path: string, expectedVersion = 0) =>
+    ({
+      path,
+      event: "start_upload",
+      from: "untracked",
+      to: "uploading",
+      expectedVersion,
+      at: "2026-01-01T00:00:00.000Z",
+      set: [["intent_type", "upload"]],
+      countsAttempt: true
+    }) as const
+
+  it.effect("a driver that answers at once takes the inline lane; one that answers later, the Effect lane", () =>
+    inDriver(Effect.gen(function*() {
+      const sqlite = yield* SqliteDriver
+      const conn = yield* sqlite.connect(tempDb())
+      expect(inlineStatements(conn) !== undefined).toBe(name === "better-sqlite3" || name === "node-sqlite")
+    })))
+
+  it.live("a transition's transaction commits it; a stale one is a conflict that leaves no transaction open", () =>
+    inDriver(Effect.gen(function*() {
+      const sqlite = yield* SqliteDriver
+      const { sql, paths } = yield* seeded(tempDb(), 1)
+      const path = paths[0] ?? ""
+      const done = yield* withConnection(sql, (conn) => transitionTransaction(conn, sqlite, start(path)))
+      expect(done.value.lock.busyEvents).toBe(0)
+      const conflict = yield* Effect.flip(withConnection(sql, (conn) => transitionTransaction(conn, sqlite, start(path))))
+      expect(conflict).toMatchObject({ _tag: "OccConflict", path, event: "start_upload", expectedVersion: 0 })
+      // A second BEGIN would fail if the conflict had left its transaction open.
+      const read = yield* withConnection(sql, (conn) => Effect.zipRight(writeTransaction(conn, sqlite, Effect.void), timedReadState(conn, path)))
+      expect(read.value[1]).toMatchObject({ state: "uploading", version: 1, attempts: 1 })
+      const missing = yield* Effect.flip(withConnection(sql, (conn) => timedReadState(conn, "no/such/file")))
+      expect(missing).toMatchObject({ _tag: "StoreError", operation: "read state", detail: "no row for no/such/file" })
+    })))
+
+  it.live("a write lock held elsewhere is waited for, each SQLITE_BUSY counted, and the transition then commits", () =>
+    inDriver(Effect.gen(function*() {
+      const sqlite = yield* SqliteDriver
+      const db = tempDb()
+      const { sql: holder, paths } = yield* seeded(db, 1)
+      const path = paths[0] ?? ""
+      const waiter = yield* open(db)
+      yield* holder.unsafe("BEGIN IMMEDIATE").raw
+      const release = yield* Effect.fork(Effect.delay(holder.unsafe("COMMIT").raw, Duration.millis(60)))
+      const done = yield* withConnection(waiter, (conn) => transitionTransaction(conn, sqlite, start(path)))
+      yield* Fiber.join(release)
+      expect(done.value.lock.busyEvents).toBeGreaterThan(0)
+      expect(done.value.lock.lockWaitMs).toBeGreaterThanOrEqual(50)
+      expect(done.value.lock.busyWaitMs).toBeLessThanOrEqual(done.value.lock.lockWaitMs)
+      const read = yield* withConnection(waiter, (conn) => timedReadState(conn, path))
+      expect(read.value[1]).toMatchObject({ state: "uploading", version: 1 })
     })))
 })
