@@ -17,7 +17,7 @@ import { createRequire } from "node:module"
 import { Worker } from "node:worker_threads"
 import { Effect, Layer } from "effect"
 import { makeDriver } from "./client.ts"
-import { changesOf, connectionPragmas, type RawConnection, SqliteDriver } from "./driver.ts"
+import { acquireConnection, changesOf, connectionPragmas, type RawConnection, SqliteDriver } from "./driver.ts"
 import { STATEMENT_CACHE_SIZE } from "./statementCache.ts"
 
 // The worker is plain CommonJS evaluated from this string, so that it runs the
@@ -169,7 +169,7 @@ export const layer: Layer.Layer<SqliteDriver> = Layer.scoped(
     yield* Effect.addFinalizer(() => pool.shutdown)
     const connect = (filename: string) =>
       Effect.gen(function*() {
-        const thread = yield* Effect.acquireRelease(Effect.sync(pool.take), (t) =>
+        const thread = yield* acquireConnection(Effect.sync(pool.take), (t) =>
           Effect.zipRight(Effect.ignore(t.request({ op: "close" }, "close")), Effect.sync(() => pool.give(t))))
         yield* thread.request({ op: "open", filename, pragmas: connectionPragmas }, `cannot open ${filename}`)
         return connectionOn(thread)
