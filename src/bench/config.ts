@@ -66,6 +66,13 @@ export const BenchConfig = Schema.Struct({
     c.failBatch === null || c.mitigations.includes("batched-writes") || c.ladder === "full" ||
     "--fail-batch: needs batched writes in the run: add --mitigations in-memory-guards,batched-writes or --ladder full"
   ),
+  Schema.filter((c) => {
+    // Every file commits at least its 3 happy-path transitions: the batches a run surely commits.
+    const sure = Math.ceil((3 * c.files) / c.batchSize)
+    return c.failBatch === null || c.failBatch <= sure ||
+      `--fail-batch ${c.failBatch}: ${c.files} files commit at least ${sure} batches of ${c.batchSize} ` +
+        `(3 transitions each), so batch ${c.failBatch} may never exist; choose 1 to ${sure}`
+  }),
   Schema.filter((c) => c.out.trim() !== "" || "--out: empty path"),
   Schema.filter((c) => c.db === null || c.db.trim() !== "" || "--db: empty path")
 )

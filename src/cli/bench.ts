@@ -20,8 +20,10 @@ import { fileExporters, terminalExporter } from "../report/exporters.ts"
 import { checkNewFile, prepareOutDir, type Reservation, reserveNames, writeNewFile } from "../results/files.ts"
 import { traceJson } from "../report/trace.ts"
 import type { ResultsDocument } from "../results/schema.ts"
-import { checkDatabasePath, temporaryDatabase } from "../sqlite/dbFile.ts"
+import { checkDatabasePath, DatabasePathError, lockDatabase, temporaryDatabase } from "../sqlite/dbFile.ts"
 import { SCHEMA_VERSION } from "../store/schema.ts"
+import { corruption } from "../store/store.ts"
+import { SqliteDriver } from "../sqlite/driver.ts"
 import { driverLayer, Drivers } from "../sqlite/drivers.ts"
 import { endLine, processCost } from "../metrics/processCost.ts"
 import { choice, integer, integerProblem, list, noiseFlag, number, on, optionsOf, text, type Values } from "./flags.ts"
@@ -275,9 +277,30 @@ const writtenLine = (dir: string, paths: ReadonlyArray<string>, wide: boolean) =
   return wide ? line : wrapText(line, 80, 2).join("\n")
 }
 
+/**
+ * An existing `--db` database of ours, checked by SQLite itself before any
+ * run writes to it: a corrupt one is refused (exit 2), not run into an error
+ * halfway (exit 3). Opening it changes nothing: ours is in WAL mode already.
+ */
+const checkStructure = (file: string) =>
+  Effect.gen(function*() {
+    if ((fs.statSync(file, { throwIfNoEntry: false })?.size ?? 0) === 0) return
+    const driver = yield* SqliteDriver
+    const problem = yield* Effect.scoped(
+      Effect.flatMap(driver.open(file), corruption).pipe(
+        Effect.catchAll((error) => Effect.succeed(String(error.cause instanceof Error ? error.cause.message : error.message)))
+      )
+    )
+    if (problem !== null) return yield* new DatabasePathError({ detail: `--db ${file}: is corrupt (${problem}); refusing to use it` })
+  })
+
 export const bench = (config: BenchConfig) =>
   Effect.gen(function*() {
-    if (config.db !== null) yield* checkDatabasePath(config.db, SCHEMA_VERSION)
+    if (config.db !== null) {
+      yield* checkDatabasePath(config.db, SCHEMA_VERSION)
+      yield* lockDatabase(config.db)
+      yield* checkStructure(config.db)
+    }
     yield* prepareOutDir(config.out)
     const dbPath = config.db ?? (yield* temporaryDatabase)
     const createdAt = new Date(yield* Clock.currentTimeMillis).toISOString()

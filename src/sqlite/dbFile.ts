@@ -55,12 +55,73 @@ export const checkDatabasePath = (file: string, maxSchemaVersion: number): Effec
       if (userVersion > maxSchemaVersion) {
         return `--db ${file}: has schema version ${userVersion}, newer than this tool's ${maxSchemaVersion}; refusing to touch it`
       }
+      const truncated = truncation(header, stat.size)
+      if (truncated !== null) return `--db ${file}: is corrupt (${truncated}); refusing to use it`
       fs.accessSync(file, fs.constants.W_OK)
       return undefined
     },
     catch: (cause) =>
       new DatabasePathError({ detail: `--db ${file}: ${cause instanceof Error ? cause.message : String(cause)}` })
   }).pipe(Effect.flatMap((problem) => problem === undefined ? Effect.void : Effect.fail(new DatabasePathError({ detail: problem }))))
+
+/**
+ * Why a database file is shorter than its header says, or null. The header's
+ * page count is valid only when its change counter matches the
+ * version-valid-for number (SQLite file format, offsets 24, 28, 92); the
+ * file's size is a whole number of pages either way, since every writer
+ * writes whole pages (WAL mode writes the main file only at checkpoints).
+ */
+const truncation = (header: Buffer, size: number): string | null => {
+  const raw = header.readUInt16BE(16)
+  const pageSize = raw === 1 ? 65536 : raw
+  if (pageSize < 512 || (pageSize & (pageSize - 1)) !== 0) return `page size ${raw} in its header`
+  if (size % pageSize !== 0) return `${size} bytes is not a whole number of ${pageSize}-byte pages: truncated`
+  const pages = header.readUInt32BE(28)
+  const valid = header.readUInt32BE(24) === header.readUInt32BE(92)
+  return valid && pages * pageSize > size ? `truncated: ${size} bytes, its header says ${pages} pages of ${pageSize} bytes` : null
+}
+
+/** The lock file beside a `--db` database, holding the pid of the run that uses it. */
+export const lockFileOf = (file: string): string => `${file}.lock`
+
+/**
+ * The `--db` database held by this run alone until the scope closes: a lock
+ * file beside it, created exclusively, with this process's pid. A lock whose
+ * process is alive refuses the run at once (another run would make each
+ * other's OCC writes conflict and report integrity failures that are not
+ * the store's); one whose process died (killed, crashed) is taken over.
+ */
+export const lockDatabase = (file: string): Effect.Effect<void, DatabasePathError, Scope.Scope> => {
+  const lock = lockFileOf(file)
+  const take = (): string | null => {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        fs.writeFileSync(lock, String(process.pid), { flag: "wx" })
+        return null
+      } catch (error) {
+        if (!(typeof error === "object" && error !== null && "code" in error && error.code === "EEXIST")) throw error
+      }
+      const owner = Number(fs.readFileSync(lock, "utf8").trim())
+      if (Number.isSafeInteger(owner) && owner > 0 && owner !== process.pid && isAlive(owner)) {
+        return `--db ${file}: in use by another run (pid ${owner}; lock file ${lock}); refusing to share it`
+      }
+      // Its owner is gone: a stale lock, removed, then taken as a fresh one.
+      fs.rmSync(lock, { force: true })
+    }
+    return `--db ${file}: could not take its lock file ${lock}`
+  }
+  return Effect.acquireRelease(
+    Effect.try({
+      try: take,
+      catch: (cause) => new DatabasePathError({ detail: `--db ${file}: cannot lock it: ${cause instanceof Error ? cause.message : String(cause)}` })
+    }).pipe(Effect.flatMap((problem) => (problem === null ? Effect.void : Effect.fail(new DatabasePathError({ detail: problem }))))),
+    () =>
+      Effect.try(() => {
+        // Only our own lock goes: never one another run took over.
+        if (fs.readFileSync(lock, "utf8").trim() === String(process.pid)) fs.rmSync(lock, { force: true })
+      }).pipe(Effect.ignore)
+  )
+}
 
 /** A database path in a fresh temporary folder, removed (with its WAL and SHM files) when the scope closes. */
 export const temporaryDatabase: Effect.Effect<string, DatabasePathError, Scope.Scope> = Effect.acquireRelease(

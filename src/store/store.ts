@@ -330,6 +330,27 @@ export const readAll = (sql: SqlClient): Effect.Effect<ReadonlyArray<StoredFile>
       ))
   )
 
+/**
+ * SQLite's own check of the database's structure (`PRAGMA quick_check`,
+ * read only): null when it finds nothing wrong, else what it found first. A
+ * database too broken to be read at all answers the same, from its error.
+ */
+export const corruption = (sql: SqlClient): Effect.Effect<string | null> =>
+  Effect.scoped(
+    Effect.flatMap(sql.reserve, (conn) => conn.executeUnprepared("PRAGMA quick_check", [], undefined))
+  ).pipe(
+    Effect.map((all) => {
+      const found = all.flatMap((row) => Object.values(row).map(String))
+      if (found.length === 1 && found[0] === "ok") return null
+      // One line for the user: SQLite's findings run over several rows and lines.
+      const text = found.join("\n").split("\n").map((line) => line.replace(/\*\*\*.*\*\*\*/, "").trim()).filter((l) => l !== "").join("; ")
+      return text.length > 160 ? `${text.slice(0, 159)}…` : text
+    }),
+    Effect.catchAll((error) =>
+      Effect.succeed(String(error.cause instanceof Error ? error.cause.message : error.message))
+    )
+  )
+
 /** The SQLite library version the connection runs. */
 export const sqliteVersion = (sql: SqlClient): Effect.Effect<string, StoreError> =>
   Effect.scoped(

@@ -3,6 +3,7 @@
  * the same entry as programs/bench.ts): exit codes, stderr lines, files
  * written and files left alone. `programs.test.ts` spawns the programs.
  */
+import { spawnSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { describe, expect, it } from "@effect/vitest"
@@ -25,7 +26,8 @@ describe("bench CLI: bad input exits 2 with one clear line and touches nothing",
     ["an unknown flag", ["--frobnicate"], "--frobnicate"],
     ["--mitigations faster", ["--mitigations", "faster"], "--mitigations"],
     ["--trials 0", ["--trials", "0"], "--trials"],
-    ["--driver node-sqlite on Node 20", ["--driver", "node-sqlite"], "node:sqlite"]
+    ["--driver node-sqlite on Node 20", ["--driver", "node-sqlite"], "node:sqlite"],
+    ["--fail-batch beyond the last batch", ["--files", "10", "--ladder", "full", "--fail-batch", "4"], "--fail-batch 4: 10 files commit at least 3 batches of 10"]
   ]
   for (const [name, args, mentions] of cases) {
     it.live(name, () =>
@@ -287,4 +289,77 @@ describe("bench CLI: bad input exits 2 with one clear line and touches nothing",
       expect(fs.readFileSync(db).equals(before)).toBe(true)
       expect(fs.existsSync(`${db}-wal`)).toBe(false)
     }))
+
+  describe("--db held by one run, and checked before a run writes to it", () => {
+    const small = ["--files", "3", "--concurrency", "1", "--profiles", "zero", "--trials", "1", "--warmup", "0", "--ladder", "off"]
+    /** A database of ours, seeded by a small run, closed (no WAL left). */
+    const ours = (dir: string) =>
+      Effect.gen(function*() {
+        const db = path.join(dir, "ours.db")
+        expect((yield* bench(...small, "--out", dir, "--db", db)).code).toBe(1)
+        expect(fs.existsSync(`${db}.lock`)).toBe(false)
+        return db
+      })
+    /** A pid that no process has any more. */
+    const deadPid = () => {
+      const child = spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], { encoding: "utf8" })
+      return Number(child.stdout)
+    }
+
+    it.live("a second run on a database in use is refused at once, and the database and its lock are left alone", () =>
+      Effect.gen(function*() {
+        const dir = tempDir()
+        const db = yield* ours(dir)
+        // The lock of a run that is alive (this test's parent process stands in for it).
+        fs.writeFileSync(`${db}.lock`, String(process.ppid))
+        const before = fs.readFileSync(db)
+        const r = yield* bench(...small, "--out", dir, "--db", db)
+        expect(r.code).toBe(2)
+        expect(lines(r.stderr)).toEqual([
+          `error: --db ${db}: in use by another run (pid ${process.ppid}; lock file ${db}.lock); refusing to share it`
+        ])
+        expect(fs.readFileSync(db).equals(before)).toBe(true)
+        expect(fs.readFileSync(`${db}.lock`, "utf8")).toBe(String(process.ppid))
+      }))
+
+    it.live("the lock of a run that died is taken over, and removed at the end", () =>
+      Effect.gen(function*() {
+        const dir = tempDir()
+        const db = yield* ours(dir)
+        fs.writeFileSync(`${db}.lock`, String(deadPid()))
+        const r = yield* bench(...small, "--out", dir, "--db", db)
+        expect(r.code).toBe(1)
+        expect(r.stderr).not.toContain("in use")
+        expect(fs.existsSync(`${db}.lock`)).toBe(false)
+      }))
+
+    it.live("a truncated database of ours is refused as corrupt (exit 2) from its header, unopened", () =>
+      Effect.gen(function*() {
+        const dir = tempDir()
+        const db = yield* ours(dir)
+        fs.truncateSync(db, fs.statSync(db).size - 4096)
+        const before = fs.readFileSync(db)
+        const r = yield* bench(...small, "--out", dir, "--db", db)
+        expect(r.code).toBe(2)
+        expect(lines(r.stderr)).toHaveLength(1)
+        expect(r.stderr).toMatch(/--db .*ours\.db: is corrupt \(truncated: \d+ bytes, its header says \d+ pages of 4096 bytes\); refusing to use it/)
+        expect(fs.readFileSync(db).equals(before)).toBe(true)
+        expect(fs.existsSync(`${db}.lock`)).toBe(false)
+      }))
+
+    it.live("a database of ours with broken pages is refused as corrupt (exit 2), with SQLite's findings on one line, unchanged", () =>
+      Effect.gen(function*() {
+        const dir = tempDir()
+        const db = yield* ours(dir)
+        // Overwrite the third page (the files table's b-tree root lies in the first few) with garbage.
+        const bytes = fs.readFileSync(db)
+        bytes.fill(0x5a, 2 * 4096, 3 * 4096)
+        fs.writeFileSync(db, bytes)
+        const r = yield* bench(...small, "--out", dir, "--db", db)
+        expect(r.code).toBe(2)
+        expect(lines(r.stderr)).toHaveLength(1)
+        expect(r.stderr).toMatch(/--db .*ours\.db: is corrupt \(.+\); refusing to use it/)
+        expect(fs.readFileSync(db).equals(bytes)).toBe(true)
+      }))
+  })
 })
