@@ -46,6 +46,19 @@ const statementsOn = (db: Database.Database): SynchronousStatements => {
 
 const open = (filename: string) => new Database(filename)
 
+/**
+ * Why better-sqlite3 cannot run here, or null: its native addon loads on the
+ * first database opened, and Deno refuses it (not a Node-API addon).
+ */
+export const addonProblem = (): string | null => {
+  try {
+    new Database(":memory:").close()
+    return null
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error)
+  }
+}
+
 const connect = (filename: string) =>
   Effect.map(openSynchronous(filename, open), (db) => synchronousConnection("better-sqlite3", statementsOn(db), isBusy))
 

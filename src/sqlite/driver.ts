@@ -69,6 +69,13 @@ export const beginWith = (isBusy: (error: SqlError) => boolean) => (conn: Connec
     Effect.mapError((error) => (isBusy(error) ? new SqliteBusy({ cause: error }) : error))
   )
 
+/** The chosen driver cannot run in this runtime (node:sqlite before Node 22.5; a native addon Deno cannot load). */
+export class DriverUnavailable extends Data.TaggedError("DriverUnavailable")<{ readonly detail: string }> {
+  override get message(): string {
+    return this.detail
+  }
+}
+
 export class SqliteDriver extends Context.Tag("upload-fsm-bench/SqliteDriver")<SqliteDriver, SqliteDriverShape>() {}
 
 /** PRAGMAs every connection gets after opening (journal_mode=WAL is set by the client itself). */

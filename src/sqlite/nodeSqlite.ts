@@ -5,9 +5,10 @@
  * thread.
  */
 import type { SqlError } from "@effect/sql/SqlError"
-import { Data, Effect, Layer } from "effect"
+import { Effect, Layer } from "effect"
 import { makeDriver } from "./client.ts"
 import {
+  DriverUnavailable,
   openSynchronous,
   SqliteDriver,
   synchronousConnection,
@@ -53,13 +54,6 @@ const statementsOn = (db: DatabaseSync): SynchronousStatements => {
 
 // A computed specifier: Node 20's type definitions have no node:sqlite.
 const specifier = "node:sqlite"
-
-/** The runtime has no node:sqlite (Node before 22.5). */
-export class DriverUnavailable extends Data.TaggedError("DriverUnavailable")<{ readonly detail: string }> {
-  override get message(): string {
-    return this.detail
-  }
-}
 
 export const layer: Layer.Layer<SqliteDriver, DriverUnavailable> = Layer.effect(
   SqliteDriver,
