@@ -12,7 +12,7 @@
  * Every moment of its life is charged to one segment (see
  * `metrics/segments.ts`).
  */
-import { Clock, Effect, Either, Exit, Scope } from "effect"
+import { Effect, Either, Exit, Scope } from "effect"
 import { dispatch, type Event, hydrate, type IllegalTransition, type Machine } from "../lifecycle/fsm.ts"
 import { type ApiFailure, UploadApi } from "../api/uploadApi.ts"
 import { ApiClock } from "../clock/apiClock.ts"
@@ -44,174 +44,204 @@ export interface FileOutcome {
 
 export type ActorError = IllegalTransition | OccConflict | StoreError
 
-const isoNow = Effect.map(Clock.currentTimeMillis, (ms) => new Date(ms).toISOString())
+/** What every file's actor needs besides its lease: the run's services, resolved once per batch. */
+export type ActorServices = Connections | Guard | Writer | UploadApi | RetryPolicy | ApiClock | Scenario
 
-export const runFile = (
-  path: string,
-  /** The runner slot it runs on (its track in a trace). */
-  slot = 0
-): Effect.Effect<FileOutcome, ActorError, Connections | Lease | Guard | Writer | UploadApi | RetryPolicy | ApiClock | Scenario> =>
-  Effect.gen(function*() {
-    const connections = yield* Connections
-    const guard = yield* Guard
-    const writer = yield* Writer
-    const api = yield* UploadApi
-    const retry = yield* RetryPolicy
-    const apiClock = yield* ApiClock
-    const scenario = yield* Scenario
-    const trace = yield* Trace
-    // The run's clock, read only when a trace is recording.
-    const clock = trace.enabled ? yield* Effect.clock : undefined
-    // With a trace recording (callers check `trace.enabled`, so that an untraced
-    // run does nothing for it): the steps just timed, laid end to end back from now.
-    const traced = (steps: ReadonlyArray<readonly [string, number]>, args?: Readonly<Record<string, string | number>>) => {
-      let end = clock?.unsafeCurrentTimeNanos() ?? 0n
-      for (let i = steps.length - 1; i >= 0; i--) {
-        const [name, ms] = steps[i] ?? ["", 0]
-        if (ms <= 0) continue
-        const start = end - BigInt(Math.round(ms * 1e6))
-        trace.add({ name, slot, startNs: start, endNs: end, category: "segment", ...(args === undefined ? {} : { args }) })
-        end = start
-      }
-    }
-    const m: Measured = emptyMeasured()
-    const events: Array<Event> = []
-    let apiCalls = 0
-    let busyEvents = 0
-    let busyWaitMs = 0
-
-    const step = (machine: Machine, event: Event, values: Omit<TransitionValues, "now"> = {}) =>
-      Effect.gen(function*() {
-        const [dispatchMs, result] = yield* timed(Effect.sync(() => dispatch(machine, event)))
-        m.fsm_dispatch_ms += dispatchMs
-        const next = yield* Either.match(result, { onLeft: Effect.fail, onRight: Effect.succeed })
-        const checked = yield* guard.check(path, machine, event)
-        m.queue_wait_ms += checked.queueWaitMs
-        m.guard_ms += checked.guardMs
-        if (trace.enabled) traced([["queue wait", checked.queueWaitMs], ["guard read", checked.guardMs]], { event })
-        const written = yield* writer.persist(transitionWrite(path, machine, event, { ...values, now: yield* isoNow }))
-        m.queue_wait_ms += written.queueWaitMs
-        m.lock_wait_ms += written.lockWaitMs
-        m.write_ms += written.writeMs
-        if (trace.enabled) {
-          traced(
-            [["queue wait", written.queueWaitMs], ["lock wait", written.lockWaitMs], ["write", written.writeMs]],
-            { event, busy: written.busyEvents }
-          )
-        }
-        busyEvents += written.busyEvents
-        busyWaitMs += written.busyWaitMs
-        events.push(event)
-        return next
-      })
-
-    // An API call, its outcome as a value: a failure drives a fail_* transition.
-    const api$ = <A>(name: string, call: Effect.Effect<A, ApiFailure>) =>
-      Effect.map(timed(Effect.either(call)), ([ms, result]) => {
-        m.mock_api_ms += ms
-        apiCalls += 1
-        if (trace.enabled) traced([[name, ms]])
-        return result
-      })
-
-    // Waiting out a backoff is time spent because of the API: it counts in mock_api_ms.
-    const backoff = (retryNumber: number) =>
-      Effect.flatMap(retry.backoffMillis(path, retryNumber), (ms) =>
-        Effect.map(timed(ms > 0 ? apiClock.sleep(ms) : Effect.void), ([waited]) => {
-          m.mock_api_ms += waited
-          if (trace.enabled) traced([["backoff", waited]])
-        }))
-
-    const lifecycle = Effect.gen(function*() {
-      const read = yield* onLease((conn) => timedReadState(conn, path))
-      if (trace.enabled) traced([["queue wait", read.queueWaitMs], ["hydrate", read.value[0]]])
-      m.queue_wait_ms += read.queueWaitMs
-      m.hydrate_ms += read.value[0]
-      const stored = read.value[1]
-      const [hydrateMs, hydrated] = yield* timed(Effect.sync(() => hydrate(stored.state, stored.version)))
-      m.fsm_dispatch_ms += hydrateMs
-      let machine = hydrated
-      let fileId = stored.fileId
-      let attempts = stored.attempts
-      let retries = 0
-      // Only a file that starts fresh goes round again: a re-hydrated one finishes the round it is in.
-      let roundAgain = stored.state === "untracked" && stored.version === 0 ? scenario.afterIndexed(path) : null
-      for (;;) {
-        switch (machine.state) {
-          case "indexed": {
-            if (roundAgain === null) return machine
-            // A new round is a new upload: its attempts count from zero again.
-            machine = yield* step(machine, roundAgain)
-            attempts = 0
-            roundAgain = null
-            break
-          }
-          case "failed": {
-            if (attempts >= retry.maxAttempts) return machine
-            retries += 1
-            yield* backoff(retries)
-            machine = yield* step(machine, "retry")
-            break
-          }
-          case "untracked":
-            attempts += 1
-            machine = yield* step(machine, "start_upload")
-            break
-          case "uploading": {
-            const result = yield* api$("upload", api.upload(path, machine.version))
-            if (Either.isLeft(result)) {
-              machine = yield* step(machine, "fail_upload", { error: result.left.message })
-              break
-            }
-            const uploaded = result.right
-            fileId = uploaded.fileId
-            machine = yield* step(machine, "complete_upload", { fileId: uploaded.fileId, uri: uploaded.uri })
-            break
-          }
-          case "processing": {
-            if (fileId === null) {
-              return yield* new StoreError({ operation: "resume import", detail: `${path} is processing without a file id` })
-            }
-            const result = yield* api$("import", api.importFile(path, fileId, machine.version))
-            if (Either.isLeft(result)) {
-              machine = yield* step(machine, "fail_processing", { error: result.left.message })
-              break
-            }
-            const imported = result.right
-            machine = yield* step(machine, "complete_processing", { documentId: imported.documentId })
-            break
-          }
+/**
+ * The actor of each file of a batch: `makeActor` resolves the run's services
+ * and clock once (they are the same for every file), and gives the function
+ * that runs one file's lifecycle. Per file, each step is one short chain of
+ * effects (the guard, then the write), its bookkeeping done in plain code
+ * between them: the harness's own cost per file is what issue 11 measures
+ * against the storage floor.
+ */
+export const makeActor: Effect.Effect<
+  (path: string, slot?: number) => Effect.Effect<FileOutcome, ActorError, Lease>,
+  never,
+  ActorServices
+> = Effect.gen(function*() {
+  const connections = yield* Connections
+  const guard = yield* Guard
+  const writer = yield* Writer
+  const api = yield* UploadApi
+  const retry = yield* RetryPolicy
+  const apiClock = yield* ApiClock
+  const scenario = yield* Scenario
+  const trace = yield* Trace
+  // The run's clock (under the time warp, the warp's): every timing and timestamp of an actor.
+  const clock = yield* Effect.clock
+  const msSince = (start: bigint) => nanosToMs(clock.unsafeCurrentTimeNanos() - start)
+  return (path: string, slot = 0) =>
+    Effect.suspend(() => {
+      // With a trace recording (callers check `trace.enabled`, so that an untraced
+      // run does nothing for it): the steps just timed, laid end to end back from now.
+      const traced = (steps: ReadonlyArray<readonly [string, number]>, args?: Readonly<Record<string, string | number>>) => {
+        let end = clock.unsafeCurrentTimeNanos()
+        for (let i = steps.length - 1; i >= 0; i--) {
+          const [name, ms] = steps[i] ?? ["", 0]
+          if (ms <= 0) continue
+          const start = end - BigInt(Math.round(ms * 1e6))
+          trace.add({ name, slot, startNs: start, endNs: end, category: "segment", ...(args === undefined ? {} : { args }) })
+          end = start
         }
       }
-    })
+      const m: Measured = emptyMeasured()
+      const events: Array<Event> = []
+      let apiCalls = 0
+      let busyEvents = 0
+      let busyWaitMs = 0
 
-    const start = yield* Clock.currentTimeNanos
-    const machine = yield* Effect.acquireUseRelease(
-      Scope.make(),
-      (scope) =>
-        Effect.flatMap(timed(Scope.extend(connections.acquire, scope)), ([connectMs]) => {
-          m.connect_ms += connectMs
-          if (trace.enabled) traced([["connect", connectMs]])
-          return lifecycle
-        }),
-      (scope, exit) =>
-        Effect.map(timed(Scope.close(scope, Exit.isSuccess(exit) ? Exit.void : exit)), ([closeMs]) => {
-          m.connect_ms += closeMs
-          if (trace.enabled) traced([["close", closeMs]])
+      // One transition: dispatch (timed), the guard, then the write of its row.
+      const step = (machine: Machine, event: Event, values: Omit<TransitionValues, "now"> = {}) => {
+        const dispatchStart = clock.unsafeCurrentTimeNanos()
+        const result = dispatch(machine, event)
+        m.fsm_dispatch_ms += msSince(dispatchStart)
+        if (Either.isLeft(result)) return Effect.fail(result.left)
+        const next = result.right
+        return Effect.flatMap(guard.check(path, machine, event), (checked) => {
+          m.queue_wait_ms += checked.queueWaitMs
+          m.guard_ms += checked.guardMs
+          if (trace.enabled) traced([["queue wait", checked.queueWaitMs], ["guard read", checked.guardMs]], { event })
+          const now = new Date(clock.unsafeCurrentTimeMillis()).toISOString()
+          return Effect.map(writer.persist(transitionWrite(path, machine, event, { ...values, now })), (written) => {
+            m.queue_wait_ms += written.queueWaitMs
+            m.lock_wait_ms += written.lockWaitMs
+            m.write_ms += written.writeMs
+            if (trace.enabled) {
+              traced(
+                [["queue wait", written.queueWaitMs], ["lock wait", written.lockWaitMs], ["write", written.writeMs]],
+                { event, busy: written.busyEvents }
+              )
+            }
+            busyEvents += written.busyEvents
+            busyWaitMs += written.busyWaitMs
+            events.push(event)
+            return next
+          })
         })
-    )
-    const end = yield* Clock.currentTimeNanos
-    m.total_wall_ms = nanosToMs(end - start)
-    const sample = completeSample(m)
-    if (trace.enabled) {
-      trace.add({
-        name: path,
-        slot,
-        startNs: start,
-        endNs: end,
-        category: "file",
-        args: { state: machine.state, version: machine.version, fsm_net_ms: sample.fsm_net_ms, mock_api_ms: sample.mock_api_ms }
+      }
+
+      // An API call, its outcome as a value: a failure drives a fail_* transition.
+      const api$ = <A>(name: string, call: Effect.Effect<A, ApiFailure>) =>
+        Effect.suspend(() => {
+          const start = clock.unsafeCurrentTimeNanos()
+          return Effect.map(Effect.either(call), (result) => {
+            const ms = msSince(start)
+            m.mock_api_ms += ms
+            apiCalls += 1
+            if (trace.enabled) traced([[name, ms]])
+            return result
+          })
+        })
+
+      // Waiting out a backoff is time spent because of the API: it counts in mock_api_ms.
+      const backoff = (retryNumber: number) =>
+        Effect.flatMap(retry.backoffMillis(path, retryNumber), (ms) =>
+          Effect.map(timed(ms > 0 ? apiClock.sleep(ms) : Effect.void), ([waited]) => {
+            m.mock_api_ms += waited
+            if (trace.enabled) traced([["backoff", waited]])
+          }))
+
+      const lifecycle = Effect.gen(function*() {
+        const read = yield* onLease((conn) => timedReadState(conn, path))
+        if (trace.enabled) traced([["queue wait", read.queueWaitMs], ["hydrate", read.value[0]]])
+        m.queue_wait_ms += read.queueWaitMs
+        m.hydrate_ms += read.value[0]
+        const stored = read.value[1]
+        const hydrateStart = clock.unsafeCurrentTimeNanos()
+        let machine = hydrate(stored.state, stored.version)
+        m.fsm_dispatch_ms += msSince(hydrateStart)
+        let fileId = stored.fileId
+        let attempts = stored.attempts
+        let retries = 0
+        // Only a file that starts fresh goes round again: a re-hydrated one finishes the round it is in.
+        let roundAgain = stored.state === "untracked" && stored.version === 0 ? scenario.afterIndexed(path) : null
+        for (;;) {
+          switch (machine.state) {
+            case "indexed": {
+              if (roundAgain === null) return machine
+              // A new round is a new upload: its attempts count from zero again.
+              machine = yield* step(machine, roundAgain)
+              attempts = 0
+              roundAgain = null
+              break
+            }
+            case "failed": {
+              if (attempts >= retry.maxAttempts) return machine
+              retries += 1
+              yield* backoff(retries)
+              machine = yield* step(machine, "retry")
+              break
+            }
+            case "untracked":
+              attempts += 1
+              machine = yield* step(machine, "start_upload")
+              break
+            case "uploading": {
+              const result = yield* api$("upload", api.upload(path, machine.version))
+              if (Either.isLeft(result)) {
+                machine = yield* step(machine, "fail_upload", { error: result.left.message })
+                break
+              }
+              const uploaded = result.right
+              fileId = uploaded.fileId
+              machine = yield* step(machine, "complete_upload", { fileId: uploaded.fileId, uri: uploaded.uri })
+              break
+            }
+            case "processing": {
+              if (fileId === null) {
+                return yield* new StoreError({ operation: "resume import", detail: `${path} is processing without a file id` })
+              }
+              const result = yield* api$("import", api.importFile(path, fileId, machine.version))
+              if (Either.isLeft(result)) {
+                machine = yield* step(machine, "fail_processing", { error: result.left.message })
+                break
+              }
+              const imported = result.right
+              machine = yield* step(machine, "complete_processing", { documentId: imported.documentId })
+              break
+            }
+          }
+        }
       })
-    }
-    return { path, machine, events, persisted: events.length, apiCalls, busyEvents, busyWaitMs, sample }
-  })
+
+      const start = clock.unsafeCurrentTimeNanos()
+      return Effect.acquireUseRelease(
+        Scope.make(),
+        (scope) =>
+          Effect.suspend(() => {
+            const connectStart = clock.unsafeCurrentTimeNanos()
+            return Effect.flatMap(Scope.extend(connections.acquire, scope), () => {
+              const connectMs = msSince(connectStart)
+              m.connect_ms += connectMs
+              if (trace.enabled) traced([["connect", connectMs]])
+              return lifecycle
+            })
+          }),
+        (scope, exit) =>
+          Effect.suspend(() => {
+            const closeStart = clock.unsafeCurrentTimeNanos()
+            return Effect.map(Scope.close(scope, Exit.isSuccess(exit) ? Exit.void : exit), () => {
+              const closeMs = msSince(closeStart)
+              m.connect_ms += closeMs
+              if (trace.enabled) traced([["close", closeMs]])
+            })
+          })
+      ).pipe(Effect.map((machine): FileOutcome => {
+        const end = clock.unsafeCurrentTimeNanos()
+        m.total_wall_ms = nanosToMs(end - start)
+        const sample = completeSample(m)
+        if (trace.enabled) {
+          trace.add({
+            name: path,
+            slot,
+            startNs: start,
+            endNs: end,
+            category: "file",
+            args: { state: machine.state, version: machine.version, fsm_net_ms: sample.fsm_net_ms, mock_api_ms: sample.mock_api_ms }
+          })
+        }
+        return { path, machine, events, persisted: events.length, apiCalls, busyEvents, busyWaitMs, sample }
+      }))
+    })
+})

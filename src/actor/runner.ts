@@ -10,7 +10,7 @@ import { nanosToMs } from "../metrics/timing.ts"
 import type { Recorder } from "../metrics/recorder.ts"
 import { busyCounter, transitionsCounter } from "../metrics/recorder.ts"
 import type { StoreError } from "../store/errors.ts"
-import { type ActorError, type FileOutcome, runFile } from "./fileActor.ts"
+import { type ActorError, type FileOutcome, makeActor } from "./fileActor.ts"
 import { Writer } from "./writer.ts"
 import { ApiClock } from "../clock/apiClock.ts"
 
@@ -47,6 +47,7 @@ export const runBatch = (
     let finished = 0
     // Slots that still hold or will hold a file: what the time warp waits on.
     const live = () => clock.setLive(Math.min(concurrency, paths.length - finished))
+    const runFile = yield* makeActor
     let next = 0
     // A runner slot takes the next file and runs its actor in a fiber of its
     // own, awaited, not joined: joining merged the actor's fiber refs and
