@@ -217,15 +217,8 @@ export const transitionOutcome = (write: TransitionWrite, changed: number): Eith
 
 /** The OCC UPDATE of one transition: its text and parameters. Exactly one row changed is success. */
 export const transitionStatement = (write: TransitionWrite): { readonly text: string; readonly params: ReadonlyArray<unknown> } => {
-  const assignments = [
-    "gemini_state = ?",
-    "version = ?",
-    "gemini_state_updated_at = ?",
-    ...write.set.map(([column]) => `${column} = ?`),
-    ...(write.countsAttempt ? ["upload_attempt_count = upload_attempt_count + 1"] : [])
-  ]
   return {
-    text: `UPDATE files SET ${assignments.join(", ")} WHERE file_path = ? AND gemini_state = ? AND version = ?`,
+    text: transitionText(write),
     params: [
       write.to,
       write.expectedVersion + 1,
@@ -236,6 +229,33 @@ export const transitionStatement = (write: TransitionWrite): { readonly text: st
       write.expectedVersion
     ]
   }
+}
+
+const buildTransitionText = (write: Pick<TransitionWrite, "set" | "countsAttempt">): string => {
+  const assignments = [
+    "gemini_state = ?",
+    "version = ?",
+    "gemini_state_updated_at = ?",
+    ...write.set.map(([column]) => `${column} = ?`),
+    ...(write.countsAttempt ? ["upload_attempt_count = upload_attempt_count + 1"] : [])
+  ]
+  return `UPDATE files SET ${assignments.join(", ")} WHERE file_path = ? AND gemini_state = ? AND version = ?`
+}
+
+// The text depends only on the columns set (the same for every write of one
+// event), and every transition of every file builds it: kept per event, and
+// rebuilt for a write whose columns differ from the kept ones.
+const textByEvent = new Map<Event, { readonly columns: ReadonlyArray<TransitionColumn>; readonly counts: boolean; readonly text: string }>()
+
+const transitionText = (write: TransitionWrite): string => {
+  const kept = textByEvent.get(write.event)
+  if (
+    kept !== undefined && kept.counts === write.countsAttempt && kept.columns.length === write.set.length &&
+    kept.columns.every((column, i) => write.set[i]?.[0] === column)
+  ) return kept.text
+  const text = buildTransitionText(write)
+  textByEvent.set(write.event, { columns: write.set.map(([column]) => column), counts: write.countsAttempt, text })
+  return text
 }
 
 /** What a transition brings besides its state, version and time: the API's answers, an error. */

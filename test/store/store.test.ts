@@ -7,7 +7,7 @@ import { Effect, Either } from "effect"
 import { checkDatabasePath } from "../../src/sqlite/dbFile.ts"
 import { APPLICATION_ID } from "../../src/identity.ts"
 import { SCHEMA_VERSION } from "../../src/store/schema.ts"
-import { applyTransition, migrate, readAll, readState, type TransitionWrite } from "../../src/store/store.ts"
+import { applyTransition, migrate, readAll, readState, transitionStatement, type TransitionWrite } from "../../src/store/store.ts"
 import { writeTransaction } from "../../src/store/transaction.ts"
 import { open, seeded, startUpload, tempDb, withConnection } from "../helpers.ts"
 
@@ -123,4 +123,29 @@ describe.each(drivers)("state store on %s", (_name, driver) => {
       expect(refused._tag).toBe("ForeignDatabase")
       expect(refused.message).toContain("schema version 99")
     })))
+})
+
+describe("the transition's UPDATE text", () => {
+  const write = (set: TransitionWrite["set"]): TransitionWrite => ({
+    path: "library/00001.txt",
+    event: "complete_upload",
+    from: "uploading",
+    to: "processing",
+    expectedVersion: 1,
+    at: "2026-01-01T00:00:00.000Z",
+    set,
+    countsAttempt: false
+  })
+  it("sets exactly the write's columns, also when a write of the same event sets others than the last one", () => {
+    const first = transitionStatement(write([["gemini_file_id", "f"], ["gemini_file_uri", "u"]]))
+    expect(first.text).toBe(
+      "UPDATE files SET gemini_state = ?, version = ?, gemini_state_updated_at = ?, gemini_file_id = ?, gemini_file_uri = ? " +
+        "WHERE file_path = ? AND gemini_state = ? AND version = ?"
+    )
+    expect(first.params).toEqual(["processing", 2, "2026-01-01T00:00:00.000Z", "f", "u", "library/00001.txt", "uploading", 1])
+    const other = transitionStatement(write([["error_message", "x"]]))
+    expect(other.text).toContain("error_message = ?")
+    expect(other.text).not.toContain("gemini_file_id")
+    expect(transitionStatement(write([["gemini_file_id", "g"], ["gemini_file_uri", "v"]])).text).toBe(first.text)
+  })
 })
