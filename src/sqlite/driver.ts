@@ -162,7 +162,7 @@ export interface SynchronousStatements {
  * A connection whose driver answers at once, seen from the store's inline
  * lane: its statements, and how its driver tells a busy answer from a thrown
  * error. The store runs a whole read, or a whole transaction, on them in one
- * synchronous step (`store/inline.ts`) instead of an Effect per statement.
+ * synchronous step (`store/lanes.ts`) instead of an Effect per statement.
  */
 export interface InlineStatements extends SynchronousStatements {
   readonly isBusy: (error: SqlError) => boolean
