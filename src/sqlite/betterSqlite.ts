@@ -9,15 +9,9 @@
  */
 import type { SqlError } from "@effect/sql/SqlError"
 import Database from "better-sqlite3"
-import { Effect, Layer } from "effect"
+import { Layer } from "effect"
 import { makeDriver } from "./client.ts"
-import {
-  openSynchronous,
-  SqliteDriver,
-  synchronousConnection,
-  type SynchronousStatements,
-  synchronousRaw
-} from "./driver.ts"
+import { SqliteDriver, synchronousConnect, type SynchronousStatements, synchronousRaw } from "./driver.ts"
 import { statementCache } from "./statementCache.ts"
 
 const busyCodes = new Set(["SQLITE_BUSY", "SQLITE_BUSY_SNAPSHOT", "SQLITE_BUSY_RECOVERY", "SQLITE_BUSY_TIMEOUT"])
@@ -59,13 +53,10 @@ export const addonProblem = (): string | null => {
   }
 }
 
-const connect = (filename: string) =>
-  Effect.map(openSynchronous(filename, open), (db) => synchronousConnection("better-sqlite3", statementsOn(db), isBusy))
-
 /** better-sqlite3's connections with no Effect in between (the effect-sqlite driver's too: the same library). */
 export const rawConnect = synchronousRaw(open, statementsOn)
 
 export const layer: Layer.Layer<SqliteDriver> = Layer.effect(
   SqliteDriver,
-  makeDriver("better-sqlite3", connect, isBusy, rawConnect)
+  makeDriver("better-sqlite3", synchronousConnect("better-sqlite3", open, statementsOn, isBusy), isBusy, rawConnect)
 )

@@ -107,7 +107,7 @@ export const acquireConnection = <A, E, R>(
  * PRAGMAs above. The constructor throws for a bad path or a file that is not
  * a database: that is a typed SqlError here.
  */
-export const openSynchronous = <D extends SynchronousDatabase>(
+const openSynchronous = <D extends SynchronousDatabase>(
   filename: string,
   open: (filename: string) => D
 ): Effect.Effect<D, SqlError, Scope.Scope> =>
@@ -150,6 +150,16 @@ export const synchronousRaw = <D extends SynchronousDatabase>(
   }
 }
 
+/** `connect` for a synchronous driver: its database opened and set up (`openSynchronous`), under a Connection on the inline lane. */
+export const synchronousConnect = <D extends SynchronousDatabase>(
+  driver: string,
+  open: (filename: string) => D,
+  statementsOn: (db: D) => SynchronousStatements,
+  isBusy: (error: SqlError) => boolean
+) =>
+(filename: string): Effect.Effect<Connection, SqlError, Scope.Scope> =>
+  Effect.map(openSynchronous(filename, open), (db) => synchronousConnection(driver, statementsOn(db), isBusy))
+
 /** The two things a synchronous driver does with a statement; the rest of a Connection follows from them. */
 export interface SynchronousStatements {
   /** The statement's rows: [] for one without rows (a write, BEGIN, COMMIT). */
@@ -174,7 +184,7 @@ const inlineLane = new WeakMap<Connection, InlineStatements>()
 export const inlineStatements = (conn: Connection): InlineStatements | undefined => inlineLane.get(conn)
 
 /** An `@effect/sql` Connection over a synchronous driver's statements; a throw is a typed SqlError. */
-export const synchronousConnection = (
+const synchronousConnection = (
   driver: string,
   statements: SynchronousStatements,
   isBusy: (error: SqlError) => boolean

@@ -7,14 +7,7 @@
 import type { SqlError } from "@effect/sql/SqlError"
 import { Effect, Layer } from "effect"
 import { makeDriver } from "./client.ts"
-import {
-  DriverUnavailable,
-  openSynchronous,
-  SqliteDriver,
-  synchronousConnection,
-  type SynchronousStatements,
-  synchronousRaw
-} from "./driver.ts"
+import { DriverUnavailable, SqliteDriver, synchronousConnect, type SynchronousStatements, synchronousRaw } from "./driver.ts"
 import { statementCache } from "./statementCache.ts"
 
 /** The part of node:sqlite this driver uses. */
@@ -67,8 +60,6 @@ export const layer: Layer.Layer<SqliteDriver, DriverUnavailable> = Layer.effect(
       return yield* new DriverUnavailable({ detail: "--driver node-sqlite: node:sqlite has no DatabaseSync here" })
     }
     const open = (filename: string) => new DatabaseSync(filename)
-    const connect = (filename: string) =>
-      Effect.map(openSynchronous(filename, open), (db) => synchronousConnection("node-sqlite", statementsOn(db), isBusy))
-    return yield* makeDriver("node-sqlite", connect, isBusy, synchronousRaw(open, statementsOn))
+    return yield* makeDriver("node-sqlite", synchronousConnect("node-sqlite", open, statementsOn, isBusy), isBusy, synchronousRaw(open, statementsOn))
   })
 )

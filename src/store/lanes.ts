@@ -22,19 +22,18 @@ import { SqlError } from "@effect/sql/SqlError"
 import { type Clock, Effect, Either } from "effect"
 import { changesOf, inlineStatements, type InlineStatements, type SqliteDriverShape } from "../sqlite/driver.ts"
 import { nanosToMs, timed } from "../metrics/timing.ts"
-import type { OccConflict } from "./errors.ts"
-import { StoreError } from "./errors.ts"
+import type { OccConflict, StoreError } from "./errors.ts"
 import {
   applyTransition,
   READ_STATE_SQL,
   readState,
-  storedStateOf,
+  readStateOutcome,
   type StoredState,
   transitionOutcome,
   transitionStatement,
   type TransitionWrite
 } from "./store.ts"
-import { type LockAcquisition, storeError, writeTransaction } from "./transaction.ts"
+import { type BusySoFar, type LockAcquisition, storeError, writeTransaction } from "./transaction.ts"
 
 /** A driver's throw, as the Effect lane's `attempt` would have typed it. */
 const failed = (cause: unknown) => new SqlError({ cause, message: "Failed to execute statement" })
@@ -49,10 +48,7 @@ const attempt = <A>(operation: string, f: () => A): Either.Either<A, StoreError>
 }
 
 const readInline = (s: InlineStatements, path: string): Either.Either<StoredState, StoreError> =>
-  Either.flatMap(attempt("read state", () => s.rows(READ_STATE_SQL, [path])), ([row]) => {
-    const stored = storedStateOf(path, row)
-    return typeof stored === "string" ? Either.left(new StoreError({ operation: "read state", detail: stored })) : Either.right(stored)
-  })
+  Either.flatMap(attempt("read state", () => s.rows(READ_STATE_SQL, [path])), ([row]) => readStateOutcome(path, row))
 
 /** The file's stored state, read on `conn`, and how long the read took (ms). */
 export const timedReadState = (conn: Connection, path: string): Effect.Effect<readonly [number, StoredState], StoreError> => {
@@ -82,12 +78,6 @@ export interface TransactionTiming {
   readonly writeMs: number
 }
 
-/** BEGIN IMMEDIATE answered busy: where the Effect lane's retry loop takes over. */
-interface Busy {
-  readonly start: bigint
-  readonly firstBusy: bigint
-}
-
 const rollback = (s: InlineStatements): void => {
   try {
     s.raw("ROLLBACK", [])
@@ -100,13 +90,16 @@ const transactionInline = (
   s: InlineStatements,
   clock: Clock.Clock,
   write: TransitionWrite
-): Either.Either<TransactionTiming, OccConflict | StoreError> | Busy => {
+): Either.Either<TransactionTiming, OccConflict | StoreError> | BusySoFar => {
   const start = clock.unsafeCurrentTimeNanos()
   try {
     s.raw("BEGIN IMMEDIATE", [])
   } catch (cause) {
     const error = failed(cause)
-    return s.isBusy(error) ? { start, firstBusy: clock.unsafeCurrentTimeNanos() } : Either.left(storeError("BEGIN IMMEDIATE")(error))
+    // Busy: where the Effect lane's retry loop takes over, with this first answer counted.
+    return s.isBusy(error)
+      ? { start, firstBusy: clock.unsafeCurrentTimeNanos(), busyEvents: 1 }
+      : Either.left(storeError("BEGIN IMMEDIATE")(error))
   }
   const locked = clock.unsafeCurrentTimeNanos()
   const written = Either.flatMap(applyInline(s, write), () => attempt("COMMIT", () => s.raw("COMMIT", [])))
@@ -135,6 +128,6 @@ export const transitionTransaction = (
     const done = transactionInline(inline, clock, write)
     return Either.isEither(done)
       ? done
-      : writeTransaction(conn, driver, applyTransition(conn, write), { start: done.start, firstBusy: done.firstBusy, busyEvents: 1 })
+      : writeTransaction(conn, driver, applyTransition(conn, write), done)
   })
 }

@@ -163,12 +163,13 @@ export const storedStateOf = (path: string, row: Record<string, unknown> | undef
 
 /** The file's stored state and version (what an FSM is hydrated from, and what a reading guard checks). */
 export const readState = (conn: Connection, path: string): Effect.Effect<StoredState, StoreError> =>
-  Effect.flatMap(rows(conn, "read state", READ_STATE_SQL, [path]), ([row]) => {
-    const stored = storedStateOf(path, row)
-    return typeof stored === "string"
-      ? Effect.fail(new StoreError({ operation: "read state", detail: stored }))
-      : Effect.succeed(stored)
-  })
+  Effect.flatMap(rows(conn, "read state", READ_STATE_SQL, [path]), ([row]) => readStateOutcome(path, row))
+
+/** The row read by READ_STATE_SQL as a stored state, or the StoreError saying why it is not one. */
+export const readStateOutcome = (path: string, row: Record<string, unknown> | undefined): Either.Either<StoredState, StoreError> => {
+  const stored = storedStateOf(path, row)
+  return typeof stored === "string" ? Either.left(new StoreError({ operation: "read state", detail: stored })) : Either.right(stored)
+}
 
 /** Columns a transition may set besides state, version and the state timestamp. */
 export type TransitionColumn =

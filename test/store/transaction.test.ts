@@ -1,4 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
+import { vi } from "vitest"
 import type { Scope } from "effect"
 import { inlineStatements, SqliteDriver } from "../../src/sqlite/driver.ts"
 import { timedReadState, transitionTransaction } from "../../src/store/lanes.ts"
@@ -6,7 +7,7 @@ import { drivers } from "../drivers.ts"
 import { Duration, Effect, Fiber } from "effect"
 import { applyTransition, readState } from "../../src/store/store.ts"
 import { beginImmediate, writeTransaction } from "../../src/store/transaction.ts"
-import { open, seeded, tempDb, withConnection } from "../helpers.ts"
+import { open, seeded, startUpload, tempDb, withConnection } from "../helpers.ts"
 
 describe.each(drivers)("write transactions on %s", (_name, driver) => {
   const inDriver = <A, E>(body: Effect.Effect<A, E, Scope.Scope | SqliteDriver>) =>
@@ -76,23 +77,29 @@ describe.each(drivers)("write transactions on %s", (_name, driver) => {
 describe.each(drivers)("the lanes of an actor's statement work on %s", (name, driver) => {
   const inDriver = <A, E>(body: Effect.Effect<A, E, Scope.Scope | SqliteDriver>) =>
     Effect.scoped(body).pipe(Effect.provide(driver))
-  const start = (path: string, expectedVersion = 0) =>
-    ({
-      path,
-      event: "start_upload",
-      from: "untracked",
-      to: "uploading",
-      expectedVersion,
-      at: "2026-01-01T00:00:00.000Z",
-      set: [["intent_type", "upload"]],
-      countsAttempt: true
-    }) as const
+  const start = (path: string) => startUpload(path, 0)
 
-  it.effect("a driver that answers at once takes the inline lane; one that answers later, the Effect lane", () =>
+  it.live("a driver that answers at once takes the inline lane (no statement through the Connection); one that answers later, the Effect lane", () =>
     inDriver(Effect.gen(function*() {
       const sqlite = yield* SqliteDriver
-      const conn = yield* sqlite.connect(tempDb())
-      expect(inlineStatements(conn) !== undefined).toBe(name === "better-sqlite3" || name === "node-sqlite")
+      const db = tempDb()
+      const { paths } = yield* seeded(db, 1)
+      const path = paths[0] ?? ""
+      const conn = yield* sqlite.connect(db)
+      const inline = name === "better-sqlite3" || name === "node-sqlite"
+      expect(inlineStatements(conn) !== undefined).toBe(inline)
+      // Every statement of the Effect lane goes through one of these.
+      const throughConnection = [
+        vi.spyOn(conn, "execute"),
+        vi.spyOn(conn, "executeRaw"),
+        vi.spyOn(conn, "executeUnprepared")
+      ]
+      yield* transitionTransaction(conn, sqlite, start(path))
+      const [, stored] = yield* timedReadState(conn, path)
+      expect(stored).toMatchObject({ state: "uploading", version: 1 })
+      const calls = throughConnection.reduce((n, spy) => n + spy.mock.calls.length, 0)
+      if (inline) expect(calls).toBe(0)
+      else expect(calls).toBeGreaterThanOrEqual(4)
     })))
 
   it.live("a transition's transaction commits it; a stale one is a conflict that leaves no transaction open", () =>
