@@ -47,7 +47,10 @@ export const BenchConfig = Schema.Struct({
   /** Applied together to every configuration of the matrix. */
   mitigations: Schema.Array(Schema.Literal(...Mitigations)),
   ladder: Schema.Literal(...LadderModes),
+  /** Counted trials per configuration at the comparison concurrency (c=10: both thresholds, the ladder, the contrast). */
   trials: Positive,
+  /** Counted trials per configuration at every other concurrency level. */
+  otherTrials: Positive,
   warmup: Schema.Int.pipe(Schema.nonNegative()),
   noise: Schema.Number.pipe(Schema.nonNegative(), Schema.finite()),
   batchSize: Positive,
@@ -60,7 +63,9 @@ export const BenchConfig = Schema.Struct({
   /** First backoff of the retry policy, doubling per retry, jittered. */
   retryBaseSeconds: Seconds,
   /** Which SQLite driver provides the connections. */
-  driver: Schema.Literal(...Drivers)
+  driver: Schema.Literal(...Drivers),
+  /** Another driver measured once at the comparison configuration (c=10 zero), for contrast; null for none. */
+  contrast: Schema.NullOr(Schema.Literal(...Drivers))
 }).pipe(
   Schema.filter((c) => {
     const known = [...BuiltInProfiles, ...(c.customProfile === null ? [] : [c.customProfile.name])]
@@ -88,6 +93,9 @@ export const BenchConfig = Schema.Struct({
       `--fail-batch ${c.failBatch}: ${c.files} files commit at least ${sure} batches of ${c.batchSize} ` +
         `(3 transitions each), so batch ${c.failBatch} may never exist; choose 1 to ${sure}`
   }),
+  Schema.filter((c) =>
+    c.contrast !== c.driver || `--contrast ${c.contrast}: that is the run's own driver; name another one, or off`
+  ),
   Schema.filter((c) => c.out.trim() !== "" || "--out: empty path"),
   Schema.filter((c) => c.db === null || c.db.trim() !== "" || "--db: empty path")
 )

@@ -6,7 +6,7 @@
  * to, which are the output's business).
  */
 import type { SqlClient } from "@effect/sql/SqlClient"
-import { Effect } from "effect"
+import { type Context, Effect } from "effect"
 import { CALLS_PER_FILE, canFail, hasDelay } from "../api/profiles.ts"
 import { FLOOR_RUNS, measureFloor } from "../floor/measure.ts"
 import type { Event } from "../lifecycle/fsm.ts"
@@ -14,6 +14,7 @@ import { collectEnvironment } from "../environment.ts"
 import { type Mitigation, mitigationLabel } from "../mitigations/catalog.ts"
 import {
   type Comparisons,
+  type Contrast,
   type Environment,
   type Floor,
   type ResultsDocument,
@@ -55,7 +56,12 @@ export interface Target {
    * interrupted run can still write them (`documentOf` with `partial`).
    */
   readonly collected?: Collected
+  /** A second driver, built, to measure the baseline at the comparison configuration on for contrast. */
+  readonly contrast?: { readonly name: string; readonly context: Context.Context<SqliteDriver> } | null
 }
+
+/** A configuration as one trial runs it; `driver` names a contrast driver, absent for the run's own. */
+type TrialCell = Omit<Cell, "sharedSide"> & { readonly driver?: string }
 
 /** What a run has measured so far. */
 export interface Collected {
@@ -97,12 +103,12 @@ export const runBench = (
       c.concurrency === plan.comparisonAt.concurrency && c.profile.name === plan.comparisonAt.profile.name
     ) ?? plan.cells[0]
     let trace: TrialTrace | null = null
-    const wantsTrace = (cell: Omit<Cell, "sharedSide">, i: number) =>
-      target.trace === true && trace === null && i === config.warmup && tracedCell !== undefined &&
+    const wantsTrace = (cell: TrialCell, i: number) =>
+      target.trace === true && trace === null && i === config.warmup && tracedCell !== undefined && cell.driver === undefined &&
       cell.concurrency === tracedCell.concurrency && cell.profile.name === tracedCell.profile.name &&
       mitigationLabel(cell.mitigations) === mitigationLabel(tracedCell.mitigations)
 
-    const trial = (cell: Omit<Cell, "sharedSide">, tag: string, i: number) =>
+    const trial = (cell: TrialCell, tag: string, i: number) =>
       Effect.gen(function*() {
         runCounter += 1
         if (runCounter === 1) yield* Effect.flatMap(processCost, (c) => Effect.logDebug(firstTrialLine(c)))
@@ -141,18 +147,18 @@ export const runBench = (
     // The storage floor of a configuration: its statements do not depend on
     // the concurrency, nor on the profile when no call can fail, so one floor
     // serves every configuration with the same key.
-    const floorKey = (cell: Omit<Cell, "sharedSide">) =>
-      `${mitigationLabel(cell.mitigations)}|${canFail(cell.profile) ? cell.profile.name : "-"}`
+    const floorKey = (cell: TrialCell) =>
+      `${cell.driver ?? ""}|${mitigationLabel(cell.mitigations)}|${canFail(cell.profile) ? cell.profile.name : "-"}`
     const replays = new Map<string, ReadonlyMap<string, ReadonlyArray<Event>>>()
     const floors = new Map<string, Floor | null>()
-    const floorOf = (cell: Omit<Cell, "sharedSide">) =>
+    const floorOf = (cell: TrialCell) =>
       Effect.gen(function*() {
         const key = floorKey(cell)
         const known = floors.get(key)
         if (known !== undefined) return known
         const replay = replays.get(key)
         if (replay === undefined) return null
-        yield* progress.line(`[floor] ${mitigationLabel(cell.mitigations)}: the same statements on the raw driver, ${FLOOR_RUNS} runs`)
+        yield* progress.line(`[floor${cell.driver === undefined ? "" : ` ${cell.driver}`}] ${mitigationLabel(cell.mitigations)}: the same statements on the raw driver, ${FLOOR_RUNS} runs`)
         const floor = yield* measureFloor({
           dbPath,
           files: config.files,
@@ -165,72 +171,98 @@ export const runBench = (
         return floor
       })
 
-    const trialTag = (i: number) =>
-      i < config.warmup ? `warm-up ${i + 1}` : `trial ${i - config.warmup + 1}/${config.trials}`
+    // Counted trials: the comparison concurrency's number (c=10), or the other levels'.
+    const countedAt = (concurrency: number) =>
+      concurrency === plan.comparisonAt.concurrency ? config.trials : config.otherTrials
+    const trialTag = (i: number, counted = config.trials) =>
+      i < config.warmup ? `warm-up ${i + 1}` : `trial ${i - config.warmup + 1}/${counted}`
     const counted = (i: number) => i >= config.warmup
-    const combine = (trials: ReadonlyArray<Trial>, cell: Omit<Cell, "sharedSide">) =>
+    const combine = (trials: ReadonlyArray<Trial>, cell: TrialCell) =>
       Effect.flatMap(floorOf(cell), (floor) => combineTrials(trials, { warmup: config.warmup, seed: config.seed }, floor))
 
-    // Before/after at c=10 zero: baseline and the mitigated stack alternate
-    // (A B A B ...) so that drift on the machine hits both sides alike.
-    const measureStep = (mitigations: ReadonlyArray<Mitigation>, prefix: string) =>
+    // Before/after at c=10 zero, in rounds: a baseline trial, then one of
+    // each compared set (A B C D A B C D ...), so that drift on the machine
+    // hits every side alike and one baseline series serves every step.
+    const measureSteps = (sets: ReadonlyArray<ReadonlyArray<Mitigation>>, prefix: string) =>
       Effect.gen(function*() {
-        const before: Array<Trial> = []
-        const after: Array<Trial> = []
-        const label = mitigationLabel(mitigations)
         const at = plan.comparisonAt
+        const before: Array<Trial> = []
+        const after = sets.map((): Array<Trial> => [])
+        const name = sets.length === 1 ? `compare ${mitigationLabel(sets[0] ?? [])}` : "ladder"
         for (let i = 0; i < config.warmup + config.trials; i++) {
-          const tag = `[${prefix}compare ${label}] ${trialTag(i)}`
+          const tag = `[${prefix}${name}] ${trialTag(i)}`
           const a = yield* trial({ ...at, mitigations: [] }, tag, i)
-          const b = yield* trial({ ...at, mitigations }, tag, i)
-          if (counted(i)) {
-            before.push(a)
-            after.push(b)
+          if (counted(i)) before.push(a)
+          for (const [k, mitigations] of sets.entries()) {
+            const b = yield* trial({ ...at, mitigations }, tag, i)
+            if (counted(i)) after[k]?.push(b)
           }
         }
         const beforeRun = yield* combine(before, { ...at, mitigations: [] })
-        const afterRun = yield* combine(after, { ...at, mitigations })
-        return {
-          mitigation: label,
-          mitigations,
-          before: beforeRun,
-          after: afterRun,
-          rows: compareSeries(beforeRun, afterRun, { noise: config.noise, seed: config.seed }),
-          meetsThreshold1: afterRun.integrity.ok && afterRun.elapsedSeconds <= config.thresholdZeroSeconds
-        } satisfies Step
+        return yield* Effect.forEach(sets, (mitigations, k) =>
+          Effect.map(combine(after[k] ?? [], { ...at, mitigations }), (afterRun): Step => ({
+            mitigation: mitigationLabel(mitigations),
+            mitigations,
+            before: beforeRun,
+            after: afterRun,
+            rows: compareSeries(beforeRun, afterRun, { noise: config.noise, seed: config.seed }),
+            meetsThreshold1: afterRun.integrity.ok && afterRun.elapsedSeconds <= config.thresholdZeroSeconds
+          })))
       })
+    // Every step at once (full mode), or one at a time as the ladder walks (first mode).
+    const together = plan.comparisons?.mode === "full" ? plan.comparisons.steps : null
 
     // The matrix: warm-ups discarded, then the counted trials, one configuration after another.
     const premeasured = new Map<string, Step>()
+    const remember = (steps: ReadonlyArray<Step>) => {
+      for (const step of steps) premeasured.set(step.mitigation, step)
+      return steps
+    }
     const runs = collected.runs
     const firstSet = plan.comparisons?.steps[0]
     for (const [index, cell] of plan.cells.entries()) {
       const position = `${index + 1}/${plan.cells.length}`
       yield* Effect.logDebug(`configuration ${position}: c=${cell.concurrency} ${cell.profile.name}`)
       if (firstSet !== undefined && cell.sharedSide !== null) {
-        const step = yield* measureStep(firstSet, `${position} + `)
-        premeasured.set(step.mitigation, step)
-        runs.push(step[cell.sharedSide])
+        const [step] = remember(yield* measureSteps(together ?? [firstSet], `${position} + `))
+        if (step !== undefined) runs.push(step[cell.sharedSide])
         continue
       }
       const trials: Array<Trial> = []
-      for (let i = 0; i < config.warmup + config.trials; i++) {
-        const t = yield* trial(cell, `[${position}] ${trialTag(i)}`, i)
+      const n = countedAt(cell.concurrency)
+      for (let i = 0; i < config.warmup + n; i++) {
+        const t = yield* trial(cell, `[${position}] ${trialTag(i, n)}`, i)
         if (counted(i)) trials.push(t)
       }
       runs.push(yield* combine(trials, cell))
     }
 
     yield* Effect.logDebug("comparisons")
+    if (together !== null && premeasured.size === 0) remember(yield* measureSteps(together, ""))
     const comparisons = plan.comparisons === null
       ? null
       : yield* walkLadder(plan.comparisons.steps, plan.comparisons.mode, (mitigations) => {
         const measured = premeasured.get(mitigationLabel(mitigations))
-        return measured === undefined ? measureStep(mitigations, "") : Effect.succeed(measured)
+        return measured === undefined
+          ? Effect.flatMap(measureSteps([mitigations], ""), ([step]) => step === undefined ? Effect.die("no step measured") : Effect.succeed(step))
+          : Effect.succeed(measured)
       })
 
+    // The contrast: the baseline at the comparison configuration on another driver, with its own floor.
+    const contrast = target.contrast == null ? null : yield* Effect.gen(function*() {
+      const name = target.contrast?.name ?? ""
+      const cell: TrialCell = { ...plan.comparisonAt, mitigations: [], driver: name }
+      yield* Effect.logDebug(`contrast: ${name}`)
+      const trials: Array<Trial> = []
+      for (let i = 0; i < config.warmup + config.trials; i++) {
+        const t = yield* trial(cell, `[contrast ${name}] ${trialTag(i)}`, i)
+        if (counted(i)) trials.push(t)
+      }
+      return { driver: name, run: yield* combine(trials, cell) }
+    }).pipe(Effect.provide(target.contrast.context))
+
     yield* Effect.logDebug("verdicts")
-    const doc = documentOf(config, target, { environment, runs, comparisons, partial: false })
+    const doc = documentOf(config, target, { environment, runs, comparisons, contrast, partial: false })
     return { doc, trace }
   })
 
@@ -246,17 +278,18 @@ export const documentOf = (
     readonly environment: Environment
     readonly runs: ReadonlyArray<RunResult>
     readonly comparisons: Comparisons | null
+    readonly contrast: Contrast | null
     readonly partial: boolean
   }
 ): MeasuredDocument => {
   const plan = planOf(config)
-  const { environment, runs, comparisons } = measured
+  const { environment, runs, comparisons, contrast } = measured
   const verdicts = analyze(runs, comparisons, {
     zeroSeconds: config.thresholdZeroSeconds,
     realisticSeconds: config.thresholdRealisticSeconds,
     files: config.files
-  })
-  const answer = answerOf({ runs, comparisons, driver: environment.driver, thresholds: verdicts.thresholds })
+  }, contrast)
+  const answer = answerOf({ runs, comparisons, driver: environment.driver, thresholds: verdicts.thresholds, contrast })
   return {
     $schema: SCHEMA_ID,
     schemaVersion: SCHEMA_VERSION,
@@ -275,10 +308,12 @@ export const documentOf = (
       thresholdZeroSeconds: config.thresholdZeroSeconds,
       thresholdRealisticSeconds: config.thresholdRealisticSeconds,
       driver: environment.driver,
+      contrast: contrast?.driver ?? null,
       mitigations: config.mitigations,
       mitigation: mitigationLabel(config.mitigations),
       ladder: config.ladder,
       trials: config.trials,
+      otherTrials: config.otherTrials,
       warmup: config.warmup,
       noise: config.noise,
       batchSize: config.batchSize,
@@ -294,6 +329,7 @@ export const documentOf = (
     answer,
     runs: [...runs],
     ...verdicts,
-    comparisons
+    comparisons,
+    contrast
   }
 }

@@ -60,13 +60,23 @@ export const planOf = (config: BenchConfig): Plan => {
     }))
   )
   const series = config.warmup + config.trials
-  const ownCells = cells.filter((c) => c.sharedSide === null || comparisons === null).length
+  const ownCells = cells.filter((c) => c.sharedSide === null || comparisons === null)
+    .map((c) => config.warmup + (c.concurrency === PRIMARY.concurrency ? config.trials : config.otherTrials))
+    .reduce((a, b) => a + b, 0)
   return {
     cells,
     comparisons,
     trials: {
-      // A comparison step alternates two series; a shared cell is the first step's.
-      count: ownCells * series + (comparisons?.steps.length ?? 0) * 2 * series,
+      // Full mode: one baseline series in rounds with every step's; first mode: each step
+      // alternates with a baseline series of its own. A shared cell is the first step's.
+      // The contrast driver measures one more series.
+      count: ownCells +
+        (comparisons === null
+          ? 0
+          : comparisons.mode === "full"
+          ? (comparisons.steps.length + 1) * series
+          : comparisons.steps.length * 2 * series) +
+        (config.contrast === null ? 0 : series),
       upperBound: comparisons?.mode === "first" && comparisons.steps.length > 1
     },
     comparisonAt: { concurrency: PRIMARY.concurrency, profile: profileNamed(PRIMARY.profile) },

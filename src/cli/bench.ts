@@ -6,7 +6,7 @@
 import * as fs from "node:fs"
 import * as path from "node:path"
 import process from "node:process"
-import { Clock, Console, Effect, Either, ParseResult, Schema } from "effect"
+import { Clock, Console, Effect, Either, Layer, ParseResult, Schema } from "effect"
 import { Scenarios } from "../actor/scenario.ts"
 import { parseProfile } from "../api/profiles.ts"
 import { BenchConfig, LadderModes } from "../bench/config.ts"
@@ -46,6 +46,16 @@ const MAX_FILES = 1_000_000
 const MAX_CONCURRENCY = 10_000
 const MAX_SECONDS = 86_400
 const MAX_THRESHOLD = 1e9
+
+/**
+ * Counted trials per configuration by default: five at c=10, where both
+ * thresholds, the ladder's intervals and the contrast are judged; three at
+ * the other levels, which feed the scaling slope and the c=50 bottleneck.
+ * The trade that keeps the default run near two minutes on the threaded
+ * driver (README, "How long").
+ */
+const TRIALS_AT_COMPARISON = 5
+const TRIALS_ELSEWHERE = 3
 
 export const benchFlags = {
   files: integer("files", {
@@ -101,7 +111,13 @@ export const benchFlags = {
     group: "workload",
     description: "what runs the SQLite connections (see the README's Drivers)",
     fallback: undefined,
-    shown: "better-sqlite3; node-sqlite under Deno"
+    shown: "threaded; node-sqlite under Deno"
+  }),
+  contrast: choice("contrast", [...Drivers, "off"], {
+    group: "workload",
+    description: "another driver, measured at c=10 zero only, beside the run's for contrast",
+    fallback: undefined,
+    shown: "better-sqlite3 when the driver is threaded, else off"
   }),
   clock: choice("clock", ClockModes, {
     group: "workload",
@@ -119,7 +135,8 @@ export const benchFlags = {
     group: "statistics",
     description: "counted trials per configuration",
     bounds: { min: 1, max: 1000 },
-    fallback: 5
+    fallback: undefined,
+    shown: `${TRIALS_AT_COMPARISON} at c=10, ${TRIALS_ELSEWHERE} elsewhere`
   }),
   warmup: integer("warmup", {
     group: "statistics",
@@ -154,7 +171,7 @@ export const benchFlags = {
     group: "gate",
     description: "mitigation ladder at c=10 zero: stop at the first step meeting Threshold 1, every step, or none",
     fallback: undefined,
-    shown: "first; off with --mitigations",
+    shown: "full; off with --mitigations",
     bare: "first"
   }),
   batchSize: integer("batch-size", { group: "gate", description: "transitions per commit with batched-writes", bounds: { min: 1 }, fallback: 10 }),
@@ -207,8 +224,9 @@ const readProfile = (values: BenchValues) =>
     )
 
 /** The configuration from the flags' values; the one-line message of the first rule broken. */
-export const configOf = (values: BenchValues): Either.Either<BenchConfig, string> =>
-  Either.flatMap(readProfile(values), (customProfile) =>
+export const configOf = (values: BenchValues): Either.Either<BenchConfig, string> => {
+  const driver = values.driver ?? (onDeno ? "node-sqlite" : "threaded")
+  return Either.flatMap(readProfile(values), (customProfile) =>
     Schema.decodeUnknownEither(BenchConfig)({
       files: values.files,
       concurrency: [...values.concurrency].sort((a, b) => a - b),
@@ -225,8 +243,9 @@ export const configOf = (values: BenchValues): Either.Either<BenchConfig, string
       wide: values.wide,
       trace: values.trace ?? null,
       mitigations: values.mitigations ?? [],
-      ladder: values.ladder ?? (values.mitigations === undefined ? "first" : "off"),
-      trials: values.trials,
+      ladder: values.ladder ?? (values.mitigations === undefined ? "full" : "off"),
+      trials: values.trials ?? TRIALS_AT_COMPARISON,
+      otherTrials: values.trials ?? TRIALS_ELSEWHERE,
       warmup: values.warmup,
       noise: values.noise,
       batchSize: values.batchSize,
@@ -235,9 +254,11 @@ export const configOf = (values: BenchValues): Either.Either<BenchConfig, string
       scenario: values.scenario,
       maxAttempts: values.maxAttempts,
       retryBaseSeconds: values.retryBase,
-      driver: values.driver ?? (onDeno ? "node-sqlite" : "better-sqlite3")
+      driver,
+      contrast: values.contrast === "off" ? null : values.contrast ?? (driver === "threaded" ? "better-sqlite3" : null)
     }).pipe(Either.mapLeft((error) => ParseResult.ArrayFormatter.formatErrorSync(error)[0]?.message ?? "invalid configuration"))
   )
+}
 
 const write = (doc: ResultsDocument, exporters: ReadonlyArray<Exporter>, reserved: Reservation) =>
   Effect.forEach(exporters, (exporter) =>
@@ -260,7 +281,7 @@ const writePartial = (config: BenchConfig, target: Target & { readonly collected
       return yield* Console.error(`interrupted (${signal}) before any configuration completed: nothing written`)
     }
     const doc: ResultsDocument = {
-      ...documentOf(config, target, { environment, runs, comparisons: null, partial: true }),
+      ...documentOf(config, target, { environment, runs, comparisons: null, contrast: null, partial: true }),
       files: outputFiles(fileExporters, reserved.suffix)
     }
     const written = yield* write(doc, exporters.filter((e) => e.name !== "report"), reserved)
@@ -296,6 +317,10 @@ const checkStructure = (file: string) =>
 
 export const bench = (config: BenchConfig) =>
   Effect.gen(function*() {
+    // The contrast driver is built up front: one that cannot load is refused before anything runs.
+    const contrast = config.contrast === null
+      ? null
+      : { name: config.contrast, context: yield* Layer.build(driverLayer(config.contrast)) }
     if (config.db !== null) {
       yield* checkDatabasePath(config.db, SCHEMA_VERSION)
       yield* lockDatabase(config.db)
@@ -308,7 +333,7 @@ export const bench = (config: BenchConfig) =>
     const reserved = yield* reserveNames(config.out, createdAt, (s) => exporters.flatMap((e) => (e.file === null ? [] : [e.file(s)])))
     const suffix = reserved.suffix
     if (config.trace !== null) yield* checkNewFile("--trace", config.trace)
-    const target = { dbPath, dbLabel: config.db ?? "temporary", createdAt, trace: config.trace !== null, collected: collector() }
+    const target = { dbPath, dbLabel: config.db ?? "temporary", createdAt, trace: config.trace !== null, collected: collector(), contrast }
     const measured = yield* runBench(config, target).pipe(
       // A live line only for a person watching a terminal; logs and --json stay clean.
       Effect.provide(terminalProgress({ live: process.stderr.isTTY === true && process.stdout.isTTY === true && !config.json })),

@@ -9,12 +9,24 @@ import type { ResultsDocument } from "../results/schema.ts"
 import { ms, percent, seconds } from "./format.ts"
 import { wrapText } from "./wrap.ts"
 
-const ratio = (m: ResultsDocument["answer"]["mitigations"][number]) =>
+type Ranked = ResultsDocument["answer"]["mitigations"][number]
+
+const ratio = (m: Ranked) =>
   m.elapsedRatio === null
     ? `${shortLabel(m.set)} n/a`
-    : `${shortLabel(m.set)} ${m.elapsedRatio.toFixed(2)}` +
-      (m.ci === null ? "" : ` (${m.ci[0].toFixed(2)}–${m.ci[1].toFixed(2)})`) +
-      (m.verdict === "improved" ? "" : m.verdict === "regressed" ? " worse" : " within noise")
+    : `${shortLabel(m.set)} ${m.elapsedRatio.toFixed(2)}` + (m.ci === null ? "" : ` (${m.ci[0].toFixed(2)}–${m.ci[1].toFixed(2)})`)
+
+/** Ranked sets grouped by verdict (improved ones first, as ranked), so that three steps fit two lines. */
+const fixesOf = (ranked: ReadonlyArray<Ranked>): string => {
+  const group = (prefix: string, verdicts: ReadonlyArray<Ranked["verdict"]>) => {
+    const members = ranked.filter((m) => verdicts.includes(m.verdict))
+    return members.length === 0 ? [] : [prefix + members.map(ratio).join(", ")]
+  }
+  return `Mitigations, elapsed × (95% CI): ${
+    [...group("", ["improved"]), ...group("within noise: ", ["no significant change", "n/a"]), ...group("worse: ", ["regressed"])]
+      .join("; ")
+  }`
+}
 
 /** A driver's figures, in words: what kind of system they stand for. */
 const driverNote = (driver: string): string =>
@@ -23,6 +35,15 @@ const driverNote = (driver: string): string =>
     : driver === "better-sqlite3" || driver === "node-sqlite" || driver === "effect-sqlite"
     ? "inline: connections never wait for the write lock"
     : ""
+
+const driverLine = (a: ResultsDocument["answer"]): string => {
+  const c = a.contrast
+  // With a contrast the note is cut to its gist, so that the line stays one line.
+  return c === null
+    ? `Driver: ${a.driver}${driverNote(a.driver) === "" ? "" : ` (${driverNote(a.driver)})`}`
+    : `Driver: ${a.driver}${a.driver === "threaded" ? " (as production)" : ""}; ` +
+      `${driverNote(c.driver).startsWith("inline") ? "inline " : ""}${c.driver} at c=${c.concurrency} ${c.profile}: ${seconds(c.elapsedSeconds)} s`
+}
 
 export const answerLines = (doc: ResultsDocument): ReadonlyArray<string> => {
   const a = doc.answer
@@ -38,13 +59,11 @@ export const answerLines = (doc: ResultsDocument): ReadonlyArray<string> => {
   const where = a.bottleneck.length === 0
     ? "Time goes to: no zero-profile run measured"
     : `Time goes to: ${(shown.length > 0 ? shown : a.bottleneck).map((b) => `c=${b.concurrency} ${b.leaf} ${percent(b.share)}`).join(", ")} of fsm_net`
-  const fixes = a.mitigations.length === 0
-    ? "Mitigations: none measured (--ladder off)"
-    : `Mitigations, elapsed × (95% CI): ${a.mitigations.map(ratio).join("; ")}`
+  const fixes = a.mitigations.length === 0 ? "Mitigations: none measured (--ladder off)" : fixesOf(a.mitigations)
   return [
     ...wrapText(persistence, 80, 2),
     ...wrapText(where, 80, 2),
     ...wrapText(fixes, 80, 2),
-    ...wrapText(`Driver: ${a.driver}${driverNote(a.driver) === "" ? "" : ` (${driverNote(a.driver)})`}`, 80, 2)
+    ...wrapText(driverLine(a), 80, 2)
   ]
 }

@@ -8,10 +8,11 @@
 import { Effect } from "effect"
 import { describeModel } from "../api/profiles.ts"
 import type { ComparisonRow, ResultsDocument, RunResult } from "../results/schema.ts"
+import { bottleneckOf } from "../verdict/bottleneck.ts"
 import { answerLines } from "./answer.ts"
 import { wrapText } from "./wrap.ts"
 import type { Exporter } from "./exporter.ts"
-import { bytes, count, ms, percent, rate, seconds, table } from "./format.ts"
+import { bytes, count, ms, percent, rate, seconds, table, trialsPhrase } from "./format.ts"
 
 /** The matrix in 80 columns: elapsed, throughput and the P95s that name contention. */
 export const compactRunsTable = (result: ResultsDocument): string =>
@@ -99,6 +100,26 @@ export const floorLines = (result: ResultsDocument, wide = true): ReadonlyArray<
     measured.map((r) => `c=${r.concurrency} ${r.profile} ${efficiency(r)}`).join(", ") +
     `; runtime_ms (our own cost) mean ` +
     `${ms(Math.min(...measured.map((r) => r.segments.runtime_ms.mean)))}–${ms(Math.max(...measured.map((r) => r.segments.runtime_ms.mean)))} ms per file`
+  ]
+}
+
+/**
+ * The contrast driver's baseline beside the run's own at the same
+ * configuration: what the figures would have said on a driver of the other
+ * kind. Outside the gate.
+ */
+export const contrastLines = (result: ResultsDocument): ReadonlyArray<string> => {
+  const c = result.contrast
+  if (c === null) return []
+  const own = result.runs.find((r) => r.concurrency === c.run.concurrency && r.profile === c.run.profile && r.mitigation === "baseline") ??
+    result.comparisons?.steps[0]?.before
+  const figures = (r: RunResult) =>
+    `${seconds(r.elapsedSeconds)} s, lock P95 ${ms(r.segments.lock_wait_ms.p95)} ms, ` +
+    `largest leaf ${bottleneckOf(r).byShare.segment} ${percent(bottleneckOf(r).byShare.share)}`
+  return [
+    `Contrast (outside the gate), baseline at c=${c.run.concurrency} ${c.run.profile}: ${c.driver} ${figures(c.run)}` +
+    (own === undefined ? "" : `; ${result.config.driver} ${figures(own)}`) +
+    (c.run.integrity.ok ? "" : "; contrast INTEGRITY FAILED")
   ]
 }
 
@@ -212,7 +233,8 @@ export const comparisonLines = (result: ResultsDocument, wide = true): ReadonlyA
   const at = `c=${result.config.comparisonAt.concurrency} ${result.config.comparisonAt.profile}`
   return [
     `Mitigations at ${at}: ${c.mode === "first" ? "ladder, stopping at the first step that meets Threshold 1" : "every step measured"}; ` +
-    `${result.config.trials} trials each after ${result.config.warmup} warm-up, baseline and mitigation alternating; ` +
+    `${result.config.trials} trials each after ${result.config.warmup} warm-up, ` +
+    `${c.mode === "full" ? "in rounds of the baseline and every step" : "baseline and mitigation alternating"}; ` +
     `verdicts need the 95% CI to exclude 1 and a change above ${percent(result.config.noise)}`,
     ...c.steps.flatMap((step, i) => [
       "",
@@ -300,7 +322,7 @@ export const consoleReport = (result: ResultsDocument, options: ConsoleOptions =
     "",
     ...prose([
       `upload-fsm-bench: ${result.config.files} files, seed ${result.config.seed}, mitigation ${result.config.mitigation}, ` +
-      `median of ${result.config.trials} trials after ${result.config.warmup} warm-up (times in ms unless marked)`,
+      `${trialsPhrase(result.config)} (times in ms unless marked)`,
       environmentLine(result),
       `Profiles: ${result.config.profileDefinitions.map(describeProfile).join("; ")}`
     ]),
@@ -311,6 +333,7 @@ export const consoleReport = (result: ResultsDocument, options: ConsoleOptions =
     ...prose([
       ...thresholdLines(result),
       ...floorLines(result, options.wide),
+      ...contrastLines(result),
       ...bottleneckLines(result),
       ...(options.wide ? walLines(result) : compactWalLines(result)),
       ...apiLines(result),

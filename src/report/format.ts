@@ -25,3 +25,14 @@ export const table = (header: ReadonlyArray<string>, rows: ReadonlyArray<Readonl
     cells.map((c, i) => (i < leftColumns ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join("  ").trimEnd()
   return [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n")
 }
+
+/** How many trials each median is of: "median of 5 trials after 1 warm-up", or per level when c=10 has more. */
+export const trialsPhrase = (config: {
+  readonly trials: number
+  readonly otherTrials: number
+  readonly warmup: number
+  readonly comparisonAt: { readonly concurrency: number }
+}): string =>
+  `median of ${config.trials} trials` +
+  (config.otherTrials === config.trials ? "" : ` at c=${config.comparisonAt.concurrency}, ${config.otherTrials} elsewhere,`) +
+  ` after ${config.warmup} warm-up`

@@ -16,6 +16,7 @@ import type { ResultsDocument } from "../results/schema.ts"
 import { answerLines } from "./answer.ts"
 import { environmentLine } from "./console.ts"
 import type { Exporter } from "./exporter.ts"
+import { trialsPhrase } from "./format.ts"
 
 /** Segments whose distributions are drawn: the file's whole wall time, its non-API part, and the leaves under it. */
 const distributionSegments: ReadonlyArray<SegmentName> = ["total_wall_ms", "fsm_net_ms", ...fsmNetLeaves]
@@ -208,7 +209,7 @@ h1 { font-size: 20px; } h2 { font-size: 16px; margin-top: 28px; }
 <body>
 <h1>VLID-06 gate: ${escape(doc.gate.verdict)}${doc.gate.path === null ? "" : ` (path ${doc.gate.path})`}</h1>
 <pre class="answer">${escape(answerLines(doc).join("\n"))}</pre>
-<p class="meta">${escape(environmentLine(doc))}; ${doc.config.files} files, median of ${doc.config.trials} trials after ${doc.config.warmup} warm-up. Generated from <code>${escape(doc.files.results)}</code>.</p>
+<p class="meta">${escape(environmentLine(doc))}; ${doc.config.files} files, ${trialsPhrase(doc.config)}. Generated from <code>${escape(doc.files.results)}</code>.</p>
 ${rendered.join("\n")}
 </body>
 </html>

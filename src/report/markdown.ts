@@ -6,9 +6,9 @@ import { Effect } from "effect"
 import { Catalog, type CatalogEntry } from "../mitigations/catalog.ts"
 import type { ResultsDocument, Step } from "../results/schema.ts"
 import { answerLines } from "./answer.ts"
-import { environmentLine } from "./console.ts"
+import { contrastLines, environmentLine } from "./console.ts"
 import type { Exporter } from "./exporter.ts"
-import { ms, percent, seconds } from "./format.ts"
+import { ms, percent, seconds, trialsPhrase } from "./format.ts"
 
 const mdTable = (header: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<string>>): string =>
   [`| ${header.join(" | ")} |`, `|${header.map(() => "---").join("|")}|`, ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n")
@@ -107,8 +107,7 @@ export const summaryMarkdown = (result: ResultsDocument): string => {
     `- Machine: ${environmentLine(result)}`,
     `- Config: ${result.config.files} files, concurrency ${result.config.concurrency.join(", ")}, profiles ` +
     `${result.config.profiles.join(", ")} (realistic: ${result.config.realisticDelaySeconds} s per API call), seed ` +
-    `${result.config.seed}, mitigation ${result.config.mitigation}, median of ${result.config.trials} trials after ` +
-    `${result.config.warmup} warm-up`,
+    `${result.config.seed}, mitigation ${result.config.mitigation}, ${trialsPhrase(result.config)}`,
     `- Path: ${
       g.path === "A"
         ? "A: the baseline met Threshold 1; the matrix confirms it at every concurrency, and a mitigation was still measured for SC2"
@@ -148,6 +147,14 @@ export const summaryMarkdown = (result: ResultsDocument): string => {
     "the rest is this tool's harness and the contention concurrency brings. *runtime_ms*: our own per-file cost " +
     "(fiber scheduling, effect interpretation, bookkeeping).",
     "",
+    ...contrastLines(result).flatMap((line) => [
+      `${line}.` + (result.config.driver === "threaded"
+        ? " The threaded driver runs each connection on its own thread, as production's async driver did, so " +
+          "concurrent transactions really wait for SQLite's write lock; an inline driver runs every statement on the " +
+          "one JavaScript thread, where a transaction always ends before the next begins, so none ever waits."
+        : ""),
+      ""
+    ]),
     "## SC2: bottleneck and mitigation",
     "",
     ...(result.bottleneck === null

@@ -13,7 +13,7 @@ import { Events, States } from "../lifecycle/fsm.ts"
 import { SegmentNames } from "../metrics/segments.ts"
 import { Mitigations } from "../mitigations/catalog.ts"
 
-export const SCHEMA_VERSION = 4
+export const SCHEMA_VERSION = 5
 /** The `$id` of `results/schema.json`, and the `$schema` every results file carries. */
 export const SCHEMA_ID = `urn:upload-fsm-bench:results:${SCHEMA_VERSION}`
 
@@ -327,11 +327,16 @@ export const DocumentConfig = Schema.Struct({
   thresholdZeroSeconds: Schema.Number,
   thresholdRealisticSeconds: Schema.Number,
   driver: Schema.String,
+  /** The driver measured beside the run's at the comparison configuration, for contrast; null for none. */
+  contrast: Schema.NullOr(Schema.String),
   mitigations: Schema.Array(MitigationName),
   /** The label of the set applied to the matrix ("baseline" when none). */
   mitigation: Schema.String,
   ladder: Schema.Literal("first", "full", "off"),
+  /** Counted trials per configuration at the comparison concurrency (c=10). */
   trials: Count,
+  /** Counted trials per configuration at the other concurrency levels. */
+  otherTrials: Count,
   warmup: Count,
   noise: Schema.Number,
   batchSize: Count,
@@ -378,8 +383,22 @@ export const Answer = Schema.Struct({
     elapsedRatio: Schema.NullOr(Schema.Number),
     ci: Schema.NullOr(Interval),
     verdict: ChangeVerdict
+  })),
+  /** The contrast driver's baseline at the comparison configuration, in the same terms; null when none was run. */
+  contrast: Schema.NullOr(Schema.Struct({
+    driver: Schema.String,
+    concurrency: Count,
+    profile: Schema.String,
+    elapsedSeconds: Schema.Number,
+    lockWaitP95Ms: Schema.Number,
+    leaf: SegmentName,
+    share: Schema.Number
   }))
 }).annotations({ identifier: "Answer" })
+
+/** Another driver's baseline at the comparison configuration (c=10 zero), measured for contrast with the run's. */
+export const Contrast = Schema.Struct({ driver: Schema.String, run: RunResult }).annotations({ identifier: "Contrast" })
+export type Contrast = typeof Contrast.Type
 export type Answer = typeof Answer.Type
 
 /** What every document of a run opens with: its schema, when, where and how it was measured. */
@@ -403,6 +422,8 @@ export const ResultsDocument = Schema.Struct({
   scaling: Schema.Array(ProfileScaling),
   /** The before/after comparisons: ladder steps, or the --mitigations set; null with --ladder off and no set. */
   comparisons: Schema.NullOr(Comparisons),
+  /** The contrast driver's run, outside the gate; null when none was run. */
+  contrast: Schema.NullOr(Contrast),
   integrity: Schema.Struct({ ok: Schema.Boolean, failedRuns: Schema.Array(Schema.String) }),
   /** The names of the run's files in its output folder. */
   files: OutputFiles,

@@ -3,7 +3,7 @@
  * bottleneck, the thresholds, scaling, integrity over all runs, the gate
  * path and the VLID-06 gate. Pure: no service, no clock, no file.
  */
-import type { Bottleneck, Comparisons, Gate, ProfileScaling, RunResult, ThresholdResult } from "../results/schema.ts"
+import type { Bottleneck, Comparisons, Contrast, Gate, ProfileScaling, RunResult, ThresholdResult } from "../results/schema.ts"
 import { bottleneckOf, primaryRun } from "./bottleneck.ts"
 import { gateOf, sc1, sc2, sc3 } from "./gate.ts"
 import { scalingOf } from "./scaling.ts"
@@ -26,7 +26,12 @@ export interface Analysis {
 
 const label = (r: RunResult) => `c=${r.concurrency} ${r.profile} ${r.mitigation}`
 
-export const analyze = (runs: ReadonlyArray<RunResult>, comparisons: Comparisons | null, limits: Limits): Analysis => {
+export const analyze = (
+  runs: ReadonlyArray<RunResult>,
+  comparisons: Comparisons | null,
+  limits: Limits,
+  contrast: Contrast | null = null
+): Analysis => {
   const primary = primaryRun(runs)
   const bottleneck = primary === undefined ? null : bottleneckOf(primary)
   const thresholds = evaluateThresholds(runs, limits, limits.files)
@@ -41,7 +46,8 @@ export const analyze = (runs: ReadonlyArray<RunResult>, comparisons: Comparisons
     ...runs.filter((r) => !r.integrity.ok).map(label),
     ...(comparisons?.steps ?? []).flatMap((st) =>
       [st.before, st.after].filter((r) => !r.integrity.ok).map((r) => `comparison ${label(r)}`)
-    )
+    ),
+    ...(contrast === null || contrast.run.integrity.ok ? [] : [`contrast ${contrast.driver} ${label(contrast.run)}`])
   ]
   return {
     bottleneck,

@@ -5,7 +5,7 @@
  * at each concurrency, and the mitigations ranked by what they did to
  * elapsed time. Pure.
  */
-import type { Answer, Comparisons, RunResult, ThresholdResult } from "../results/schema.ts"
+import type { Answer, Comparisons, Contrast, RunResult, ThresholdResult } from "../results/schema.ts"
 import { bottleneckOf, PRIMARY } from "./bottleneck.ts"
 import { THRESHOLD_CONCURRENCY } from "./thresholds.ts"
 import { round } from "../metrics/stats.ts"
@@ -17,6 +17,8 @@ export const answerOf = (
     readonly driver: string
     /** The evaluated thresholds: Threshold 2's run and floor are the realistic batch the answer prices. */
     readonly thresholds: ReadonlyArray<ThresholdResult>
+    /** Another driver's baseline at the comparison configuration, if one was measured. */
+    readonly contrast?: Contrast | null
   }
 ): Answer => {
   const at = (profile: string) => input.runs.find((r) => r.profile === profile && r.concurrency === THRESHOLD_CONCURRENCY)
@@ -54,6 +56,22 @@ export const answerOf = (
         const b = bottleneckOf(r)
         return { concurrency: r.concurrency, leaf: b.byShare.segment, share: b.byShare.share }
       }),
-    mitigations: [...ranked].sort((a, b) => (a.elapsedRatio ?? Infinity) - (b.elapsedRatio ?? Infinity))
+    mitigations: [...ranked].sort((a, b) => (a.elapsedRatio ?? Infinity) - (b.elapsedRatio ?? Infinity)),
+    contrast: contrastOf(input.contrast ?? null)
+  }
+}
+
+const contrastOf = (contrast: Contrast | null): Answer["contrast"] => {
+  if (contrast === null) return null
+  const { run } = contrast
+  const leading = bottleneckOf(run).byShare
+  return {
+    driver: contrast.driver,
+    concurrency: run.concurrency,
+    profile: run.profile,
+    elapsedSeconds: run.elapsedSeconds,
+    lockWaitP95Ms: run.segments.lock_wait_ms.p95,
+    leaf: leading.segment,
+    share: leading.share
   }
 }

@@ -72,7 +72,7 @@ describe("bench CLI: bad input exits 2 with one clear line and touches nothing",
   })
 
   describe("bench CLI: a small run", () => {
-    it.live("--json prints only the result document and writes results, mitigation and summary files; path A passes", () =>
+    it.live("--json prints only the result document and writes results, mitigation and summary files; by default the threaded driver, every ladder step in rounds, an inline contrast; path A passes", () =>
     Effect.gen(function*() {
       const out = tempDir()
       const db = path.join(out, "bench.db")
@@ -99,10 +99,12 @@ describe("bench CLI: bad input exits 2 with one clear line and touches nothing",
         summary: `summary-${stamp}.md`,
         report: `report-${stamp}.html`
       })
-      expect(doc.environment).toMatchObject({ runtime: "node", driver: "better-sqlite3" })
+      expect(doc.environment).toMatchObject({ runtime: "node", driver: "threaded" })
       expect(doc.environment.sqliteVersion).toMatch(/^3\.\d+\.\d+$/)
       expect(doc.environment.cpuCount).toBeGreaterThan(0)
-      expect(doc.config).toMatchObject({ files: 12, seed: 7, concurrency: [2, 10], realisticDelaySeconds: 0.002, db, trials: 2 })
+      expect(doc.config).toMatchObject({
+        files: 12, seed: 7, concurrency: [2, 10], realisticDelaySeconds: 0.002, db, trials: 2, ladder: "full", contrast: "better-sqlite3"
+      })
       expect(doc.runs).toHaveLength(4)
       for (const run of doc.runs) {
         expect(run).toMatchObject({ mitigation: "baseline", indexed: 12, transitions: 36, trials: 2 })
@@ -127,13 +129,27 @@ describe("bench CLI: bad input exits 2 with one clear line and touches nothing",
         ["Threshold 2", "PASS"]
       ])
       expect(doc.bottleneck.run).toEqual({ concurrency: 10, profile: "zero" })
-      // Path A: the ladder stops at its first step, which meets Threshold 1.
-      expect(doc.comparisons.steps.map((s: { mitigation: string }) => s.mitigation)).toEqual(["in-memory-guards"])
-      // c=10 zero is measured once: its matrix run is the first comparison's baseline series.
+      // Path A, full ladder: every step measured, in rounds with one baseline series.
+      expect(doc.comparisons.mode).toBe("full")
+      expect(doc.comparisons.steps.map((s: { mitigation: string }) => s.mitigation)).toEqual([
+        "in-memory-guards",
+        "in-memory-guards+shared-connection",
+        "in-memory-guards+shared-connection+batched-writes"
+      ])
+      expect(doc.comparisons.firstSuccess).toBe("in-memory-guards")
+      // c=10 zero is measured once: its matrix run is the baseline series every step is compared with.
       const primary = doc.runs.find((run: { concurrency: number; profile: string }) => run.concurrency === 10 && run.profile === "zero")
-      expect(doc.comparisons.steps[0].before).toEqual(primary)
-      expect(lines(r.stderr).filter((l) => l.includes("c=10 zero baseline"))).toHaveLength(2)
-      expect(lines(r.stderr).filter((l) => l.includes("c=2 zero baseline"))).toHaveLength(2)
+      for (const step of doc.comparisons.steps) expect(step.before).toEqual(primary)
+      const trialLines = lines(r.stderr).filter((l) => / (trial|warm-up) /.test(l))
+      expect(trialLines.filter((l) => l.includes("c=10 zero baseline") && l.startsWith("[2/4 + ladder]"))).toHaveLength(2)
+      expect(trialLines.filter((l) => l.includes("c=10 zero in-memory-guards"))).toHaveLength(6)
+      expect(trialLines.filter((l) => l.includes("c=2 zero baseline"))).toHaveLength(2)
+      // The contrast: the same baseline on the inline driver, outside the gate.
+      expect(trialLines.filter((l) => l.startsWith("[contrast better-sqlite3]"))).toHaveLength(2)
+      expect(doc.contrast.driver).toBe("better-sqlite3")
+      expect(doc.contrast.run).toMatchObject({ concurrency: 10, profile: "zero", mitigation: "baseline", indexed: 12, trials: 2 })
+      expect(doc.contrast.run.floor).toMatchObject({ transitions: 36 })
+      expect(doc.answer.contrast).toMatchObject({ driver: "better-sqlite3", concurrency: 10, profile: "zero" })
       expect(doc.gate).toMatchObject({ verdict: "PASS", path: "A" })
       expect(doc.gate.criteria.SC2.verdict).toBe("PASS")
       expect(doc.gate.criteria.SC2.evidence).toContain("before/after per segment in the mitigation file")
@@ -145,8 +161,11 @@ describe("bench CLI: bad input exits 2 with one clear line and touches nothing",
       const summary = fs.readFileSync(path.join(out, `summary-${stamp}.md`), "utf8")
       expect(summary).toContain("# VLID-06 gate: PASS")
       expect(summary).toContain("*VLID-06* is the validation gate")
-      expect(doc.answer.driver).toBe("better-sqlite3")
-      expect(doc.answer.mitigations.map((m: { set: string }) => m.set)).toEqual(["in-memory-guards"])
+      expect(summary).toContain("Contrast (outside the gate), baseline at c=10 zero: better-sqlite3")
+      expect(doc.answer.driver).toBe("threaded")
+      expect(doc.answer.mitigations.map((m: { set: string }) => m.set).sort()).toEqual(
+        doc.comparisons.steps.map((s: { mitigation: string }) => s.mitigation).sort()
+      )
       expect(summary).toContain("## Scaling across concurrency")
 
       // The database is ours now: a second run reuses it, with the table on stdout.
@@ -154,6 +173,19 @@ describe("bench CLI: bad input exits 2 with one clear line and touches nothing",
       expect(again.code).toBe(1)
       expect(again.stdout).toContain("Gate VLID-06: INCOMPLETE")
       expect(again.stdout).toMatch(/conc\s+profile\s+elapsed s/)
+      }))
+
+    it.live("--ladder first stops at the first step that meets Threshold 1, alternating it with its own baseline series", () =>
+    Effect.gen(function*() {
+      const r = yield* bench(
+        "--files", "10", "--concurrency", "10", "--profiles", "zero", "--trials", "2", "--warmup", "0",
+        "--ladder", "first", "--driver", "better-sqlite3", "--out", tempDir(), "--json"
+      )
+      const doc = JSON.parse(r.stdout)
+      expect(doc.config).toMatchObject({ ladder: "first", driver: "better-sqlite3", contrast: null })
+      expect(doc.contrast).toBeNull()
+      expect(doc.comparisons.steps.map((s: { mitigation: string }) => s.mitigation)).toEqual(["in-memory-guards"])
+      expect(lines(r.stderr).filter((l) => l.startsWith("[1/1 + compare in-memory-guards] trial"))).toHaveLength(4)
       }))
 
     it.live("an unreachable Threshold 1 walks all three ladder steps and fails the gate (path B)", () =>

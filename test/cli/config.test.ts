@@ -13,7 +13,7 @@ const error = (...args: ReadonlyArray<string>) =>
 const config = (...args: ReadonlyArray<string>) => Effect.map(configFrom(...args), Either.getOrThrow)
 
 describe("bench configuration", () => {
-  it.effect("defaults to the original plan's matrix: 818 files, c=1,10,50, zero and realistic at 2.0 s, seed 42", () =>
+  it.effect("defaults to the original plan's matrix: 818 files, c=1,10,50, zero and realistic at 2.0 s, seed 42; threaded, every ladder step, inline contrast", () =>
     Effect.gen(function*() {
       expect(yield* config()).toMatchObject({
         files: 818,
@@ -25,14 +25,30 @@ describe("bench configuration", () => {
         thresholdZeroSeconds: 300,
         thresholdRealisticSeconds: 21_600,
         mitigations: [],
-        ladder: "first",
+        ladder: "full",
         trials: 5,
+        otherTrials: 3,
         warmup: 1,
         noise: 0.05,
         batchSize: 10,
         failBatch: null,
-        driver: "better-sqlite3"
+        driver: "threaded",
+        contrast: "better-sqlite3"
       })
+    }))
+
+  it.effect("--trials sets the counted trials at every level; by default c=10 has 5 and the others 3", () =>
+    Effect.gen(function*() {
+      expect(yield* config("--trials", "4")).toMatchObject({ trials: 4, otherTrials: 4 })
+    }))
+
+  it.effect("the contrast driver: better-sqlite3 beside threaded only, another on request, off on request, never the run's own", () =>
+    Effect.gen(function*() {
+      expect((yield* config("--driver", "better-sqlite3")).contrast).toBeNull()
+      expect((yield* config("--contrast", "off")).contrast).toBeNull()
+      expect((yield* config("--contrast", "node-sqlite")).contrast).toBe("node-sqlite")
+      expect((yield* config("--driver", "node-sqlite", "--contrast", "threaded")).contrast).toBe("threaded")
+      expect(yield* error("--contrast", "threaded")).toBe("--contrast threaded: that is the run's own driver; name another one, or off")
     }))
 
   it.effect("--mitigations turns the automatic ladder off unless --ladder is given; --ladder alone means first", () =>
@@ -82,9 +98,10 @@ describe("bench configuration", () => {
         [["--warmup", "-1"], "--warmup: must be at least 0, got -1"],
         [["--noise", "lots"], "--noise: 'lots' is not a number"],
         [["--batch-size", "0"], "--batch-size: must be at least 1, got 0"],
-        [["--fail-batch", "2"], "--fail-batch: needs batched writes in the run: add --mitigations in-memory-guards,batched-writes or --ladder full"],
+        [["--fail-batch", "2", "--ladder", "first"], "--fail-batch: needs batched writes in the run: add --mitigations in-memory-guards,batched-writes or --ladder full"],
         [["--clock", "sundial"], "--clock: 'sundial' is not one of warp, real"],
         [["--driver", "postgres"], "--driver: 'postgres' is not one of better-sqlite3, threaded, node-sqlite, effect-sqlite"],
+        [["--contrast", "postgres"], "--contrast: 'postgres' is not one of better-sqlite3, threaded, node-sqlite, effect-sqlite, off"],
         [["--scenario", "chaos"], "--scenario: 'chaos' is not one of happy, reupload"],
         [["--max-attempts", "0"], "--max-attempts: must be at least 1, got 0"],
         [["--retry-base", "0"], "--retry-base: must be more than 0 s, got 0"],

@@ -65,6 +65,32 @@ describe("the answer", () => {
     expect(lines.at(-1)).toContain("Driver: threaded")
   })
 
+  it("gives a contrast driver's baseline in the same terms, and still reads as five lines at most", () => {
+    const run = fakeRun({ concurrency: 10, profile: "zero", elapsedSeconds: 0.52, totals: { fsm_net_ms: 100, connect_ms: 60 } })
+    const contrasted = answerOf({
+      runs,
+      comparisons,
+      driver: "threaded",
+      thresholds: evaluateThresholds(runs, LIMITS, 818),
+      contrast: { driver: "better-sqlite3", run }
+    })
+    expect(contrasted.contrast).toMatchObject({
+      driver: "better-sqlite3",
+      concurrency: 10,
+      profile: "zero",
+      elapsedSeconds: 0.52,
+      leaf: "connect_ms",
+      share: 0.6
+    })
+    expect(answer.contrast).toBeNull()
+    const lines = answerLines({ ...fakeDocument(runs), comparisons, answer: contrasted })
+    expect(lines.length).toBeLessThanOrEqual(5)
+    expect(lines.every((l) => l.length <= 80)).toBe(true)
+    expect(lines.at(-1)).toBe("Driver: threaded (as production); inline better-sqlite3 at c=10 zero: 0.520 s")
+    // Three steps, one within noise: grouped so that they fit two lines.
+    expect(lines.join(" ")).toContain("within noise: guards 1.00")
+  })
+
   it("says what was not measured instead of inventing it", () => {
     const bare = answerOf({ runs: [], comparisons: null, driver: "better-sqlite3", thresholds: evaluateThresholds([], LIMITS, 818) })
     expect(bare).toMatchObject({ persistenceMsPerFile: null, persistenceShare: null, floor: null, bottleneck: [], mitigations: [] })

@@ -133,10 +133,12 @@ export const fakeDocument = (runs: ReadonlyArray<RunResult>, overrides: { readon
     thresholdZeroSeconds: 300,
     thresholdRealisticSeconds: 21_600,
     driver: "better-sqlite3",
+    contrast: null,
     mitigations: [],
     mitigation: "baseline",
     ladder: "off",
     trials: runs[0]?.trials ?? 1,
+    otherTrials: runs[0]?.trials ?? 1,
     warmup: 0,
     noise: 0.05,
     batchSize: 10,
@@ -152,6 +154,7 @@ export const fakeDocument = (runs: ReadonlyArray<RunResult>, overrides: { readon
   answer: answerOf({ runs, comparisons: null, driver: "better-sqlite3", thresholds: evaluateThresholds(runs, LIMITS, LIMITS.files) }),
   runs,
   comparisons: null,
+  contrast: null,
   ...analyze(runs, null, LIMITS),
   files: { results: "results-x.json", mitigation: "results-mitigation-x.json", summary: "summary-x.md", report: "report-x.html" }
 })
