@@ -320,7 +320,7 @@ export const bench = (config: BenchConfig) =>
     // The contrast driver is built up front: one that cannot load is refused before anything runs.
     const contrast = config.contrast === null
       ? null
-      : { name: config.contrast, context: yield* Layer.build(driverLayer(config.contrast)) }
+      : { name: config.contrast, context: yield* Layer.build(driverLayer(config.contrast, "--contrast")) }
     if (config.db !== null) {
       yield* checkDatabasePath(config.db, SCHEMA_VERSION)
       yield* lockDatabase(config.db)

@@ -13,19 +13,29 @@ export type DriverName = (typeof Drivers)[number]
  * A driver built on better-sqlite3, refused up front where its addon cannot
  * load (Deno): a bad choice of driver, exit 2, not an error in the first trial.
  */
-const onAddon = async (name: DriverName, layer: Layer.Layer<SqliteDriver>): Promise<Layer.Layer<SqliteDriver, DriverUnavailable>> => {
+const onAddon = async (
+  name: DriverName,
+  flag: DriverFlag,
+  layer: Layer.Layer<SqliteDriver>
+): Promise<Layer.Layer<SqliteDriver, DriverUnavailable>> => {
   const problem = (await import("./betterSqlite.ts")).addonProblem()
   return problem === null ? layer : Layer.fail(
-    new DriverUnavailable({ detail: `--driver ${name}: better-sqlite3 cannot load in this runtime (${problem.split("\n")[0]}); use --driver node-sqlite` })
+    new DriverUnavailable({
+      detail: `${flag} ${name}: better-sqlite3 cannot load in this runtime (${problem.split("\n")[0]}); ` +
+        (flag === "--driver" ? "use --driver node-sqlite" : "use --contrast off")
+    })
   )
 }
 
-const load: { readonly [D in DriverName]: () => Promise<Layer.Layer<SqliteDriver, DriverUnavailable>> } = {
-  "better-sqlite3": async () => onAddon("better-sqlite3", (await import("./betterSqlite.ts")).layer),
-  threaded: async () => onAddon("threaded", (await import("./threaded.ts")).layer),
+/** The flag that chose the driver, named when it cannot load. */
+type DriverFlag = "--driver" | "--contrast"
+
+const load: { readonly [D in DriverName]: (flag: DriverFlag) => Promise<Layer.Layer<SqliteDriver, DriverUnavailable>> } = {
+  "better-sqlite3": async (flag) => onAddon("better-sqlite3", flag, (await import("./betterSqlite.ts")).layer),
+  threaded: async (flag) => onAddon("threaded", flag, (await import("./threaded.ts")).layer),
   "node-sqlite": async () => (await import("./nodeSqlite.ts")).layer,
-  "effect-sqlite": async () => onAddon("effect-sqlite", (await import("./effectSqlite.ts")).layer)
+  "effect-sqlite": async (flag) => onAddon("effect-sqlite", flag, (await import("./effectSqlite.ts")).layer)
 }
 
-export const driverLayer = (name: DriverName): Layer.Layer<SqliteDriver, DriverUnavailable> =>
-  Layer.unwrapEffect(Effect.promise(load[name]))
+export const driverLayer = (name: DriverName, flag: DriverFlag = "--driver"): Layer.Layer<SqliteDriver, DriverUnavailable> =>
+  Layer.unwrapEffect(Effect.promise(() => load[name](flag)))
