@@ -166,7 +166,9 @@ const aggregate = (
       lockWaitP95: segments.lock_wait_ms.p95,
       dbTotalP95: segments.db_total_ms.p95
     }),
-    integrity: failing?.integrity ?? first.integrity,
+    // The worst trial's: a failing one, else the one where most files gave up on the lock.
+    integrity: failing?.integrity ??
+      trials.reduce((worst, t) => (t.integrity.lockTimeouts > worst.integrity.lockTimeouts ? t : worst), first).integrity,
     recovery: recoveries.length === 0
       ? null
       : {

@@ -79,4 +79,5 @@ export const measureTrial = (spec: TrialSpec): Effect.Effect<MeasuredTrial, Stor
 export const describeTrial = (tag: string, t: Trial): string =>
   `${tag} c=${t.concurrency} ${t.profile} ${t.mitigation}: ${t.elapsedSeconds.toFixed(3)} s` +
   `${t.clock === "simulated" ? " (simulated)" : ""}, ${t.indexed}/${t.integrity.files} indexed` +
+  `${t.integrity.lockTimeouts === 0 ? "" : `, ${t.integrity.lockTimeouts} gave up waiting for the write lock`}` +
   `${t.integrity.ok ? "" : ", INTEGRITY FAILED"}`

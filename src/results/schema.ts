@@ -71,7 +71,13 @@ export const Integrity = Schema.Struct({
   transitions: Count,
   /** The first problems found (at most 20), each one line. */
   problems: Schema.Array(Schema.String),
-  problemCount: Count
+  problemCount: Count,
+  /**
+   * Files that gave up waiting for SQLite's write lock (its 5 s timeout):
+   * not a problem with the data (their rows must still match what was
+   * committed), but files the run did not finish; a threshold fails on them.
+   */
+  lockTimeouts: Count
 }).annotations({ identifier: "Integrity" })
 export type Integrity = typeof Integrity.Type
 

@@ -17,8 +17,17 @@ export class OccConflict extends Data.TaggedError("OccConflict")<{
 export class StoreError extends Data.TaggedError("StoreError")<{
   readonly operation: string
   readonly detail: string
+  /**
+   * Set when the write lock was not acquired within the lock timeout: the
+   * file gave up waiting, a verdict on speed, not on the data.
+   */
+  readonly lockTimeout?: true
 }> {
   override get message(): string {
     return `${this.operation}: ${this.detail}`
   }
 }
+
+/** A file that gave up waiting for SQLite's write lock (see `StoreError.lockTimeout`). */
+export const isLockTimeout = (error: { readonly _tag: string }): boolean =>
+  error instanceof StoreError && error.lockTimeout === true

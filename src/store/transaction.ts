@@ -74,7 +74,8 @@ export const beginImmediate = (
       if (nanosToMs(now - start) > LOCK_TIMEOUT_MS) {
         return yield* new StoreError({
           operation: "BEGIN IMMEDIATE",
-          detail: `write lock not acquired after ${LOCK_TIMEOUT_MS} ms (${busyEvents} SQLITE_BUSY answers)`
+          detail: `write lock not acquired after ${LOCK_TIMEOUT_MS} ms (${busyEvents} SQLITE_BUSY answers)`,
+          lockTimeout: true
         })
       }
       yield* backoff(busyEvents)

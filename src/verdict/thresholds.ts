@@ -47,10 +47,16 @@ export const evaluateThresholds = (
       marginSeconds: round(limitSeconds - run.elapsedSeconds, 3),
       delaySeconds: run.delaySeconds,
       floorSeconds,
-      verdict: run.elapsedSeconds <= limitSeconds ? "PASS" : "FAIL",
-      note: profile === "realistic" && run.delaySeconds !== SEED_REALISTIC_DELAY_SECONDS
-        ? `measured at ${run.delaySeconds} s per API call, not the original plan's ${SEED_REALISTIC_DELAY_SECONDS} s`
-        : null
+      // "All files done": a file that gave up waiting for the write lock was not.
+      verdict: run.elapsedSeconds <= limitSeconds && run.integrity.lockTimeouts === 0 ? "PASS" : "FAIL",
+      note: [
+        ...(run.integrity.lockTimeouts > 0
+          ? [`${run.integrity.lockTimeouts} of ${run.integrity.files} files gave up waiting for the write lock`]
+          : []),
+        ...(profile === "realistic" && run.delaySeconds !== SEED_REALISTIC_DELAY_SECONDS
+          ? [`measured at ${run.delaySeconds} s per API call, not the original plan's ${SEED_REALISTIC_DELAY_SECONDS} s`]
+          : [])
+      ].join("; ") || null
     }
   }
   return [

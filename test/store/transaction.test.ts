@@ -4,9 +4,10 @@ import type { Scope } from "effect"
 import { inlineStatements, SqliteDriver } from "../../src/sqlite/driver.ts"
 import { timedReadState, transitionTransaction } from "../../src/store/lanes.ts"
 import { drivers } from "../drivers.ts"
-import { Duration, Effect, Fiber } from "effect"
+import { Clock, Duration, Effect, Fiber } from "effect"
 import { applyTransition, readState } from "../../src/store/store.ts"
-import { beginImmediate, writeTransaction } from "../../src/store/transaction.ts"
+import { beginImmediate, LOCK_TIMEOUT_MS, writeTransaction } from "../../src/store/transaction.ts"
+import { isLockTimeout } from "../../src/store/errors.ts"
 import { open, seeded, startUpload, tempDb, withConnection } from "../helpers.ts"
 
 describe.each(drivers)("write transactions on %s", (_name, driver) => {
@@ -30,6 +31,33 @@ describe.each(drivers)("write transactions on %s", (_name, driver) => {
         expect(lock.value.lockWaitMs).toBeGreaterThanOrEqual(50)
         expect(lock.value.busyWaitMs).toBeGreaterThan(0)
         expect(lock.value.busyWaitMs).toBeLessThanOrEqual(lock.value.lockWaitMs)
+      })
+    ))
+
+  it.live("a write lock never freed: the wait gives up at the lock timeout, an error marked as a lock timeout", () =>
+    inDriver(
+      Effect.gen(function*() {
+        const sqlite = yield* SqliteDriver
+        const db = tempDb()
+        const { sql: holder } = yield* seeded(db, 1)
+        const waiter = yield* open(db)
+        yield* holder.unsafe("BEGIN IMMEDIATE").raw
+        // A clock that moves a second per reading: the 5 s timeout passes within a few busy answers.
+        const real = Clock.make()
+        let readings = 0n
+        const now = () => (readings += 1_000_000_000n)
+        const fast: Clock.Clock = {
+          [Clock.ClockTypeId]: Clock.ClockTypeId,
+          unsafeCurrentTimeMillis: () => real.unsafeCurrentTimeMillis(),
+          currentTimeMillis: real.currentTimeMillis,
+          unsafeCurrentTimeNanos: now,
+          currentTimeNanos: Effect.sync(now),
+          sleep: (duration) => real.sleep(duration)
+        }
+        const error = yield* Effect.flip(withConnection(waiter, (conn) => beginImmediate(conn, sqlite))).pipe(Effect.withClock(fast))
+        yield* holder.unsafe("ROLLBACK").raw
+        expect(isLockTimeout(error)).toBe(true)
+        expect(error.message).toContain(`write lock not acquired after ${LOCK_TIMEOUT_MS} ms`)
       })
     ))
 

@@ -16,6 +16,7 @@ export const fakeRun = (input: {
   readonly p95?: Partial<Record<SegmentName, number>>
   readonly totals?: Partial<Record<SegmentName, number>>
   readonly integrityOk?: boolean
+  readonly lockTimeouts?: number
   /** Each trial's elapsed seconds, its segments' figures all equal to it (one trial at elapsedSeconds by default). */
   readonly trialElapsed?: ReadonlyArray<number>
   /** The storage floor's seconds (none by default). */
@@ -57,7 +58,8 @@ export const fakeRun = (input: {
       finalStates: { untracked: 0, uploading: 0, processing: 0, indexed: 818, failed: 0 },
       transitions: 2454,
       problems: input.integrityOk === false ? ["x: version 2, expected 3"] : [],
-      problemCount: input.integrityOk === false ? 1 : 0
+      problemCount: input.integrityOk === false ? 1 : 0,
+      lockTimeouts: input.lockTimeouts ?? 0
     },
     recovery: null,
     clock: input.profile === "zero" ? "real" : "simulated",

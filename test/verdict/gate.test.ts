@@ -6,6 +6,7 @@ import { growthOf, scalingOf, slopeOf } from "../../src/verdict/scaling.ts"
 import { evaluateThresholds } from "../../src/verdict/thresholds.ts"
 import { walReport } from "../../src/verdict/wal.ts"
 import type { StoredFile } from "../../src/store/store.ts"
+import { StoreError } from "../../src/store/errors.ts"
 import { fakeRun } from "./fixtures.ts"
 import { compareSeries } from "../../src/verdict/compare.ts"
 import type { Comparisons, Step } from "../../src/results/schema.ts"
@@ -89,6 +90,9 @@ describe("thresholds and gate", () => {
     expect(t2).toMatchObject({ verdict: "NOT_RUN", measuredSeconds: null })
     const [slow] = evaluateThresholds([fakeRun({ concurrency: 10, profile: "zero", elapsedSeconds: 301 })], limits, 818)
     expect(slow?.verdict).toBe("FAIL")
+    // In time, but not every file done: some gave up waiting for the write lock.
+    const [short] = evaluateThresholds([fakeRun({ concurrency: 10, profile: "zero", elapsedSeconds: 1.5, lockTimeouts: 22 })], limits, 818)
+    expect(short).toMatchObject({ verdict: "FAIL", note: "22 of 818 files gave up waiting for the write lock" })
   })
 
   it("labels a realistic run at another delay than the original plan's, and gives its floor", () => {
@@ -214,6 +218,26 @@ describe("integrity check", () => {
     expect(r.problems.join("\n")).toContain("b: version 2, expected 3")
     expect(r.problems.join("\n")).toContain("5 transitions in the rows' versions, 6 committed")
     expect(r.finalStates).toMatchObject({ indexed: 1, processing: 1 })
+  })
+
+  it("a file that gave up waiting for the write lock is counted apart, its row held to what it committed; another failure is a problem", () => {
+    const timeout = new StoreError({ operation: "BEGIN IMMEDIATE", detail: "write lock not acquired after 5000 ms", lockTimeout: true })
+    const check = (b: StoredFile, ledgerB: number, error: StoreError) =>
+      checkIntegrity({
+        expectedFiles: 2,
+        stored: [row("a", 3), b],
+        ledger: new Map([["a", 3], ["b", ledgerB]]),
+        failures: [{ path: "b", error }],
+        expect: happyPath(3)
+      })
+    const gaveUp = check(row("b", 1, "uploading"), 1, timeout)
+    expect(gaveUp).toMatchObject({ ok: true, lockTimeouts: 1, indexed: 1, transitions: 4 })
+    // Its row must still match what was committed.
+    expect(check(row("b", 2, "processing"), 1, timeout).problems.join()).toContain("b: 1 transitions committed, row has version 2")
+    // Any other store error is an actor failure: a problem.
+    const other = check(row("b", 1, "uploading"), 1, new StoreError({ operation: "COMMIT", detail: "disk I/O error" }))
+    expect(other).toMatchObject({ ok: false, lockTimeouts: 0 })
+    expect(other.problems.join()).toContain("b: actor failed: StoreError: COMMIT: disk I/O error")
   })
 
   it("with failures allowed: a file may end failed after all its attempts, with its error", () => {
