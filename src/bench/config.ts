@@ -20,8 +20,8 @@ const Seconds = Schema.Number.pipe(Schema.finite(), Schema.positive())
  * The most actors the threaded driver runs at once: a thread each (about 8
  * MiB apiece), all queueing for one write lock. Measured on the project's
  * 2-core machine (818 files, zero profile): at 64 the longest lock wait was
- * 3.5 s; at 100 the P95 was 4.8 s and 22 files gave up at SQLite's 5 s
- * timeout, reported as failed writes although nothing was wrong with the data.
+ * 3.5 s; at 100 the P95 was 4.8 s and 22 files gave up at the 5 s lock
+ * timeout (counted as `integrity.lockTimeouts`, failing the threshold).
  */
 export const THREADED_MAX_CONCURRENCY = 64
 
