@@ -77,9 +77,13 @@ const breakdownSpec = (doc: ResultsDocument): TopLevelSpec => ({
   $schema: "https://vega.github.io/schema/vega-lite/v5.json",
   title: "Where each file's time goes outside the API: mean per file, leaves of fsm_net_ms",
   data: {
-    values: doc.runs.flatMap((run) =>
+    // The contrast driver's baseline last, named by its driver.
+    values: [
+      ...doc.runs.map((run) => ({ run, label: configLabel(run) })),
+      ...(doc.contrast === null ? [] : [{ run: doc.contrast.run, label: `${configLabel(doc.contrast.run)}, ${doc.contrast.driver}` }])
+    ].flatMap(({ run, label }) =>
       fsmNetLeaves.map((leaf) => ({
-        configuration: configLabel(run),
+        configuration: label,
         leaf,
         ms: run.segmentTotalsMs[leaf] / Math.max(1, run.integrity.files)
       }))
@@ -89,7 +93,7 @@ const breakdownSpec = (doc: ResultsDocument): TopLevelSpec => ({
   height: { step: 26 },
   mark: "bar",
   encoding: {
-    y: { field: "configuration", type: "nominal", sort: null, title: null },
+    y: { field: "configuration", type: "nominal", sort: null, title: null, axis: { labelLimit: 240 } },
     x: { field: "ms", type: "quantitative", stack: "zero", title: "ms per file (mean)" },
     color: { field: "leaf", type: "nominal", sort: [...fsmNetLeaves], title: "segment" },
     order: { field: "leaf", sort: "ascending" }
