@@ -154,8 +154,9 @@ export const makeActor: Effect.Effect<
         let fileId = stored.fileId
         let attempts = stored.attempts
         let retries = 0
-        // Only a file that starts fresh goes round again: a re-hydrated one finishes the round it is in.
-        let roundAgain = stored.state === "untracked" && stored.version === 0 ? scenario.afterIndexed(path) : null
+        // A file in its first round owes the scenario's second one, however far it got before (recovery,
+        // resume); one in its second round only finishes it.
+        let roundAgain = stored.round === 1 ? scenario.afterIndexed(path) : null
         for (;;) {
           switch (machine.state) {
             case "indexed": {

@@ -1,6 +1,7 @@
 /** Measuring one trial of one configuration. */
 import { Effect } from "effect"
 import { runExperiment } from "../actor/experiment.ts"
+import * as ScenarioLayer from "../actor/scenario.ts"
 import type { ScenarioName } from "../actor/scenario.ts"
 import type { Event } from "../lifecycle/fsm.ts"
 import type { FileProgress } from "../actor/runner.ts"
@@ -33,10 +34,16 @@ export interface TrialSpec {
 }
 
 /** Where files may end, given the profile and scenario (see verdict/integrity.ts). */
-export const expectationOf = (spec: Pick<TrialSpec, "profile" | "retry" | "scenario">): Expectation => {
+export const expectationOf = (spec: Pick<TrialSpec, "profile" | "retry" | "scenario" | "seed">): Expectation => {
   const mayFail = canFail(spec.profile) || spec.scenario === "reupload"
+  const scenario = ScenarioLayer.make(spec.scenario, spec.seed)
   return mayFail
-    ? { terminal: ["indexed", "failed"], exactVersion: null, maxAttempts: spec.retry.maxAttempts }
+    ? {
+      terminal: ["indexed", "failed"],
+      exactVersion: null,
+      maxAttempts: spec.retry.maxAttempts,
+      secondRound: spec.scenario === "happy" ? null : (path) => scenario.afterIndexed(path) !== null
+    }
     : happyPath(spec.retry.maxAttempts)
 }
 

@@ -46,7 +46,12 @@ export const migrations: ReadonlyArray<ReadonlyArray<string>> = [
       upload_attempt_count INTEGER NOT NULL DEFAULT 0
     )`,
     `CREATE INDEX idx_files_gemini_state ON files (gemini_state)`
-  ]
+  ],
+  // The round of uploads a row is in: 1, then 2 once the reupload scenario
+  // has reset it (reset or fail_reset). A re-hydrated file (recovery, resume)
+  // reads whether it still owes its second round; state and version alone
+  // cannot tell an indexed file that has done it from one that has not.
+  [`ALTER TABLE files ADD COLUMN upload_round INTEGER NOT NULL DEFAULT 1`]
 ]
 
 export const SCHEMA_VERSION = migrations.length

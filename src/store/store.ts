@@ -129,6 +129,8 @@ export interface StoredState {
   readonly fileId: string | null
   /** Upload attempts started so far (start_upload transitions persisted). */
   readonly attempts: number
+  /** The round of uploads the file is in: 1, or 2 after the reupload scenario reset it. */
+  readonly round: number
 }
 
 /**
@@ -146,7 +148,8 @@ export const truncateWal = (sql: SqlClient): Effect.Effect<void, StoreError> =>
   )
 
 /** The statement that reads a file's lifecycle columns (hydration, the reading guard): its one parameter is the path. */
-export const READ_STATE_SQL = "SELECT gemini_state, version, gemini_file_id, upload_attempt_count FROM files WHERE file_path = ?"
+export const READ_STATE_SQL =
+  "SELECT gemini_state, version, gemini_file_id, upload_attempt_count, upload_round FROM files WHERE file_path = ?"
 
 /** A row read by READ_STATE_SQL, checked: its stored state, or why it is not one. */
 export const storedStateOf = (path: string, row: Record<string, unknown> | undefined): StoredState | string => {
@@ -155,9 +158,10 @@ export const storedStateOf = (path: string, row: Record<string, unknown> | undef
   const version = int(row["version"])
   const fileId = row["gemini_file_id"]
   const attempts = int(row["upload_attempt_count"])
-  return isState(state) && Number.isInteger(version) && Number.isInteger(attempts) &&
+  const round = int(row["upload_round"])
+  return isState(state) && Number.isInteger(version) && Number.isInteger(attempts) && Number.isInteger(round) &&
       (fileId === null || typeof fileId === "string")
-    ? { state, version, fileId, attempts }
+    ? { state, version, fileId, attempts, round }
     : `corrupt row for ${path}`
 }
 
@@ -182,6 +186,7 @@ export type TransitionColumn =
   | "intent_api_calls_completed"
   | "error_message"
   | "upload_attempt_count"
+  | "upload_round"
 
 export interface TransitionWrite {
   readonly path: string
@@ -295,9 +300,9 @@ export const transitionSet = (
       return []
     // A new round is a new upload: its attempts count from zero again.
     case "reset":
-      return [["upload_attempt_count", 0]]
+      return [["upload_attempt_count", 0], ["upload_round", 2]]
     case "fail_reset":
-      return [["upload_attempt_count", 0], ["error_message", "found broken after indexing"]]
+      return [["upload_attempt_count", 0], ["upload_round", 2], ["error_message", "found broken after indexing"]]
   }
 }
 
@@ -321,6 +326,7 @@ export interface StoredFile {
   readonly hasDocId: boolean
   readonly hasError: boolean
   readonly attempts: number
+  readonly round: number
 }
 
 /** Every row's lifecycle columns, for the integrity check. */
@@ -333,7 +339,7 @@ export const readAll = (sql: SqlClient): Effect.Effect<ReadonlyArray<StoredFile>
           "read files",
           `SELECT file_path, gemini_state, version, gemini_file_id IS NOT NULL AS has_file_id,
              gemini_store_doc_id IS NOT NULL AS has_doc_id, error_message IS NOT NULL AS has_error,
-             upload_attempt_count FROM files ORDER BY file_path`
+             upload_attempt_count, upload_round FROM files ORDER BY file_path`
         ),
         (all) =>
           all.map((row) => {
@@ -345,7 +351,8 @@ export const readAll = (sql: SqlClient): Effect.Effect<ReadonlyArray<StoredFile>
               hasFileId: int(row["has_file_id"]) === 1,
               hasDocId: int(row["has_doc_id"]) === 1,
               hasError: int(row["has_error"]) === 1,
-              attempts: int(row["upload_attempt_count"])
+              attempts: int(row["upload_attempt_count"]),
+              round: int(row["upload_round"])
             } satisfies StoredFile
           })
       ))

@@ -28,12 +28,15 @@ export interface Expectation {
   /** Every file's version when the path through the FSM is fixed (the plain happy path), else null. */
   readonly exactVersion: number | null
   readonly maxAttempts: number
+  /** Whether the scenario sends a file round again once indexed; null when it sends none. */
+  readonly secondRound: ((path: string) => boolean) | null
 }
 
 export const happyPath = (maxAttempts: number): Expectation => ({
   terminal: ["indexed"],
   exactVersion: TRANSITIONS_PER_FILE,
-  maxAttempts
+  maxAttempts,
+  secondRound: null
 })
 
 export const checkIntegrity = (input: {
@@ -71,6 +74,11 @@ export const checkIntegrity = (input: {
     if (expect.exactVersion !== null && row.version !== expect.exactVersion) {
       problems.push(`${row.path}: version ${row.version}, expected ${expect.exactVersion}`)
     }
+    const owesRound = expect.secondRound?.(row.path) ?? false
+    if (row.state === "indexed" && row.round === 1 && owesRound) {
+      problems.push(`${row.path}: indexed in round 1; the scenario sends it round again`)
+    }
+    if (row.round !== 1 && !owesRound) problems.push(`${row.path}: in round ${row.round}; the scenario sends it round once`)
     if (row.state === "indexed" && (!row.hasFileId || !row.hasDocId)) {
       problems.push(`${row.path}: indexed without its remote file id or document id`)
     }

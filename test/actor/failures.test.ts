@@ -30,7 +30,7 @@ const run = (seed: number, scenario: ScenarioName = "happy", files = 60) => {
         stored: m.stored,
         ledger: m.ledger,
         failures: m.failures,
-        expect: expectationOf({ profile: faulty, retry, scenario })
+        expect: expectationOf({ profile: faulty, retry, scenario, seed })
       })
     })
   )

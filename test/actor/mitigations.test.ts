@@ -13,6 +13,8 @@ import * as BetterSqlite from "../../src/sqlite/betterSqlite.ts"
 import * as Threaded from "../../src/sqlite/threaded.ts"
 import { isBusy } from "../../src/sqlite/betterSqlite.ts"
 import { readAll } from "../../src/store/store.ts"
+import * as ScenarioLayer from "../../src/actor/scenario.ts"
+import { expectationOf } from "../../src/bench/trial.ts"
 import { writeTransaction } from "../../src/store/transaction.ts"
 import { drivers } from "../drivers.ts"
 import { experiment, open, seeded, startUpload, tempDb } from "../helpers.ts"
@@ -198,6 +200,30 @@ describe("batched writes", () => {
       }
       expect(integrity).toMatchObject({ ok: true, indexed: 40, transitions: 120 })
       expect(m.failures).toEqual([])
+    }))
+
+  it.live("under reupload, a failed batch's files finish the reupload round: every file ends indexed in round 2", () =>
+    Effect.gen(function*() {
+      const files = 30
+      const scenario = ScenarioLayer.make("reupload", 42)
+      const m = yield* experiment(
+        { files, concurrency: 6, profile: zero, scenario: "reupload", clock: "warp" },
+        (dbPath) => strategy(["in-memory-guards", "batched-writes"], { dbPath, batch: { batchSize: 10, failBatch: 12 } })
+      ).pipe(Effect.provide(BetterSqlite.layer))
+      expect(m.recovery?.lostTransitions).toBe(10)
+      const integrity = checkIntegrity({
+        expectedFiles: files,
+        stored: m.stored,
+        ledger: m.ledger,
+        failures: m.failures,
+        expect: expectationOf({ profile: zero, retry: { maxAttempts: 3, baseSeconds: 1 }, scenario: "reupload", seed: 42 })
+      })
+      expect(integrity.problems).toEqual([])
+      // With the zero profile no call fails, and every file goes round again: 3 transitions, then reset and
+      // 3 more (7), or fail_reset, retry and 3 more (8).
+      for (const row of m.stored) {
+        expect(row).toMatchObject({ state: "indexed", round: 2, version: scenario.afterIndexed(row.path) === "reset" ? 7 : 8 })
+      }
     }))
 
   it.live("the same fault with the zero profile is recovered too", () =>

@@ -189,7 +189,8 @@ describe("integrity check", () => {
     hasFileId: true,
     hasDocId: true,
     hasError: false,
-    attempts: 1
+    attempts: 1,
+    round: 1
   })
 
   it("accepts N indexed files at version 3", () => {
@@ -240,6 +241,15 @@ describe("integrity check", () => {
     expect(other.problems.join()).toContain("b: actor failed: StoreError: COMMIT: disk I/O error")
   })
 
+  it("under reupload, an indexed file the scenario sends round again must be in round 2; one it does not, in round 1", () => {
+    const expectReupload = { terminal: ["indexed", "failed"] as Array<"indexed" | "failed">, exactVersion: null, maxAttempts: 3, secondRound: (p: string) => p === "a" }
+    const check = (a: StoredFile, b: StoredFile) =>
+      checkIntegrity({ expectedFiles: 2, stored: [a, b], ledger: new Map([["a", a.version], ["b", b.version]]), failures: [], expect: expectReupload })
+    expect(check({ ...row("a", 7), round: 2 }, row("b", 3)).ok).toBe(true)
+    expect(check(row("a", 3), row("b", 3)).problems).toEqual(["a: indexed in round 1; the scenario sends it round again"])
+    expect(check({ ...row("a", 7), round: 2 }, { ...row("b", 7), round: 2 }).problems).toEqual(["b: in round 2; the scenario sends it round once"])
+  })
+
   it("with failures allowed: a file may end failed after all its attempts, with its error", () => {
     const failedRow = (attempts: number, hasError: boolean): StoredFile => ({
       path: "f",
@@ -248,9 +258,10 @@ describe("integrity check", () => {
       hasFileId: true,
       hasDocId: false,
       hasError,
-      attempts
+      attempts,
+      round: 1
     })
-    const expect3 = { terminal: ["indexed", "failed"] as const, exactVersion: null, maxAttempts: 3 }
+    const expect3 = { terminal: ["indexed", "failed"] as const, exactVersion: null, maxAttempts: 3, secondRound: null }
     const check = (r: StoredFile) =>
       checkIntegrity({ expectedFiles: 1, stored: [r], ledger: new Map([["f", 6]]), failures: [], expect: { ...expect3, terminal: [...expect3.terminal] } })
     expect(check(failedRow(3, true)).ok).toBe(true)
