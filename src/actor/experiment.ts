@@ -48,6 +48,12 @@ export interface ExperimentSpec {
   readonly scenario: ScenarioName
   /** Live progress of the first pass, if anyone watches. */
   readonly onFileDone?: FileProgress | undefined
+  /**
+   * Finish the batch the database holds instead of seeding a new one: every
+   * row's file is re-hydrated and driven on from where its row says (a
+   * terminal one only read). `files` and `seed` then only label the run.
+   */
+  readonly resume?: boolean
 }
 
 export interface Measurement {
@@ -88,11 +94,13 @@ export const runExperiment = (spec: ExperimentSpec): Effect.Effect<Measurement, 
       const driver = yield* SqliteDriver
       const observer = yield* driver.open(spec.dbPath).pipe(Effect.mapError(storeError("open observer connection")))
       yield* migrate(observer)
-      const paths = yield* seedFiles(observer, { files: spec.files, seed: spec.seed })
+      const paths = spec.resume === true
+        ? (yield* readAll(observer)).map((row) => row.path)
+        : yield* seedFiles(observer, { files: spec.files, seed: spec.seed })
       yield* truncateWal(observer)
       const walBytesStart = yield* walBytes(spec.dbPath)
       const saltBefore = yield* walSalt(spec.dbPath)
-      const recorder = makeRecorder(spec.labels, spec.files)
+      const recorder = makeRecorder(spec.labels, paths.length)
       const apiClock = ApiClock.make(spec.clock)
       // Everything from here to the end of the strategy's teardown is timed
       // on the run's clock: simulated time under the warp.

@@ -36,6 +36,10 @@ export const BenchConfig = Schema.Struct({
   quick: Schema.Boolean,
   seed: Schema.Int,
   db: Schema.NullOr(Schema.String),
+  /** Replace the batch an existing --db holds with this run's (without it, such a database is refused). */
+  fresh: Schema.Boolean,
+  /** Finish the batch an existing --db holds (its run died) instead of running the matrix. */
+  resume: Schema.Boolean,
   out: Schema.String,
   thresholdZeroSeconds: Seconds,
   thresholdRealisticSeconds: Seconds,
@@ -96,6 +100,9 @@ export const BenchConfig = Schema.Struct({
   Schema.filter((c) =>
     c.contrast !== c.driver || `--contrast ${c.contrast}: that is the run's own driver; name another one, or off`
   ),
+  Schema.filter((c) => !(c.fresh && c.resume) || "--fresh and --resume: choose one (replace the batch, or finish it)"),
+  Schema.filter((c) => !c.fresh || c.db !== null || "--fresh: needs --db PATH (the database whose batch to replace)"),
+  Schema.filter((c) => !c.resume || c.db !== null || "--resume: needs --db PATH (the database of the run to finish)"),
   Schema.filter((c) => c.out.trim() !== "" || "--out: empty path"),
   Schema.filter((c) => c.db === null || c.db.trim() !== "" || "--db: empty path")
 )

@@ -12,6 +12,7 @@ import { parseProfile } from "../api/profiles.ts"
 import { BenchConfig, LadderModes } from "../bench/config.ts"
 import { type Collected, collector, documentOf, runBench, type Target } from "../bench/execute.ts"
 import { planOf } from "../bench/plan.ts"
+import { batchIn, resumeBatch, resumeLines } from "../bench/resume.ts"
 import { ClockModes } from "../clock/apiClock.ts"
 import { isMitigation, Mitigations } from "../mitigations/catalog.ts"
 import { type Exporter, outputFiles } from "../report/exporter.ts"
@@ -131,6 +132,11 @@ export const benchFlags = {
     fallback: undefined,
     shown: "a temporary file"
   }),
+  fresh: on("fresh", { group: "workload", description: "with --db: replace the batch the database holds with this run's" }),
+  resume: on("resume", {
+    group: "workload",
+    description: "with --db: finish the batch of a run that died (at the first --concurrency and --profiles), check it, exit"
+  }),
   trials: integer("trials", {
     group: "statistics",
     description: "counted trials per configuration",
@@ -236,6 +242,8 @@ export const configOf = (values: BenchValues): Either.Either<BenchConfig, string
       quick: values.quick,
       seed: values.seed,
       db: values.db ?? null,
+      fresh: values.fresh,
+      resume: values.resume,
       out: values.out,
       thresholdZeroSeconds: values.thresholdZero,
       thresholdRealisticSeconds: values.thresholdRealistic,
@@ -315,6 +323,14 @@ const checkStructure = (file: string) =>
     if (problem !== null) return yield* new DatabasePathError({ detail: `--db ${file}: is corrupt (${problem}); refusing to use it` })
   })
 
+/** `--resume`: the batch finished and checked, a short report (or its JSON), exit 0 if integrity held, else 3. */
+const resume = (config: BenchConfig, db: string) =>
+  Effect.gen(function*() {
+    const report = yield* resumeBatch(config, db)
+    yield* config.json ? Console.log(JSON.stringify(report, null, 2)) : Console.log(resumeLines(db, report).join("\n"))
+    return report.integrity.ok ? EXIT.ok : EXIT.failure
+  })
+
 export const bench = (config: BenchConfig) =>
   Effect.gen(function*() {
     // The contrast driver is built up front: one that cannot load is refused before anything runs.
@@ -325,6 +341,18 @@ export const bench = (config: BenchConfig) =>
       yield* checkDatabasePath(config.db, SCHEMA_VERSION)
       yield* lockDatabase(config.db)
       yield* checkStructure(config.db)
+      const held = yield* batchIn(config.db)
+      if (config.resume) {
+        if (held === null) return yield* new DatabasePathError({ detail: `--db ${config.db}: holds no batch to resume` })
+        return yield* resume(config, config.db)
+      }
+      if (held !== null && !config.fresh) {
+        const unfinished = held.files - held.byState.indexed - held.byState.failed
+        return yield* new DatabasePathError({
+          detail: `--db ${config.db}: holds a batch of ${held.files} files (${unfinished} not finished); ` +
+            "--fresh replaces it with this run's, --resume finishes it"
+        })
+      }
     }
     yield* prepareOutDir(config.out)
     const dbPath = config.db ?? (yield* temporaryDatabase)

@@ -8,7 +8,7 @@ import type { SqlClient } from "@effect/sql/SqlClient"
 import type { Connection } from "@effect/sql/SqlConnection"
 import { Data, Effect, Either } from "effect"
 import { seededRandom } from "../random.ts"
-import { type Event, isState, type Machine, type State, Transitions } from "../lifecycle/fsm.ts"
+import { type Event, isState, type Machine, type State, States, Transitions } from "../lifecycle/fsm.ts"
 import { OccConflict, StoreError } from "./errors.ts"
 import { APPLICATION_ID } from "../identity.ts"
 import { migrations, SCHEMA_VERSION } from "./schema.ts"
@@ -384,4 +384,36 @@ export const sqliteVersion = (sql: SqlClient): Effect.Effect<string, StoreError>
   Effect.scoped(
     Effect.flatMap(sql.reserve.pipe(Effect.mapError(storeError("reserve connection"))), (conn) =>
       Effect.map(rows(conn, "sqlite version", "SELECT sqlite_version() AS v"), ([row]) => String(row?.["v"])))
+  )
+
+/** The batch a database holds: its files per state, and how many have an open write-ahead intent (mid-upload). */
+export interface BatchSummary {
+  readonly files: number
+  readonly byState: Readonly<Record<State, number>>
+  readonly openIntents: number
+}
+
+export const batchOf = (sql: SqlClient): Effect.Effect<BatchSummary, StoreError> =>
+  Effect.scoped(
+    Effect.flatMap(sql.reserve.pipe(Effect.mapError(storeError("reserve connection"))), (conn) =>
+      Effect.map(
+        rows(
+          conn,
+          "read the batch",
+          "SELECT gemini_state AS state, COUNT(*) AS n, SUM(intent_type IS NOT NULL) AS intents FROM files GROUP BY gemini_state"
+        ),
+        (all) => {
+          const byState = Object.fromEntries(States.map((s) => [s, 0])) as Record<State, number>
+          let files = 0
+          let openIntents = 0
+          for (const row of all) {
+            const n = int(row["n"])
+            files += n
+            openIntents += int(row["intents"])
+            const state = row["state"]
+            if (isState(state)) byState[state] += n
+          }
+          return { files, byState, openIntents }
+        }
+      ))
   )

@@ -168,8 +168,16 @@ describe("bench CLI: bad input exits 2 with one clear line and touches nothing",
       )
       expect(summary).toContain("## Scaling across concurrency")
 
-      // The database is ours now: a second run reuses it, with the table on stdout.
-      const again = yield* bench(...args.filter((a) => a !== "--json"), "--ladder", "off")
+      // The database is ours now and holds the run's batch: a second run is refused, and the database left as it
+      // was, unless it says --fresh (then it replaces the batch, with the table on stdout).
+      const before = fs.statSync(db).mtimeMs
+      const refused = yield* bench(...args.filter((a) => a !== "--json"), "--ladder", "off")
+      expect(refused.code).toBe(2)
+      expect(lines(refused.stderr)).toEqual([
+        `error: --db ${db}: holds a batch of 12 files (0 not finished); --fresh replaces it with this run's, --resume finishes it`
+      ])
+      expect(fs.statSync(db).mtimeMs).toBe(before)
+      const again = yield* bench(...args.filter((a) => a !== "--json"), "--ladder", "off", "--fresh")
       expect(again.code).toBe(1)
       expect(again.stdout).toContain("Gate VLID-06: INCOMPLETE")
       expect(again.stdout).toMatch(/conc\s+profile\s+elapsed s/)
@@ -318,7 +326,7 @@ describe("bench CLI: bad input exits 2 with one clear line and touches nothing",
       const before = fs.readFileSync(db)
       const r = yield* bench("--files", "3", "--concurrency", "1", "--profiles", "zero", "--out", dir, "--db", db)
       expect(r.code).toBe(2)
-      expect(lines(r.stderr)).toEqual([`error: --db ${db}: has schema version 99, newer than this tool's 1; refusing to touch it`])
+      expect(lines(r.stderr)).toEqual([`error: --db ${db}: has schema version 99, newer than this tool's 2; refusing to touch it`])
       expect(fs.readFileSync(db).equals(before)).toBe(true)
       expect(fs.existsSync(`${db}-wal`)).toBe(false)
     }))
@@ -360,7 +368,7 @@ describe("bench CLI: bad input exits 2 with one clear line and touches nothing",
         const dir = tempDir()
         const db = yield* ours(dir)
         fs.writeFileSync(`${db}.lock`, String(deadPid()))
-        const r = yield* bench(...small, "--out", dir, "--db", db)
+        const r = yield* bench(...small, "--out", dir, "--db", db, "--fresh")
         expect(r.code).toBe(1)
         expect(r.stderr).not.toContain("in use")
         expect(fs.existsSync(`${db}.lock`)).toBe(false)

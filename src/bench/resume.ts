@@ -1,0 +1,120 @@
+/**
+ * `--resume`: finish the batch a database holds after the run that wrote it
+ * died (killed, crashed, the machine lost power). The production system's
+ * crash-recovery story: every row is re-hydrated from its lifecycle columns
+ * and driven on from where it stands; a row mid-upload (`uploading`, or
+ * `processing` with its file id, its write-ahead intent still open) has the
+ * API call its state implies made again, and counted. Terminal rows are only
+ * read. Then integrity is checked over the whole batch, with each file's
+ * committed transitions counted from the version it had before plus what
+ * this pass committed, so that nothing done twice goes unseen.
+ */
+import type { SqlClient } from "@effect/sql/SqlClient"
+import { Effect } from "effect"
+import { runExperiment } from "../actor/experiment.ts"
+import { strategy } from "../mitigations/registry.ts"
+import { mitigationLabel } from "../mitigations/catalog.ts"
+import type { Integrity } from "../results/schema.ts"
+import { SqliteDriver } from "../sqlite/driver.ts"
+import type { StoreError } from "../store/errors.ts"
+import { type BatchSummary, batchOf, type ForeignDatabase, migrate, readAll } from "../store/store.ts"
+import { storeError } from "../store/transaction.ts"
+import { checkIntegrity } from "../verdict/integrity.ts"
+import type { BenchConfig } from "./config.ts"
+import { planOf } from "./plan.ts"
+import { expectationOf } from "./trial.ts"
+
+export interface ResumeReport {
+  readonly concurrency: number
+  readonly profile: string
+  readonly mitigation: string
+  readonly before: BatchSummary
+  readonly after: BatchSummary
+  /** Files that committed a transition or made an API call in this pass. */
+  readonly resumedFiles: number
+  readonly transitions: number
+  /** API calls made again: the ones the resumed rows' states imply. */
+  readonly apiCalls: number
+  readonly elapsedSeconds: number
+  readonly integrity: Integrity
+}
+
+const withConnection = <A, E>(dbPath: string, use: (sql: SqlClient) => Effect.Effect<A, E>) =>
+  Effect.scoped(
+    Effect.flatMap(SqliteDriver, (driver) =>
+      Effect.flatMap(driver.open(dbPath).pipe(Effect.mapError(storeError("open database"))), use))
+  )
+
+/** The batch `dbPath` holds, or null when it holds none (a new or empty database). */
+export const batchIn = (dbPath: string): Effect.Effect<BatchSummary | null, StoreError | ForeignDatabase, SqliteDriver> =>
+  withConnection(dbPath, (sql) => Effect.zipRight(migrate(sql), batchOf(sql))).pipe(
+    Effect.map((batch) => (batch.files === 0 ? null : batch))
+  )
+
+export const resumeBatch = (
+  config: BenchConfig,
+  dbPath: string
+): Effect.Effect<ResumeReport, StoreError | ForeignDatabase, SqliteDriver> =>
+  Effect.gen(function*() {
+    // The first configuration of the flags' matrix drives the rest of the batch.
+    const cell = planOf(config).cells[0]
+    const profile = cell?.profile ?? planOf(config).comparisonAt.profile
+    const concurrency = cell?.concurrency ?? planOf(config).comparisonAt.concurrency
+    const { before, versions } = yield* withConnection(dbPath, (sql) =>
+      Effect.gen(function*() {
+        yield* migrate(sql)
+        const before = yield* batchOf(sql)
+        const versions = new Map((yield* readAll(sql)).map((row) => [row.path, row.version]))
+        return { before, versions }
+      }))
+    const retry = { maxAttempts: config.maxAttempts, baseSeconds: config.retryBaseSeconds }
+    const m = yield* runExperiment({
+      dbPath,
+      files: before.files,
+      concurrency,
+      profile,
+      seed: config.seed,
+      strategy: strategy(config.mitigations, { dbPath, batch: { batchSize: config.batchSize, failBatch: null } }),
+      labels: { run: "resume" },
+      clock: config.clock,
+      retry,
+      scenario: config.scenario,
+      resume: true
+    })
+    const ledger = new Map([...versions].map(([path, version]) => [path, version + (m.ledger.get(path) ?? 0)]))
+    const integrity = checkIntegrity({
+      expectedFiles: before.files,
+      stored: m.stored,
+      ledger,
+      failures: m.failures,
+      expect: expectationOf({ profile, retry, scenario: config.scenario, seed: config.seed })
+    })
+    const after = yield* withConnection(dbPath, batchOf)
+    return {
+      concurrency,
+      profile: profile.name,
+      mitigation: mitigationLabel(config.mitigations),
+      before,
+      after,
+      resumedFiles: m.outcomes.filter((o) => o.persisted > 0 || o.apiCalls > 0).length,
+      transitions: [...m.ledger.values()].reduce((a, b) => a + b, 0),
+      apiCalls: m.outcomes.reduce((sum, o) => sum + o.apiCalls, 0),
+      elapsedSeconds: m.elapsedMs / 1000,
+      integrity
+    }
+  })
+
+const states = (b: BatchSummary) =>
+  Object.entries(b.byState).filter(([, n]) => n > 0).map(([state, n]) => `${n} ${state}`).join(", ")
+
+/** The report in a few lines, for the terminal. */
+export const resumeLines = (dbPath: string, r: ResumeReport): ReadonlyArray<string> => [
+  `Resumed ${dbPath}: ${r.before.files} files; before: ${states(r.before)}` +
+  (r.before.openIntents > 0 ? ` (${r.before.openIntents} with an open upload intent)` : ""),
+  `Driven on at c=${r.concurrency} ${r.profile} ${r.mitigation}: ${r.resumedFiles} files, ${r.transitions} transitions ` +
+  `committed, ${r.apiCalls} API calls (those their states imply), ${r.elapsedSeconds.toFixed(3)} s; now: ${states(r.after)}`,
+  r.integrity.ok
+    ? `Integrity over the whole batch: held (${r.integrity.transitions} transitions in the rows' versions, each ` +
+      `file's equal to what was committed to it)`
+    : `Integrity over the whole batch: FAILED (${r.integrity.problemCount} problems; first: ${r.integrity.problems[0] ?? ""})`
+]
