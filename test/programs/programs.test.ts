@@ -66,9 +66,11 @@ describe("programs", () => {
  * `when`; its exit code, stderr, and the temporary folders its pid owned
  * that are still there.
  */
-const interrupted = (command: string, args: ReadonlyArray<string>, when: RegExp, signal: NodeJS.Signals) =>
+const interrupted = (command: string, args: ReadonlyArray<string>, when: RegExp, signal: NodeJS.Signals, toGroup = false) =>
   new Promise<{ code: number | null; stderr: string; leftBehind: ReadonlyArray<string> }>((resolve, reject) => {
-    const child = spawnAsync(command, [...args], { cwd: root, stdio: ["ignore", "pipe", "pipe"] })
+    // toGroup: the child leads its own process group, and the signal goes to all of it, as a terminal's Ctrl-C or a
+    // supervisor's stop does (a wrapper such as tsx then also relays it to the program: it arrives twice).
+    const child = spawnAsync(command, [...args], { cwd: root, stdio: ["ignore", "pipe", "pipe"], detached: toGroup })
     let stderr = ""
     let sent = false
     const guard = setTimeout(() => {
@@ -79,10 +81,13 @@ const interrupted = (command: string, args: ReadonlyArray<string>, when: RegExp,
       stderr += d.toString()
       if (!sent && when.test(stderr)) {
         sent = true
-        child.kill(signal)
+        if (toGroup && child.pid !== undefined) process.kill(-child.pid, signal)
+        else child.kill(signal)
       }
     })
-    child.on("close", (code) => {
+    // A wrapper killed by the signal itself (npx) has no code: the shell's 128 + signal number stands for it.
+    child.on("close", (exit, by) => {
+      const code = exit ?? (by === "SIGTERM" ? 143 : by === "SIGINT" ? 130 : null)
       clearTimeout(guard)
       const leftBehind = fs.readdirSync(os.tmpdir())
         .filter((n) => n.startsWith("upload-fsm-bench-"))
@@ -118,6 +123,14 @@ describe("signals", () => {
     // The summary too; no report, no temporary names left.
     expect(fs.readdirSync(out).filter((n) => !n.startsWith("results-")).map((n) => n.replace(/-.*/, ""))).toEqual(["summary"])
     expect(r.leftBehind).toEqual([])
+  }, 120_000)
+
+  it("SIGTERM to the process group of `npx tsx programs/bench.ts` (the signal arrives more than once): exit 143, the message, nothing left", async () => {
+    const out = tempDir()
+    const r = await interrupted("npx", ["tsx", ...args(out).slice(2)], /\[1\/2\] trial 1\/8/, "SIGTERM", true)
+    expect(r.code).toBe(143)
+    expect(r.stderr).toContain("interrupted (SIGTERM) before any configuration completed: nothing written")
+    expect(fs.readdirSync(out)).toEqual([])
   }, 120_000)
 
   it("SIGINT before any configuration completed: exit 130, one line, nothing written, no temporary folder left", async () => {
