@@ -1,0 +1,89 @@
+/** A bench killed outright (SIGKILL) mid-run, and the batch it left finished by --resume. */
+import { spawn as spawnAsync } from "node:child_process"
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { describe, expect, it } from "@effect/vitest"
+import Database from "better-sqlite3"
+import { Effect } from "effect"
+import { tempDir } from "../helpers.ts"
+import { cli } from "../cli/inProcess.ts"
+import { root } from "./spawned.ts"
+
+/** The batch in `db` per state, read without writing (null until the table exists). */
+const statesIn = (db: string): Record<string, number> | null => {
+  if (!fs.existsSync(db)) return null
+  const conn = new Database(db, { readonly: true, fileMustExist: true })
+  try {
+    const all = conn.prepare("SELECT gemini_state AS state, COUNT(*) AS n FROM files GROUP BY 1").all() as Array<{ state: string; n: number }>
+    return Object.fromEntries(all.map((r) => [r.state, r.n]))
+  } catch {
+    return null
+  } finally {
+    conn.close()
+  }
+}
+
+/** A bench on `db` killed outright (SIGKILL: no handler runs) once its batch satisfies `when`; the batch it left. */
+const killedMidRun = (db: string, out: string, when: (states: Record<string, number>) => boolean) =>
+  new Promise<Record<string, number>>((resolve, reject) => {
+    const child = spawnAsync(process.execPath, [
+      "--import", "tsx", "programs/bench.ts", "--db", db, "--files", "300", "--concurrency", "10", "--profiles", "realistic",
+      "--realistic-delay", "0.05", "--clock", "real", "--trials", "1", "--warmup", "0", "--ladder", "off",
+      "--driver", "better-sqlite3", "--out", out
+    ], { cwd: root, stdio: "ignore" })
+    const poll = setInterval(() => {
+      const states = statesIn(db)
+      if (states !== null && when(states)) {
+        clearInterval(poll)
+        child.kill("SIGKILL")
+      }
+    }, 10)
+    const guard = setTimeout(() => {
+      clearInterval(poll)
+      child.kill("SIGKILL")
+      reject(new Error("the batch never reached the state to kill it in"))
+    }, 100_000)
+    child.on("close", () => {
+      clearTimeout(guard)
+      clearInterval(poll)
+      resolve(statesIn(db) ?? {})
+    })
+  })
+
+describe("crash and resume", () => {
+  const points: ReadonlyArray<readonly [string, (s: Record<string, number>) => boolean]> = [
+    ["early: some files mid-upload, most not started", (s) => (s["uploading"] ?? 0) + (s["processing"] ?? 0) > 0 && (s["indexed"] ?? 0) >= 5],
+    ["late: most files indexed", (s) => (s["indexed"] ?? 0) >= 200]
+  ]
+  for (const [name, when] of points) {
+    it(`SIGKILL ${name}; a run on the database is then refused, and --resume finishes the batch: every file indexed once, nothing doubled`, async () => {
+      const dir = tempDir()
+      const db = path.join(dir, "bench.db")
+      const left = await killedMidRun(db, dir, when)
+      const unfinished = 300 - (left["indexed"] ?? 0)
+      expect(unfinished).toBeGreaterThan(0)
+      const run = (...args: ReadonlyArray<string>) =>
+        Effect.runPromise(cli("bench", "--db", db, "--files", "300", "--concurrency", "10", "--profiles", "realistic",
+          "--realistic-delay", "0.05", "--driver", "better-sqlite3", "--out", dir, ...args))
+      // Not wiped: a new run on it is refused (its lock's owner is dead, so the lock is taken over).
+      const refused = await run("--ladder", "off")
+      expect(refused.code).toBe(2)
+      expect(refused.stderr).toContain(`holds a batch of 300 files (${unfinished} not finished)`)
+      const resumed = await run("--resume", "--json")
+      expect(resumed.code).toBe(0)
+      const report = JSON.parse(resumed.stdout)
+      expect(report.before.files).toBe(300)
+      expect(report.after.byState).toMatchObject({ indexed: 300, untracked: 0, uploading: 0, processing: 0, failed: 0 })
+      expect(report.resumedFiles).toBe(unfinished)
+      expect(report.integrity).toMatchObject({ ok: true, files: 300, indexed: 300, transitions: 900 })
+      // Each row mid-upload had its pending call made again; each untracked one both of its calls.
+      const b = report.before.byState
+      expect(report.apiCalls).toBe(2 * b.untracked + 2 * b.uploading + b.processing)
+      const conn = new Database(db, { readonly: true })
+      const rows = conn.prepare("SELECT version, upload_attempt_count AS attempts, intent_type FROM files").all() as Array<Record<string, unknown>>
+      conn.close()
+      expect(rows.every((r) => r["version"] === 3 && r["attempts"] === 1 && r["intent_type"] === null)).toBe(true)
+      expect(fs.existsSync(`${db}.lock`)).toBe(false)
+    }, 120_000)
+  }
+})
