@@ -17,11 +17,12 @@ const Positive = Schema.Int.pipe(Schema.positive())
 const Seconds = Schema.Number.pipe(Schema.finite(), Schema.positive())
 
 /**
- * The most actors the threaded driver runs at once: a thread each (about 8
- * MiB apiece), all queueing for one write lock. Measured on the project's
- * 2-core machine (818 files, zero profile): at 64 the longest lock wait was
- * 3.5 s; at 100 the P95 was 4.8 s and 22 files gave up at the 5 s lock
- * timeout (counted as `integrity.lockTimeouts`, failing the threshold).
+ * The most actors the threaded driver runs at once, all queueing for one
+ * write lock. Measured on the project's 2-core machine (818 files, zero
+ * profile, two trials, the pooled threads): at 64 the lock P95 was 1.6 s and
+ * the longest wait 3.9 s; at 100 the P95 was 3.4 s and 7 files gave up at the
+ * 5 s lock timeout (counted as `integrity.lockTimeouts`, failing the
+ * threshold). Beyond it a run measures mostly timeouts.
  */
 export const THREADED_MAX_CONCURRENCY = 64
 
@@ -87,7 +88,7 @@ export const BenchConfig = Schema.Struct({
   Schema.filter((c) => {
     const most = Math.max(...c.concurrency)
     return c.driver !== "threaded" || most <= THREADED_MAX_CONCURRENCY ||
-      `--concurrency ${most}: the threaded driver runs a thread per connection; at most ${THREADED_MAX_CONCURRENCY} ` +
+      `--concurrency ${most}: the threaded driver takes at most ${THREADED_MAX_CONCURRENCY} ` +
         `(beyond it, waits for SQLite's write lock pass its 5 s timeout on a 2-core machine; see README, "Drivers")`
   }),
   Schema.filter((c) => {

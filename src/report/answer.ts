@@ -31,7 +31,7 @@ const fixesOf = (ranked: ReadonlyArray<Ranked>): string => {
 /** A driver's figures, in words: what kind of system they stand for. */
 const driverNote = (driver: string): string =>
   driver === "threaded"
-    ? "a thread per connection, like production's async driver"
+    ? "connections on threads, like production's async driver"
     : driver === "better-sqlite3" || driver === "node-sqlite" || driver === "effect-sqlite"
     ? "inline: connections never wait for the write lock"
     : ""

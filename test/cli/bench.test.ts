@@ -27,7 +27,7 @@ describe("bench CLI: bad input exits 2 with one clear line and touches nothing",
     ["--mitigations faster", ["--mitigations", "faster"], "--mitigations"],
     ["--trials 0", ["--trials", "0"], "--trials"],
     ["--driver node-sqlite on Node 20", ["--driver", "node-sqlite"], "node:sqlite"],
-    ["the threaded driver above its concurrency cap", ["--driver", "threaded", "--concurrency", "10,65"], "--concurrency 65: the threaded driver runs a thread per connection; at most 64"],
+    ["the threaded driver above its concurrency cap", ["--driver", "threaded", "--concurrency", "10,65"], "--concurrency 65: the threaded driver takes at most 64"],
     ["--fail-batch beyond the last batch", ["--files", "10", "--ladder", "full", "--fail-batch", "4"], "--fail-batch 4: 10 files commit at least 3 batches of 10"]
   ]
   for (const [name, args, mentions] of cases) {
