@@ -3,7 +3,7 @@ import { execFileSync } from "node:child_process"
 import * as os from "node:os"
 import { fileURLToPath } from "node:url"
 import process from "node:process"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import type { Environment } from "./results/schema.ts"
 
 const git = (args: ReadonlyArray<string>): string | null => {

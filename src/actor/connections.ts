@@ -16,7 +16,10 @@
  * issue 9).
  */
 import type { Connection } from "@effect/sql/SqlConnection"
-import { Context, Effect, Layer, type Scope } from "effect"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import type * as Scope from "effect/Scope"
 import type { StoreError } from "../store/errors.ts"
 import { timed } from "../metrics/timing.ts"
 import { storeError } from "../store/transaction.ts"

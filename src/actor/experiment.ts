@@ -9,7 +9,8 @@
  * measured as the actors left it, not after a checkpoint-on-close.
  */
 import type { SqlClient } from "@effect/sql/SqlClient"
-import { Effect, Layer } from "effect"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import * as ApiClock from "../clock/apiClock.ts"
 import type { ClockMode } from "../clock/apiClock.ts"
 import type { LatencyProfile } from "../api/profiles.ts"

@@ -12,7 +12,10 @@
  * Every moment of its life is charged to one segment (see
  * `metrics/segments.ts`).
  */
-import { Effect, Either, Exit, Scope } from "effect"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Exit from "effect/Exit"
+import * as Scope from "effect/Scope"
 import { dispatch, type Event, hydrate, type IllegalTransition, type Machine } from "../lifecycle/fsm.ts"
 import { type ApiFailure, UploadApi } from "../api/uploadApi.ts"
 import { ApiClock } from "../clock/apiClock.ts"

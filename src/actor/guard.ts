@@ -5,7 +5,9 @@
  * OccConflict found before any write is attempted.
  * (Mitigation 1 trusts the actor's FSM instead: `mitigations/inMemoryGuards.ts`.)
  */
-import { Context, Effect, Layer } from "effect"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import type { Event, Machine } from "../lifecycle/fsm.ts"
 import { OccConflict, type StoreError } from "../store/errors.ts"
 import { timedReadState } from "../store/lanes.ts"

@@ -7,7 +7,13 @@
  * `failed`. Jitter is drawn from a generator keyed by (seed, file, retry), so
  * a file waits the same in every run with the same seed.
  */
-import { Chunk, Context, Duration, Effect, Layer, Random, Schedule } from "effect"
+import * as Chunk from "effect/Chunk"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Random from "effect/Random"
+import * as Schedule from "effect/Schedule"
 
 export interface RetryPolicyShape {
   readonly maxAttempts: number

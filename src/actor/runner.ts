@@ -7,7 +7,10 @@
  * stop the others: its error is kept for the recovery pass and the integrity
  * check.
  */
-import { Clock, Effect, Either, Metric } from "effect"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Metric from "effect/Metric"
 import { nanosToMs } from "../metrics/timing.ts"
 import type { Recorder } from "../metrics/recorder.ts"
 import { busyCounter, transitionsCounter } from "../metrics/recorder.ts"

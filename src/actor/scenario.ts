@@ -7,7 +7,8 @@
  *   lifecycle again, its upload attempts counted from zero (a new upload).
  *   With a profile whose calls can fail, all 8 transitions run.
  */
-import { Context, Layer } from "effect"
+import * as Context from "effect/Context"
+import * as Layer from "effect/Layer"
 import type { Event } from "../lifecycle/fsm.ts"
 import { keyedRandom } from "../random.ts"
 

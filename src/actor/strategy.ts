@@ -4,7 +4,8 @@
  * (here, in `actor/`); each mitigation replaces exactly one of them
  * (`mitigations/registry.ts` composes a strategy from a set).
  */
-import { Effect, type Layer } from "effect"
+import * as Effect from "effect/Effect"
+import type * as Layer from "effect/Layer"
 import type { StrategyNames } from "../results/schema.ts"
 import type { SqliteDriver } from "../sqlite/driver.ts"
 import type { StoreError } from "../store/errors.ts"

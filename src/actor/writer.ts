@@ -7,7 +7,9 @@
  * Every writer keeps a ledger of the transitions actually committed per file, which
  * the integrity check holds against each row's version.
  */
-import { Context, Effect, Layer } from "effect"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import type { Event } from "../lifecycle/fsm.ts"
 import { SqliteDriver } from "../sqlite/driver.ts"
 import type { OccConflict, StoreError } from "../store/errors.ts"

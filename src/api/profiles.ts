@@ -12,7 +12,9 @@
  *   below 0 is drawn again);
  * - `lognormal`: given by its `median` and `p95` (σ = ln(p95 / median) / 1.645).
  */
-import { Either, ParseResult, Schema } from "effect"
+import * as Either from "effect/Either"
+import * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
 
 const Seconds = Schema.Number.pipe(Schema.finite(), Schema.nonNegative())
 

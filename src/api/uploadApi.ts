@@ -16,7 +16,12 @@
  * caller waits that long (inside the call, so in `mock_api_ms`) and asks
  * again.
  */
-import { Clock, Context, Data, Effect, Layer, Random } from "effect"
+import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
+import * as Data from "effect/Data"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Random from "effect/Random"
 import { ApiClock, type ApiClockShape } from "../clock/apiClock.ts"
 import { keyedRandom } from "../random.ts"
 import { type LatencyModel, type LatencyProfile, sample } from "./profiles.ts"

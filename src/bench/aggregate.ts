@@ -5,7 +5,7 @@
  * time and the segment percentiles, and each trial kept for later
  * comparisons.
  */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import type { Measurement } from "../actor/experiment.ts"
 import { type Event, Events } from "../lifecycle/fsm.ts"
 import { type Interval, median, medianInterval } from "../metrics/bootstrap.ts"

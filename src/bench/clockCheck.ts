@@ -3,7 +3,7 @@
  * clock and with the warp, trials alternating, and the relative difference
  * (simulated − real) / real of elapsed time and of every segment's P95.
  */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { type LatencyProfile, realistic } from "../api/profiles.ts"
 import type { ClockMode } from "../clock/apiClock.ts"
 import { SegmentNames } from "../metrics/segments.ts"

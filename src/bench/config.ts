@@ -4,7 +4,7 @@
  * Each field's own bounds are here, and so are the rules that tie fields
  * together, as Schema filters with the one-line message a user sees.
  */
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 import { Scenarios } from "../actor/scenario.ts"
 import { BuiltInProfiles, LatencyProfile } from "../api/profiles.ts"
 import { ClockModes } from "../clock/apiClock.ts"

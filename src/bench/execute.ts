@@ -6,7 +6,8 @@
  * to, which are the output's business).
  */
 import type { SqlClient } from "@effect/sql/SqlClient"
-import { type Context, Effect } from "effect"
+import type * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
 import { CALLS_PER_FILE, canFail, hasDelay } from "../api/profiles.ts"
 import { FLOOR_RUNS, measureFloor } from "../floor/measure.ts"
 import type { Event } from "../lifecycle/fsm.ts"

@@ -4,7 +4,7 @@
  * mode the walk stops at the first step that meets Threshold 1; in `full`
  * mode every step is measured and the first success is still named.
  */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import type { Mitigation } from "../mitigations/catalog.ts"
 import type { Comparisons, LadderMode, Step } from "../results/schema.ts"
 

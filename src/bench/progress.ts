@@ -3,7 +3,9 @@
  * per-file view of the running trial for whoever watches (a terminal). The
  * CLI decides where it goes (`cli/progress.ts`); tests run silent.
  */
-import { Context, Effect, Layer } from "effect"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import type { FileProgress } from "../actor/runner.ts"
 
 /** Where a trial stands in its run. */

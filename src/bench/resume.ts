@@ -10,7 +10,7 @@
  * this pass committed, so that nothing done twice goes unseen.
  */
 import type { SqlClient } from "@effect/sql/SqlClient"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { runExperiment } from "../actor/experiment.ts"
 import { strategy } from "../mitigations/registry.ts"
 import { mitigationLabel } from "../mitigations/catalog.ts"

@@ -1,5 +1,5 @@
 /** Measuring one trial of one configuration. */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { runExperiment } from "../actor/experiment.ts"
 import * as ScenarioLayer from "../actor/scenario.ts"
 import type { ScenarioName } from "../actor/scenario.ts"

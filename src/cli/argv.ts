@@ -5,7 +5,7 @@
  * gets one line naming it. A flag that may stand alone (`--ladder`) gets its
  * value written in.
  */
-import { Either } from "effect"
+import * as Either from "effect/Either"
 import type { Flags } from "./flags.ts"
 
 /** Flags every command takes from `@effect/cli` itself, with whether each takes a value. */

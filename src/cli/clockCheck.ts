@@ -3,7 +3,9 @@
  * warp, trials alternating; elapsed time and every segment's P95 both ways.
  * Exit 0 when elapsed agrees within the tolerance, 1 when it does not.
  */
-import { Clock, Console, Effect } from "effect"
+import * as Clock from "effect/Clock"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
 import { runClockCheck } from "../bench/clockCheck.ts"
 import { table } from "../report/format.ts"
 import * as BetterSqlite from "../sqlite/betterSqlite.ts"

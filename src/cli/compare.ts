@@ -4,9 +4,11 @@
  * Exit 0 when no row regressed, 1 when one did, 2 on unreadable, foreign or
  * mismatched input.
  */
-import { Args } from "@effect/cli"
+import * as Args from "@effect/cli/Args"
 import * as fs from "node:fs"
-import { Console, Effect, Either } from "effect"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import { comparisonTable } from "../report/console.ts"
 import { decodeResults } from "../results/files.ts"
 import { compareResults } from "../verdict/compareResults.ts"

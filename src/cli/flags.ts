@@ -5,8 +5,11 @@
  * so that every bad value, unknown or repeated flag gets one line naming the
  * flag; once they pass, the typed options cannot fail.
  */
-import { HelpDoc, Options, ValidationError } from "@effect/cli"
-import { Effect, Either } from "effect"
+import * as HelpDoc from "@effect/cli/HelpDoc"
+import * as Options from "@effect/cli/Options"
+import * as ValidationError from "@effect/cli/ValidationError"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import { DEFAULT_NOISE } from "../verdict/compare.ts"
 
 export const Groups = ["workload", "statistics", "gate", "faults", "output"] as const

@@ -5,10 +5,15 @@
  * project's own (`help.ts`), and `@effect/cli` parses the rest into typed
  * values, answers `--version`, `--completions` and `--log-level`.
  */
-import { Command } from "@effect/cli"
-import { NodeContext, NodeRuntime } from "@effect/platform-node"
+import * as Command from "@effect/cli/Command"
+import * as NodeContext from "@effect/platform-node/NodeContext"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import process from "node:process"
-import { Console, Effect, Either, Exit, Logger } from "effect"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Exit from "effect/Exit"
+import * as Logger from "effect/Logger"
 import { checkArgs, wantsHelp } from "./argv.ts"
 import { benchCommand } from "./bench.ts"
 import { clockCheckCommand } from "./clockCheck.ts"

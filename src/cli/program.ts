@@ -5,8 +5,16 @@
  * (one line on stderr naming it, nothing touched) · 3 an integrity failure
  * or a runtime error · 130 interrupted.
  */
-import { Args, Command, type Options } from "@effect/cli"
-import { Cause, Console, Context, Data, Effect, Option, type Types } from "effect"
+import * as Args from "@effect/cli/Args"
+import * as Command from "@effect/cli/Command"
+import type * as Options from "@effect/cli/Options"
+import * as Cause from "effect/Cause"
+import * as Console from "effect/Console"
+import * as Context from "effect/Context"
+import * as Data from "effect/Data"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import type * as Types from "effect/Types"
 import type { Flags } from "./flags.ts"
 import type { HelpSpec } from "./help.ts"
 

@@ -5,7 +5,9 @@
  * second and cut to the terminal's width.
  */
 import process from "node:process"
-import { Console, Effect, Layer } from "effect"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import { Progress, type TrialPosition } from "../bench/progress.ts"
 import { progressLine } from "../report/progress.ts"
 

@@ -10,7 +10,7 @@
  * after the loop has polled for signals and I/O.
  */
 import { setImmediate } from "node:timers"
-import { Scheduler } from "effect"
+import * as Scheduler from "effect/Scheduler"
 
 export const SLICE_MS = 20
 

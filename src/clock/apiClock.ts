@@ -14,7 +14,11 @@
  * of runner slots that still hold or will hold a file. A slot between two
  * files still counts, so a jump never skips the start of the next file.
  */
-import { Clock, Context, Duration, Effect, Layer } from "effect"
+import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 
 export const ClockModes = ["warp", "real"] as const
 export type ClockMode = (typeof ClockModes)[number]

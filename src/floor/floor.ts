@@ -14,7 +14,7 @@
  * the contention concurrency brings.
  */
 import { setImmediate } from "node:timers"
-import type { Clock } from "effect"
+import type * as Clock from "effect/Clock"
 import type { Event, Machine } from "../lifecycle/fsm.ts"
 import { Transitions } from "../lifecycle/fsm.ts"
 import type { RawConnection } from "../sqlite/driver.ts"

@@ -3,7 +3,8 @@
  * run's fresh files (as every trial starts), then the raw loop of
  * `floor.ts` timed, several times; the median is the floor.
  */
-import { Data, Effect } from "effect"
+import * as Data from "effect/Data"
+import * as Effect from "effect/Effect"
 import type { Event } from "../lifecycle/fsm.ts"
 import { median } from "../metrics/bootstrap.ts"
 import { round } from "../metrics/stats.ts"

@@ -2,7 +2,8 @@
  * The file lifecycle state machine: 5 states, 8 transitions, nothing else.
  * Pure: it validates legality only; persistence lives in `store/`.
  */
-import { Data, Either } from "effect"
+import * as Data from "effect/Data"
+import * as Either from "effect/Either"
 
 export const States = ["untracked", "uploading", "processing", "indexed", "failed"] as const
 export type State = (typeof States)[number]

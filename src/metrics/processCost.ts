@@ -4,7 +4,7 @@
  * the time to its first trial, and its peak RSS at the end.
  */
 import process from "node:process"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 
 export interface ProcessCost {
   /** Wall milliseconds since the process started. */

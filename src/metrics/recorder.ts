@@ -4,7 +4,12 @@
  * view that any Effect metrics exporter can read. `metricView` reads them back
  * so that tests can check that both agree.
  */
-import { Duration, Effect, Metric, MetricKey, MetricLabel, Option } from "effect"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Metric from "effect/Metric"
+import * as MetricKey from "effect/MetricKey"
+import * as MetricLabel from "effect/MetricLabel"
+import * as Option from "effect/Option"
 import { type FileSample, type SegmentName, SegmentNames } from "./segments.ts"
 
 export type RunLabels = Readonly<Record<string, string>>

@@ -3,7 +3,7 @@
  * nanoseconds), so that a different clock layer (a TestClock in tests, a
  * time-warp clock later) changes every timing at once. Never `Date`.
  */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 
 export const nanosToMs = (nanos: bigint): number => Number(nanos) / 1e6
 

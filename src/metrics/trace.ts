@@ -7,7 +7,7 @@
  * and the actor then reads the clock around each step; otherwise it does
  * nothing more than before.
  */
-import { Context } from "effect"
+import * as Context from "effect/Context"
 
 export interface Span {
   readonly name: string

@@ -9,7 +9,8 @@
  * those files. It never uses the actor's lease.
  */
 import type { Connection } from "@effect/sql/SqlConnection"
-import { Effect, Layer } from "effect"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import { makeLedger, Writer, writeTiming } from "../actor/writer.ts"
 import { timed } from "../metrics/timing.ts"
 import { SqliteDriver } from "../sqlite/driver.ts"

@@ -3,7 +3,8 @@
  * write: the actor trusts its FSM's state and version, and the OCC UPDATE's
  * WHERE clause remains the real guard.
  */
-import { Effect, Layer } from "effect"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import { Guard } from "../actor/guard.ts"
 
 export const inMemoryGuard: Layer.Layer<Guard> = Layer.succeed(Guard, {

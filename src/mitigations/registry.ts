@@ -4,7 +4,7 @@
  * from them. A new mitigation: its layer in a file of this folder, its entry
  * in `catalog.ts` (name, service, requirements, risk) and its layer below.
  */
-import { Layer } from "effect"
+import * as Layer from "effect/Layer"
 import { type Connections, type Lease, perFile } from "../actor/connections.ts"
 import { type Guard, readingGuard } from "../actor/guard.ts"
 import type { StrategyLayer } from "../actor/strategy.ts"

@@ -5,7 +5,8 @@
  * semaphore, so sharing never changes transaction boundaries, and the time
  * an actor waits for it is queue_wait_ms.
  */
-import { Effect, type Layer } from "effect"
+import * as Effect from "effect/Effect"
+import type * as Layer from "effect/Layer"
 import { type Connections, connectionsLayer, type Lease, sharedLease } from "../actor/connections.ts"
 import { SqliteDriver } from "../sqlite/driver.ts"
 import type { StoreError } from "../store/errors.ts"

@@ -5,7 +5,7 @@
  * `wide` gives every column and one line per fact. Verdicts are coloured only
  * when asked (a terminal), never in a pipe.
  */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { describeModel } from "../api/profiles.ts"
 import type { ComparisonRow, ResultsDocument, RunResult } from "../results/schema.ts"
 import { bottleneckOf } from "../verdict/bottleneck.ts"

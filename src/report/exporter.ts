@@ -5,7 +5,7 @@
  * A new output format is a new exporter in this folder, listed in
  * `exporters.ts`.
  */
-import type { Effect } from "effect"
+import type * as Effect from "effect/Effect"
 import type { OutputFiles, ResultsDocument } from "../results/schema.ts"
 
 export interface Exporter {

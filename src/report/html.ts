@@ -7,7 +7,7 @@
  * their 95% intervals (a forest plot), and scaling across concurrency. The
  * charts are Vega-Lite specs rendered to inline SVG when the page is written.
  */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import type { TopLevelSpec } from "vega-lite"
 import { bucketLowerMs, BUCKETS_PER_DECADE } from "../metrics/histogram.ts"
 import { fsmNetLeaves, type SegmentName } from "../metrics/segments.ts"

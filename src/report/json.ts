@@ -3,7 +3,7 @@
  * (the comparisons alone, with the baseline and every step's before/after
  * rows), both encoded with the result Schema.
  */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { encodeMitigation, encodeResults } from "../results/files.ts"
 import { type MitigationDocument, type ResultsDocument, SCHEMA_ID, SCHEMA_VERSION } from "../results/schema.ts"
 import type { Exporter } from "./exporter.ts"

@@ -2,7 +2,7 @@
  * The written verdict, `summary-STAMP.md`: the seed's SUMMARY, generated
  * from the result values only.
  */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { Catalog, type CatalogEntry } from "../mitigations/catalog.ts"
 import type { ResultsDocument, Step } from "../results/schema.ts"
 import { answerLines } from "./answer.ts"

@@ -7,7 +7,12 @@
 import * as fs from "node:fs"
 import * as path from "node:path"
 import process from "node:process"
-import { Data, Effect, Either, ParseResult, Schema, type Scope } from "effect"
+import * as Data from "effect/Data"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
+import type * as Scope from "effect/Scope"
 import { MitigationDocument, ResultsDocument, SCHEMA_VERSION } from "./schema.ts"
 
 export class OutputError extends Data.TaggedError("OutputError")<{ readonly detail: string }> {

@@ -1,5 +1,5 @@
 /** `results/schema.json`: the JSON Schema of the result document, made from its Effect Schema. */
-import { JSONSchema } from "effect"
+import * as JSONSchema from "effect/JSONSchema"
 import { ResultsDocument, SCHEMA_ID } from "./schema.ts"
 
 export const resultsJsonSchema = (): string =>

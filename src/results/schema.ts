@@ -5,7 +5,7 @@
  * Every other module takes its result types from here, so the document has
  * one definition. Raising SCHEMA_VERSION is how a change of shape is told.
  */
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 import { LatencyProfile } from "../api/profiles.ts"
 import { Scenarios } from "../actor/scenario.ts"
 import { ClockModes } from "../clock/apiClock.ts"

@@ -9,7 +9,7 @@
  */
 import type { SqlError } from "@effect/sql/SqlError"
 import Database from "better-sqlite3"
-import { Layer } from "effect"
+import * as Layer from "effect/Layer"
 import { makeDriver } from "./client.ts"
 import { SqliteDriver, synchronousConnect, type SynchronousStatements, synchronousRaw } from "./driver.ts"
 import { statementCache } from "./statementCache.ts"

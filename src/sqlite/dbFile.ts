@@ -7,7 +7,9 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import process from "node:process"
-import { Data, Effect, type Scope } from "effect"
+import * as Data from "effect/Data"
+import * as Effect from "effect/Effect"
+import type * as Scope from "effect/Scope"
 import { APPLICATION_ID } from "../identity.ts"
 
 export class DatabasePathError extends Data.TaggedError("DatabasePathError")<{ readonly detail: string }> {

@@ -9,7 +9,10 @@
 import type { SqlClient } from "@effect/sql/SqlClient"
 import type { Connection } from "@effect/sql/SqlConnection"
 import { SqlError } from "@effect/sql/SqlError"
-import { Context, Data, Effect, Scope } from "effect"
+import * as Context from "effect/Context"
+import * as Data from "effect/Data"
+import * as Effect from "effect/Effect"
+import * as Scope from "effect/Scope"
 
 /** SQLite answered SQLITE_BUSY: another connection holds the write lock. */
 export class SqliteBusy extends Data.TaggedError("SqliteBusy")<{ readonly cause: SqlError }> {}

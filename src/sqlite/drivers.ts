@@ -3,7 +3,8 @@
  * module loaded only when chosen (a run loads one driver, not four). A new
  * driver is a module in this folder and a line in each list below.
  */
-import { Effect, Layer } from "effect"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import { DriverUnavailable, type SqliteDriver } from "./driver.ts"
 
 export const Drivers = ["better-sqlite3", "threaded", "node-sqlite", "effect-sqlite"] as const

@@ -10,7 +10,8 @@
 import * as Reactivity from "@effect/experimental/Reactivity"
 import * as SqliteClient from "@effect/sql-sqlite-node/SqliteClient"
 import { SqlError } from "@effect/sql/SqlError"
-import { Effect, Layer } from "effect"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import { isBusy, rawConnect } from "./betterSqlite.ts"
 import { beginWith, connectionPragmas, SqliteDriver } from "./driver.ts"
 

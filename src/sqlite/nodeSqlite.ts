@@ -5,7 +5,8 @@
  * thread.
  */
 import type { SqlError } from "@effect/sql/SqlError"
-import { Effect, Layer } from "effect"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import { makeDriver } from "./client.ts"
 import { DriverUnavailable, SqliteDriver, synchronousConnect, type SynchronousStatements, synchronousRaw } from "./driver.ts"
 import { statementCache } from "./statementCache.ts"

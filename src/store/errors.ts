@@ -1,4 +1,4 @@
-import { Data } from "effect"
+import * as Data from "effect/Data"
 import type { Event, State } from "../lifecycle/fsm.ts"
 
 /** An optimistic-concurrency write (or guard) found the row not at the expected state and version. */

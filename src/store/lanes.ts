@@ -19,7 +19,9 @@
  */
 import type { Connection } from "@effect/sql/SqlConnection"
 import { SqlError } from "@effect/sql/SqlError"
-import { type Clock, Effect, Either } from "effect"
+import type * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import { changesOf, inlineStatements, type InlineStatements, type SqliteDriverShape } from "../sqlite/driver.ts"
 import { nanosToMs, timed } from "../metrics/timing.ts"
 import type { OccConflict, StoreError } from "./errors.ts"

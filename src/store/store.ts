@@ -6,7 +6,9 @@
  */
 import type { SqlClient } from "@effect/sql/SqlClient"
 import type { Connection } from "@effect/sql/SqlConnection"
-import { Data, Effect, Either } from "effect"
+import * as Data from "effect/Data"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import { seededRandom } from "../random.ts"
 import { type Event, isState, type Machine, type State, States, Transitions } from "../lifecycle/fsm.ts"
 import { OccConflict, StoreError } from "./errors.ts"

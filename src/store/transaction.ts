@@ -11,7 +11,10 @@
  */
 import type { Connection } from "@effect/sql/SqlConnection"
 import type { SqlError } from "@effect/sql/SqlError"
-import { Clock, Duration, Effect, Exit } from "effect"
+import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import type { SqliteDriverShape } from "../sqlite/driver.ts"
 import { nanosToMs, timed } from "../metrics/timing.ts"
 import { StoreError } from "./errors.ts"
