@@ -17,7 +17,7 @@ import { mitigationLabel } from "../mitigations/catalog.ts"
 import type { Integrity } from "../results/schema.ts"
 import { SqliteDriver } from "../sqlite/driver.ts"
 import type { StoreError } from "../store/errors.ts"
-import { type BatchSummary, batchOf, type ForeignDatabase, migrate, readAll } from "../store/store.ts"
+import { type BatchSummary, batchOf, type ForeignDatabase, hasFilesTable, migrate, readAll } from "../store/store.ts"
 import { storeError } from "../store/transaction.ts"
 import { checkIntegrity } from "../verdict/integrity.ts"
 import type { BenchConfig } from "./config.ts"
@@ -45,11 +45,16 @@ const withConnection = <A, E>(dbPath: string, use: (sql: SqlClient) => Effect.Ef
       Effect.flatMap(driver.open(dbPath).pipe(Effect.mapError(storeError("open database"))), use))
   )
 
-/** The batch `dbPath` holds, or null when it holds none (a new or empty database). */
-export const batchIn = (dbPath: string): Effect.Effect<BatchSummary | null, StoreError | ForeignDatabase, SqliteDriver> =>
-  withConnection(dbPath, (sql) => Effect.zipRight(migrate(sql), batchOf(sql))).pipe(
-    Effect.map((batch) => (batch.files === 0 ? null : batch))
-  )
+/**
+ * The batch `dbPath` holds, or null when it holds none (a new or empty
+ * database). Read only: a database refused for the batch it holds is left
+ * exactly as it was (not even migrated).
+ */
+export const batchIn = (dbPath: string): Effect.Effect<BatchSummary | null, StoreError, SqliteDriver> =>
+  withConnection(dbPath, (sql) =>
+    Effect.flatMap(hasFilesTable(sql), (has) => (has ? batchOf(sql) : Effect.succeed(null)))).pipe(
+      Effect.map((batch) => (batch === null || batch.files === 0 ? null : batch))
+    )
 
 export const resumeBatch = (
   config: BenchConfig,

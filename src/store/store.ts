@@ -419,3 +419,13 @@ export const batchOf = (sql: SqlClient): Effect.Effect<BatchSummary, StoreError>
         }
       ))
   )
+
+/** Whether the database has the files table yet (read only). */
+export const hasFilesTable = (sql: SqlClient): Effect.Effect<boolean, StoreError> =>
+  Effect.scoped(
+    Effect.flatMap(sql.reserve.pipe(Effect.mapError(storeError("reserve connection"))), (conn) =>
+      Effect.map(
+        rows(conn, "read the schema", "SELECT COUNT(*) AS n FROM sqlite_schema WHERE type = 'table' AND name = 'files'"),
+        ([row]) => int(row?.["n"]) > 0
+      ))
+  )

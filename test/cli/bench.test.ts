@@ -4,6 +4,7 @@
  * written and files left alone. `programs.test.ts` spawns the programs.
  */
 import { spawnSync } from "node:child_process"
+import Database from "better-sqlite3"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { describe, expect, it } from "@effect/vitest"
@@ -361,6 +362,25 @@ describe("bench CLI: bad input exits 2 with one clear line and touches nothing",
         ])
         expect(fs.readFileSync(db).equals(before)).toBe(true)
         expect(fs.readFileSync(`${db}.lock`, "utf8")).toBe(String(process.ppid))
+      }))
+
+    it.live("a database of an older schema holding a batch is refused as it is: not migrated, not a byte changed", () =>
+      Effect.gen(function*() {
+        const dir = tempDir()
+        const db = yield* ours(dir)
+        // Back to schema version 1, as a database of an earlier version of this tool holds it.
+        const old = new Database(db)
+        old.exec("ALTER TABLE files DROP COLUMN upload_round")
+        old.pragma("user_version = 1")
+        old.close()
+        const before = fs.readFileSync(db)
+        const r = yield* bench(...small, "--out", dir, "--db", db)
+        expect(r.code).toBe(2)
+        expect(lines(r.stderr)).toEqual([
+          `error: --db ${db}: holds a batch of 3 files (0 not finished); --fresh replaces it with this run's, --resume finishes it`
+        ])
+        expect(fs.readFileSync(db).equals(before)).toBe(true)
+        expect(before.readUInt32BE(60)).toBe(1)
       }))
 
     it.live("the lock of a run that died is taken over, and removed at the end", () =>
