@@ -347,7 +347,8 @@ export const bench = (config: BenchConfig) =>
       yield* checkDatabasePath(config.db, SCHEMA_VERSION)
       yield* lockDatabase(config.db)
       yield* checkStructure(config.db)
-      const held = yield* batchIn(config.db)
+      // A new (or empty) file holds no batch: not opened, so a refusal leaves no file behind.
+      const held = (fs.statSync(config.db, { throwIfNoEntry: false })?.size ?? 0) === 0 ? null : yield* batchIn(config.db)
       if (config.resume) {
         if (held === null) return yield* new DatabasePathError({ detail: `--db ${config.db}: holds no batch to resume` })
         return yield* resume(config, config.db)

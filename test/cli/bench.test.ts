@@ -364,6 +364,16 @@ describe("bench CLI: bad input exits 2 with one clear line and touches nothing",
         expect(fs.readFileSync(`${db}.lock`, "utf8")).toBe(String(process.ppid))
       }))
 
+    it.live("--resume on a database that holds no batch is refused with one line", () =>
+      Effect.gen(function*() {
+        const dir = tempDir()
+        const db = path.join(dir, "new.db")
+        const r = yield* bench(...small, "--out", dir, "--db", db, "--resume")
+        expect(r.code).toBe(2)
+        expect(lines(r.stderr)).toEqual([`error: --db ${db}: holds no batch to resume`])
+        expect(fs.readdirSync(dir)).toEqual([])
+      }))
+
     it.live("a database of an older schema holding a batch is refused as it is: not migrated, not a byte changed", () =>
       Effect.gen(function*() {
         const dir = tempDir()
