@@ -5,7 +5,6 @@
  * into the result document (less the names of the files it will be written
  * to, which are the output's business).
  */
-import type { SqlClient } from "@effect/sql/SqlClient"
 import type * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import { CALLS_PER_FILE, canFail, hasDelay } from "../api/profiles.ts"
@@ -27,8 +26,7 @@ import {
 } from "../results/schema.ts"
 import { SqliteDriver } from "../sqlite/driver.ts"
 import type { StoreError } from "../store/errors.ts"
-import { type ForeignDatabase, migrate, sqliteVersion } from "../store/store.ts"
-import { storeError } from "../store/transaction.ts"
+import { type ForeignDatabase, migrate, sqliteVersion, withDatabase } from "../store/store.ts"
 import { firstTrialLine, processCost } from "../metrics/processCost.ts"
 import { recordingTrace, Trace, type TrialTrace } from "../metrics/trace.ts"
 import { analyze } from "../verdict/analyze.ts"
@@ -77,12 +75,6 @@ export interface Measured {
   readonly trace: TrialTrace | null
 }
 
-const withSetupConnection = <A, E>(dbPath: string, use: (sql: SqlClient) => Effect.Effect<A, E>) =>
-  Effect.scoped(
-    Effect.flatMap(SqliteDriver, (driver) =>
-      Effect.flatMap(driver.open(dbPath).pipe(Effect.mapError(storeError("open database"))), use))
-  )
-
 export const runBench = (
   config: BenchConfig,
   target: Target
@@ -93,7 +85,7 @@ export const runBench = (
     const progress = yield* Progress
     const plan = planOf(config)
     // Refuse a foreign database before any configuration runs.
-    const version = yield* withSetupConnection(dbPath, (sql) => Effect.zipRight(migrate(sql), sqliteVersion(sql)))
+    const version = yield* withDatabase(dbPath, (sql) => Effect.zipRight(migrate(sql), sqliteVersion(sql)))
     const environment = yield* collectEnvironment({ sqliteVersion: version, driver: driver.name })
     const collected = target.collected ?? collector()
     collected.environment = environment

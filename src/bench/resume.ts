@@ -9,7 +9,6 @@
  * committed transitions counted from the version it had before plus what
  * this pass committed, so that nothing done twice goes unseen.
  */
-import type { SqlClient } from "@effect/sql/SqlClient"
 import * as Effect from "effect/Effect"
 import { runExperiment } from "../actor/experiment.ts"
 import { strategy } from "../mitigations/registry.ts"
@@ -17,8 +16,7 @@ import { mitigationLabel } from "../mitigations/catalog.ts"
 import type { Integrity } from "../results/schema.ts"
 import { SqliteDriver } from "../sqlite/driver.ts"
 import type { StoreError } from "../store/errors.ts"
-import { type BatchSummary, batchOf, type ForeignDatabase, hasFilesTable, migrate, readAll } from "../store/store.ts"
-import { storeError } from "../store/transaction.ts"
+import { type BatchSummary, batchOf, type ForeignDatabase, hasFilesTable, migrate, readAll, withDatabase } from "../store/store.ts"
 import { checkIntegrity } from "../verdict/integrity.ts"
 import type { BenchConfig } from "./config.ts"
 import { planOf } from "./plan.ts"
@@ -39,19 +37,13 @@ export interface ResumeReport {
   readonly integrity: Integrity
 }
 
-const withConnection = <A, E>(dbPath: string, use: (sql: SqlClient) => Effect.Effect<A, E>) =>
-  Effect.scoped(
-    Effect.flatMap(SqliteDriver, (driver) =>
-      Effect.flatMap(driver.open(dbPath).pipe(Effect.mapError(storeError("open database"))), use))
-  )
-
 /**
  * The batch `dbPath` holds, or null when it holds none (a new or empty
  * database). Read only: a database refused for the batch it holds is left
  * exactly as it was (not even migrated).
  */
 export const batchIn = (dbPath: string): Effect.Effect<BatchSummary | null, StoreError, SqliteDriver> =>
-  withConnection(dbPath, (sql) =>
+  withDatabase(dbPath, (sql) =>
     Effect.flatMap(hasFilesTable(sql), (has) => (has ? batchOf(sql) : Effect.succeed(null)))).pipe(
       Effect.map((batch) => (batch === null || batch.files === 0 ? null : batch))
     )
@@ -62,10 +54,9 @@ export const resumeBatch = (
 ): Effect.Effect<ResumeReport, StoreError | ForeignDatabase, SqliteDriver> =>
   Effect.gen(function*() {
     // The first configuration of the flags' matrix drives the rest of the batch.
-    const cell = planOf(config).cells[0]
-    const profile = cell?.profile ?? planOf(config).comparisonAt.profile
-    const concurrency = cell?.concurrency ?? planOf(config).comparisonAt.concurrency
-    const { before, versions } = yield* withConnection(dbPath, (sql) =>
+    const plan = planOf(config)
+    const { profile, concurrency } = plan.cells[0] ?? plan.comparisonAt
+    const { before, versions } = yield* withDatabase(dbPath, (sql) =>
       Effect.gen(function*() {
         yield* migrate(sql)
         const before = yield* batchOf(sql)
@@ -94,7 +85,7 @@ export const resumeBatch = (
       failures: m.failures,
       expect: expectationOf({ profile, retry, scenario: config.scenario, seed: config.seed })
     })
-    const after = yield* withConnection(dbPath, batchOf)
+    const after = yield* withDatabase(dbPath, batchOf)
     return {
       concurrency,
       profile: profile.name,

@@ -340,7 +340,8 @@ const resume = (config: BenchConfig, db: string) =>
 export const bench = (config: BenchConfig) =>
   Effect.gen(function*() {
     // The contrast driver is built up front: one that cannot load is refused before anything runs.
-    const contrast = config.contrast === null
+    // --resume runs no matrix, and so no contrast.
+    const contrast = config.contrast === null || config.resume
       ? null
       : { name: config.contrast, context: yield* Layer.build(driverLayer(config.contrast, "--contrast")) }
     if (config.db !== null) {

@@ -113,9 +113,11 @@ export const contrastLines = (result: ResultsDocument): ReadonlyArray<string> =>
   if (c === null) return []
   const own = result.runs.find((r) => r.concurrency === c.run.concurrency && r.profile === c.run.profile && r.mitigation === "baseline") ??
     result.comparisons?.steps[0]?.before
-  const figures = (r: RunResult) =>
-    `${seconds(r.elapsedSeconds)} s, lock P95 ${ms(r.segments.lock_wait_ms.p95)} ms, ` +
-    `largest leaf ${bottleneckOf(r).byShare.segment} ${percent(bottleneckOf(r).byShare.share)}`
+  const figures = (r: RunResult) => {
+    const largest = bottleneckOf(r).byShare
+    return `${seconds(r.elapsedSeconds)} s, lock P95 ${ms(r.segments.lock_wait_ms.p95)} ms, ` +
+      `largest leaf ${largest.segment} ${percent(largest.share)}`
+  }
   return [
     `Contrast (outside the gate), baseline at c=${c.run.concurrency} ${c.run.profile}: ${c.driver} ${figures(c.run)}` +
     (own === undefined ? "" : `; ${result.config.driver} ${figures(own)}`) +

@@ -15,7 +15,7 @@ import { OccConflict, StoreError } from "./errors.ts"
 import { APPLICATION_ID } from "../identity.ts"
 import { migrations, SCHEMA_VERSION } from "./schema.ts"
 import { storeError } from "./transaction.ts"
-import { changesOf } from "../sqlite/driver.ts"
+import { changesOf, SqliteDriver } from "../sqlite/driver.ts"
 
 /** The database holds something that is not this tool's (or a newer schema): never written to. */
 export class ForeignDatabase extends Data.TaggedError("ForeignDatabase")<{ readonly detail: string }> {
@@ -73,6 +73,13 @@ export const migrate = (sql: SqlClient): Effect.Effect<void, StoreError | Foreig
         yield* exec(conn, "migrate", "COMMIT")
       }
     })
+  )
+
+/** `use` on a client over `dbPath`, opened with the run's driver and closed after. */
+export const withDatabase = <A, E>(dbPath: string, use: (sql: SqlClient) => Effect.Effect<A, E>) =>
+  Effect.scoped(
+    Effect.flatMap(SqliteDriver, (driver) =>
+      Effect.flatMap(driver.open(dbPath).pipe(Effect.mapError(storeError("open database"))), use))
   )
 
 export const filePath = (index: number): string => `library/${String(index).padStart(5, "0")}.txt`

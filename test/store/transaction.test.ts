@@ -10,6 +10,15 @@ import { beginImmediate, LOCK_TIMEOUT_MS, writeTransaction } from "../../src/sto
 import { isLockTimeout } from "../../src/store/errors.ts"
 import { open, seeded, startUpload, tempDb, withConnection } from "../helpers.ts"
 
+/** A seeded database (its one file at `path`) whose write lock one connection holds (BEGIN IMMEDIATE), and another connection to it. */
+const lockHeld = Effect.gen(function*() {
+  const db = tempDb()
+  const { sql: holder, paths } = yield* seeded(db, 1)
+  const waiter = yield* open(db)
+  yield* holder.unsafe("BEGIN IMMEDIATE").raw
+  return { holder, waiter, path: paths[0] ?? "" }
+})
+
 describe.each(drivers)("write transactions on %s", (_name, driver) => {
   const inDriver = <A, E>(body: Effect.Effect<A, E, Scope.Scope | SqliteDriver>) =>
     Effect.scoped(body).pipe(Effect.provide(driver))
@@ -18,11 +27,8 @@ describe.each(drivers)("write transactions on %s", (_name, driver) => {
     inDriver(
       Effect.gen(function*() {
         const sqlite = yield* SqliteDriver
-        const db = tempDb()
-        const { sql: holder } = yield* seeded(db, 1)
-        const waiter = yield* open(db)
-        // The holder takes the write lock and keeps it for ~60 ms.
-        yield* holder.unsafe("BEGIN IMMEDIATE").raw
+        // The holder keeps the write lock for ~60 ms.
+        const { holder, waiter } = yield* lockHeld
         const release = yield* Effect.fork(Effect.delay(holder.unsafe("COMMIT").raw, Duration.millis(60)))
         const lock = yield* withConnection(waiter, (conn) =>
           Effect.zipLeft(beginImmediate(conn, sqlite), conn.executeUnprepared("COMMIT", [], undefined)))
@@ -38,10 +44,7 @@ describe.each(drivers)("write transactions on %s", (_name, driver) => {
     inDriver(
       Effect.gen(function*() {
         const sqlite = yield* SqliteDriver
-        const db = tempDb()
-        const { sql: holder } = yield* seeded(db, 1)
-        const waiter = yield* open(db)
-        yield* holder.unsafe("BEGIN IMMEDIATE").raw
+        const { holder, waiter } = yield* lockHeld
         // A clock that moves a second per reading: the 5 s timeout passes within a few busy answers.
         const real = Clock.make()
         let readings = 0n
@@ -149,11 +152,7 @@ describe.each(drivers)("the lanes of an actor's statement work on %s", (name, dr
   it.live("a write lock held elsewhere is waited for, each SQLITE_BUSY counted, and the transition then commits", () =>
     inDriver(Effect.gen(function*() {
       const sqlite = yield* SqliteDriver
-      const db = tempDb()
-      const { sql: holder, paths } = yield* seeded(db, 1)
-      const path = paths[0] ?? ""
-      const waiter = yield* open(db)
-      yield* holder.unsafe("BEGIN IMMEDIATE").raw
+      const { holder, waiter, path } = yield* lockHeld
       const release = yield* Effect.fork(Effect.delay(holder.unsafe("COMMIT").raw, Duration.millis(60)))
       const done = yield* withConnection(waiter, (conn) => transitionTransaction(conn, sqlite, start(path)))
       yield* Fiber.join(release)
