@@ -167,7 +167,7 @@ const makePool = () => {
     if (entry !== undefined) entry.open -= 1
   }
   const shutdown = Effect.promise(() => Promise.all(threads.splice(0).map((t) => t.thread.worker.terminate())))
-  return { take, give, shutdown, started: () => threads.length }
+  return { take, give, shutdown }
 }
 
 const connectionOn = ({ thread, cid }: Slot): Connection => {
