@@ -26,14 +26,14 @@ const runtime = (): { readonly name: string; readonly version: string } => {
     : { name: "node", version: process.version }
 }
 
-export const collectEnvironment = (input: { readonly sqliteVersion: string; readonly driver: string }): Effect.Effect<Environment> =>
+export const collectEnvironment = (input: { readonly storeVersion: string; readonly driver: string }): Effect.Effect<Environment> =>
   Effect.sync(() => {
     const cpus = os.cpus()
     const status = git(["status", "--porcelain", "--untracked-files=no"])
     return {
       runtime: runtime().name,
       runtimeVersion: runtime().version,
-      sqliteVersion: input.sqliteVersion,
+      storeVersion: input.storeVersion,
       driver: input.driver,
       cpuModel: cpus[0]?.model.trim() ?? "unknown",
       cpuCount: cpus.length,

@@ -19,6 +19,7 @@ import type { Connection } from "@effect/sql/SqlConnection"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Queue from "effect/Queue"
 import type * as Scope from "effect/Scope"
 import type { StoreError } from "../store/errors.ts"
 import { timed } from "../metrics/timing.ts"
@@ -112,6 +113,22 @@ export const sharedLease = (conn: Connection, permit: Effect.Semaphore): LeaseSh
       Effect.flatMap(timed(restore(permit.take(1))), ([queueWaitMs]) =>
         restore(use(conn)).pipe(
           Effect.ensuring(permit.release(1)),
+          Effect.map((value) => ({ queueWaitMs, value }))
+        ))
+    )
+})
+
+/**
+ * The lease on a pool of shared connections, the free ones in `free`: each
+ * use takes one (the time it waits is measured), runs, and puts it back,
+ * also on failure and interruption.
+ */
+export const pooledLease = (free: Queue.Queue<Connection>): LeaseShape => ({
+  use: (use) =>
+    Effect.uninterruptibleMask((restore) =>
+      Effect.flatMap(timed(restore(Queue.take(free))), ([queueWaitMs, conn]) =>
+        restore(use(conn)).pipe(
+          Effect.ensuring(Queue.offer(free, conn)),
           Effect.map((value) => ({ queueWaitMs, value }))
         ))
     )

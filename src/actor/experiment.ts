@@ -26,7 +26,7 @@ import { timed } from "../metrics/timing.ts"
 import { walBytes, walSalt } from "../sqlite/dbFile.ts"
 import { SqliteDriver } from "../sqlite/driver.ts"
 import type { StoreError } from "../store/errors.ts"
-import { type ForeignDatabase, migrate, readAll, seedFiles, type StoredFile, truncateWal } from "../store/store.ts"
+import { type ForeignDatabase, migrate, readAll, seedFiles, type StoredFile, resetLog } from "../store/store.ts"
 import { storeError } from "../store/transaction.ts"
 import type { FileOutcome } from "./fileActor.ts"
 import { type FileFailure, type FileProgress, runBatch } from "./runner.ts"
@@ -98,7 +98,7 @@ export const runExperiment = (spec: ExperimentSpec): Effect.Effect<Measurement, 
       const paths = spec.resume === true
         ? (yield* readAll(observer)).map((row) => row.path)
         : yield* seedFiles(observer, { files: spec.files, seed: spec.seed })
-      yield* truncateWal(observer)
+      yield* resetLog(observer)
       const walBytesStart = yield* walBytes(spec.dbPath)
       const saltBefore = yield* walSalt(spec.dbPath)
       const recorder = makeRecorder(spec.labels, paths.length)

@@ -9,7 +9,7 @@ import { Scenarios } from "../actor/scenario.ts"
 import { BuiltInProfiles, LatencyProfile } from "../api/profiles.ts"
 import { ClockModes } from "../clock/apiClock.ts"
 import { Mitigations, unmetRequirement } from "../mitigations/catalog.ts"
-import { Drivers } from "../sqlite/drivers.ts"
+import { Drivers, StoreDrivers } from "../sqlite/drivers.ts"
 
 export const LadderModes = ["first", "full", "off"] as const
 
@@ -25,6 +25,19 @@ const Seconds = Schema.Number.pipe(Schema.finite(), Schema.positive())
  * threshold). Beyond it a run measures mostly timeouts.
  */
 export const THREADED_MAX_CONCURRENCY = 64
+
+/** The state stores: a SQLite file (one of the SQLite drivers), or a PostgreSQL server. */
+export const Stores = ["sqlite", "postgres"] as const
+
+/**
+ * The most actors on Postgres: each per-file actor holds a server
+ * connection, and each connection is a server process (a few MB each); 200
+ * is four times the reference runs' largest concurrency.
+ */
+export const POSTGRES_MAX_CONCURRENCY = 200
+
+/** The largest `--pool-size`: the shared connections, each a server connection (Postgres) or a SQLite connection. */
+export const MAX_POOL_SIZE = 64
 
 export const BenchConfig = Schema.Struct({
   files: Positive,
@@ -67,8 +80,14 @@ export const BenchConfig = Schema.Struct({
   maxAttempts: Positive,
   /** First backoff of the retry policy, doubling per retry, jittered. */
   retryBaseSeconds: Seconds,
-  /** Which SQLite driver provides the connections. */
-  driver: Schema.Literal(...Drivers),
+  /** Where lifecycle state is kept: a SQLite file, or a PostgreSQL server. */
+  store: Schema.Literal(...Stores),
+  /** With the Postgres store: the server of the user's to use (null: a throwaway server the run starts). */
+  pgUrl: Schema.NullOr(Schema.String),
+  /** Connections behind the shared-connection mitigation (1: the one shared connection). */
+  poolSize: Positive,
+  /** Which driver provides the connections: a SQLite driver, or "postgres" with the Postgres store. */
+  driver: Schema.Literal(...StoreDrivers),
   /** Another driver measured once at the comparison configuration (c=10 zero), for contrast; null for none. */
   contrast: Schema.NullOr(Schema.Literal(...Drivers))
 }).pipe(
@@ -102,8 +121,24 @@ export const BenchConfig = Schema.Struct({
     c.contrast !== c.driver || `--contrast ${c.contrast}: that is the run's own driver; name another one, or off`
   ),
   Schema.filter((c) => !(c.fresh && c.resume) || "--fresh and --resume: choose one (replace the batch, or finish it)"),
-  Schema.filter((c) => !c.fresh || c.db !== null || "--fresh: needs --db PATH (the database whose batch to replace)"),
-  Schema.filter((c) => !c.resume || c.db !== null || "--resume: needs --db PATH (the database of the run to finish)"),
+  Schema.filter((c) =>
+    !c.fresh || c.db !== null || c.pgUrl !== null || "--fresh: needs --db PATH or --pg-url URL (the database whose batch to replace)"
+  ),
+  Schema.filter((c) =>
+    !c.resume || c.db !== null || c.pgUrl !== null || "--resume: needs --db PATH or --pg-url URL (the database of the run to finish)"
+  ),
+  Schema.filter((c) => c.store === "postgres" || c.pgUrl === null || "--pg-url: needs --store postgres"),
+  Schema.filter((c) =>
+    c.store === "sqlite" || c.db === null || "--db: a SQLite file; with --store postgres, give --pg-url URL (or nothing: a throwaway server)"
+  ),
+  Schema.filter((c) => (c.store === "postgres") === (c.driver === "postgres") || `--driver ${c.driver}: a SQLite driver; --store postgres has its own`),
+  Schema.filter((c) => c.store === "sqlite" || c.contrast === null || `--contrast ${c.contrast}: compares SQLite drivers; not with --store postgres`),
+  Schema.filter((c) => {
+    const most = Math.max(...c.concurrency)
+    return c.store === "sqlite" || most <= POSTGRES_MAX_CONCURRENCY ||
+      `--concurrency ${most}: on Postgres at most ${POSTGRES_MAX_CONCURRENCY} (each actor holds a server connection; see README, "Postgres")`
+  }),
+  Schema.filter((c) => c.poolSize <= MAX_POOL_SIZE || `--pool-size ${c.poolSize}: at most ${MAX_POOL_SIZE}`),
   Schema.filter((c) => c.out.trim() !== "" || "--out: empty path"),
   Schema.filter((c) => c.db === null || c.db.trim() !== "" || "--db: empty path")
 )

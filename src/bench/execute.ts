@@ -26,7 +26,7 @@ import {
 } from "../results/schema.ts"
 import { SqliteDriver } from "../sqlite/driver.ts"
 import type { StoreError } from "../store/errors.ts"
-import { type ForeignDatabase, migrate, sqliteVersion, withDatabase } from "../store/store.ts"
+import { type ForeignDatabase, migrate, storeVersion, withDatabase } from "../store/store.ts"
 import { firstTrialLine, processCost } from "../metrics/processCost.ts"
 import { recordingTrace, Trace, type TrialTrace } from "../metrics/trace.ts"
 import { analyze } from "../verdict/analyze.ts"
@@ -85,8 +85,8 @@ export const runBench = (
     const progress = yield* Progress
     const plan = planOf(config)
     // Refuse a foreign database before any configuration runs.
-    const version = yield* withDatabase(dbPath, (sql) => Effect.zipRight(migrate(sql), sqliteVersion(sql)))
-    const environment = yield* collectEnvironment({ sqliteVersion: version, driver: driver.name })
+    const version = yield* withDatabase(dbPath, (sql) => Effect.zipRight(migrate(sql), storeVersion(sql)))
+    const environment = yield* collectEnvironment({ storeVersion: version, driver: driver.name })
     const collected = target.collected ?? collector()
     collected.environment = environment
     yield* Effect.logDebug(`plan: ${plan.cells.length} configurations, ${plan.comparisons?.steps.length ?? 0} comparisons`)
@@ -113,6 +113,7 @@ export const runBench = (
           profile: cell.profile,
           mitigations: cell.mitigations,
           batch: { batchSize: config.batchSize, failBatch: config.failBatch },
+          poolSize: config.poolSize,
           seed: config.seed,
           clock: config.clock,
           runLabel: `${createdAt}#${runCounter}`,
@@ -300,6 +301,8 @@ export const documentOf = (
       db: target.dbLabel,
       thresholdZeroSeconds: config.thresholdZeroSeconds,
       thresholdRealisticSeconds: config.thresholdRealisticSeconds,
+      store: config.store,
+      poolSize: config.poolSize,
       driver: environment.driver,
       contrast: contrast?.driver ?? null,
       mitigations: config.mitigations,

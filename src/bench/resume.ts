@@ -70,7 +70,7 @@ export const resumeBatch = (
       concurrency,
       profile,
       seed: config.seed,
-      strategy: strategy(config.mitigations, { dbPath, batch: { batchSize: config.batchSize, failBatch: null } }),
+      strategy: strategy(config.mitigations, { dbPath, batch: { batchSize: config.batchSize, failBatch: null }, poolSize: config.poolSize }),
       labels: { run: "resume" },
       clock: config.clock,
       retry,

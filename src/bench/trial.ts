@@ -24,6 +24,8 @@ export interface TrialSpec {
   readonly profile: LatencyProfile
   readonly mitigations: ReadonlyArray<Mitigation>
   readonly batch: BatchOptions
+  /** Connections behind the shared-connection mitigation (1 when absent). */
+  readonly poolSize?: number
   readonly seed: number
   readonly clock: ClockMode
   /** Unique per trial: it keys the trial's Effect Metric series. */
@@ -62,7 +64,7 @@ export const measureTrial = (spec: TrialSpec): Effect.Effect<MeasuredTrial, Stor
       concurrency: spec.concurrency,
       profile: spec.profile,
       seed: spec.seed,
-      strategy: strategy(spec.mitigations, { dbPath: spec.dbPath, batch: spec.batch }),
+      strategy: strategy(spec.mitigations, { dbPath: spec.dbPath, batch: spec.batch, poolSize: spec.poolSize ?? 1 }),
       clock: spec.clock,
       onFileDone: spec.onFileDone ?? undefined,
       retry: spec.retry,

@@ -15,7 +15,7 @@ import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import { Scenarios } from "../actor/scenario.ts"
 import { parseProfile } from "../api/profiles.ts"
-import { BenchConfig, LadderModes } from "../bench/config.ts"
+import { BenchConfig, LadderModes, MAX_POOL_SIZE, Stores } from "../bench/config.ts"
 import { type Collected, collector, documentOf, runBench, type Target } from "../bench/execute.ts"
 import { planOf } from "../bench/plan.ts"
 import { batchIn, resumeBatch, resumeLines } from "../bench/resume.ts"
@@ -28,6 +28,7 @@ import { checkNewFile, prepareOutDir, type Reservation, reserveNames, writeNewFi
 import { traceJson } from "../report/trace.ts"
 import type { ResultsDocument } from "../results/schema.ts"
 import { checkDatabasePath, DatabasePathError, lockDatabase, temporaryDatabase } from "../sqlite/dbFile.ts"
+import { postgresTarget, redacted } from "../postgres/target.ts"
 import { SCHEMA_VERSION } from "../store/schema.ts"
 import { corruption } from "../store/store.ts"
 import { SqliteDriver } from "../sqlite/driver.ts"
@@ -41,6 +42,13 @@ import { stopSignal } from "./signals.ts"
 const onDeno = "Deno" in globalThis
 
 const QUICK_DELAY = 0.05
+
+/**
+ * A throwaway Postgres server's connections beyond the actors' and the
+ * shared pool's: the observer, the batched writer, the floor's, each
+ * per-file pool's spare slot for a cancel, psql of a curious user.
+ */
+const SERVER_CONNECTIONS = 40
 
 /**
  * Upper bounds, so that a slip of the keyboard is one line, not a full disk
@@ -113,6 +121,25 @@ export const benchFlags = {
     description: "seed of every random choice; recorded in the results",
     bounds: {},
     fallback: 42
+  }),
+  store: choice("store", Stores, {
+    group: "workload",
+    description: "where lifecycle state is kept: a SQLite file, or a PostgreSQL server (see the README's Postgres)",
+    fallback: undefined,
+    shown: "sqlite; postgres with --pg-url"
+  }),
+  pgUrl: text("pg-url", {
+    group: "workload",
+    pseudo: "URL",
+    description: "with --store postgres: a server of yours (postgresql://…); only a database this tool created, or an empty one, is used",
+    fallback: undefined,
+    shown: "a throwaway server the run starts and removes"
+  }),
+  poolSize: integer("pool-size", {
+    group: "workload",
+    description: "connections behind the shared-connection mitigation",
+    bounds: { min: 1, max: MAX_POOL_SIZE },
+    fallback: 1
   }),
   driver: choice("driver", Drivers, {
     group: "workload",
@@ -237,7 +264,8 @@ const readProfile = (values: BenchValues) =>
 
 /** The configuration from the flags' values; the one-line message of the first rule broken. */
 export const configOf = (values: BenchValues): Either.Either<BenchConfig, string> => {
-  const driver = values.driver ?? (onDeno ? "node-sqlite" : "threaded")
+  const store = values.store ?? (values.pgUrl === undefined ? "sqlite" : "postgres")
+  const driver = values.driver ?? (store === "postgres" ? "postgres" : onDeno ? "node-sqlite" : "threaded")
   return Either.flatMap(readProfile(values), (customProfile) =>
     Schema.decodeUnknownEither(BenchConfig)({
       files: values.files,
@@ -268,6 +296,9 @@ export const configOf = (values: BenchValues): Either.Either<BenchConfig, string
       scenario: values.scenario,
       maxAttempts: values.maxAttempts,
       retryBaseSeconds: values.retryBase,
+      store,
+      pgUrl: values.pgUrl ?? null,
+      poolSize: values.poolSize,
       driver,
       contrast: values.contrast === "off" ? null : values.contrast ?? (driver === "threaded" ? "better-sqlite3" : null)
     }).pipe(Either.mapLeft((error) => ParseResult.ArrayFormatter.formatErrorSync(error)[0]?.message ?? "invalid configuration"))
@@ -330,10 +361,10 @@ const checkStructure = (file: string) =>
   })
 
 /** `--resume`: the batch finished and checked, a short report (or its JSON), exit 0 if integrity held, else 3. */
-const resume = (config: BenchConfig, db: string) =>
+const resume = (config: BenchConfig, db: string, label: string) =>
   Effect.gen(function*() {
     const report = yield* resumeBatch(config, db)
-    yield* config.json ? Console.log(JSON.stringify(report, null, 2)) : Console.log(resumeLines(db, report).join("\n"))
+    yield* config.json ? Console.log(JSON.stringify(report, null, 2)) : Console.log(resumeLines(label, report).join("\n"))
     return report.integrity.ok ? EXIT.ok : EXIT.failure
   })
 
@@ -344,32 +375,46 @@ export const bench = (config: BenchConfig) =>
     const contrast = config.contrast === null || config.resume
       ? null
       : { name: config.contrast, context: yield* Layer.build(driverLayer(config.contrast, "--contrast")) }
-    if (config.db !== null) {
+    // The database: a Postgres server's (a throwaway one, or --pg-url's), or a SQLite file (--db's, or a temporary one).
+    const postgres = config.store === "postgres"
+      ? yield* postgresTarget(config.pgUrl, Math.max(...config.concurrency) + config.poolSize + SERVER_CONNECTIONS)
+      : null
+    if (config.store === "sqlite" && config.db !== null) {
       yield* checkDatabasePath(config.db, SCHEMA_VERSION)
       yield* lockDatabase(config.db)
       yield* checkStructure(config.db)
-      // A new (or empty) file holds no batch: not opened, so a refusal leaves no file behind.
-      const held = (fs.statSync(config.db, { throwIfNoEntry: false })?.size ?? 0) === 0 ? null : yield* batchIn(config.db)
+    }
+    // A database of the user's: the batch it holds is finished (--resume), replaced (--fresh), or a reason to refuse.
+    const given = postgres?.owned === true
+      ? { flag: "--pg-url", path: postgres.url, label: postgres.label }
+      : config.db === null
+      ? null
+      : { flag: "--db", path: config.db, label: config.db }
+    if (given !== null) {
+      // A new (or empty) SQLite file holds no batch: not opened, so a refusal leaves no file behind.
+      const empty = given.flag === "--db" && (fs.statSync(given.path, { throwIfNoEntry: false })?.size ?? 0) === 0
+      const held = empty ? null : yield* batchIn(given.path)
       if (config.resume) {
-        if (held === null) return yield* new DatabasePathError({ detail: `--db ${config.db}: holds no batch to resume` })
-        return yield* resume(config, config.db)
+        if (held === null) return yield* new DatabasePathError({ detail: `${given.flag} ${given.label}: holds no batch to resume` })
+        return yield* resume(config, given.path, given.label)
       }
       if (held !== null && !config.fresh) {
         const unfinished = held.files - held.byState.indexed - held.byState.failed
         return yield* new DatabasePathError({
-          detail: `--db ${config.db}: holds a batch of ${held.files} files (${unfinished} not finished); ` +
+          detail: `${given.flag} ${given.label}: holds a batch of ${held.files} files (${unfinished} not finished); ` +
             "--fresh replaces it with this run's, --resume finishes it"
         })
       }
     }
     yield* prepareOutDir(config.out)
-    const dbPath = config.db ?? (yield* temporaryDatabase)
+    const dbPath = postgres?.url ?? config.db ?? (yield* temporaryDatabase)
+    const dbLabel = postgres?.label ?? config.db ?? "temporary"
     const createdAt = new Date(yield* Clock.currentTimeMillis).toISOString()
     const exporters = Object.values(fileExporters)
     const reserved = yield* reserveNames(config.out, createdAt, (s) => exporters.flatMap((e) => (e.file === null ? [] : [e.file(s)])))
     const suffix = reserved.suffix
     if (config.trace !== null) yield* checkNewFile("--trace", config.trace)
-    const target = { dbPath, dbLabel: config.db ?? "temporary", createdAt, trace: config.trace !== null, collected: collector(), contrast }
+    const target = { dbPath, dbLabel, createdAt, trace: config.trace !== null, collected: collector(), contrast }
     const measured = yield* runBench(config, target).pipe(
       // A live line only for a person watching a terminal; logs and --json stay clean.
       Effect.provide(terminalProgress({ live: process.stderr.isTTY === true && process.stdout.isTTY === true && !config.json })),
@@ -397,8 +442,12 @@ export const bench = (config: BenchConfig) =>
     Effect.catchTags({
       DatabasePathError: (e) => Effect.fail(usageError(e.message)),
       OutputError: (e) => Effect.fail(usageError(e.message)),
-      ForeignDatabase: (e) => Effect.fail(usageError(`--db ${config.db ?? ""}: ${e.message}`)),
-      DriverUnavailable: (e) => Effect.fail(usageError(e.message))
+      ForeignDatabase: (e) =>
+        Effect.fail(usageError(config.store === "postgres"
+          ? `--pg-url ${redacted(config.pgUrl ?? "")}: ${e.message}`
+          : `--db ${config.db ?? ""}: ${e.message}`)),
+      DriverUnavailable: (e) => Effect.fail(usageError(e.message)),
+      PostgresUnavailable: (e) => Effect.fail(usageError(e.message))
     })
   )
 

@@ -12,7 +12,7 @@ import type { Mitigation } from "../mitigations/catalog.ts"
 import type { Floor } from "../results/schema.ts"
 import { SqliteDriver } from "../sqlite/driver.ts"
 import type { StoreError } from "../store/errors.ts"
-import { seedFiles, truncateWal } from "../store/store.ts"
+import { seedFiles, resetLog } from "../store/store.ts"
 import { storeError } from "../store/transaction.ts"
 import { runFloor } from "./floor.ts"
 
@@ -42,7 +42,7 @@ export const measureFloor = (spec: FloorSpec): Effect.Effect<Floor | null, Store
       Effect.gen(function*() {
         const observer = yield* driver.open(spec.dbPath).pipe(Effect.mapError(storeError("open observer connection")))
         const paths = yield* seedFiles(observer, { files: spec.files, seed: spec.seed })
-        yield* truncateWal(observer)
+        yield* resetLog(observer)
         const work = {
           dbPath: spec.dbPath,
           files: paths.map((path) => ({ path, events: spec.replay.get(path) ?? [] })),

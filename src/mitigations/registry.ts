@@ -20,6 +20,8 @@ import { shared } from "./sharedConnection.ts"
 export interface StrategyContext {
   readonly dbPath: string
   readonly batch: BatchOptions
+  /** Connections behind the shared-connection mitigation (`--pool-size`; 1 when absent). */
+  readonly poolSize?: number
 }
 
 /** Each service with the type of layer that provides it. */
@@ -39,7 +41,7 @@ const baselines: ServiceLayers = {
 /** Each mitigation's layer, typed by the service the catalog says it replaces. */
 export const Registry: { readonly [M in Mitigation]: ServiceLayers[(typeof Catalog)[M]["replaces"]] } = {
   "in-memory-guards": () => inMemoryGuard,
-  "shared-connection": ({ dbPath }) => shared(dbPath),
+  "shared-connection": ({ dbPath, poolSize }) => shared(dbPath, poolSize ?? 1),
   "batched-writes": ({ dbPath, batch }) => batched(dbPath, batch)
 }
 

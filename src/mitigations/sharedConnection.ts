@@ -3,21 +3,27 @@
  * connection, opened once per run, shared by all actors: each transaction
  * (and each read) takes it from BEGIN to COMMIT behind a one-permit
  * semaphore, so sharing never changes transaction boundaries, and the time
- * an actor waits for it is queue_wait_ms.
+ * an actor waits for it is queue_wait_ms. With `--pool-size N`, N such
+ * connections, each use taking whichever is free: on Postgres, a connection
+ * pool; on SQLite, N connections that contend for its write lock.
  */
 import * as Effect from "effect/Effect"
 import type * as Layer from "effect/Layer"
-import { type Connections, connectionsLayer, type Lease, sharedLease } from "../actor/connections.ts"
+import * as Queue from "effect/Queue"
+import { type Connections, connectionsLayer, type Lease, pooledLease, sharedLease } from "../actor/connections.ts"
 import { SqliteDriver } from "../sqlite/driver.ts"
 import type { StoreError } from "../store/errors.ts"
 import { storeError } from "../store/transaction.ts"
 
-export const shared = (dbPath: string): Layer.Layer<Connections | Lease, StoreError, SqliteDriver> =>
+export const shared = (dbPath: string, poolSize: number = 1): Layer.Layer<Connections | Lease, StoreError, SqliteDriver> =>
   connectionsLayer(
-    "shared",
+    poolSize === 1 ? "shared" : `shared-${poolSize}`,
     Effect.gen(function*() {
       const driver = yield* SqliteDriver
-      const conn = yield* driver.connect(dbPath).pipe(Effect.mapError(storeError("open shared connection")))
-      return Effect.succeed(sharedLease(conn, yield* Effect.makeSemaphore(1)))
+      const open = driver.connect(dbPath).pipe(Effect.mapError(storeError("open shared connection")))
+      if (poolSize === 1) return Effect.succeed(sharedLease(yield* open, yield* Effect.makeSemaphore(1)))
+      const free = yield* Queue.bounded<Effect.Effect.Success<typeof open>>(poolSize)
+      for (let i = 0; i < poolSize; i++) yield* Queue.offer(free, yield* open)
+      return Effect.succeed(pooledLease(free))
     })
   )

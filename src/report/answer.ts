@@ -34,13 +34,19 @@ const driverNote = (driver: string): string =>
     ? "connections on threads, like production's async driver"
     : driver === "better-sqlite3" || driver === "node-sqlite" || driver === "effect-sqlite"
     ? "inline: connections never wait for the write lock"
+    : driver === "postgres"
+    ? "row locks, a round trip per statement"
     : ""
 
-const driverLine = (a: ResultsDocument["answer"]): string => {
+const driverLine = (doc: ResultsDocument): string => {
+  const a = doc.answer
   const c = a.contrast
+  const pool = doc.config.poolSize > 1 ? `, shared pool of ${doc.config.poolSize}` : ""
   // With a contrast the note is cut to its gist, so that the line stays one line.
-  return c === null
-    ? `Driver: ${a.driver}${driverNote(a.driver) === "" ? "" : ` (${driverNote(a.driver)})`}`
+  return doc.config.store === "postgres"
+    ? `Store: ${doc.environment.storeVersion.replace(/ \(.*\)$/, "")} (${driverNote(a.driver)})${pool}`
+    : c === null
+    ? `Driver: ${a.driver}${driverNote(a.driver) === "" ? "" : ` (${driverNote(a.driver)})`}${pool}`
     : `Driver: ${a.driver}${a.driver === "threaded" ? " (as production)" : ""}; ` +
       `${driverNote(c.driver).startsWith("inline") ? "inline " : ""}${c.driver} at c=${c.concurrency} ${c.profile}: ${seconds(c.elapsedSeconds)} s`
 }
@@ -64,6 +70,6 @@ export const answerLines = (doc: ResultsDocument): ReadonlyArray<string> => {
     ...wrapText(persistence, 80, 2),
     ...wrapText(where, 80, 2),
     ...wrapText(fixes, 80, 2),
-    ...wrapText(driverLine(a), 80, 2)
+    ...wrapText(driverLine(doc), 80, 2)
   ]
 }

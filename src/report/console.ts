@@ -271,7 +271,7 @@ export const gateLines = (result: ResultsDocument): ReadonlyArray<string> => [
 
 export const environmentLine = (result: ResultsDocument): string => {
   const e = result.environment
-  return `${e.runtime} ${e.runtimeVersion}, SQLite ${e.sqliteVersion} (${e.driver}), ${e.cpuCount} × ${e.cpuModel}, ` +
+  return `${e.runtime} ${e.runtimeVersion}, ${e.storeVersion} (${e.driver}), ${e.cpuCount} × ${e.cpuModel}, ` +
     `${e.memoryGiB} GiB, ${e.os}, commit ${e.gitCommit.slice(0, 12)}${e.gitDirty === true ? " (dirty)" : ""}`
 }
 

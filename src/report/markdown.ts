@@ -68,7 +68,7 @@ const recommendations = (result: ResultsDocument): ReadonlyArray<string> => {
   if (b !== null && !b.agree) {
     out.push(`The two bottleneck rules disagree (${b.byP95.segment} by P95, ${b.byShare.segment} by share): look at both before choosing.`)
   }
-  if (result.runs.every((r) => r.wal.busy === 0)) {
+  if (result.config.store === "sqlite" && result.runs.every((r) => r.wal.busy === 0)) {
     out.push(
       `No connection ever waited for SQLite's write lock with the ${result.environment.driver} driver (all statements run on ` +
         "one thread); a driver that runs connections on their own threads is needed to see write-lock contention."
@@ -76,6 +76,14 @@ const recommendations = (result: ResultsDocument): ReadonlyArray<string> => {
   }
   return out
 }
+
+/** Where the lifecycle state was kept, in words: the store, its database, and the shared connections. */
+const storePhrase = (result: ResultsDocument): string =>
+  (result.config.store === "postgres"
+    ? `${result.environment.storeVersion}, database ${result.config.db}; lock_wait_ms is the BEGIN's round trip ` +
+      "(no database-wide write lock), row locks are inside write_ms"
+    : `${result.environment.storeVersion} file (${result.config.db}), driver ${result.config.driver}`) +
+  `; shared-connection pool of ${result.config.poolSize}`
 
 export const summaryMarkdown = (result: ResultsDocument): string => {
   const g = result.gate
@@ -105,6 +113,7 @@ export const summaryMarkdown = (result: ResultsDocument): string => {
     `Generated from \`${result.files.results}\` (${result.createdAt}).`,
     "",
     `- Machine: ${environmentLine(result)}`,
+    `- Store: ${storePhrase(result)}`,
     `- Config: ${result.config.files} files, concurrency ${result.config.concurrency.join(", ")}, profiles ` +
     `${result.config.profiles.join(", ")} (realistic: ${result.config.realisticDelaySeconds} s per API call), seed ` +
     `${result.config.seed}, mitigation ${result.config.mitigation}, ${trialsPhrase(result.config)}`,

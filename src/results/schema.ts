@@ -13,7 +13,7 @@ import { Events, States } from "../lifecycle/fsm.ts"
 import { SegmentNames } from "../metrics/segments.ts"
 import { Mitigations } from "../mitigations/catalog.ts"
 
-export const SCHEMA_VERSION = 5
+export const SCHEMA_VERSION = 6
 /** The `$id` of `results/schema.json`, and the `$schema` every results file carries. */
 export const SCHEMA_ID = `urn:upload-fsm-bench:results:${SCHEMA_VERSION}`
 
@@ -306,7 +306,7 @@ export type Gate = typeof Gate.Type
 export const Environment = Schema.Struct({
   runtime: Schema.String,
   runtimeVersion: Schema.String,
-  sqliteVersion: Schema.String,
+  storeVersion: Schema.String,
   driver: Schema.String,
   cpuModel: Schema.String,
   cpuCount: Count,
@@ -332,6 +332,10 @@ export const DocumentConfig = Schema.Struct({
   db: Schema.String,
   thresholdZeroSeconds: Schema.Number,
   thresholdRealisticSeconds: Schema.Number,
+  /** Where lifecycle state was kept: a SQLite file, or a PostgreSQL server. */
+  store: Schema.Literal("sqlite", "postgres"),
+  /** Connections behind the shared-connection mitigation. */
+  poolSize: Count,
   driver: Schema.String,
   /** The driver measured beside the run's at the comparison configuration, for contrast; null for none. */
   contrast: Schema.NullOr(Schema.String),

@@ -10,8 +10,10 @@ import * as Statement from "@effect/sql/Statement"
 import type { SqlError } from "@effect/sql/SqlError"
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
-import { beginWith, type SqliteDriverShape } from "./driver.ts"
+import { beginWith, type Dialect, type SqliteDriverShape } from "./driver.ts"
+import { sqliteDialect } from "../store/store.ts"
 
+// Statements compile with `?` placeholders; a Postgres connection reads them as its own ($1, $2, …).
 const compiler = Statement.makeCompilerSqlite()
 
 /**
@@ -20,14 +22,18 @@ const compiler = Statement.makeCompilerSqlite()
  * this project registers) instead of building a Reactivity layer per
  * connection.
  */
-const clientOver = (connection: Connection, service: Reactivity.Reactivity["Type"]): Effect.Effect<Client.SqlClient> =>
+const clientOver = (
+  connection: Connection,
+  service: Reactivity.Reactivity["Type"],
+  dialect: Dialect["store"]
+): Effect.Effect<Client.SqlClient> =>
   Effect.gen(function*() {
     const semaphore = yield* Effect.makeSemaphore(1)
     return yield* Client.make({
       acquirer: semaphore.withPermits(1)(Effect.succeed(connection)),
       transactionAcquirer: Effect.as(Effect.acquireRelease(semaphore.take(1), () => semaphore.release(1)), connection),
       compiler,
-      spanAttributes: [["db.system.name", "sqlite"]]
+      spanAttributes: [["db.system.name", dialect]]
     })
   }).pipe(Effect.provideService(Reactivity.Reactivity, service))
 
@@ -36,12 +42,14 @@ export const makeDriver = (
   name: string,
   connect: (filename: string) => Effect.Effect<Connection, SqlError, Scope.Scope>,
   isBusy: (error: SqlError) => boolean,
-  rawConnect: SqliteDriverShape["rawConnect"]
+  rawConnect: SqliteDriverShape["rawConnect"],
+  dialect: Dialect = sqliteDialect
 ): Effect.Effect<SqliteDriverShape> =>
   Effect.map(Reactivity.make, (service) => ({
     name,
+    dialect,
     connect,
-    open: (filename) => Effect.flatMap(connect(filename), (connection) => clientOver(connection, service)),
+    open: (filename) => Effect.flatMap(connect(filename), (connection) => clientOver(connection, service, dialect.store)),
     begin: beginWith(isBusy),
     rawConnect
   }))

@@ -139,9 +139,9 @@ export const temporaryDatabase: Effect.Effect<string, DatabasePathError, Scope.S
   (dir) => Effect.sync(() => fs.rmSync(dir, { recursive: true, force: true }))
 ).pipe(Effect.map((dir) => path.join(dir, "bench.db")))
 
-const TEMPORARY_PREFIX = "upload-fsm-bench-"
+export const TEMPORARY_PREFIX = "upload-fsm-bench-"
 /** In each temporary folder: the pid of the process that owns it. */
-const OWNER_FILE = "owner.pid"
+export const OWNER_FILE = "owner.pid"
 
 const isAlive = (pid: number): boolean => {
   try {
@@ -154,9 +154,46 @@ const isAlive = (pid: number): boolean => {
 }
 
 /**
+ * A throwaway PostgreSQL server left running in a dead run's folder
+ * (`postgres/server.ts`): stopped by the pid its postmaster.pid gives, if
+ * that process is a postgres (a pid can be reused); its immediate shutdown
+ * takes a moment, so the folder's removal waits for it, up to 2 s.
+ */
+const stopLeftoverServer = (dir: string): void => {
+  let pid: number
+  try {
+    pid = Number(fs.readFileSync(path.join(dir, "data", "postmaster.pid"), "utf8").split("\n")[0])
+  } catch {
+    return
+  }
+  if (!Number.isSafeInteger(pid) || pid <= 0) return
+  try {
+    if (!fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("postgres")) return
+    process.kill(pid, "SIGQUIT")
+  } catch {
+    return
+  }
+  const until = Date.now() + 2_000
+  while (isRunning(pid) && Date.now() < until) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20)
+}
+
+/** Alive and not a zombie (exited, waiting for its parent to reap it): what a stopped server's pid should not be. */
+export const isRunning = (pid: number): boolean => {
+  if (!isAlive(pid)) return false
+  try {
+    // /proc/PID/stat: "pid (comm) S …"; the state follows the last ')'.
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8")
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z"
+  } catch {
+    return false
+  }
+}
+
+/**
  * Remove the temporary folders of runs whose process died without removing
- * its own (killed, or crashed): those whose owner pid is no longer alive.
- * Folders without an owner file, or that cannot be read, are left alone.
+ * its own (killed, or crashed): those whose owner pid is no longer alive,
+ * after stopping a PostgreSQL server left running in one. Folders without
+ * an owner file, or that cannot be read, are left alone.
  */
 export const removeStaleTemporaryFolders = (tmp: string = os.tmpdir()): ReadonlyArray<string> => {
   const removed: Array<string> = []
@@ -171,6 +208,7 @@ export const removeStaleTemporaryFolders = (tmp: string = os.tmpdir()): Readonly
     try {
       const pid = Number(fs.readFileSync(path.join(dir, OWNER_FILE), "utf8").trim())
       if (Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid && !isAlive(pid)) {
+        stopLeftoverServer(dir)
         fs.rmSync(dir, { recursive: true, force: true })
         removed.push(dir)
       }

@@ -13,13 +13,40 @@ import * as Context from "effect/Context"
 import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
 import * as Scope from "effect/Scope"
+import type { StoreError } from "../store/errors.ts"
+import type { ForeignDatabase } from "../store/store.ts"
 
 /** SQLite answered SQLITE_BUSY: another connection holds the write lock. */
 export class SqliteBusy extends Data.TaggedError("SqliteBusy")<{ readonly cause: SqlError }> {}
 
+/**
+ * What differs between the stores beyond their connections: how a database
+ * says whose it is and which schema it has, how its log is reset between
+ * trials, how it checks itself, its version, how the table is emptied. The
+ * store's own statements (`store/store.ts`) are the same for both: a
+ * Postgres connection reads `?` placeholders and BEGIN IMMEDIATE as its own
+ * (`postgres/driver.ts`).
+ */
+export interface Dialect {
+  readonly store: "sqlite" | "postgres"
+  /** Create or upgrade the schema; a database that is not ours (or newer) is refused untouched. */
+  readonly migrate: (sql: SqlClient) => Effect.Effect<void, StoreError | ForeignDatabase>
+  /** Bring the store's log to the same state before every trial (SQLite: truncate the WAL; Postgres: a checkpoint). */
+  readonly resetLog: (sql: SqlClient) => Effect.Effect<void, StoreError>
+  /** The store's own check of the database's structure: null when it finds nothing wrong, else what it found. */
+  readonly corruption: (sql: SqlClient) => Effect.Effect<string | null>
+  /** The store's name and version, for the results' environment (`SQLite 3.53.2`, `PostgreSQL 15.18`). */
+  readonly version: (sql: SqlClient) => Effect.Effect<string, StoreError>
+  /** Whether the database has the files table yet (read only). */
+  readonly hasFilesTable: (sql: SqlClient) => Effect.Effect<boolean, StoreError>
+  /** The statement that empties the table before seeding. */
+  readonly clearFiles: string
+}
+
 export interface SqliteDriverShape {
   /** Recorded in results (`config.driver`). */
   readonly name: string
+  readonly dialect: Dialect
   /**
    * One connection to `filename`, closed when the scope closes. It has no
    * queue of its own: its holder decides who uses it when (a file's actor

@@ -13,6 +13,7 @@ import { SqlError } from "@effect/sql/SqlError"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { isBusy, rawConnect } from "./betterSqlite.ts"
+import { sqliteDialect } from "../store/store.ts"
 import { beginWith, connectionPragmas, SqliteDriver } from "./driver.ts"
 
 /** A stock client over one new connection (WAL is the client's default), set up as every connection is. */
@@ -36,6 +37,7 @@ export const layer: Layer.Layer<SqliteDriver> = Layer.effect(
     const open = client(reactivity)
     return {
       name: "effect-sqlite",
+      dialect: sqliteDialect,
       open,
       // A lone connection is the client's one connection, reserved for the scope.
       connect: (filename) => Effect.flatMap(open(filename), (sql) => sql.reserve),

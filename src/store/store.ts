@@ -15,7 +15,7 @@ import { OccConflict, StoreError } from "./errors.ts"
 import { APPLICATION_ID } from "../identity.ts"
 import { migrations, SCHEMA_VERSION } from "./schema.ts"
 import { storeError } from "./transaction.ts"
-import { changesOf, SqliteDriver } from "../sqlite/driver.ts"
+import { changesOf, type Dialect, SqliteDriver } from "../sqlite/driver.ts"
 
 /** The database holds something that is not this tool's (or a newer schema): never written to. */
 export class ForeignDatabase extends Data.TaggedError("ForeignDatabase")<{ readonly detail: string }> {
@@ -33,13 +33,47 @@ const rows = (conn: Connection, operation: string, text: string, params: Readonl
 const exec = (conn: Connection, operation: string, text: string, params: ReadonlyArray<unknown> = []) =>
   conn.executeRaw(text, params).pipe(Effect.map(changesOf), Effect.mapError(storeError(operation)))
 
-const int = (value: unknown): number => (typeof value === "bigint" ? Number(value) : typeof value === "number" ? value : NaN)
+/**
+ * A number read back from either store: SQLite gives numbers (or bigints),
+ * Postgres gives its 64-bit integers (COUNT, SUM) as strings and its truth
+ * values as booleans.
+ */
+export const int = (value: unknown): number =>
+  typeof value === "number"
+    ? value
+    : typeof value === "bigint"
+    ? Number(value)
+    : typeof value === "boolean"
+    ? (value ? 1 : 0)
+    : typeof value === "string" && /^-?\d+$/.test(value)
+    ? Number(value)
+    : NaN
+
+/** Create or upgrade the schema, as the run's store does it (`Dialect.migrate`). */
+export const migrate = (sql: SqlClient): Effect.Effect<void, StoreError | ForeignDatabase, SqliteDriver> =>
+  Effect.flatMap(SqliteDriver, (driver) => driver.dialect.migrate(sql))
+
+/** Bring the store's log to the same state before a trial (`Dialect.resetLog`). */
+export const resetLog = (sql: SqlClient): Effect.Effect<void, StoreError, SqliteDriver> =>
+  Effect.flatMap(SqliteDriver, (driver) => driver.dialect.resetLog(sql))
+
+/** The store's own check of the database (`Dialect.corruption`): null when it finds nothing wrong. */
+export const corruption = (sql: SqlClient): Effect.Effect<string | null, never, SqliteDriver> =>
+  Effect.flatMap(SqliteDriver, (driver) => driver.dialect.corruption(sql))
+
+/** The store's name and version (`Dialect.version`). */
+export const storeVersion = (sql: SqlClient): Effect.Effect<string, StoreError, SqliteDriver> =>
+  Effect.flatMap(SqliteDriver, (driver) => driver.dialect.version(sql))
+
+/** Whether the database has the files table yet, read only (`Dialect.hasFilesTable`). */
+export const hasFilesTable = (sql: SqlClient): Effect.Effect<boolean, StoreError, SqliteDriver> =>
+  Effect.flatMap(SqliteDriver, (driver) => driver.dialect.hasFilesTable(sql))
 
 /**
  * Create or upgrade the schema. A database with tables but without our
  * application id, or with a schema newer than this code, is refused untouched.
  */
-export const migrate = (sql: SqlClient): Effect.Effect<void, StoreError | ForeignDatabase> =>
+const migrateSqlite = (sql: SqlClient): Effect.Effect<void, StoreError | ForeignDatabase> =>
   Effect.scoped(
     Effect.gen(function*() {
       const conn = yield* sql.reserve.pipe(Effect.mapError(storeError("reserve connection")))
@@ -76,7 +110,7 @@ export const migrate = (sql: SqlClient): Effect.Effect<void, StoreError | Foreig
   )
 
 /** `use` on a client over `dbPath`, opened with the run's driver and closed after. */
-export const withDatabase = <A, E>(dbPath: string, use: (sql: SqlClient) => Effect.Effect<A, E>) =>
+export const withDatabase = <A, E, R>(dbPath: string, use: (sql: SqlClient) => Effect.Effect<A, E, R>) =>
   Effect.scoped(
     Effect.flatMap(SqliteDriver, (driver) =>
       Effect.flatMap(driver.open(dbPath).pipe(Effect.mapError(storeError("open database"))), use))
@@ -91,15 +125,16 @@ export const filePath = (index: number): string => `library/${String(index).padS
 export const seedFiles = (
   sql: SqlClient,
   options: { readonly files: number; readonly seed: number }
-): Effect.Effect<ReadonlyArray<string>, StoreError> =>
+): Effect.Effect<ReadonlyArray<string>, StoreError, SqliteDriver> =>
   Effect.scoped(
     Effect.gen(function*() {
+      const { dialect } = yield* SqliteDriver
       const conn = yield* sql.reserve.pipe(Effect.mapError(storeError("reserve connection")))
       const random = seededRandom(options.seed)
       const between = (lo: number, hi: number) => lo + Math.floor(random() * (hi - lo))
       const paths: Array<string> = []
       yield* exec(conn, "seed", "BEGIN IMMEDIATE")
-      yield* exec(conn, "seed", "DELETE FROM files")
+      yield* exec(conn, "seed", dialect.clearFiles)
       const insert = `INSERT INTO files (file_path, content_hash, filename, file_extension, file_size, mime_type,
         encoding, language, word_count, title, author, category, course, source_dir, metadata_json,
         metadata_quality, tags_json, created_at, modified_at, last_scanned_at)
@@ -147,7 +182,7 @@ export interface StoredState {
  * the same on-disk state; then write one frame (the schema version, rewritten
  * unchanged) so that the fresh log has a header to count restarts from.
  */
-export const truncateWal = (sql: SqlClient): Effect.Effect<void, StoreError> =>
+const truncateWal = (sql: SqlClient): Effect.Effect<void, StoreError> =>
   Effect.scoped(
     Effect.flatMap(sql.reserve.pipe(Effect.mapError(storeError("reserve connection"))), (conn) =>
       Effect.zipRight(
@@ -372,7 +407,7 @@ export const readAll = (sql: SqlClient): Effect.Effect<ReadonlyArray<StoredFile>
  * read only): null when it finds nothing wrong, else what it found first. A
  * database too broken to be read at all answers the same, from its error.
  */
-export const corruption = (sql: SqlClient): Effect.Effect<string | null> =>
+const corruptionSqlite = (sql: SqlClient): Effect.Effect<string | null> =>
   Effect.scoped(
     Effect.flatMap(sql.reserve, (conn) => conn.executeUnprepared("PRAGMA quick_check", [], undefined))
   ).pipe(
@@ -389,10 +424,10 @@ export const corruption = (sql: SqlClient): Effect.Effect<string | null> =>
   )
 
 /** The SQLite library version the connection runs. */
-export const sqliteVersion = (sql: SqlClient): Effect.Effect<string, StoreError> =>
+const sqliteVersion = (sql: SqlClient): Effect.Effect<string, StoreError> =>
   Effect.scoped(
     Effect.flatMap(sql.reserve.pipe(Effect.mapError(storeError("reserve connection"))), (conn) =>
-      Effect.map(rows(conn, "sqlite version", "SELECT sqlite_version() AS v"), ([row]) => String(row?.["v"])))
+      Effect.map(rows(conn, "sqlite version", "SELECT sqlite_version() AS v"), ([row]) => `SQLite ${String(row?.["v"])}`))
   )
 
 /** The batch a database holds: its files per state, and how many have an open write-ahead intent (mid-upload). */
@@ -409,7 +444,7 @@ export const batchOf = (sql: SqlClient): Effect.Effect<BatchSummary, StoreError>
         rows(
           conn,
           "read the batch",
-          "SELECT gemini_state AS state, COUNT(*) AS n, SUM(intent_type IS NOT NULL) AS intents FROM files GROUP BY gemini_state"
+          "SELECT gemini_state AS state, COUNT(*) AS n, COUNT(intent_type) AS intents FROM files GROUP BY gemini_state"
         ),
         (all) => {
           const byState = Object.fromEntries(States.map((s) => [s, 0])) as Record<State, number>
@@ -427,8 +462,7 @@ export const batchOf = (sql: SqlClient): Effect.Effect<BatchSummary, StoreError>
       ))
   )
 
-/** Whether the database has the files table yet (read only). */
-export const hasFilesTable = (sql: SqlClient): Effect.Effect<boolean, StoreError> =>
+const hasFilesTableSqlite = (sql: SqlClient): Effect.Effect<boolean, StoreError> =>
   Effect.scoped(
     Effect.flatMap(sql.reserve.pipe(Effect.mapError(storeError("reserve connection"))), (conn) =>
       Effect.map(
@@ -436,3 +470,14 @@ export const hasFilesTable = (sql: SqlClient): Effect.Effect<boolean, StoreError
         ([row]) => int(row?.["n"]) > 0
       ))
   )
+
+/** SQLite's ways (every SQLite driver's). */
+export const sqliteDialect: Dialect = {
+  store: "sqlite",
+  migrate: migrateSqlite,
+  resetLog: truncateWal,
+  corruption: corruptionSqlite,
+  version: sqliteVersion,
+  hasFilesTable: hasFilesTableSqlite,
+  clearFiles: "DELETE FROM files"
+}

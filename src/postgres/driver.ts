@@ -1,0 +1,117 @@
+/**
+ * The Postgres driver: the state store on a PostgreSQL server, through
+ * `@effect/sql-pg` (node-postgres underneath). Its target is a connection
+ * URL where a SQLite driver's is a file path; everything above the driver
+ * (actors, strategies, mitigations, the floor) is the same code.
+ *
+ * - A connection is one server connection: a per-file connection is a new
+ *   one for every file (connect, authenticate, close), as production opened
+ *   a SQLite connection per file; the shared connection is one, or a pool of
+ *   `--pool-size`.
+ * - The store's statements are written once, in SQLite's spelling; the
+ *   connection reads them as its own: `?` placeholders become `$1, $2, …`,
+ *   and `BEGIN IMMEDIATE` (take SQLite's write lock at once) becomes `BEGIN`.
+ * - `lock_wait_ms` on Postgres is the BEGIN's round trip: there is no
+ *   database-wide write lock to wait for. The row lock the OCC UPDATE takes
+ *   is inside `write_ms`, and no two files' transactions touch the same row,
+ *   so it is never waited for (a row-lock wait would show there).
+ * - Statements are sent unnamed (parsed on every call), as @effect/sql-pg
+ *   sends them; SQLite's side caches its prepared statements.
+ */
+import * as Reactivity from "@effect/experimental/Reactivity"
+import * as PgClient from "@effect/sql-pg/PgClient"
+import type { Connection } from "@effect/sql/SqlConnection"
+import { SqlError } from "@effect/sql/SqlError"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import pg from "pg"
+import { makeDriver } from "../sqlite/client.ts"
+import { type RawConnection, SqliteDriver } from "../sqlite/driver.ts"
+import { postgresDialect } from "./dialect.ts"
+
+const spoken = new Map<string, string>()
+
+/**
+ * A statement of the store, as Postgres reads it: each `?` outside a quoted
+ * literal is the next `$n`, and `BEGIN IMMEDIATE` is `BEGIN`. Kept per text
+ * (the store has a few dozen).
+ */
+export const pgText = (sql: string): string => {
+  const known = spoken.get(sql)
+  if (known !== undefined) return known
+  let n = 0
+  let quoted = false
+  let text = ""
+  for (const ch of sql) {
+    if (ch === "'") quoted = !quoted
+    text += ch === "?" && !quoted ? `$${++n}` : ch
+  }
+  if (/^\s*BEGIN\s+IMMEDIATE\s*$/i.test(text)) text = "BEGIN"
+  if (spoken.size < 1_000) spoken.set(sql, text)
+  return text
+}
+
+/** The rows a statement changed, from node-postgres's result (`rowCount`). */
+const rowCountOf = (result: unknown): number =>
+  typeof result === "object" && result !== null && "rowCount" in result && typeof result.rowCount === "number"
+    ? result.rowCount
+    : -1
+
+/** A @effect/sql-pg connection speaking the store's statements, its writes answering `{ changes }` as the SQLite drivers' do. */
+const speaking = (conn: Connection): Connection =>
+  ({
+    execute: (sql, params, transformRows) => conn.execute(pgText(sql), params, transformRows),
+    executeRaw: (sql, params) => Effect.map(conn.executeRaw(pgText(sql), params), (result) => ({ changes: rowCountOf(result) })),
+    executeValues: (sql, params) => conn.executeValues(pgText(sql), params),
+    executeUnprepared: (sql, params, transformRows) => conn.executeUnprepared(pgText(sql), params, transformRows),
+    executeStream: (sql, params, transformRows) => conn.executeStream(pgText(sql), params, transformRows)
+    // The cast: Connection's methods are generic in the row type, which rows read from a database cannot prove.
+  }) as Connection
+
+/**
+ * A pool for one connection: node-postgres connects when it is first
+ * reserved. Its second slot is for @effect/sql-pg's cancel of a statement
+ * interrupted mid-flight (`pg_cancel_backend`), which needs a connection of
+ * its own: with one slot, an interrupt would wait 5 s for it.
+ */
+const onePool = (url: string) =>
+  Effect.acquireRelease(
+    Effect.sync(() => {
+      const pool = new pg.Pool({ connectionString: url, max: 2, application_name: "upload-fsm-bench" })
+      // A connection the server closes (the run's end, a shutdown) must not crash the process.
+      pool.on("error", () => undefined)
+      return pool
+    }),
+    (pool) => Effect.promise(() => pool.end())
+  )
+
+const rawConnect = async (url: string): Promise<RawConnection> => {
+  const client = new pg.Client({ connectionString: url, application_name: "upload-fsm-bench floor" })
+  client.on("error", () => undefined)
+  await client.connect()
+  return {
+    rows: async (sql, params) => (await client.query(pgText(sql), [...params])).rows,
+    changes: async (sql, params) => rowCountOf(await client.query(pgText(sql), [...params])),
+    close: () => client.end()
+  }
+}
+
+export const layer: Layer.Layer<SqliteDriver> = Layer.effect(
+  SqliteDriver,
+  Effect.flatMap(Reactivity.make, (reactivity) =>
+    makeDriver(
+      "postgres",
+      (url) =>
+        Effect.gen(function*() {
+          const client = yield* PgClient.fromPool({ acquire: onePool(url), applicationName: "upload-fsm-bench" })
+          return speaking(yield* client.reserve)
+        }).pipe(
+          Effect.provideService(Reactivity.Reactivity, reactivity),
+          Effect.mapError((error) => new SqlError({ cause: error.cause, message: `cannot connect: ${error.message}` }))
+        ),
+      // Postgres never answers BEGIN with "busy": there is no database-wide write lock.
+      () => false,
+      rawConnect,
+      postgresDialect
+    ))
+)

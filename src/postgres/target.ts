@@ -1,0 +1,80 @@
+/**
+ * The run's Postgres database: a throwaway server's (the default), or a
+ * server of the user's (`--pg-url`), checked before anything is written and
+ * held by this run alone until it ends.
+ */
+import * as Effect from "effect/Effect"
+import type * as Scope from "effect/Scope"
+import pg from "pg"
+import { APPLICATION_ID } from "../identity.ts"
+import { DatabasePathError } from "../sqlite/dbFile.ts"
+import type { SqliteDriver } from "../sqlite/driver.ts"
+import type { StoreError } from "../store/errors.ts"
+import { type ForeignDatabase, withDatabase } from "../store/store.ts"
+import { refuseForeign } from "./dialect.ts"
+import { type PostgresUnavailable, throwawayServer } from "./server.ts"
+
+/** A URL with its password hidden, for messages and results. */
+export const redacted = (url: string): string => {
+  try {
+    const parsed = new URL(url)
+    if (parsed.password !== "") parsed.password = "***"
+    return parsed.toString()
+  } catch {
+    return url.replace(/:[^:@/]*@/, ":***@")
+  }
+}
+
+const messageOf = (cause: unknown): string => (cause instanceof Error ? cause.message : String(cause))
+
+/**
+ * The database held for this run: a session-level advisory lock (keyed by
+ * our application id) on a connection kept open until the scope closes. A
+ * second run on the same database is refused at once, as a second run on
+ * one SQLite file is (`lockDatabase`).
+ */
+const holdDatabase = (url: string): Effect.Effect<void, DatabasePathError, Scope.Scope> =>
+  Effect.acquireRelease(
+    Effect.tryPromise({
+      try: async () => {
+        const client = new pg.Client({ connectionString: url, application_name: "upload-fsm-bench lock" })
+        client.on("error", () => undefined)
+        await client.connect()
+        const { rows } = await client.query<{ locked: boolean }>("SELECT pg_try_advisory_lock($1) AS locked", [APPLICATION_ID])
+        return { client, locked: rows[0]?.locked === true }
+      },
+      catch: (cause) => new DatabasePathError({ detail: `--pg-url ${redacted(url)}: cannot connect (${messageOf(cause)})` })
+    }),
+    ({ client }) => Effect.promise(() => client.end().catch(() => undefined))
+  ).pipe(
+    Effect.flatMap(({ locked }) =>
+      locked
+        ? Effect.void
+        : Effect.fail(new DatabasePathError({ detail: `--pg-url ${redacted(url)}: in use by another run (it holds the database's lock); refusing to share it` }))
+    )
+  )
+
+export interface PostgresTarget {
+  readonly url: string
+  /** What the results record as the database. */
+  readonly label: string
+  /** A server of the user's (its batch is checked as a `--db`'s), or the run's own throwaway one. */
+  readonly owned: boolean
+}
+
+/**
+ * The run's database: with `pgUrl`, that server's, held and checked (a
+ * database that is not ours is refused untouched); without, a throwaway
+ * server with room for `maxConnections`, stopped and removed with the scope.
+ */
+export const postgresTarget = (
+  pgUrl: string | null,
+  maxConnections: number
+): Effect.Effect<PostgresTarget, DatabasePathError | PostgresUnavailable | StoreError | ForeignDatabase, Scope.Scope | SqliteDriver> =>
+  pgUrl === null
+    ? Effect.map(throwawayServer({ maxConnections }), (server) => ({ url: server.url, label: "throwaway PostgreSQL server", owned: false }))
+    : Effect.gen(function*() {
+      yield* holdDatabase(pgUrl)
+      yield* withDatabase(pgUrl, refuseForeign)
+      return { url: pgUrl, label: redacted(pgUrl), owned: true }
+    })
