@@ -4,6 +4,8 @@ export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
     setupFiles: ["test/setup.ts"],
+    // One PostgreSQL server for the run: the store tests run on Postgres too (test/drivers.ts).
+    globalSetup: ["test/globalPostgres.ts"],
     // Vitest keeps one core for itself by default: on a 2-core machine, one worker, and every file in turn. Most of
     // the slow files wait on processes they spawn, so two workers halve the suite's time there.
     maxWorkers: 2,

@@ -16,7 +16,7 @@ import { readAll } from "../../src/store/store.ts"
 import * as ScenarioLayer from "../../src/actor/scenario.ts"
 import { expectationOf } from "../../src/bench/trial.ts"
 import { writeTransaction } from "../../src/store/transaction.ts"
-import { drivers } from "../drivers.ts"
+import { stores } from "../drivers.ts"
 import { experiment, open, seeded, startUpload, tempDb } from "../helpers.ts"
 
 const run = (
@@ -45,7 +45,7 @@ const batchedWriter = (db: string) =>
   Layer.build(batched(db, { batchSize: 10, failBatch: null })).pipe(Effect.map((context) => Context.get(context, Writer)))
 
 
-describe.each(drivers)("every mitigation keeps the integrity check green on %s", (_name, driver) => {
+describe.each(stores)("every mitigation keeps the integrity check green on %s", (_name, driver) => {
   const sets: ReadonlyArray<ReadonlyArray<Mitigation>> = [
     [],
     ["in-memory-guards"],

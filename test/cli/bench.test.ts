@@ -101,7 +101,7 @@ describe("bench CLI: bad input exits 2 with one clear line and touches nothing",
         report: `report-${stamp}.html`
       })
       expect(doc.environment).toMatchObject({ runtime: "node", driver: "threaded" })
-      expect(doc.environment.sqliteVersion).toMatch(/^3\.\d+\.\d+$/)
+      expect(doc.environment.storeVersion).toMatch(/^SQLite 3\.\d+\.\d+$/)
       expect(doc.environment.cpuCount).toBeGreaterThan(0)
       expect(doc.config).toMatchObject({
         files: 12, seed: 7, concurrency: [2, 10], realisticDelaySeconds: 0.002, db, trials: 2, ladder: "full", contrast: "better-sqlite3"

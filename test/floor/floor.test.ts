@@ -8,7 +8,7 @@ import { LADDER, type Mitigation, mitigationLabel } from "../../src/mitigations/
 import { SqliteDriver } from "../../src/sqlite/driver.ts"
 import * as BetterSqlite from "../../src/sqlite/betterSqlite.ts"
 import { filePath, readAll } from "../../src/store/store.ts"
-import { drivers } from "../drivers.ts"
+import { stores } from "../drivers.ts"
 import { open, seeded, tempDb } from "../helpers.ts"
 
 const FILES = 20
@@ -46,7 +46,7 @@ const countingRaw = (driver: Layer.Layer<SqliteDriver>) => {
 
 const sets: ReadonlyArray<ReadonlyArray<Mitigation>> = [[], ...LADDER]
 
-describe.each(drivers)("the storage floor on %s", (_name, driver) => {
+describe.each(stores)("the storage floor on %s", (_name, driver) => {
   for (const set of sets) {
     it.live(`${mitigationLabel(set)}: replays every committed transition, leaving each file where the run left it`, () =>
       Effect.gen(function*() {

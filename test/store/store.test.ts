@@ -2,7 +2,7 @@ import * as fs from "node:fs"
 import { describe, expect, it } from "@effect/vitest"
 import type { Scope } from "effect"
 import { SqliteDriver } from "../../src/sqlite/driver.ts"
-import { drivers } from "../drivers.ts"
+import { drivers, stores } from "../drivers.ts"
 import { Effect, Either } from "effect"
 import { checkDatabasePath } from "../../src/sqlite/dbFile.ts"
 import { APPLICATION_ID } from "../../src/identity.ts"
@@ -15,7 +15,21 @@ const persist = (sql: Parameters<typeof withConnection>[0], write: TransitionWri
   Effect.flatMap(SqliteDriver, (driver) =>
     withConnection(sql, (conn) => writeTransaction(conn, driver, applyTransition(conn, write))))
 
-describe.each(drivers)("state store on %s", (_name, driver) => {
+/** Per store: the tables and indexes a database has, and how its schema version is set behind our back. */
+const catalog = (name: string) =>
+  name === "postgres"
+    ? {
+      tables: "SELECT tablename AS name FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename",
+      indexes: "SELECT indexname AS name FROM pg_indexes WHERE tablename = 'files'",
+      setVersion: (v: number) => `UPDATE upload_fsm_bench SET schema_version = ${v}`
+    }
+    : {
+      tables: "SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name",
+      indexes: "SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'files'",
+      setVersion: (v: number) => `PRAGMA user_version = ${v}`
+    }
+
+describe.each(stores)("state store on %s", (name, driver) => {
   const inDriver = <A, E>(body: Effect.Effect<A, E, Scope.Scope | SqliteDriver>) =>
     Effect.scoped(body).pipe(Effect.provide(driver))
 
@@ -27,7 +41,7 @@ describe.each(drivers)("state store on %s", (_name, driver) => {
       expect(all.every((f) => f.state === "untracked" && f.version === 0)).toBe(true)
       const bad = yield* Effect.either(sql.unsafe("UPDATE files SET gemini_state = 'bogus'").raw)
       expect(Either.isLeft(bad)).toBe(true)
-      const index = yield* sql.unsafe<{ name: string }>("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'files'")
+      const index = yield* sql.unsafe<{ name: string }>(catalog(name).indexes)
       expect(index.map((r) => r.name)).toContain("idx_files_gemini_state")
     })))
 
@@ -84,16 +98,31 @@ describe.each(drivers)("state store on %s", (_name, driver) => {
       expect(after.value).toMatchObject({ state: "uploading", version: 1 })
     })))
 
-  it.live("a foreign SQLite database is refused by the migration and left unchanged", () =>
+  it.live("a foreign database is refused by the migration and left unchanged", () =>
     inDriver(Effect.gen(function*() {
       const db = tempDb()
       const other = yield* open(db)
       yield* other.unsafe("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)").raw
       const result = yield* Effect.flip(migrate(other))
       expect(result._tag).toBe("ForeignDatabase")
-      const tables = yield* other.unsafe<{ name: string }>("SELECT name FROM sqlite_schema WHERE type = 'table'")
+      const tables = yield* other.unsafe<{ name: string }>(catalog(name).tables)
       expect(tables.map((t) => t.name)).toEqual(["notes"])
     })))
+
+  it.live("a database with a newer schema than ours is refused", () =>
+    inDriver(Effect.gen(function*() {
+      const db = tempDb()
+      const { sql } = yield* seeded(db, 1)
+      yield* sql.unsafe(catalog(name).setVersion(99)).raw
+      const refused = yield* Effect.flip(migrate(sql))
+      expect(refused._tag).toBe("ForeignDatabase")
+      expect(refused.message).toContain("schema version 99")
+    })))
+})
+
+describe.each(drivers)("the SQLite file on %s", (_name, driver) => {
+  const inDriver = <A, E>(body: Effect.Effect<A, E, Scope.Scope | SqliteDriver>) =>
+    Effect.scoped(body).pipe(Effect.provide(driver))
 
   it.live("the file check refuses a non-SQLite file and a foreign SQLite file, and accepts ours", () =>
     inDriver(Effect.gen(function*() {
@@ -112,16 +141,6 @@ describe.each(drivers)("state store on %s", (_name, driver) => {
       yield* Effect.scoped(seeded(ours, 2))
       expect(fs.readFileSync(ours).readUInt32BE(68)).toBe(APPLICATION_ID)
       yield* checkDatabasePath(ours, SCHEMA_VERSION)
-    })))
-
-  it.live("a database with a newer schema than ours is refused", () =>
-    inDriver(Effect.gen(function*() {
-      const db = tempDb()
-      const { sql } = yield* seeded(db, 1)
-      yield* sql.unsafe("PRAGMA user_version = 99").raw
-      const refused = yield* Effect.flip(migrate(sql))
-      expect(refused._tag).toBe("ForeignDatabase")
-      expect(refused.message).toContain("schema version 99")
     })))
 })
 

@@ -114,7 +114,7 @@ export const fakeDocument = (runs: ReadonlyArray<RunResult>, overrides: { readon
   environment: {
     runtime: "node",
     runtimeVersion: "v20",
-    sqliteVersion: "3.0.0",
+    storeVersion: "SQLite 3.0.0",
     driver: "better-sqlite3",
     cpuModel: overrides.cpuModel ?? "cpu",
     cpuCount: 2,
@@ -134,6 +134,8 @@ export const fakeDocument = (runs: ReadonlyArray<RunResult>, overrides: { readon
     db: "temporary",
     thresholdZeroSeconds: 300,
     thresholdRealisticSeconds: 21_600,
+    store: "sqlite",
+    poolSize: 1,
     driver: "better-sqlite3",
     contrast: null,
     mitigations: [],
