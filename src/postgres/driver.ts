@@ -77,13 +77,17 @@ const speaking = (conn: Connection): Connection =>
 const onePool = (url: string) =>
   Effect.acquireRelease(
     Effect.sync(() => {
-      const pool = new pg.Pool({ connectionString: url, max: 2, application_name: "upload-fsm-bench" })
+      const pool = new pg.Pool({ connectionString: url, max: 2, application_name: "upload-fsm-bench", connectionTimeoutMillis: CONNECT_MS })
       // A connection the server closes (the run's end, a shutdown) must not crash the process.
       pool.on("error", () => undefined)
       return pool
     }),
-    (pool) => Effect.promise(() => pool.end())
+    // As @effect/sql-pg's own pools end: a pool still lending a connection would never finish ending.
+    (pool) => Effect.promise(() => pool.end()).pipe(Effect.interruptible, Effect.timeoutOption(1_000))
   )
+
+/** How long a connection may take to open before it fails. */
+const CONNECT_MS = 10_000
 
 const rawConnect = async (url: string): Promise<RawConnection> => {
   const client = new pg.Client({ connectionString: url, application_name: "upload-fsm-bench floor" })
@@ -104,7 +108,9 @@ export const layer: Layer.Layer<SqliteDriver> = Layer.effect(
       (url) =>
         Effect.gen(function*() {
           const client = yield* PgClient.fromPool({ acquire: onePool(url), applicationName: "upload-fsm-bench" })
-          return speaking(yield* client.reserve)
+          // Uninterruptible (at most CONNECT_MS): @effect/sql-pg's reserve, interrupted while connecting, would lend
+          // the connection to no one and never give it back.
+          return speaking(yield* Effect.uninterruptible(client.reserve))
         }).pipe(
           Effect.provideService(Reactivity.Reactivity, reactivity),
           Effect.mapError((error) => new SqlError({ cause: error.cause, message: `cannot connect: ${error.message}` }))
