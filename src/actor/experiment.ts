@@ -33,6 +33,10 @@ import { type FileFailure, type FileProgress, runBatch } from "./runner.ts"
 import type { Recovery, StrategyNames } from "../results/schema.ts"
 import { type StrategyLayer, strategyNames } from "./strategy.ts"
 import { Writer } from "./writer.ts"
+import * as Option from "effect/Option"
+import type { BatchOptions } from "../mitigations/batchedWrites.ts"
+import type { Mitigation } from "../mitigations/catalog.ts"
+import { inParts, Workers } from "../workers/pool.ts"
 
 export interface ExperimentSpec {
   readonly dbPath: string
@@ -55,9 +59,42 @@ export interface ExperimentSpec {
    * terminal one only read). `files` and `seed` then only label the run.
    */
   readonly resume?: boolean
+  /**
+   * Set to let the run's worker processes (`Workers`, `--workers`) share
+   * its files, when the run has more than one and the concurrency allows;
+   * without it (or without workers) the actors run in this process.
+   */
+  readonly parts?: PartsSpec
+}
+
+/** What the actors' part of a run gives back (`runActors`), in the run's process or a worker's. */
+export interface ActorsPart {
+  readonly elapsedMs: number
+  /** Simulated time the warp skipped (0 in real time). */
+  readonly skippedMs: number
+  readonly samples: ReadonlyArray<FileSample>
+  readonly outcomes: ReadonlyArray<FileOutcome>
+  readonly failures: ReadonlyArray<FileFailure>
+  readonly maxInFlight: number
+  readonly strategy: StrategyNames
+  readonly ledger: ReadonlyMap<string, number>
+  readonly byEvent: ReadonlyMap<Event, number>
+  readonly recovery: Recovery | null
+  readonly api: ApiStats
+  /** The processes the actors ran in: 1, the run's own, or the workers that shared the files. */
+  readonly workers: number
+}
+
+/** How a run's strategy is built, for worker processes to build it again (a Layer cannot cross a process). */
+export interface PartsSpec {
+  readonly mitigations: ReadonlyArray<Mitigation>
+  readonly batch: BatchOptions
+  readonly poolSize: number
 }
 
 export interface Measurement {
+  /** The processes the actors ran in (1: the run's own). */
+  readonly workers: number
   readonly elapsedMs: number
   /** One sample per file from the first pass (a recovery pass's are not mixed in). */
   readonly samples: ReadonlyArray<FileSample>
@@ -102,25 +139,11 @@ export const runExperiment = (spec: ExperimentSpec): Effect.Effect<Measurement, 
       const walBytesStart = yield* walBytes(spec.dbPath)
       const saltBefore = yield* walSalt(spec.dbPath)
       const recorder = makeRecorder(spec.labels, paths.length)
-      const apiClock = ApiClock.make(spec.clock)
-      // Everything from here to the end of the strategy's teardown is timed
-      // on the run's clock: simulated time under the warp.
-      const [elapsedMs, run] = yield* timed(
-        Effect.scoped(
-          Effect.flatMap(
-            Layer.build(
-              Layer.mergeAll(
-                spec.strategy,
-                UploadApi.layer(spec.profile, spec.seed),
-                Retry.layer({ ...spec.retry, seed: spec.seed }),
-                ScenarioLayer.layer(spec.scenario, spec.seed)
-              )
-            ),
-            (context) => Effect.provide(runWithRecovery(spec, paths, recorder, observer), context)
-          )
-        )
-      ).pipe(Effect.provideService(ApiClock.ApiClock, apiClock), Effect.withClock(apiClock.clock))
-      const { skippedMs } = yield* apiClock.skipped
+      const workers = spec.parts === undefined ? Option.none() : yield* Effect.serviceOption(Workers)
+      const part = Option.isSome(workers) && spec.parts !== undefined && workers.value.count > 1 && spec.concurrency > 1
+        ? yield* inParts(workers.value, spec, spec.parts, paths, recorder)
+        : yield* runActors(spec, spec.strategy, paths, recorder, observer)
+      const { elapsedMs, skippedMs, samples: _, ...run } = part
       const walBytesEnd = yield* walBytes(spec.dbPath)
       const saltAfter = yield* walSalt(spec.dbPath)
       const walCheckpoints = saltBefore === null || saltAfter === null ? null : (saltAfter - saltBefore + 2 ** 32) % 2 ** 32
@@ -128,6 +151,7 @@ export const runExperiment = (spec: ExperimentSpec): Effect.Effect<Measurement, 
       return {
         ...run,
         elapsedMs,
+        workers: part.workers,
         samples: recorder.samples(),
         walBytesStart,
         walBytesEnd,
@@ -139,8 +163,45 @@ export const runExperiment = (spec: ExperimentSpec): Effect.Effect<Measurement, 
     })
   )
 
+/**
+ * The actors' part of a run: the strategy built, every file of `paths` run
+ * at the spec's concurrency (recovered if a commit failed), the strategy
+ * torn down, all of it timed on the run's clock (simulated time under the
+ * warp). In the run's own process, or in a worker process on its share of
+ * the files (`workers/`).
+ */
+export const runActors = (
+  spec: Pick<ExperimentSpec, "profile" | "seed" | "retry" | "scenario" | "clock" | "concurrency" | "onFileDone" | "labels">,
+  strategyLayer: StrategyLayer,
+  paths: ReadonlyArray<string>,
+  recorder: ReturnType<typeof makeRecorder>,
+  observer: SqlClient
+): Effect.Effect<ActorsPart, StoreError, SqliteDriver> =>
+  Effect.gen(function*() {
+    const apiClock = ApiClock.make(spec.clock)
+    // Everything from here to the end of the strategy's teardown is timed
+    // on the run's clock: simulated time under the warp.
+    const [elapsedMs, run] = yield* timed(
+      Effect.scoped(
+        Effect.flatMap(
+          Layer.build(
+            Layer.mergeAll(
+              strategyLayer,
+              UploadApi.layer(spec.profile, spec.seed),
+              Retry.layer({ ...spec.retry, seed: spec.seed }),
+              ScenarioLayer.layer(spec.scenario, spec.seed)
+            )
+          ),
+          (context) => Effect.provide(runWithRecovery(spec, paths, recorder, observer), context)
+        )
+      )
+    ).pipe(Effect.provideService(ApiClock.ApiClock, apiClock), Effect.withClock(apiClock.clock))
+    const { skippedMs } = yield* apiClock.skipped
+    return { ...run, elapsedMs, skippedMs, samples: recorder.samples(), workers: 1 }
+  })
+
 const runWithRecovery = (
-  spec: ExperimentSpec,
+  spec: Pick<ExperimentSpec, "concurrency" | "onFileDone" | "labels">,
   paths: ReadonlyArray<string>,
   recorder: ReturnType<typeof makeRecorder>,
   observer: SqlClient

@@ -68,6 +68,7 @@ export const toTrial = (input: {
     transitionsPerSecond: round(integrity.transitions / elapsedSeconds, 2),
     indexed: integrity.indexed,
     maxInFlight: m.maxInFlight,
+    workers: m.workers,
     segments,
     segmentTotalsMs,
     distribution,
@@ -139,6 +140,7 @@ const aggregate = (
     transitionsPerSecond: medianOf(trials, (t) => t.transitionsPerSecond, 2),
     indexed: Math.min(...trials.map((t) => t.indexed)),
     maxInFlight: Math.max(...trials.map((t) => t.maxInFlight)),
+    workers: Math.max(...trials.map((t) => t.workers)),
     skippedSeconds: medianOf(trials, (t) => t.skippedSeconds, 6),
     api: {
       calls: medianOf(trials, (t) => t.api.calls, 1),

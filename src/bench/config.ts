@@ -36,6 +36,9 @@ export const Stores = ["sqlite", "postgres"] as const
  */
 export const POSTGRES_MAX_CONCURRENCY = 200
 
+/** The most worker processes: each is a Node process of its own (about 100 MB), and the machine has 2 cores. */
+export const MAX_WORKERS = 16
+
 /** The largest `--pool-size`: the shared connections, each a server connection (Postgres) or a SQLite connection. */
 export const MAX_POOL_SIZE = 64
 
@@ -86,6 +89,8 @@ export const BenchConfig = Schema.Struct({
   pgUrl: Schema.NullOr(Schema.String),
   /** Connections behind the shared-connection mitigation (1: the one shared connection). */
   poolSize: Positive,
+  /** OS processes the actors of a configuration run in (1: the run's own). */
+  workers: Positive,
   /** Which driver provides the connections: a SQLite driver, or "postgres" with the Postgres store. */
   driver: Schema.Literal(...StoreDrivers),
   /** Another driver measured once at the comparison configuration (c=10 zero), for contrast; null for none. */
@@ -127,6 +132,10 @@ export const BenchConfig = Schema.Struct({
   Schema.filter((c) =>
     !c.resume || c.db !== null || c.pgUrl !== null || "--resume: needs --db PATH or --pg-url URL (the database of the run to finish)"
   ),
+  Schema.filter((c) => c.out.trim() !== "" || "--out: empty path"),
+  Schema.filter((c) => c.db === null || c.db.trim() !== "" || "--db: empty path")
+).pipe(
+  // The store, its pool and the workers (a second pipe: one takes at most twenty steps).
   Schema.filter((c) => c.store === "postgres" || c.pgUrl === null || "--pg-url: needs --store postgres"),
   Schema.filter((c) =>
     c.store === "sqlite" || c.db === null || "--db: a SQLite file; with --store postgres, give --pg-url URL (or nothing: a throwaway server)"
@@ -139,7 +148,14 @@ export const BenchConfig = Schema.Struct({
       `--concurrency ${most}: on Postgres at most ${POSTGRES_MAX_CONCURRENCY} (each actor holds a server connection; see README, "Postgres")`
   }),
   Schema.filter((c) => c.poolSize <= MAX_POOL_SIZE || `--pool-size ${c.poolSize}: at most ${MAX_POOL_SIZE}`),
-  Schema.filter((c) => c.out.trim() !== "" || "--out: empty path"),
-  Schema.filter((c) => c.db === null || c.db.trim() !== "" || "--db: empty path")
+  Schema.filter((c) => c.workers <= MAX_WORKERS || `--workers ${c.workers}: at most ${MAX_WORKERS}`),
+  Schema.filter((c) => {
+    const limited = [...(c.customProfile === null ? [] : [c.customProfile])].find((p) => p.rateLimitPerMinute !== null && c.profiles.includes(p.name))
+    return c.workers === 1 || limited === undefined ||
+      `--workers ${c.workers}: profile '${limited.name}' has a rate limit, which one process counts for all actors; run it with --workers 1`
+  }),
+  Schema.filter((c) => c.workers === 1 || c.trace === null || `--trace: one process's actors; not with --workers ${c.workers}`),
+  Schema.filter((c) => c.workers === 1 || !c.resume || `--resume: finishes the batch in this process; not with --workers ${c.workers}`),
+  Schema.filter((c) => c.pgUrl === null || c.pgUrl.trim() !== "" || "--pg-url: empty URL")
 )
 export type BenchConfig = typeof BenchConfig.Type

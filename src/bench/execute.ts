@@ -114,6 +114,8 @@ export const runBench = (
           mitigations: cell.mitigations,
           batch: { batchSize: config.batchSize, failBatch: config.failBatch },
           poolSize: config.poolSize,
+          // A contrast driver's trials run here: the workers run the run's own driver.
+          workers: cell.driver === undefined ? config.workers : 1,
           seed: config.seed,
           clock: config.clock,
           runLabel: `${createdAt}#${runCounter}`,
@@ -303,6 +305,7 @@ export const documentOf = (
       thresholdRealisticSeconds: config.thresholdRealisticSeconds,
       store: config.store,
       poolSize: config.poolSize,
+      workers: config.workers,
       driver: environment.driver,
       contrast: contrast?.driver ?? null,
       mitigations: config.mitigations,

@@ -15,7 +15,7 @@ import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import { Scenarios } from "../actor/scenario.ts"
 import { parseProfile } from "../api/profiles.ts"
-import { BenchConfig, LadderModes, MAX_POOL_SIZE, Stores } from "../bench/config.ts"
+import { BenchConfig, LadderModes, MAX_POOL_SIZE, MAX_WORKERS, Stores } from "../bench/config.ts"
 import { type Collected, collector, documentOf, runBench, type Target } from "../bench/execute.ts"
 import { planOf } from "../bench/plan.ts"
 import { batchIn, resumeBatch, resumeLines } from "../bench/resume.ts"
@@ -29,6 +29,7 @@ import { traceJson } from "../report/trace.ts"
 import type { ResultsDocument } from "../results/schema.ts"
 import { checkDatabasePath, DatabasePathError, lockDatabase, temporaryDatabase } from "../sqlite/dbFile.ts"
 import { postgresTarget, redacted } from "../postgres/target.ts"
+import { workersLayer } from "../workers/pool.ts"
 import { SCHEMA_VERSION } from "../store/schema.ts"
 import { corruption } from "../store/store.ts"
 import { SqliteDriver } from "../sqlite/driver.ts"
@@ -139,6 +140,12 @@ export const benchFlags = {
     group: "workload",
     description: "connections behind the shared-connection mitigation",
     bounds: { min: 1, max: MAX_POOL_SIZE },
+    fallback: 1
+  }),
+  workers: integer("workers", {
+    group: "workload",
+    description: "OS processes the actors run in, the files shared between them, all writing the one store",
+    bounds: { min: 1, max: MAX_WORKERS },
     fallback: 1
   }),
   driver: choice("driver", Drivers, {
@@ -299,6 +306,7 @@ export const configOf = (values: BenchValues): Either.Either<BenchConfig, string
       store,
       pgUrl: values.pgUrl ?? null,
       poolSize: values.poolSize,
+      workers: values.workers,
       driver,
       contrast: values.contrast === "off" ? null : values.contrast ?? (driver === "threaded" ? "better-sqlite3" : null)
     }).pipe(Either.mapLeft((error) => ParseResult.ArrayFormatter.formatErrorSync(error)[0]?.message ?? "invalid configuration"))
@@ -414,8 +422,11 @@ export const bench = (config: BenchConfig) =>
     const reserved = yield* reserveNames(config.out, createdAt, (s) => exporters.flatMap((e) => (e.file === null ? [] : [e.file(s)])))
     const suffix = reserved.suffix
     if (config.trace !== null) yield* checkNewFile("--trace", config.trace)
+    // The worker processes, started once for the whole run (each loads the tool and its driver).
+    const workers = config.workers > 1 ? yield* Layer.build(workersLayer(config.workers, config.driver)) : null
     const target = { dbPath, dbLabel, createdAt, trace: config.trace !== null, collected: collector(), contrast }
     const measured = yield* runBench(config, target).pipe(
+      workers === null ? (run) => run : Effect.provide(workers),
       // A live line only for a person watching a terminal; logs and --json stay clean.
       Effect.provide(terminalProgress({ live: process.stderr.isTTY === true && process.stdout.isTTY === true && !config.json })),
       Effect.onInterrupt(() => writePartial(config, target, exporters, reserved))
@@ -447,7 +458,8 @@ export const bench = (config: BenchConfig) =>
           ? `--pg-url ${redacted(config.pgUrl ?? "")}: ${e.message}`
           : `--db ${config.db ?? ""}: ${e.message}`)),
       DriverUnavailable: (e) => Effect.fail(usageError(e.message)),
-      PostgresUnavailable: (e) => Effect.fail(usageError(e.message))
+      PostgresUnavailable: (e) => Effect.fail(usageError(e.message)),
+      WorkersUnavailable: (e) => Effect.fail(usageError(e.message))
     })
   )
 

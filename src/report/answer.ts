@@ -41,13 +41,21 @@ const driverNote = (driver: string): string =>
 const driverLine = (doc: ResultsDocument): string => {
   const a = doc.answer
   const c = a.contrast
-  const pool = doc.config.poolSize > 1 ? `, shared pool of ${doc.config.poolSize}` : ""
+  const workers = doc.config.workers
+  const extra = [
+    ...(doc.config.poolSize > 1 ? [`shared pool of ${doc.config.poolSize}`] : []),
+    ...(workers > 1 ? [`up to ${workers} processes`] : [])
+  ].map((part) => `, ${part}`).join("")
+  // Inline connections wait for each other only across processes.
+  const note = workers > 1 && driverNote(a.driver).startsWith("inline")
+    ? "inline in each process; the processes contend for the write lock"
+    : driverNote(a.driver)
   // With a contrast the note is cut to its gist, so that the line stays one line.
   return doc.config.store === "postgres"
-    ? `Store: ${doc.environment.storeVersion.replace(/ \(.*\)$/, "")} (${driverNote(a.driver)})${pool}`
+    ? `Store: ${doc.environment.storeVersion.replace(/ \(.*\)$/, "")} (${note})${extra}`
     : c === null
-    ? `Driver: ${a.driver}${driverNote(a.driver) === "" ? "" : ` (${driverNote(a.driver)})`}${pool}`
-    : `Driver: ${a.driver}${a.driver === "threaded" ? " (as production)" : ""}; ` +
+    ? `Driver: ${a.driver}${note === "" ? "" : ` (${note})`}${extra}`
+    : `Driver: ${a.driver}${a.driver === "threaded" ? " (as production)" : ""}${extra}; ` +
       `${driverNote(c.driver).startsWith("inline") ? "inline " : ""}${c.driver} at c=${c.concurrency} ${c.profile}: ${seconds(c.elapsedSeconds)} s`
 }
 

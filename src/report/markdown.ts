@@ -83,7 +83,10 @@ const storePhrase = (result: ResultsDocument): string =>
     ? `${result.environment.storeVersion}, database ${result.config.db}; lock_wait_ms is the BEGIN's round trip ` +
       "(no database-wide write lock), row locks are inside write_ms"
     : `${result.environment.storeVersion} file (${result.config.db}), driver ${result.config.driver}`) +
-  `; shared-connection pool of ${result.config.poolSize}`
+  `; shared-connection pool of ${result.config.poolSize}; ` +
+  (result.config.workers > 1
+    ? `actors in up to ${result.config.workers} worker processes, the files shared between them (each run's count in the table's processes column)`
+    : "actors in this one process")
 
 export const summaryMarkdown = (result: ResultsDocument): string => {
   const g = result.gate
@@ -132,11 +135,12 @@ export const summaryMarkdown = (result: ResultsDocument): string => {
     "## SC1: throughput",
     "",
     mdTable(
-      ["concurrency", "profile", "mitigation", "elapsed s (95% CI)", "clock", "transitions/s", "fsm_net P95 ms", "db P95 ms", "lock P95 ms", "floor s", "efficiency", "runtime_ms mean", "integrity"],
+      ["concurrency", "profile", "mitigation", "processes", "elapsed s (95% CI)", "clock", "transitions/s", "fsm_net P95 ms", "db P95 ms", "lock P95 ms", "floor s", "efficiency", "runtime_ms mean", "integrity"],
       result.runs.map((r) => [
         String(r.concurrency),
         r.profile,
         r.mitigation,
+        String(r.workers),
         `${seconds(r.elapsedSeconds)} (${seconds(r.ci.elapsedSeconds[0])}–${seconds(r.ci.elapsedSeconds[1])})`,
         r.clock,
         r.transitionsPerSecond.toFixed(0),

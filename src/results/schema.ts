@@ -118,6 +118,8 @@ export const Trial = Schema.Struct({
   transitionsPerSecond: Schema.Number,
   indexed: Count,
   maxInFlight: Count,
+  /** The processes its actors ran in: 1, or the workers that shared its files (`--workers`). */
+  workers: Count,
   segments: BySegment(SegmentStats),
   /** Sum over files of each segment, in ms: what the share-of-time bottleneck rule reads. */
   segmentTotalsMs: BySegment(Schema.Number),
@@ -336,6 +338,8 @@ export const DocumentConfig = Schema.Struct({
   store: Schema.Literal("sqlite", "postgres"),
   /** Connections behind the shared-connection mitigation. */
   poolSize: Count,
+  /** The most processes a configuration's actors ran in (`--workers`; 1: the run's own). */
+  workers: Count,
   driver: Schema.String,
   /** The driver measured beside the run's at the comparison configuration, for contrast; null for none. */
   contrast: Schema.NullOr(Schema.String),

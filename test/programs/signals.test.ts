@@ -7,6 +7,18 @@ import { tempDir } from "../helpers.ts"
 import { removeStaleTemporaryFolders } from "../../src/sqlite/dbFile.ts"
 import { interrupted } from "./spawned.ts"
 
+/** The worker processes (`--workers`) of the run with this pid that are still there: their argument is its pid. */
+const workersOf = (pid: number | undefined) =>
+  fs.readdirSync("/proc").filter((entry) => {
+    if (!/^\d+$/.test(entry)) return false
+    try {
+      const argv = fs.readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0")
+      return argv.some((a) => a.endsWith("workers/child.ts")) && argv.includes(String(pid))
+    } catch {
+      return false
+    }
+  })
+
 describe("signals", () => {
   // Zero profile, many trials: without a turn of the event loop the signal waited for the whole run.
   const args = (out: string) => [
@@ -60,4 +72,21 @@ describe("signals", () => {
     expect(fs.existsSync(folders.alive)).toBe(true)
     expect(fs.existsSync(folders.foreign)).toBe(true)
   })
+
+  it("SIGINT while worker processes run a Postgres trial: exit 130, the workers gone, the throwaway server stopped and removed", async () => {
+    const out = tempDir()
+    const r = await interrupted(
+      process.execPath,
+      [
+        "--import", "tsx", "programs/bench.ts", "--store", "postgres", "--workers", "3", "--files", "600", "--concurrency", "10",
+        "--profiles", "zero", "--trials", "30", "--warmup", "0", "--ladder", "off", "--out", out
+      ],
+      /\[1\/1\] trial 1\/30/,
+      "SIGINT"
+    )
+    expect(r.code).toBe(130)
+    expect(r.stderr).toContain("interrupted (SIGINT) before any configuration completed: nothing written")
+    expect(r.leftBehind).toEqual([])
+    expect(workersOf(r.pid)).toEqual([])
+  }, 120_000)
 })

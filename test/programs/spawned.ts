@@ -19,7 +19,7 @@ export const spawn = (command: string, args: ReadonlyArray<string>) => {
  * that are still there.
  */
 export const interrupted = (command: string, args: ReadonlyArray<string>, when: RegExp, signal: NodeJS.Signals, toGroup = false) =>
-  new Promise<{ code: number | null; stderr: string; leftBehind: ReadonlyArray<string> }>((resolve, reject) => {
+  new Promise<{ code: number | null; stderr: string; leftBehind: ReadonlyArray<string>; pid: number | undefined }>((resolve, reject) => {
     // toGroup: the child leads its own process group, and the signal goes to all of it, as a terminal's Ctrl-C or a
     // supervisor's stop does (a wrapper may relay it to the program too).
     const child = spawnAsync(command, [...args], { cwd: root, stdio: ["ignore", "pipe", "pipe"], detached: toGroup })
@@ -50,6 +50,6 @@ export const interrupted = (command: string, args: ReadonlyArray<string>, when: 
             return false
           }
         })
-      resolve({ code, stderr, leftBehind })
+      resolve({ code, stderr, leftBehind, pid: child.pid })
     })
   })

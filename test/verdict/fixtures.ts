@@ -45,6 +45,7 @@ export const fakeRun = (input: {
     transitionsPerSecond: 2454 / elapsedSeconds,
     indexed: 818,
     maxInFlight: input.concurrency,
+    workers: 1,
     segments,
     segmentTotalsMs: totals,
     // 818 files, all at the segment's figure.
@@ -136,6 +137,7 @@ export const fakeDocument = (runs: ReadonlyArray<RunResult>, overrides: { readon
     thresholdRealisticSeconds: 21_600,
     store: "sqlite",
     poolSize: 1,
+    workers: 1,
     driver: "better-sqlite3",
     contrast: null,
     mitigations: [],
