@@ -77,7 +77,13 @@ export const Integrity = Schema.Struct({
    * not a problem with the data (their rows must still match what was
    * committed), but files the run did not finish; a threshold fails on them.
    */
-  lockTimeouts: Count
+  lockTimeouts: Count,
+  /**
+   * Files whose actor stopped on an OCC conflict (its write found the row
+   * at another state or version): each is also a problem. Every actor owns
+   * its file, so any is a lost update somewhere, never contention.
+   */
+  occConflicts: Count
 }).annotations({ identifier: "Integrity" })
 export type Integrity = typeof Integrity.Type
 

@@ -97,6 +97,7 @@ export const checkIntegrity = (input: {
     transitions,
     problems: problems.slice(0, 20),
     problemCount: problems.length,
-    lockTimeouts: gaveUp.size
+    lockTimeouts: gaveUp.size,
+    occConflicts: input.failures.filter((f) => f.error._tag === "OccConflict").length
   }
 }

@@ -60,7 +60,8 @@ export const fakeRun = (input: {
       transitions: 2454,
       problems: input.integrityOk === false ? ["x: version 2, expected 3"] : [],
       problemCount: input.integrityOk === false ? 1 : 0,
-      lockTimeouts: input.lockTimeouts ?? 0
+      lockTimeouts: input.lockTimeouts ?? 0,
+      occConflicts: 0
     },
     recovery: null,
     clock: input.profile === "zero" ? "real" : "simulated",

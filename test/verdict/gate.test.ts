@@ -6,7 +6,7 @@ import { growthOf, scalingOf, slopeOf } from "../../src/verdict/scaling.ts"
 import { evaluateThresholds } from "../../src/verdict/thresholds.ts"
 import { walReport } from "../../src/verdict/wal.ts"
 import type { StoredFile } from "../../src/store/store.ts"
-import { StoreError } from "../../src/store/errors.ts"
+import { OccConflict, StoreError } from "../../src/store/errors.ts"
 import { fakeRun } from "./fixtures.ts"
 import { compareSeries } from "../../src/verdict/compare.ts"
 import type { Comparisons, Step } from "../../src/results/schema.ts"
@@ -239,6 +239,16 @@ describe("integrity check", () => {
     const other = check(row("b", 1, "uploading"), 1, new StoreError({ operation: "COMMIT", detail: "disk I/O error" }))
     expect(other).toMatchObject({ ok: false, lockTimeouts: 0 })
     expect(other.problems.join()).toContain("b: actor failed: StoreError: COMMIT: disk I/O error")
+    // An OCC conflict is counted as one, and is a problem too.
+    const conflict = checkIntegrity({
+      expectedFiles: 2,
+      stored: [row("a", 3), row("b", 1, "uploading")],
+      ledger: new Map([["a", 3], ["b", 1]]),
+      failures: [{ path: "b", error: new OccConflict({ path: "b", event: "complete_upload", expectedState: "uploading", expectedVersion: 0 }) }],
+      expect: happyPath(3)
+    })
+    expect(conflict).toMatchObject({ ok: false, occConflicts: 1, lockTimeouts: 0 })
+    expect(other.occConflicts).toBe(0)
   })
 
   it("under reupload, an indexed file the scenario sends round again must be in round 2; one it does not, in round 1", () => {
