@@ -385,7 +385,11 @@ export const bench = (config: BenchConfig) =>
       : { name: config.contrast, context: yield* Layer.build(driverLayer(config.contrast, "--contrast")) }
     // The database: a Postgres server's (a throwaway one, or --pg-url's), or a SQLite file (--db's, or a temporary one).
     const postgres = config.store === "postgres"
-      ? yield* postgresTarget(config.pgUrl, Math.max(...config.concurrency) + config.poolSize + SERVER_CONNECTIONS)
+      ? yield* postgresTarget(
+        config.pgUrl,
+        // Every actor's connection, and each process's shared pool, observer and batched writer.
+        Math.max(...config.concurrency) + config.workers * (config.poolSize + 2) + SERVER_CONNECTIONS
+      )
       : null
     if (config.store === "sqlite" && config.db !== null) {
       yield* checkDatabasePath(config.db, SCHEMA_VERSION)

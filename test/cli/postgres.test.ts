@@ -110,6 +110,11 @@ describe("bench CLI on Postgres", () => {
       expect(summary).toMatch(/Store: PostgreSQL \d+/)
       expect(summary).toContain("- Store: PostgreSQL")
       expect(ownFolders()).toEqual([])
+      // compare.ts reads a Postgres run's document as any other.
+      const results = path.join(out, doc.files.results)
+      const compared = yield* cli("compare", results, results)
+      expect(compared.code).toBe(0)
+      expect(compared.stdout).toContain("no regression")
     }))
 
   it.live("--pg-url on a database that is not ours is refused, and nothing in it changes", () =>
