@@ -14,6 +14,7 @@ import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import { MitigationDocument, ResultsDocument, SCHEMA_VERSION } from "./schema.ts"
+import { upgradeResults } from "./upgrade.ts"
 
 export class OutputError extends Data.TaggedError("OutputError")<{ readonly detail: string }> {
   override get message(): string {
@@ -144,10 +145,11 @@ export const decodeResults = (name: string, text: string): Either.Either<Results
   const fail = (detail: string) => Either.left(new ResultsInputError({ detail: `${name}: ${detail}` }))
   const parsed = Either.try({ try: () => JSON.parse(text) as unknown, catch: () => null })
   if (Either.isLeft(parsed)) return fail("not JSON")
-  const value = parsed.right
+  // The schema before this one is read as this one (`upgrade.ts`); older ones are refused.
+  const value = upgradeResults(parsed.right)
   const version = typeof value === "object" && value !== null && "schemaVersion" in value ? value.schemaVersion : undefined
   if (typeof version === "number" && version !== SCHEMA_VERSION) {
-    return fail(`a result document of schema ${version}; this version reads schema ${SCHEMA_VERSION}`)
+    return fail(`a result document of schema ${version}; this version reads schemas 5 and ${SCHEMA_VERSION}`)
   }
   return Schema.decodeUnknownEither(ResultsDocument)(value).pipe(
     Either.orElse((error) => {

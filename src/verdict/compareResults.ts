@@ -54,6 +54,11 @@ export const compareResults = (
       : []),
     ...(before.environment.runtime !== after.environment.runtime ? ["measured on different runtimes"] : []),
     ...(before.environment.driver !== after.environment.driver ? ["measured with different drivers"] : []),
+    ...(before.config.store !== after.config.store
+      ? [`measured on different stores (${before.config.store} vs ${after.config.store}): a comparison of stores, not a regression check`]
+      : []),
+    ...(before.config.workers !== after.config.workers ? [`workers differ: ${before.config.workers} vs ${after.config.workers}`] : []),
+    ...(before.config.poolSize !== after.config.poolSize ? [`pool sizes differ: ${before.config.poolSize} vs ${after.config.poolSize}`] : []),
     ...(configurations.some((c) => c.trials.before < 3 || c.trials.after < 3)
       ? ["fewer than 3 trials on a side: intervals are wide and verdicts rare"]
       : [])

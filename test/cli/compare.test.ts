@@ -76,4 +76,16 @@ describe("compare.ts", () => {
       expect(older.code).toBe(2)
       expect(older.stderr).toContain("a result document of schema 2")
     }))
+
+  it.effect("warns when the two were measured on different stores, workers or pool sizes", () =>
+    Effect.gen(function*() {
+      const other = path.join(dir, "postgres.json")
+      const doc = JSON.parse(fs.readFileSync(base, "utf8"))
+      fs.writeFileSync(other, JSON.stringify({ ...doc, config: { ...doc.config, store: "postgres", workers: 4, poolSize: 8 } }))
+      const r = yield* compare(base, other)
+      expect(r.code).toBe(0)
+      expect(r.stdout).toContain("measured on different stores (sqlite vs postgres): a comparison of stores, not a regression check")
+      expect(r.stdout).toContain("workers differ: 1 vs 4")
+      expect(r.stdout).toContain("pool sizes differ: 1 vs 8")
+    }))
 })

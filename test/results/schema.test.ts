@@ -47,3 +47,32 @@ describe("the result document", () => {
       expect(validate(broken)).toBe(false)
     }).pipe(Effect.provide(silent), Effect.provide(BetterSqlite.layer)))
 })
+
+describe("results of the schema before this one", () => {
+  const reference = new URL("../../results/reference/results-20261128-005150.json", import.meta.url)
+
+  it("a schema-5 document (the committed reference run) is read as this schema: SQLite, one process, no conflicts", () => {
+    const text = fs.readFileSync(reference, "utf8")
+    expect(JSON.parse(text).schemaVersion).toBe(5)
+    const doc = Either.getOrThrow(decodeResults("reference.json", text))
+    expect(doc.schemaVersion).toBe(SCHEMA_VERSION)
+    expect(doc.environment.storeVersion).toMatch(/^SQLite 3\.\d+\.\d+$/)
+    expect(doc.config).toMatchObject({ store: "sqlite", poolSize: 1, workers: 1 })
+    expect(doc.runs.every((r) => r.workers === 1 && r.integrity.occConflicts === 0)).toBe(true)
+  })
+
+  it("an OCC conflict listed among a schema-5 run's problems is counted; an older schema is refused by name", () => {
+    const old = JSON.parse(fs.readFileSync(reference, "utf8"))
+    const run = old.runs[0]
+    run.integrity = {
+      ...run.integrity,
+      ok: false,
+      problems: ["library/00001.txt: actor failed: OccConflict: OCC conflict on library/00001.txt"],
+      problemCount: 1
+    }
+    const doc = Either.getOrThrow(decodeResults("old.json", JSON.stringify(old)))
+    expect(doc.runs[0]?.integrity.occConflicts).toBe(1)
+    const older = Either.flip(decodeResults("older.json", JSON.stringify({ ...old, schemaVersion: 4 })))
+    expect(Either.getOrThrow(older).message).toBe("older.json: a result document of schema 4; this version reads schemas 5 and 6")
+  })
+})
