@@ -383,22 +383,22 @@ export const bench = (config: BenchConfig) =>
     const contrast = config.contrast === null || config.resume
       ? null
       : { name: config.contrast, context: yield* Layer.build(driverLayer(config.contrast, "--contrast")) }
-    // The database: a Postgres server's (a throwaway one, or --pg-url's), or a SQLite file (--db's, or a temporary one).
-    const postgres = config.store === "postgres"
-      ? yield* postgresTarget(
-        config.pgUrl,
-        // Every actor's connection, and each process's shared pool, observer and batched writer.
-        Math.max(...config.concurrency) + config.workers * (config.poolSize + 2) + SERVER_CONNECTIONS
-      )
-      : null
+    // The database: a Postgres server's (--pg-url's, checked here; a throwaway one, started once the flags are all
+    // found good), or a SQLite file (--db's, checked here, or a temporary one).
+    const startPostgres = postgresTarget(
+      config.pgUrl,
+      // Every actor's connection, and each process's shared pool, observer and batched writer.
+      Math.max(...config.concurrency) + config.workers * (config.poolSize + 2) + SERVER_CONNECTIONS
+    )
+    const users = config.store === "postgres" && config.pgUrl !== null ? yield* startPostgres : null
     if (config.store === "sqlite" && config.db !== null) {
       yield* checkDatabasePath(config.db, SCHEMA_VERSION)
       yield* lockDatabase(config.db)
       yield* checkStructure(config.db)
     }
     // A database of the user's: the batch it holds is finished (--resume), replaced (--fresh), or a reason to refuse.
-    const given = postgres?.owned === true
-      ? { flag: "--pg-url", path: postgres.url, label: postgres.label }
+    const given = users !== null
+      ? { flag: "--pg-url", path: users.url, label: users.label }
       : config.db === null
       ? null
       : { flag: "--db", path: config.db, label: config.db }
@@ -419,13 +419,14 @@ export const bench = (config: BenchConfig) =>
       }
     }
     yield* prepareOutDir(config.out)
+    if (config.trace !== null) yield* checkNewFile("--trace", config.trace)
+    const postgres = config.store !== "postgres" ? null : users ?? (yield* startPostgres)
     const dbPath = postgres?.url ?? config.db ?? (yield* temporaryDatabase)
     const dbLabel = postgres?.label ?? config.db ?? "temporary"
     const createdAt = new Date(yield* Clock.currentTimeMillis).toISOString()
     const exporters = Object.values(fileExporters)
     const reserved = yield* reserveNames(config.out, createdAt, (s) => exporters.flatMap((e) => (e.file === null ? [] : [e.file(s)])))
     const suffix = reserved.suffix
-    if (config.trace !== null) yield* checkNewFile("--trace", config.trace)
     // The worker processes, started once for the whole run (each loads the tool and its driver).
     const workers = config.workers > 1 ? yield* Layer.build(workersLayer(config.workers, config.driver)) : null
     const target = { dbPath, dbLabel, createdAt, trace: config.trace !== null, collected: collector(), contrast }

@@ -44,6 +44,9 @@ export class IllegalTransition extends Data.TaggedError("IllegalTransition")<{
 export const isState = (value: unknown): value is State =>
   typeof value === "string" && (States as ReadonlyArray<string>).includes(value)
 
+export const isEvent = (value: unknown): value is Event =>
+  typeof value === "string" && (Events as ReadonlyArray<string>).includes(value)
+
 /** The state that `event` leads to from `state`, or IllegalTransition. */
 export const next = (state: State, event: Event): Either.Either<State, IllegalTransition> => {
   const t = Transitions[event]

@@ -58,8 +58,6 @@ export interface PostgresTarget {
   readonly url: string
   /** What the results record as the database. */
   readonly label: string
-  /** A server of the user's (its batch is checked as a `--db`'s), or the run's own throwaway one. */
-  readonly owned: boolean
 }
 
 /**
@@ -72,9 +70,9 @@ export const postgresTarget = (
   maxConnections: number
 ): Effect.Effect<PostgresTarget, DatabasePathError | PostgresUnavailable | StoreError | ForeignDatabase, Scope.Scope | SqliteDriver> =>
   pgUrl === null
-    ? Effect.map(throwawayServer({ maxConnections }), (server) => ({ url: server.url, label: "throwaway PostgreSQL server", owned: false }))
+    ? Effect.map(throwawayServer({ maxConnections }), (server) => ({ url: server.url, label: "throwaway PostgreSQL server" }))
     : Effect.gen(function*() {
       yield* holdDatabase(pgUrl)
       yield* withDatabase(pgUrl, refuseForeign)
-      return { url: pgUrl, label: redacted(pgUrl), owned: true }
+      return { url: pgUrl, label: redacted(pgUrl) }
     })

@@ -9,7 +9,7 @@ import type { FileFailure } from "../actor/runner.ts"
 import type { LatencyProfile } from "../api/profiles.ts"
 import type { ScenarioName } from "../actor/scenario.ts"
 import type { ClockMode } from "../clock/apiClock.ts"
-import { IllegalTransition } from "../lifecycle/fsm.ts"
+import { IllegalTransition, isEvent, isState } from "../lifecycle/fsm.ts"
 import type { BatchOptions } from "../mitigations/batchedWrites.ts"
 import type { Mitigation } from "../mitigations/catalog.ts"
 import type { RunLabels } from "../metrics/recorder.ts"
@@ -69,22 +69,21 @@ export const storeErrorOf = (data: ErrorData): StoreError =>
     })
     : new StoreError({ operation: "worker", detail: `${data._tag}: ${str(data.fields["message"] ?? JSON.stringify(data.fields))}` })
 
-/** An actor's failure, made again as the class it was. */
+/** An actor's failure, made again as the class it was (a store error when its fields are not what that class holds). */
 const actorError = (data: ErrorData): FileFailure["error"] => {
   const f = data.fields
-  switch (data._tag) {
-    case "OccConflict":
-      return new OccConflict({
-        path: str(f["path"]),
-        event: f["event"] as OccConflict["event"],
-        expectedState: f["expectedState"] as OccConflict["expectedState"],
-        expectedVersion: Number(f["expectedVersion"])
-      })
-    case "IllegalTransition":
-      return new IllegalTransition({ state: f["state"] as IllegalTransition["state"], event: f["event"] as IllegalTransition["event"] })
-    default:
-      return storeErrorOf(data)
+  if (data._tag === "OccConflict" && isEvent(f["event"]) && isState(f["expectedState"])) {
+    return new OccConflict({
+      path: str(f["path"]),
+      event: f["event"],
+      expectedState: f["expectedState"],
+      expectedVersion: Number(f["expectedVersion"])
+    })
   }
+  if (data._tag === "IllegalTransition" && isState(f["state"]) && isEvent(f["event"])) {
+    return new IllegalTransition({ state: f["state"], event: f["event"] })
+  }
+  return storeErrorOf(data)
 }
 
 export const encodePart = (part: ActorsPart): WirePart => ({
