@@ -8,6 +8,8 @@ import { Effect } from "effect"
 import { tempDir } from "../helpers.ts"
 import { cli } from "../cli/inProcess.ts"
 import { root } from "./spawned.ts"
+import pg from "pg"
+import { databaseFor } from "../drivers.ts"
 
 /** The batch in `db` per state, read without writing (null until the table exists). */
 const statesIn = (db: string): Record<string, number> | null => {
@@ -86,4 +88,62 @@ describe("crash and resume", () => {
       expect(fs.existsSync(`${db}.lock`)).toBe(false)
     }, 120_000)
   }
+})
+
+describe("crash and resume on Postgres", () => {
+  /** The batch in the database at `url` per state (null until the table exists). */
+  const statesAt = async (url: string): Promise<Record<string, number> | null> => {
+    const client = new pg.Client({ connectionString: url })
+    await client.connect()
+    try {
+      const { rows } = await client.query<{ state: string; n: string }>("SELECT gemini_state AS state, COUNT(*) AS n FROM files GROUP BY 1")
+      return Object.fromEntries(rows.map((r) => [r.state, Number(r.n)]))
+    } catch {
+      return null
+    } finally {
+      await client.end()
+    }
+  }
+
+  it("SIGKILL with files mid-upload; the database is then refused as holding a batch, and --resume finishes it: every file indexed once", async () => {
+    const dir = tempDir()
+    const url = await databaseFor(path.join(dir, "pg"))
+    const flags = ["--pg-url", url, "--files", "300", "--concurrency", "10", "--profiles", "realistic", "--realistic-delay", "0.05", "--out", dir]
+    const child = spawnAsync(process.execPath, ["--import", "tsx", "programs/bench.ts", ...flags, "--clock", "real", "--trials", "1", "--warmup", "0", "--ladder", "off"], {
+      cwd: root,
+      stdio: "ignore"
+    })
+    const left = await new Promise<Record<string, number>>((resolve, reject) => {
+      let polling = false
+      const poll = setInterval(() => {
+        if (polling) return
+        polling = true
+        void statesAt(url).then((states) => {
+          polling = false
+          if (states !== null && (states["uploading"] ?? 0) + (states["processing"] ?? 0) > 0 && (states["indexed"] ?? 0) >= 5) child.kill("SIGKILL")
+        })
+      }, 20)
+      const guard = setTimeout(() => {
+        child.kill("SIGKILL")
+        reject(new Error("the batch never reached the state to kill it in"))
+      }, 100_000)
+      child.on("close", () => {
+        clearInterval(poll)
+        clearTimeout(guard)
+        void statesAt(url).then((states) => resolve(states ?? {}))
+      })
+    })
+    const unfinished = 300 - (left["indexed"] ?? 0)
+    expect(unfinished).toBeGreaterThan(0)
+    // The killed run's session is gone with it, and so is its advisory lock: the refusal is for the batch.
+    const refused = await Effect.runPromise(cli("bench", ...flags, "--ladder", "off"))
+    expect(refused.code).toBe(2)
+    expect(refused.stderr).toContain(`holds a batch of 300 files (${unfinished} not finished)`)
+    const resumed = await Effect.runPromise(cli("bench", ...flags, "--resume", "--json"))
+    expect(resumed.code).toBe(0)
+    const report = JSON.parse(resumed.stdout)
+    expect(report.after.byState).toMatchObject({ indexed: 300, untracked: 0, uploading: 0, processing: 0, failed: 0 })
+    expect(report.resumedFiles).toBe(unfinished)
+    expect(report.integrity).toMatchObject({ ok: true, files: 300, indexed: 300, transitions: 900 })
+  }, 120_000)
 })
