@@ -28,7 +28,7 @@ import { checkNewFile, prepareOutDir, type Reservation, reserveNames, writeNewFi
 import { traceJson } from "../report/trace.ts"
 import type { ResultsDocument } from "../results/schema.ts"
 import { checkDatabasePath, DatabasePathError, lockDatabase, temporaryDatabase } from "../sqlite/dbFile.ts"
-import { postgresTarget, redacted } from "../postgres/target.ts"
+import { connectionsNeeded, postgresTarget, redacted } from "../postgres/target.ts"
 import { workersLayer } from "../workers/pool.ts"
 import { SCHEMA_VERSION } from "../store/schema.ts"
 import { corruption } from "../store/store.ts"
@@ -43,13 +43,6 @@ import { stopSignal } from "./signals.ts"
 const onDeno = "Deno" in globalThis
 
 const QUICK_DELAY = 0.05
-
-/**
- * A throwaway Postgres server's connections beyond the actors' and the
- * shared pool's: the observer, the batched writer, the floor's, each
- * per-file pool's spare slot for a cancel, psql of a curious user.
- */
-const SERVER_CONNECTIONS = 40
 
 /**
  * Upper bounds, so that a slip of the keyboard is one line, not a full disk
@@ -387,8 +380,7 @@ export const bench = (config: BenchConfig) =>
     // found good), or a SQLite file (--db's, checked here, or a temporary one).
     const startPostgres = postgresTarget(
       config.pgUrl,
-      // Every actor's connection, and each process's shared pool, observer and batched writer.
-      Math.max(...config.concurrency) + config.workers * (config.poolSize + 2) + SERVER_CONNECTIONS
+      connectionsNeeded({ concurrency: Math.max(...config.concurrency), workers: config.workers, poolSize: config.poolSize })
     )
     const users = config.store === "postgres" && config.pgUrl !== null ? yield* startPostgres : null
     if (config.store === "sqlite" && config.db !== null) {

@@ -33,26 +33,49 @@ const messageOf = (cause: unknown): string => (cause instanceof Error ? cause.me
  * second run on the same database is refused at once, as a second run on
  * one SQLite file is (`lockDatabase`).
  */
-const holdDatabase = (url: string): Effect.Effect<void, DatabasePathError, Scope.Scope> =>
+const holdDatabase = (url: string, connections: number): Effect.Effect<void, DatabasePathError, Scope.Scope> =>
   Effect.acquireRelease(
     Effect.tryPromise({
       try: async () => {
         const client = new pg.Client({ connectionString: url, application_name: "upload-fsm-bench lock" })
         client.on("error", () => undefined)
         await client.connect()
-        const { rows } = await client.query<{ locked: boolean }>("SELECT pg_try_advisory_lock($1) AS locked", [APPLICATION_ID])
-        return { client, locked: rows[0]?.locked === true }
+        const { rows } = await client.query<{ locked: boolean; free: number }>(
+          `SELECT pg_try_advisory_lock($1) AS locked,
+            current_setting('max_connections')::int - current_setting('superuser_reserved_connections')::int
+              - (SELECT COUNT(*) FROM pg_stat_activity WHERE backend_type = 'client backend')::int AS free`,
+          [APPLICATION_ID]
+        )
+        return { client, locked: rows[0]?.locked === true, free: Number(rows[0]?.free) }
       },
       catch: (cause) => new DatabasePathError({ detail: `--pg-url ${redacted(url)}: cannot connect (${messageOf(cause)})` })
     }),
     ({ client }) => Effect.promise(() => client.end().catch(() => undefined))
   ).pipe(
-    Effect.flatMap(({ locked }) =>
-      locked
-        ? Effect.void
-        : Effect.fail(new DatabasePathError({ detail: `--pg-url ${redacted(url)}: in use by another run (it holds the database's lock); refusing to share it` }))
+    Effect.flatMap(({ free, locked }) =>
+      !locked
+        ? Effect.fail(new DatabasePathError({ detail: `--pg-url ${redacted(url)}: in use by another run (it holds the database's lock); refusing to share it` }))
+        : free < connections
+        ? Effect.fail(
+          new DatabasePathError({
+            detail: `--pg-url ${redacted(url)}: the server has room for ${free} more connections and this run may open ` +
+              `${connections} (its concurrency, pools, observers and writers); raise max_connections or lower --concurrency`
+          })
+        )
+        : Effect.void
     )
   )
+
+/**
+ * The connections a run may hold at once: every actor's (a per-file
+ * connection each), each process's shared pool, observer and batched writer,
+ * and a few of the run's own (its setup, its lock, the floor's).
+ */
+export const connectionsNeeded = (options: { readonly concurrency: number; readonly workers: number; readonly poolSize: number }): number =>
+  options.concurrency + options.workers * (options.poolSize + 2) + 10
+
+/** A throwaway server's room beyond them: cancels of interrupted statements (one per actor at most), a curious user's psql. */
+const SLACK = 30
 
 export interface PostgresTarget {
   readonly url: string
@@ -67,12 +90,13 @@ export interface PostgresTarget {
  */
 export const postgresTarget = (
   pgUrl: string | null,
-  maxConnections: number
+  /** The most connections the run may hold at once (`connectionsNeeded`). */
+  needed: number
 ): Effect.Effect<PostgresTarget, DatabasePathError | PostgresUnavailable | StoreError | ForeignDatabase, Scope.Scope | SqliteDriver> =>
   pgUrl === null
-    ? Effect.map(throwawayServer({ maxConnections }), (server) => ({ url: server.url, label: "throwaway PostgreSQL server" }))
+    ? Effect.map(throwawayServer({ maxConnections: needed + SLACK }), (server) => ({ url: server.url, label: "throwaway PostgreSQL server" }))
     : Effect.gen(function*() {
-      yield* holdDatabase(pgUrl)
+      yield* holdDatabase(pgUrl, needed)
       yield* withDatabase(pgUrl, refuseForeign)
       return { url: pgUrl, label: redacted(pgUrl) }
     })

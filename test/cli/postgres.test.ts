@@ -162,6 +162,23 @@ describe("bench CLI on Postgres", () => {
       ])
     }))
 
+  it.live("--pg-url on a server without room for the run's connections is refused before it starts", () =>
+    Effect.gen(function*() {
+      const url = yield* Effect.promise(() => databaseFor(tempDb()))
+      const out = tempDir()
+      // 16 workers, each with a pool of 64: more than the test server's 300 connections.
+      const r = yield* bench(
+        "--files", "3", "--concurrency", "10", "--profiles", "zero", "--ladder", "off", "--workers", "16", "--pool-size", "64",
+        "--pg-url", url, "--out", out
+      )
+      expect(r.code).toBe(2)
+      expect(lines(r.stderr)).toHaveLength(1)
+      expect(r.stderr).toMatch(/--pg-url .*: the server has room for \d+ more connections and this run may open 1076/)
+      expect(fs.readdirSync(out)).toEqual([])
+      const [tables] = yield* onDatabase(url, "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+      expect(tables).toEqual([])
+    }))
+
   it.live("a server left running by a run that died is stopped, and its folder removed, by the next run's sweep", () =>
     Effect.gen(function*() {
       const scope = yield* Scope.make()
