@@ -28,7 +28,7 @@ import { checkNewFile, prepareOutDir, type Reservation, reserveNames, writeNewFi
 import { traceJson } from "../report/trace.ts"
 import type { ResultsDocument } from "../results/schema.ts"
 import { checkDatabasePath, DatabasePathError, lockDatabase, temporaryDatabase } from "../sqlite/dbFile.ts"
-import { connectionsNeeded, postgresTarget, redacted } from "../postgres/target.ts"
+import { connectionsNeeded, redacted } from "../postgres/common.ts"
 import { workersLayer } from "../workers/pool.ts"
 import { SCHEMA_VERSION } from "../store/schema.ts"
 import { corruption } from "../store/store.ts"
@@ -378,9 +378,14 @@ export const bench = (config: BenchConfig) =>
       : { name: config.contrast, context: yield* Layer.build(driverLayer(config.contrast, "--contrast")) }
     // The database: a Postgres server's (--pg-url's, checked here; a throwaway one, started once the flags are all
     // found good), or a SQLite file (--db's, checked here, or a temporary one).
-    const startPostgres = postgresTarget(
-      config.pgUrl,
-      connectionsNeeded({ concurrency: Math.max(...config.concurrency), workers: config.workers, poolSize: config.poolSize })
+    const startPostgres = Effect.flatMap(
+      // Loaded only for a run on Postgres: node-postgres is no SQLite run's business.
+      Effect.promise(() => import("../postgres/target.ts")),
+      ({ postgresTarget }) =>
+        postgresTarget(
+          config.pgUrl,
+          connectionsNeeded({ concurrency: Math.max(...config.concurrency), workers: config.workers, poolSize: config.poolSize })
+        )
     )
     const users = config.store === "postgres" && config.pgUrl !== null ? yield* startPostgres : null
     if (config.store === "sqlite" && config.db !== null) {

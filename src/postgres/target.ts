@@ -12,18 +12,8 @@ import type { SqliteDriver } from "../sqlite/driver.ts"
 import type { StoreError } from "../store/errors.ts"
 import { type ForeignDatabase, withDatabase } from "../store/store.ts"
 import { refuseForeign } from "./dialect.ts"
+import { redacted, SLACK } from "./common.ts"
 import { type PostgresUnavailable, throwawayServer } from "./server.ts"
-
-/** A URL with its password hidden, for messages and results. */
-export const redacted = (url: string): string => {
-  try {
-    const parsed = new URL(url)
-    if (parsed.password !== "") parsed.password = "***"
-    return parsed.toString()
-  } catch {
-    return url.replace(/:[^:@/]*@/, ":***@")
-  }
-}
 
 const messageOf = (cause: unknown): string => (cause instanceof Error ? cause.message : String(cause))
 
@@ -65,17 +55,6 @@ const holdDatabase = (url: string, connections: number): Effect.Effect<void, Dat
         : Effect.void
     )
   )
-
-/**
- * The connections a run may hold at once: every actor's (a per-file
- * connection each), each process's shared pool, observer and batched writer,
- * and a few of the run's own (its setup, its lock, the floor's).
- */
-export const connectionsNeeded = (options: { readonly concurrency: number; readonly workers: number; readonly poolSize: number }): number =>
-  options.concurrency + options.workers * (options.poolSize + 2) + 10
-
-/** A throwaway server's room beyond them: cancels of interrupted statements (one per actor at most), a curious user's psql. */
-const SLACK = 30
 
 export interface PostgresTarget {
   readonly url: string
