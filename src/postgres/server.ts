@@ -177,9 +177,10 @@ export const throwawayServer = (options: { readonly maxConnections: number }): E
     const data = path.join(dir, "data")
     yield* runToEnd(path.join(bin, "initdb"), ["-D", data, "-U", USER, "-A", "trust", "-E", "UTF8", "--locale=C", "-N"], user)
     const log = fs.openSync(path.join(dir, "server.log"), "a")
+    let spawnError: string | null = null
     const child = yield* Effect.acquireRelease(
-      Effect.sync(() =>
-        spawn(path.join(bin, "postgres"), [
+      Effect.sync(() => {
+        const started = spawn(path.join(bin, "postgres"), [
           "-D",
           data,
           "-k",
@@ -196,7 +197,10 @@ export const throwawayServer = (options: { readonly maxConnections: number }): E
           stdio: ["ignore", log, log],
           ...(user ?? {})
         })
-      ),
+        // A server that cannot be started at all (its binary not executable) says so here, not as a crash.
+        started.on("error", (error) => (spawnError = error.message))
+        return started
+      }),
       (started) =>
         Effect.promise(async () => {
           fs.closeSync(log)
@@ -209,7 +213,7 @@ export const throwawayServer = (options: { readonly maxConnections: number }): E
         })
     )
     const url = socketUrl(dir, "postgres")
-    yield* ready(url, child, path.join(dir, "server.log"))
+    yield* ready(url, child, path.join(dir, "server.log"), () => spawnError)
     yield* query(url, `CREATE DATABASE ${DATABASE}`)
     return { url: socketUrl(dir, DATABASE), dir, pid: child.pid ?? 0 }
   })
@@ -230,10 +234,12 @@ export const query = (url: string, text: string) =>
   })
 
 /** Wait until the server accepts a connection; fail if it exits first or takes more than 30 s. */
-const ready = (url: string, child: ChildProcess, logFile: string) =>
+const ready = (url: string, child: ChildProcess, logFile: string, spawnError: () => string | null) =>
   Effect.gen(function*() {
     const started = Date.now()
     for (;;) {
+      const failed = spawnError()
+      if (failed !== null) return yield* new PostgresUnavailable({ detail: `the PostgreSQL server could not start: ${failed}` })
       if (exited(child)) {
         const text = yield* Effect.sync(() => {
           try {

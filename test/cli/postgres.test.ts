@@ -88,6 +88,27 @@ describe("bench CLI on Postgres: what does not go with it exits 2 with one line 
     }))
 })
 
+describe("a server that will not start", () => {
+  it.live("its own words, on one line, exit 2; its folder removed", () =>
+    Effect.gen(function*() {
+      const bin = tempDir()
+      // Readable by the user the server runs as under root (a temporary folder is its owner's alone).
+      fs.chmodSync(bin, 0o755)
+      // initdb "succeeds"; postgres says why it will not run, and exits.
+      fs.writeFileSync(path.join(bin, "initdb"), "#!/bin/sh\nexit 0\n", { mode: 0o755 })
+      fs.writeFileSync(path.join(bin, "postgres"), "#!/bin/sh\necho 'FATAL:  could not create shared memory segment' >&2\nexit 1\n", { mode: 0o755 })
+      const out = tempDir()
+      const before = process.env["PG_BIN"]
+      process.env["PG_BIN"] = bin
+      const r = yield* bench(...small, "--store", "postgres", "--out", out).pipe(
+        Effect.ensuring(Effect.sync(() => (before === undefined ? delete process.env["PG_BIN"] : (process.env["PG_BIN"] = before))))
+      )
+      expect(r.code).toBe(2)
+      expect(lines(r.stderr)).toEqual(["error: the PostgreSQL server exited at start: FATAL:  could not create shared memory segment"])
+      expect(ownFolders()).toEqual([])
+    }))
+})
+
 describe("bench CLI on Postgres", () => {
   it.live("a throwaway server: started, measured on (every ladder step), stopped and removed; the results say which store", () =>
     Effect.gen(function*() {
