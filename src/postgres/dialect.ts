@@ -12,7 +12,7 @@ import { APPLICATION_ID } from "../identity.ts"
 import type { Dialect } from "../sqlite/driver.ts"
 import type { StoreError } from "../store/errors.ts"
 import { migrations, SCHEMA_VERSION } from "../store/schema.ts"
-import { ForeignDatabase, int } from "../store/store.ts"
+import { ForeignDatabase, int, rows } from "../store/store.ts"
 import { storeError } from "../store/transaction.ts"
 
 /** The table that marks a database as this tool's. */
@@ -20,12 +20,6 @@ export const MARKER_TABLE = "upload_fsm_bench"
 
 const reserved = <A, E>(sql: SqlClient, use: (conn: Connection) => Effect.Effect<A, E>) =>
   Effect.scoped(Effect.flatMap(sql.reserve.pipe(Effect.mapError(storeError("reserve connection"))), use))
-
-const rows = (conn: Connection, operation: string, text: string, params: ReadonlyArray<unknown> = []) =>
-  conn.execute(text, params, undefined).pipe(
-    Effect.map((r): ReadonlyArray<Record<string, unknown>> => r),
-    Effect.mapError(storeError(operation))
-  )
 
 /** What a database holds, read only: whether it has our marker, its version and application id, how many tables. */
 const identity = (conn: Connection) =>
@@ -47,22 +41,23 @@ const migrate = (sql: SqlClient): Effect.Effect<void, StoreError | ForeignDataba
     reserved(sql, (conn) =>
       Effect.gen(function*() {
         const found = yield* identity(conn)
-      const exec = (operation: string, text: string) =>
-        conn.executeUnprepared(text, [], undefined).pipe(
-          Effect.mapError(storeError(operation)),
-          Effect.tapError(() => Effect.ignore(conn.executeUnprepared("ROLLBACK", [], undefined)))
-        )
-      for (let v = found.version; v < SCHEMA_VERSION; v++) {
-        yield* exec("migrate", "BEGIN")
-        if (v === 0) {
-          yield* exec("migrate", `CREATE TABLE ${MARKER_TABLE} (application_id INTEGER NOT NULL, schema_version INTEGER NOT NULL)`)
-          yield* exec("migrate", `INSERT INTO ${MARKER_TABLE} VALUES (${APPLICATION_ID}, 0)`)
+        const exec = (operation: string, text: string) =>
+          conn.executeUnprepared(text, [], undefined).pipe(
+            Effect.mapError(storeError(operation)),
+            Effect.tapError(() => Effect.ignore(conn.executeUnprepared("ROLLBACK", [], undefined)))
+          )
+        // One transaction per version, as SQLite's migrations: Postgres's DDL is transactional too.
+        for (let v = found.version; v < SCHEMA_VERSION; v++) {
+          yield* exec("migrate", "BEGIN")
+          if (v === 0) {
+            yield* exec("migrate", `CREATE TABLE ${MARKER_TABLE} (application_id INTEGER NOT NULL, schema_version INTEGER NOT NULL)`)
+            yield* exec("migrate", `INSERT INTO ${MARKER_TABLE} VALUES (${APPLICATION_ID}, 0)`)
+          }
+          for (const statement of migrations[v] ?? []) yield* exec(`migration ${v + 1}`, statement)
+          yield* exec("migrate", `UPDATE ${MARKER_TABLE} SET schema_version = ${v + 1}`)
+          yield* exec("migrate", "COMMIT")
         }
-        for (const statement of migrations[v] ?? []) yield* exec(`migration ${v + 1}`, statement)
-        yield* exec("migrate", `UPDATE ${MARKER_TABLE} SET schema_version = ${v + 1}`)
-        yield* exec("migrate", "COMMIT")
-      }
-    }))
+      }))
   )
 
 /**

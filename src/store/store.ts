@@ -24,7 +24,8 @@ export class ForeignDatabase extends Data.TaggedError("ForeignDatabase")<{ reado
   }
 }
 
-const rows = (conn: Connection, operation: string, text: string, params: ReadonlyArray<unknown> = []) =>
+/** A reading statement's rows on `conn`, its failure a StoreError naming `operation`. */
+export const rows = (conn: Connection, operation: string, text: string, params: ReadonlyArray<unknown> = []) =>
   conn.execute(text, params, undefined).pipe(
     Effect.map((r): ReadonlyArray<Record<string, unknown>> => r),
     Effect.mapError(storeError(operation))
