@@ -272,7 +272,7 @@ describe("bench CLI: bad input exits 2 with one clear line and touches nothing",
         "--files", "--concurrency", "--profiles", "--realistic-delay", "--quick", "--seed", "--db", "--out",
         "--threshold-zero", "--threshold-realistic", "--json", "--mitigations", "--ladder", "--trials", "--warmup",
         "--noise", "--batch-size", "--fail-batch", "--clock", "--profile-file", "--scenario", "--max-attempts",
-        "--retry-base", "--profile", "--driver"
+        "--retry-base", "--profile", "--driver", "--store", "--pg-url", "--pool-size", "--workers"
       ]) {
         expect(r.stdout).toContain(flag)
       }
