@@ -473,7 +473,7 @@ export const benchCommand = subcommand(
     positional: 0,
     help: {
       usage: "[flags]",
-      about: "Measure a file-upload lifecycle FSM persisted to SQLite with optimistic concurrency: the original plan's matrix " +
+      about: "Measure a file-upload lifecycle FSM persisted to SQLite (or PostgreSQL) with optimistic concurrency: the original plan's matrix " +
         "(concurrency 1, 10, 50 × profiles zero and realistic), the bottleneck, the mitigation ladder, and the VLID-06 gate " +
         "verdict (the original plan's validation gate) against Threshold 1 (zero, c=10) and Threshold 2 (realistic, c=10).",
       footer: ["Exit codes: 0 gate PASS · 1 gate FAIL or INCOMPLETE · 2 bad input · 3 integrity failure or error · 130 interrupted."]
