@@ -1,7 +1,8 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Context, Duration, Effect, Fiber, Layer, type Scope } from "effect"
+import { Context, Duration, Effect, Fiber, Layer, Queue, type Scope } from "effect"
 import { beginWith, SqliteDriver } from "../../src/sqlite/driver.ts"
-import { Lease, type LeaseShape, sharedLease } from "../../src/actor/connections.ts"
+import type { Connection } from "@effect/sql/SqlConnection"
+import { Lease, type LeaseShape, pooledLease, sharedLease } from "../../src/actor/connections.ts"
 import { strategyNames } from "../../src/actor/strategy.ts"
 import { Writer } from "../../src/actor/writer.ts"
 import { batched } from "../../src/mitigations/batchedWrites.ts"
@@ -21,14 +22,15 @@ import { experiment, open, seeded, startUpload, tempDb } from "../helpers.ts"
 
 const run = (
   mitigations: ReadonlyArray<Mitigation>,
-  options: { files?: number; concurrency?: number; profile?: LatencyProfile; batchSize?: number; failBatch?: number | null } = {},
+  options: { files?: number; concurrency?: number; profile?: LatencyProfile; batchSize?: number; failBatch?: number | null; poolSize?: number } = {},
   driver: Layer.Layer<SqliteDriver> = BetterSqlite.layer
 ) => {
   const files = options.files ?? 30
   return Effect.map(
     experiment(
       { files, concurrency: options.concurrency ?? 5, profile: options.profile ?? realistic(0.002) },
-      (dbPath) => strategy(mitigations, { dbPath, batch: { batchSize: options.batchSize ?? 10, failBatch: options.failBatch ?? null } })
+      (dbPath) =>
+        strategy(mitigations, { dbPath, batch: { batchSize: options.batchSize ?? 10, failBatch: options.failBatch ?? null }, poolSize: options.poolSize ?? 1 })
     ).pipe(Effect.provide(driver)),
     (m) => ({ m, integrity: checkIntegrity({ expectedFiles: files, stored: m.stored, ledger: m.ledger, failures: m.failures, expect: happyPath(3) }) })
   )
@@ -36,9 +38,6 @@ const run = (
 
 /** The lease an actor provides: a batched writer writes on its own connection and must never use it. */
 const actorLease: LeaseShape = { use: () => Effect.dieMessage("the batched writer used the actor's connection") }
-
-const inBetterSqlite = <A, E>(body: Effect.Effect<A, E, Scope.Scope | SqliteDriver | Lease>) =>
-  Effect.scoped(body).pipe(Effect.provideService(Lease, actorLease), Effect.provide(BetterSqlite.layer))
 
 /** A batched writer living in the test's scope. */
 const batchedWriter = (db: string) =>
@@ -91,7 +90,51 @@ describe("mitigation layers", () => {
       connects = 0
       yield* run([], {}, counting)
       expect(connects).toBe(30)
+      // --pool-size 3: three shared connections, opened once per run.
+      connects = 0
+      const pooled = yield* run(["shared-connection"], { poolSize: 3 }, counting)
+      expect(pooled.m.strategy.connections).toBe("shared-3")
+      expect(pooled.integrity.ok).toBe(true)
+      expect(connects).toBe(3)
     }))
+
+  it.live("a pool of shared connections: at most its size in use at once, each use on a free one; the next waits", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const free = yield* Queue.bounded<Connection>(2)
+      const driver = yield* SqliteDriver
+      for (let i = 0; i < 2; i++) yield* Queue.offer(free, yield* driver.connect(tempDb()))
+      const lease = pooledLease(free)
+      const inUse = new Set<Connection>()
+      let most = 0
+      let shared = false
+      const hold = lease.use((conn) =>
+        Effect.gen(function*() {
+          if (inUse.has(conn)) shared = true
+          inUse.add(conn)
+          most = Math.max(most, inUse.size)
+          yield* Effect.sleep(Duration.millis(10))
+          inUse.delete(conn)
+        })
+      )
+      // Five uses on two connections: all done, never more than two at once, never two on one connection.
+      const uses = yield* Effect.all([hold, hold, hold, hold, hold], { concurrency: "unbounded" })
+      expect(uses).toHaveLength(5)
+      expect(most).toBe(2)
+      expect(shared).toBe(false)
+    })).pipe(Effect.provide(BetterSqlite.layer)))
+
+  it.live("a pooled connection is given back when its use fails or is interrupted", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const free = yield* Queue.bounded<Connection>(1)
+      yield* Queue.offer(free, yield* Effect.flatMap(SqliteDriver, (driver) => driver.connect(tempDb())))
+      const lease = pooledLease(free)
+      yield* Effect.flip(lease.use(() => Effect.fail("boom")))
+      const hung = yield* Effect.fork(lease.use(() => Effect.never))
+      yield* Effect.sleep(Duration.millis(5))
+      yield* Fiber.interrupt(hung)
+      const next = yield* lease.use(() => Effect.succeed("ok")).pipe(Effect.timeout(Duration.seconds(1)))
+      expect(next.value).toBe("ok")
+    })).pipe(Effect.provide(BetterSqlite.layer)))
 
   it.live("a per-file connection is its file's alone: no file ever queues for it; shared ones do", () =>
     Effect.gen(function*() {
@@ -145,9 +188,12 @@ describe("the threaded driver", () => {
     }))
 })
 
-describe("batched writes", () => {
+describe.each(stores)("batched writes on %s", (_name, driver) => {
+  const inStore = <A, E>(body: Effect.Effect<A, E, Scope.Scope | SqliteDriver | Lease>) =>
+    Effect.scoped(body).pipe(Effect.provideService(Lease, actorLease), Effect.provide(driver))
+
   it.live("an OCC conflict inside a batch fails that write alone; the rest of the batch commits", () =>
-    inBetterSqlite(Effect.gen(function*() {
+    inStore(Effect.gen(function*() {
       const db = tempDb()
       const { paths } = yield* seeded(db, 3)
       const [p1 = "", p2 = ""] = paths
@@ -167,7 +213,7 @@ describe("batched writes", () => {
     })))
 
   it.live("writes are not visible to other connections until the batch commits", () =>
-    inBetterSqlite(Effect.gen(function*() {
+    inStore(Effect.gen(function*() {
       const db = tempDb()
       const { sql, paths } = yield* seeded(db, 2)
       const writer = yield* batchedWriter(db)
@@ -186,7 +232,7 @@ describe("batched writes", () => {
         concurrency: 8,
         batchSize: 5,
         failBatch: 2
-      })
+      }, driver)
       expect(m.recovery).not.toBeNull()
       const r = m.recovery
       if (r !== null) {
@@ -209,7 +255,7 @@ describe("batched writes", () => {
       const m = yield* experiment(
         { files, concurrency: 6, profile: zero, scenario: "reupload", clock: "warp" },
         (dbPath) => strategy(["in-memory-guards", "batched-writes"], { dbPath, batch: { batchSize: 10, failBatch: 12 } })
-      ).pipe(Effect.provide(BetterSqlite.layer))
+      ).pipe(Effect.provide(driver))
       expect(m.recovery?.lostTransitions).toBe(10)
       const integrity = checkIntegrity({
         expectedFiles: files,
@@ -232,7 +278,7 @@ describe("batched writes", () => {
         files: 25,
         profile: zero,
         failBatch: 1
-      })
+      }, driver)
       expect(m.recovery?.lostTransitions).toBe(10)
       expect(integrity.ok).toBe(true)
     }))
