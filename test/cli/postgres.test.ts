@@ -11,6 +11,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect, Exit, Scope } from "effect"
 import pg from "pg"
 import { APPLICATION_ID } from "../../src/identity.ts"
+import { redacted } from "../../src/postgres/common.ts"
 import { throwawayServer } from "../../src/postgres/server.ts"
 import { isRunning, removeStaleTemporaryFolders } from "../../src/sqlite/dbFile.ts"
 import { databaseFor } from "../drivers.ts"
@@ -85,6 +86,22 @@ describe("bench CLI on Postgres: what does not go with it exits 2 with one line 
       ])
       expect(fs.readdirSync(out)).toEqual([])
       expect(ownFolders()).toEqual([])
+    }))
+})
+
+describe("a server's URL in messages and results", () => {
+  it("has its password hidden, and nothing else changed", () => {
+    expect(redacted("postgresql://me:s3cret@db.example:5433/bench?sslmode=require")).toBe("postgresql://me:***@db.example:5433/bench?sslmode=require")
+    expect(redacted("postgresql://bench@%2Ftmp%2Fdir/bench")).toBe("postgresql://bench@%2Ftmp%2Fdir/bench")
+  })
+
+  it.live("a server that does not answer: the refusal names its URL without the password", () =>
+    Effect.gen(function*() {
+      const out = tempDir()
+      const r = yield* bench(...small, "--pg-url", "postgresql://me:s3cret@%2Fno%2Fsuch%2Fdir/bench", "--out", out)
+      expect(r.code).toBe(2)
+      expect(r.stderr).toContain("--pg-url postgresql://me:***@%2Fno%2Fsuch%2Fdir/bench: cannot connect")
+      expect(r.stderr).not.toContain("s3cret")
     }))
 })
 
