@@ -72,14 +72,20 @@ export interface ActorsPart {
   readonly elapsedMs: number
   /** Simulated time the warp skipped (0 in real time). */
   readonly skippedMs: number
+  /** One sample per file from the first pass (a recovery pass's are not mixed in). */
   readonly samples: ReadonlyArray<FileSample>
+  /** Each file's last outcome (after recovery, if it was redone). */
   readonly outcomes: ReadonlyArray<FileOutcome>
+  /** Failures no recovery repaired. */
   readonly failures: ReadonlyArray<FileFailure>
   readonly maxInFlight: number
   readonly strategy: StrategyNames
+  /** Transitions committed per file, as the writer saw them commit. */
   readonly ledger: ReadonlyMap<string, number>
+  /** Transitions committed per event. */
   readonly byEvent: ReadonlyMap<Event, number>
   readonly recovery: Recovery | null
+  /** What the simulated API answered, recovery included. */
   readonly api: ApiStats
   /** The processes the actors ran in: 1, the run's own, or the workers that shared the files. */
   readonly workers: number
@@ -92,33 +98,14 @@ export interface PartsSpec {
   readonly poolSize: number
 }
 
-export interface Measurement {
-  /** The processes the actors ran in (1: the run's own). */
-  readonly workers: number
-  readonly elapsedMs: number
-  /** One sample per file from the first pass (a recovery pass's are not mixed in). */
-  readonly samples: ReadonlyArray<FileSample>
-  /** Each file's last outcome (after recovery, if it was redone). */
-  readonly outcomes: ReadonlyArray<FileOutcome>
-  /** Failures no recovery repaired. */
-  readonly failures: ReadonlyArray<FileFailure>
-  readonly maxInFlight: number
+/** A measured run: its actors' part, and what the run's process read around it. */
+export interface Measurement extends ActorsPart {
   readonly walBytesStart: number
   readonly walBytesEnd: number
   /** Checkpoints that restarted the WAL during the run (null when it could not be read). */
   readonly walCheckpoints: number | null
   readonly stored: ReadonlyArray<StoredFile>
-  readonly strategy: StrategyNames
-  /** Transitions committed per file, as the writer saw them commit. */
-  readonly ledger: ReadonlyMap<string, number>
-  /** Transitions committed per event. */
-  readonly byEvent: ReadonlyMap<Event, number>
-  readonly recovery: Recovery | null
   readonly clock: ClockMode
-  /** Simulated time the warp skipped (0 in real time). */
-  readonly skippedMs: number
-  /** What the simulated API answered, recovery included. */
-  readonly api: ApiStats
 }
 
 const MAX_RECOVERY_PASSES = 3
@@ -143,23 +130,12 @@ export const runExperiment = (spec: ExperimentSpec): Effect.Effect<Measurement, 
       const part = Option.isSome(workers) && spec.parts !== undefined && workers.value.count > 1 && spec.concurrency > 1
         ? yield* inParts(workers.value, spec, spec.parts, paths, recorder)
         : yield* runActors(spec, spec.strategy, paths, recorder, observer)
-      const { elapsedMs, skippedMs, samples: _, ...run } = part
       const walBytesEnd = yield* walBytes(spec.dbPath)
       const saltAfter = yield* walSalt(spec.dbPath)
       const walCheckpoints = saltBefore === null || saltAfter === null ? null : (saltAfter - saltBefore + 2 ** 32) % 2 ** 32
       const stored = yield* readAll(observer)
-      return {
-        ...run,
-        elapsedMs,
-        workers: part.workers,
-        samples: recorder.samples(),
-        walBytesStart,
-        walBytesEnd,
-        walCheckpoints,
-        stored,
-        clock: spec.clock,
-        skippedMs
-      } satisfies Measurement
+      // The part's samples are the recorder's (a worker's are recorded here as they come back).
+      return { ...part, walBytesStart, walBytesEnd, walCheckpoints, stored, clock: spec.clock } satisfies Measurement
     })
   )
 

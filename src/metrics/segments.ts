@@ -58,7 +58,8 @@ export const Segments: { readonly [S in SegmentName]: SegmentDefinition } = {
   },
   lock_wait_ms: {
     parent: "db_total_ms",
-    description: "acquiring SQLite's write lock: BEGIN IMMEDIATE until it returns, SQLITE_BUSY retries included"
+    description:
+      "acquiring SQLite's write lock: BEGIN IMMEDIATE until it returns, SQLITE_BUSY retries included (on Postgres, which has no such lock: the BEGIN's round trip)"
   },
   write_ms: { parent: "db_total_ms", description: "the OCC UPDATE and COMMIT inside the write transaction" },
   runtime_ms: {

@@ -33,6 +33,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 import pg from "pg"
+import { exited, stopChild } from "../childProcess.ts"
 import { OWNER_FILE, removeStaleTemporaryFolders, TEMPORARY_PREFIX } from "../sqlite/dbFile.ts"
 
 /** No PostgreSQL binaries here, or a server that would not start: a setup problem, said in one line. */
@@ -133,18 +134,6 @@ const runToEnd = (command: string, args: ReadonlyArray<string>, user: ReturnType
     return Effect.sync(() => child.kill("SIGKILL"))
   })
 
-const exited = (child: ChildProcess) => child.exitCode !== null || child.signalCode !== null
-
-/** Wait for the child's exit, up to `ms`; true if it exited. */
-const exitWithin = (child: ChildProcess, ms: number): Promise<boolean> =>
-  exited(child) ? Promise.resolve(true) : new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(false), ms)
-    child.once("exit", () => {
-      clearTimeout(timer)
-      resolve(true)
-    })
-  })
-
 /** A connection URL to `database` over the Unix socket in `dir`. */
 export const socketUrl = (dir: string, database: string): string =>
   `postgresql://${USER}@${encodeURIComponent(dir)}/${database}`
@@ -202,14 +191,10 @@ export const throwawayServer = (options: { readonly maxConnections: number }): E
         return started
       }),
       (started) =>
-        Effect.promise(async () => {
+        Effect.promise(() => {
           fs.closeSync(log)
-          if (exited(started)) return
-          started.kill("SIGINT")
-          if (!(await exitWithin(started, 10_000))) {
-            started.kill("SIGKILL")
-            await exitWithin(started, 2_000)
-          }
+          // SIGINT: PostgreSQL's fast shutdown (its sessions aborted, a clean checkpoint).
+          return stopChild(started, () => started.kill("SIGINT"), 10_000)
         })
     )
     const url = socketUrl(dir, "postgres")

@@ -27,6 +27,7 @@ import type { ActorsPart, ExperimentSpec, PartsSpec } from "../actor/experiment.
 import type { Recorder } from "../metrics/recorder.ts"
 import type { StoreDriverName } from "../sqlite/drivers.ts"
 import { StoreError } from "../store/errors.ts"
+import { stopChild } from "../childProcess.ts"
 import { decodePart, type FromWorker, type PartRequest, storeErrorOf, type ToWorker } from "./protocol.ts"
 
 /** The workers could not start: said in one line. */
@@ -120,22 +121,10 @@ const start = (index: number, driver: StoreDriverName): Effect.Effect<Child, Wor
     return Effect.sync(() => child.process.kill("SIGKILL"))
   })
 
-/** Stop a worker: its channel closed (it exits on its own), then killed if it lingers. */
+/** Stop a worker: its channel closed (it exits on its own at once), then killed if it lingers. */
 const stop = (child: Child): Effect.Effect<void> =>
   Effect.promise(() =>
-    new Promise<void>((resolve) => {
-      if (child.process.exitCode !== null || child.process.signalCode !== null) return resolve()
-      const timer = setTimeout(() => {
-        child.process.kill("SIGKILL")
-        resolve()
-      }, 2_000)
-      child.process.once("exit", () => {
-        clearTimeout(timer)
-        resolve()
-      })
-      if (child.process.connected) child.process.disconnect()
-      else child.process.kill("SIGTERM")
-    })
+    stopChild(child.process, () => (child.process.connected ? child.process.disconnect() : child.process.kill("SIGTERM")), 2_000)
   )
 
 let nextId = 0

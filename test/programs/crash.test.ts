@@ -25,20 +25,28 @@ const statesIn = (db: string): Record<string, number> | null => {
   }
 }
 
-/** A bench on `db` killed outright (SIGKILL: no handler runs) once its batch satisfies `when`; the batch it left. */
-const killedMidRun = (db: string, out: string, when: (states: Record<string, number>) => boolean) =>
+/**
+ * A bench run with `flags` killed outright (SIGKILL: no handler runs) once the batch `statesNow` reads satisfies
+ * `when`; the batch it left.
+ */
+const killedMidRun = (
+  flags: ReadonlyArray<string>,
+  statesNow: () => Promise<Record<string, number> | null>,
+  when: (states: Record<string, number>) => boolean
+) =>
   new Promise<Record<string, number>>((resolve, reject) => {
     const child = spawnAsync(process.execPath, [
-      "--import", "tsx", "programs/bench.ts", "--db", db, "--files", "300", "--concurrency", "10", "--profiles", "realistic",
-      "--realistic-delay", "0.05", "--clock", "real", "--trials", "1", "--warmup", "0", "--ladder", "off",
-      "--driver", "better-sqlite3", "--out", out
+      "--import", "tsx", "programs/bench.ts", ...flags, "--files", "300", "--concurrency", "10", "--profiles", "realistic",
+      "--realistic-delay", "0.05", "--clock", "real", "--trials", "1", "--warmup", "0", "--ladder", "off"
     ], { cwd: root, stdio: "ignore" })
+    let reading = false
     const poll = setInterval(() => {
-      const states = statesIn(db)
-      if (states !== null && when(states)) {
-        clearInterval(poll)
-        child.kill("SIGKILL")
-      }
+      if (reading) return
+      reading = true
+      void statesNow().then((states) => {
+        reading = false
+        if (states !== null && when(states)) child.kill("SIGKILL")
+      })
     }, 10)
     const guard = setTimeout(() => {
       clearInterval(poll)
@@ -48,7 +56,7 @@ const killedMidRun = (db: string, out: string, when: (states: Record<string, num
     child.on("close", () => {
       clearTimeout(guard)
       clearInterval(poll)
-      resolve(statesIn(db) ?? {})
+      void statesNow().then((states) => resolve(states ?? {}))
     })
   })
 
@@ -61,7 +69,7 @@ describe("crash and resume", () => {
     it(`SIGKILL ${name}; a run on the database is then refused, and --resume finishes the batch: every file indexed once, nothing doubled`, async () => {
       const dir = tempDir()
       const db = path.join(dir, "bench.db")
-      const left = await killedMidRun(db, dir, when)
+      const left = await killedMidRun(["--db", db, "--driver", "better-sqlite3", "--out", dir], () => Promise.resolve(statesIn(db)), when)
       const unfinished = 300 - (left["indexed"] ?? 0)
       expect(unfinished).toBeGreaterThan(0)
       const run = (...args: ReadonlyArray<string>) =>
@@ -109,30 +117,11 @@ describe("crash and resume on Postgres", () => {
     const dir = tempDir()
     const url = await databaseFor(path.join(dir, "pg"))
     const flags = ["--pg-url", url, "--files", "300", "--concurrency", "10", "--profiles", "realistic", "--realistic-delay", "0.05", "--out", dir]
-    const child = spawnAsync(process.execPath, ["--import", "tsx", "programs/bench.ts", ...flags, "--clock", "real", "--trials", "1", "--warmup", "0", "--ladder", "off"], {
-      cwd: root,
-      stdio: "ignore"
-    })
-    const left = await new Promise<Record<string, number>>((resolve, reject) => {
-      let polling = false
-      const poll = setInterval(() => {
-        if (polling) return
-        polling = true
-        void statesAt(url).then((states) => {
-          polling = false
-          if (states !== null && (states["uploading"] ?? 0) + (states["processing"] ?? 0) > 0 && (states["indexed"] ?? 0) >= 5) child.kill("SIGKILL")
-        })
-      }, 20)
-      const guard = setTimeout(() => {
-        child.kill("SIGKILL")
-        reject(new Error("the batch never reached the state to kill it in"))
-      }, 100_000)
-      child.on("close", () => {
-        clearInterval(poll)
-        clearTimeout(guard)
-        void statesAt(url).then((states) => resolve(states ?? {}))
-      })
-    })
+    const left = await killedMidRun(
+      ["--pg-url", url, "--out", dir],
+      () => statesAt(url),
+      (states) => (states["uploading"] ?? 0) + (states["processing"] ?? 0) > 0 && (states["indexed"] ?? 0) >= 5
+    )
     const unfinished = 300 - (left["indexed"] ?? 0)
     expect(unfinished).toBeGreaterThan(0)
     // The killed run's session is gone with it, and so is its advisory lock: the refusal is for the batch.
