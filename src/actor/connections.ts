@@ -18,13 +18,17 @@
 import type { Connection } from "@effect/sql/SqlConnection"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import type * as FiberId from "effect/FiberId"
 import * as Layer from "effect/Layer"
 import * as Queue from "effect/Queue"
 import type * as Scope from "effect/Scope"
 import type { StoreError } from "../store/errors.ts"
 import { timed } from "../metrics/timing.ts"
 import { storeError } from "../store/transaction.ts"
-import { SqliteDriver } from "../sqlite/driver.ts"
+import { inlineStatements, SqliteDriver } from "../sqlite/driver.ts"
+import { type LaneStep, onConnection } from "../store/lanes.ts"
+import { type Lock, makeLock, withLock } from "./lock.ts"
 
 /** What an actor holds for its file's life: a way to its connection. */
 export interface LeaseShape {
@@ -32,6 +36,12 @@ export interface LeaseShape {
   readonly use: <A, E, R>(
     use: (conn: Connection) => Effect.Effect<A, E, R>
   ) => Effect.Effect<{ readonly queueWaitMs: number; readonly value: A }, E | StoreError, R>
+  /**
+   * Run a step of statement work (`store/lanes.ts`) on the connection once it
+   * is this actor's, in one synchronous step where its driver answers at once;
+   * with the time spent waiting for it.
+   */
+  readonly step: <A, E>(step: LaneStep<A, E>) => Effect.Effect<{ readonly queueWaitMs: number; readonly value: A }, E | StoreError>
 }
 
 export interface ConnectionsShape {
@@ -66,12 +76,15 @@ const makeLeases = () => {
         return lease
       })
     )
+  const mine = (fiber: FiberId.Runtime): LeaseShape => {
+    const lease = held.get(fiber.id)
+    if (lease === undefined) throw new Error("the calling fiber holds no connection lease")
+    return lease
+  }
+  // The caller's lease, found from its fiber: a fiber without one is a bug (a defect).
   const current: LeaseShape = {
-    use: (use) =>
-      Effect.fiberIdWith((fiber) => {
-        const lease = held.get(fiber.id)
-        return lease === undefined ? Effect.dieMessage("the calling fiber holds no connection lease") : lease.use(use)
-      })
+    use: (use) => Effect.fiberIdWith((fiber) => Effect.suspend(() => mine(fiber).use(use))),
+    step: (step) => Effect.fiberIdWith((fiber) => Effect.suspend(() => mine(fiber).step(step)))
   }
   return { hold, current }
 }
@@ -97,34 +110,54 @@ export const connectionsLayer = <E, R>(
 export const onLease = <A, E, R>(use: (conn: Connection) => Effect.Effect<A, E, R>) =>
   Effect.flatMap(Lease, (lease) => lease.use(use))
 
+/** Run `step` on the running actor's connection, with the time spent waiting for it. */
+export const onLeaseStep = <A, E>(step: LaneStep<A, E>) => Effect.flatMap(Lease, (lease) => lease.step(step))
+
 /** The lease on a connection its holder has alone: nothing to wait for. */
 const exclusiveLease = (conn: Connection): LeaseShape => ({
-  use: (use) => Effect.map(use(conn), (value) => ({ queueWaitMs: 0, value }))
+  use: (use) => Effect.map(use(conn), (value) => ({ queueWaitMs: 0, value })),
+  step: (step) => Effect.map(onConnection(conn, step), (value) => ({ queueWaitMs: 0, value }))
 })
 
 /**
- * The lease on a connection shared through `permit`: each use takes the
- * permit (the time it waits is measured), runs, and gives it back, also on
- * failure and interruption.
+ * The lease on a connection shared through `lock`: each use takes the lock
+ * (the time it waits is measured), runs, and gives it back, also on failure
+ * and interruption. A step on a connection whose driver answers at once
+ * takes the lock, runs and gives it back in one synchronous step when nobody
+ * holds it (nobody can then be waiting for it): no wait, and no Effect
+ * between its statements. When a holder carries on across Effect steps (a
+ * driver that answers later, a use, a busy BEGIN's retries), a step waits its
+ * turn behind it as any use does.
  */
-export const sharedLease = (conn: Connection, permit: Effect.Semaphore): LeaseShape => ({
-  use: (use) =>
-    Effect.uninterruptibleMask((restore) =>
-      Effect.flatMap(timed(restore(permit.take(1))), ([queueWaitMs]) =>
-        restore(use(conn)).pipe(
-          Effect.ensuring(permit.release(1)),
-          Effect.map((value) => ({ queueWaitMs, value }))
-        ))
-    )
-})
+export const sharedLease = (conn: Connection, lock: Lock = makeLock()): LeaseShape => {
+  const inline = inlineStatements(conn)
+  const use: LeaseShape["use"] = (use) => withLock(lock, () => use(conn))
+  return {
+    use,
+    step: (step) =>
+      inline === undefined ? use((c) => step.later(c)) : Effect.clockWith((clock) => {
+        if (!lock.tryAcquire()) return withLock(lock, () => onConnection(conn, step))
+        let answer: ReturnType<typeof step.now>
+        try {
+          answer = step.now(inline, clock)
+        } finally {
+          lock.release()
+        }
+        // Not finished (a busy BEGIN): it waits for the lock again, as a use, and carries on.
+        return Either.isEither(answer)
+          ? Either.map(answer, (value) => ({ queueWaitMs: 0, value }))
+          : withLock(lock, (queuedMs) => answer(conn, queuedMs))
+      })
+  }
+}
 
 /**
  * The lease on a pool of shared connections, the free ones in `free`: each
  * use takes one (the time it waits is measured), runs, and puts it back,
  * also on failure and interruption.
  */
-export const pooledLease = (free: Queue.Queue<Connection>): LeaseShape => ({
-  use: (use) =>
+export const pooledLease = (free: Queue.Queue<Connection>): LeaseShape => {
+  const use: LeaseShape["use"] = (use) =>
     Effect.uninterruptibleMask((restore) =>
       Effect.flatMap(timed(restore(Queue.take(free))), ([queueWaitMs, conn]) =>
         restore(use(conn)).pipe(
@@ -132,7 +165,8 @@ export const pooledLease = (free: Queue.Queue<Connection>): LeaseShape => ({
           Effect.map((value) => ({ queueWaitMs, value }))
         ))
     )
-})
+  return { use, step: (step) => use((conn) => onConnection(conn, step)) }
+}
 
 /** A fresh connection for every file, held by it until the actor's scope closes, on failure and interruption too. */
 export const perFile = (dbPath: string): Layer.Layer<Connections | Lease, never, SqliteDriver> =>

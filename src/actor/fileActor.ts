@@ -22,12 +22,12 @@ import { ApiClock } from "../clock/apiClock.ts"
 import { RetryPolicy } from "./retry.ts"
 import { Scenario } from "./scenario.ts"
 import { type OccConflict, StoreError } from "../store/errors.ts"
-import { timedReadState } from "../store/lanes.ts"
+import { readStep } from "../store/lanes.ts"
 import { transitionWrite, type TransitionValues } from "../store/store.ts"
 import { completeSample, emptyMeasured, type FileSample, type Measured } from "../metrics/segments.ts"
 import { nanosToMs, timed } from "../metrics/timing.ts"
 import { Trace } from "../metrics/trace.ts"
-import { Connections, type Lease, onLease } from "./connections.ts"
+import { Connections, type Lease, onLeaseStep } from "./connections.ts"
 import { Guard } from "./guard.ts"
 import { Writer } from "./writer.ts"
 
@@ -146,7 +146,7 @@ export const makeActor: Effect.Effect<
           }))
 
       const lifecycle = Effect.gen(function*() {
-        const read = yield* onLease((conn) => timedReadState(conn, path))
+        const read = yield* onLeaseStep(readStep(path))
         if (trace.enabled) traced([["queue wait", read.queueWaitMs], ["hydrate", read.value[0]]])
         m.queue_wait_ms += read.queueWaitMs
         m.hydrate_ms += read.value[0]

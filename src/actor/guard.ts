@@ -10,8 +10,8 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type { Event, Machine } from "../lifecycle/fsm.ts"
 import { OccConflict, type StoreError } from "../store/errors.ts"
-import { timedReadState } from "../store/lanes.ts"
-import { type Lease, onLease } from "./connections.ts"
+import { readStep } from "../store/lanes.ts"
+import { type Lease, onLeaseStep } from "./connections.ts"
 
 export interface GuardTiming {
   readonly queueWaitMs: number
@@ -32,7 +32,7 @@ export class Guard extends Context.Tag("upload-fsm-bench/Guard")<Guard, GuardSha
 export const readingGuard: Layer.Layer<Guard> = Layer.succeed(Guard, {
   name: "db-read",
   check: (path, machine, event) =>
-    Effect.flatMap(onLease((conn) => timedReadState(conn, path)), ({ queueWaitMs, value: [guardMs, stored] }) =>
+    Effect.flatMap(onLeaseStep(readStep(path)), ({ queueWaitMs, value: [guardMs, stored] }) =>
       stored.state === machine.state && stored.version === machine.version
         ? Effect.succeed({ queueWaitMs, guardMs })
         : Effect.fail(

@@ -13,10 +13,10 @@ import * as Layer from "effect/Layer"
 import type { Event } from "../lifecycle/fsm.ts"
 import { SqliteDriver } from "../sqlite/driver.ts"
 import type { OccConflict, StoreError } from "../store/errors.ts"
-import { transitionTransaction } from "../store/lanes.ts"
+import { transactionStep } from "../store/lanes.ts"
 import type { TransitionWrite } from "../store/store.ts"
 import type { LockAcquisition } from "../store/transaction.ts"
-import { type Lease, onLease } from "./connections.ts"
+import { type Lease, onLeaseStep } from "./connections.ts"
 
 export interface WriteTiming {
   readonly queueWaitMs: number
@@ -78,7 +78,7 @@ export const commitEach: Layer.Layer<Writer, never, SqliteDriver> = Layer.effect
       name: "commit-each",
       persist: (write) =>
         Effect.map(
-          onLease((conn) => transitionTransaction(conn, driver, write)),
+          onLeaseStep(transactionStep(driver, write)),
           ({ queueWaitMs, value: { lock, writeMs } }) => {
             commits += 1
             add(write)

@@ -21,7 +21,7 @@ export const shared = (dbPath: string, poolSize: number = 1): Layer.Layer<Connec
     Effect.gen(function*() {
       const driver = yield* SqliteDriver
       const open = driver.connect(dbPath).pipe(Effect.mapError(storeError("open shared connection")))
-      if (poolSize === 1) return Effect.succeed(sharedLease(yield* open, yield* Effect.makeSemaphore(1)))
+      if (poolSize === 1) return Effect.succeed(sharedLease(yield* open))
       const free = yield* Queue.bounded<Effect.Effect.Success<typeof open>>(poolSize)
       for (let i = 0; i < poolSize; i++) yield* Queue.offer(free, yield* open)
       return Effect.succeed(pooledLease(free))

@@ -52,19 +52,53 @@ const attempt = <A>(operation: string, f: () => A): Either.Either<A, StoreError>
 const readInline = (s: InlineStatements, path: string): Either.Either<StoredState, StoreError> =>
   Either.flatMap(attempt("read state", () => s.rows(READ_STATE_SQL, [path])), ([row]) => readStateOutcome(path, row))
 
-/** The file's stored state, read on `conn`, and how long the read took (ms). */
-export const timedReadState = (conn: Connection, path: string): Effect.Effect<readonly [number, StoredState], StoreError> => {
+/**
+ * One piece of an actor's statement work (a read, a write transaction), in
+ * both lanes: `now` on a connection whose driver answers at once, in one
+ * synchronous step (its answer, or, when the step must carry on waiting, an
+ * Effect that finishes it on the connection); `later` as Effects, on any
+ * connection. Whoever holds the connection picks the lane
+ * (`onConnection`, and the shared connection's lease, `actor/connections.ts`).
+ */
+export interface LaneStep<A, E> {
+  readonly now: (s: InlineStatements, clock: Clock.Clock) => Either.Either<A, E> | CarryOn<A, E>
+  readonly later: (conn: Connection) => Effect.Effect<A, E>
+}
+
+/**
+ * What is left of a step that could not finish at once (a busy BEGIN
+ * IMMEDIATE): run on the connection once its caller holds it again, told how
+ * long the caller then waited for it, so that this wait is not counted twice.
+ */
+export type CarryOn<A, E> = (conn: Connection, queuedMs: number) => Effect.Effect<A, E>
+
+/** `step` on a connection its caller holds throughout: in one synchronous step if its driver answers at once. */
+export const onConnection = <A, E>(conn: Connection, step: LaneStep<A, E>): Effect.Effect<A, E> => {
   const inline = inlineStatements(conn)
-  if (inline === undefined) return timed(readState(conn, path))
+  if (inline === undefined) return step.later(conn)
   return Effect.clockWith((clock) => {
-    const start = clock.unsafeCurrentTimeNanos()
-    const read = readInline(inline, path)
-    const ms = nanosToMs(clock.unsafeCurrentTimeNanos() - start)
-    return Either.map(read, (stored) => [ms, stored] as const)
+    const answer = step.now(inline, clock)
+    return Either.isEither(answer) ? answer : answer(conn, 0)
   })
 }
 
-const applyInline = (s: InlineStatements, write: TransitionWrite): Either.Either<void, OccConflict | StoreError> => {
+/** Reading a file's stored state, and how long the read took (ms). */
+export const readStep = (path: string): LaneStep<readonly [number, StoredState], StoreError> => ({
+  now: (s, clock) => {
+    const start = clock.unsafeCurrentTimeNanos()
+    const read = readInline(s, path)
+    const ms = nanosToMs(clock.unsafeCurrentTimeNanos() - start)
+    return Either.map(read, (stored) => [ms, stored] as const)
+  },
+  later: (conn) => timed(readState(conn, path))
+})
+
+/** The file's stored state, read on `conn`, and how long the read took (ms). */
+export const timedReadState = (conn: Connection, path: string): Effect.Effect<readonly [number, StoredState], StoreError> =>
+  onConnection(conn, readStep(path))
+
+/** The OCC UPDATE of one transition, at once, inside the caller's open transaction. */
+export const applyInline = (s: InlineStatements, write: TransitionWrite): Either.Either<void, OccConflict | StoreError> => {
   const { text, params } = transitionStatement(write)
   return Either.flatMap(attempt(`UPDATE (${write.event})`, () => changesOf(s.raw(text, params))), (changed) => transitionOutcome(write, changed))
 }
@@ -80,7 +114,8 @@ export interface TransactionTiming {
   readonly writeMs: number
 }
 
-const rollback = (s: InlineStatements): void => {
+/** ROLLBACK at once; a failure to roll back is ignored (a failed COMMIT may already have rolled back). */
+export const rollbackInline = (s: InlineStatements): void => {
   try {
     s.raw("ROLLBACK", [])
   } catch {
@@ -106,7 +141,7 @@ const transactionInline = (
   const locked = clock.unsafeCurrentTimeNanos()
   const written = Either.flatMap(applyInline(s, write), () => attempt("COMMIT", () => s.raw("COMMIT", [])))
   if (Either.isLeft(written)) {
-    rollback(s)
+    rollbackInline(s)
     return Either.left(written.left)
   }
   return Either.right({
@@ -115,21 +150,32 @@ const transactionInline = (
   })
 }
 
+/** A busy wait carried on after its caller waited `queuedMs` for the connection: that wait is not lock wait. */
+const afterQueue = (busy: BusySoFar, queuedMs: number): BusySoFar => {
+  const shift = BigInt(Math.round(queuedMs * 1e6))
+  return { start: busy.start + shift, firstBusy: busy.firstBusy + shift, busyEvents: busy.busyEvents }
+}
+
 /**
- * One transition in its own write transaction on `conn` (the commit-each
- * writer's unit): BEGIN IMMEDIATE, the OCC UPDATE, COMMIT, ROLLBACK on failure.
+ * One transition in its own write transaction (the commit-each writer's
+ * unit): BEGIN IMMEDIATE, the OCC UPDATE, COMMIT, ROLLBACK on failure.
  */
+export const transactionStep = (
+  driver: Pick<SqliteDriverShape, "begin">,
+  write: TransitionWrite
+): LaneStep<TransactionTiming, OccConflict | StoreError> => ({
+  now: (s, clock) => {
+    const done = transactionInline(s, clock, write)
+    return Either.isEither(done)
+      ? done
+      : (conn, queuedMs) => writeTransaction(conn, driver, applyTransition(conn, write), afterQueue(done, queuedMs))
+  },
+  later: (conn) => writeTransaction(conn, driver, applyTransition(conn, write))
+})
+
+/** One transition in its own write transaction on `conn` (see `transactionStep`). */
 export const transitionTransaction = (
   conn: Connection,
   driver: Pick<SqliteDriverShape, "begin">,
   write: TransitionWrite
-): Effect.Effect<TransactionTiming, OccConflict | StoreError> => {
-  const inline = inlineStatements(conn)
-  if (inline === undefined) return writeTransaction(conn, driver, applyTransition(conn, write))
-  return Effect.clockWith((clock) => {
-    const done = transactionInline(inline, clock, write)
-    return Either.isEither(done)
-      ? done
-      : writeTransaction(conn, driver, applyTransition(conn, write), done)
-  })
-}
+): Effect.Effect<TransactionTiming, OccConflict | StoreError> => onConnection(conn, transactionStep(driver, write))

@@ -145,7 +145,10 @@ describe("the Lease service", () => {
         "numbered",
         Effect.succeed(Effect.sync((): LeaseShape => {
           const n = ++made
-          return { use: () => Effect.succeed({ queueWaitMs: 0, value: n as never }) }
+          return {
+            use: () => Effect.succeed({ queueWaitMs: 0, value: n as never }),
+            step: () => Effect.succeed({ queueWaitMs: 0, value: n as never })
+          }
         }))
       )
       const context = yield* Layer.build(layer)
