@@ -11,11 +11,14 @@
 import type { Connection } from "@effect/sql/SqlConnection"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import { makeLedger, Writer, writeTiming } from "../actor/writer.ts"
-import { timed } from "../metrics/timing.ts"
-import { SqliteDriver } from "../sqlite/driver.ts"
-import { StoreError } from "../store/errors.ts"
-import { applyTransitionOn } from "../store/lanes.ts"
+import type * as Clock from "effect/Clock"
+import * as Either from "effect/Either"
+import { makeLock, withLock } from "../actor/lock.ts"
+import { makeLedger, Writer, type WriteTiming, writeTiming } from "../actor/writer.ts"
+import { nanosToMs, timed } from "../metrics/timing.ts"
+import { type InlineStatements, inlineStatements, SqliteDriver } from "../sqlite/driver.ts"
+import { type OccConflict, StoreError } from "../store/errors.ts"
+import { applyInline, applyTransitionOn, rollbackInline } from "../store/lanes.ts"
 import type { TransitionWrite } from "../store/store.ts"
 import { beginImmediate, type LockAcquisition, storeError } from "../store/transaction.ts"
 
@@ -36,7 +39,9 @@ export const batched = (dbPath: string, options: BatchOptions): Layer.Layer<Writ
       const client = yield* driver.open(dbPath).pipe(Effect.mapError(storeError("open writer connection")))
       // The writer's connection is its own for the whole run.
       const conn: Connection = yield* client.reserve.pipe(Effect.mapError(storeError("reserve writer connection")))
-      const permit = yield* Effect.makeSemaphore(1)
+      // Who writes on the writer's connection now (see `actor/lock.ts`).
+      const lock = makeLock()
+      const inline = inlineStatements(conn)
       const { add, snapshot } = makeLedger()
       let pending: Array<TransitionWrite> = []
       let open = false
@@ -45,16 +50,21 @@ export const batched = (dbPath: string, options: BatchOptions): Layer.Layer<Writ
       let failedCommits = 0
       let lostTransitions = 0
 
+      // The batch is lost: its transitions are counted, and the error says how many.
+      const dropBatch = (reason: string): StoreError => {
+        const lost = pending
+        pending = []
+        open = false
+        failedCommits += 1
+        lostTransitions += lost.length
+        return new StoreError({ operation: "COMMIT batch", detail: `${reason}; ${lost.length} transitions lost` })
+      }
+
       const lose = (reason: string) =>
-        Effect.gen(function*() {
-          const lost = pending
-          pending = []
-          open = false
-          failedCommits += 1
-          lostTransitions += lost.length
+        Effect.suspend(() => {
+          const error = dropBatch(reason)
           // A failed COMMIT may already have rolled back; a second ROLLBACK then has nothing to do.
-          yield* Effect.ignore(conn.executeUnprepared("ROLLBACK", [], undefined))
-          return yield* new StoreError({ operation: "COMMIT batch", detail: `${reason}; ${lost.length} transitions lost` })
+          return Effect.zipRight(Effect.ignore(conn.executeUnprepared("ROLLBACK", [], undefined)), Effect.fail(error))
         })
 
       const commit = Effect.gen(function*() {
@@ -73,11 +83,11 @@ export const batched = (dbPath: string, options: BatchOptions): Layer.Layer<Writ
       // Interrupting the run must not leave a half-open batch behind: roll it back.
       yield* Effect.addFinalizer(() => (open ? Effect.ignore(conn.executeUnprepared("ROLLBACK", [], undefined)) : Effect.void))
 
-      const persist = (write: TransitionWrite) =>
-        Effect.gen(function*() {
-          const [queueWaitMs] = yield* timed(permit.take(1))
-          return yield* Effect.gen(function*() {
-            const lock = open ? noLock : yield* beginImmediate(conn, driver)
+      // A transition that opens or closes a batch, or any on a driver that answers later: as Effects, holding the lock.
+      const persistHeld = (write: TransitionWrite) =>
+        withLock(lock, (queueWaitMs) =>
+          Effect.gen(function*() {
+            const acquired = open ? noLock : yield* beginImmediate(conn, driver)
             open = true
             const [writeMs] = yield* timed(
               applyTransitionOn(conn, write).pipe(
@@ -88,14 +98,37 @@ export const batched = (dbPath: string, options: BatchOptions): Layer.Layer<Writ
                 })
               )
             )
-            return writeTiming(queueWaitMs, lock, writeMs)
-          }).pipe(Effect.uninterruptible, Effect.ensuring(permit.release(1)))
+            return writeTiming(queueWaitMs, acquired, writeMs)
+          }).pipe(Effect.uninterruptible)).pipe(Effect.map(({ value }) => value))
+
+      // A transition inside an open batch that does not fill it, on a driver that answers at once:
+      // its UPDATE in one synchronous step, timed at the same boundaries.
+      const persistNow = (s: InlineStatements, clock: Clock.Clock, write: TransitionWrite): Either.Either<WriteTiming, OccConflict | StoreError> => {
+        const start = clock.unsafeCurrentTimeNanos()
+        const applied = applyInline(s, write)
+        if (Either.isLeft(applied)) {
+          if (applied.left._tag === "OccConflict") return Either.left(applied.left)
+          rollbackInline(s)
+          return Either.left(dropBatch(applied.left.message))
+        }
+        pending.push(write)
+        return Either.right(writeTiming(0, noLock, nanosToMs(clock.unsafeCurrentTimeNanos() - start)))
+      }
+
+      const persist = (write: TransitionWrite): Effect.Effect<WriteTiming, OccConflict | StoreError> =>
+        inline === undefined ? persistHeld(write) : Effect.clockWith((clock) => {
+          if (!open || pending.length + 1 >= options.batchSize || !lock.tryAcquire()) return persistHeld(write)
+          try {
+            return persistNow(inline, clock, write)
+          } finally {
+            lock.release()
+          }
         })
 
       return {
         name: `batched-${options.batchSize}`,
         persist,
-        flush: permit.withPermits(1)(
+        flush: Effect.asVoid(withLock(lock, () =>
           Effect.suspend(() =>
             pending.length > 0
               ? commit
@@ -108,8 +141,7 @@ export const batched = (dbPath: string, options: BatchOptions): Layer.Layer<Writ
                 })
               )
               : Effect.void
-          )
-        ),
+          ))),
         stats: Effect.sync(() => ({ commits, failedCommits, lostTransitions, ...snapshot() }))
       }
     })
