@@ -16,14 +16,12 @@
  * caller waits that long (inside the call, so in `mock_api_ms`) and asks
  * again.
  */
-import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import * as Random from "effect/Random"
 import { ApiClock, type ApiClockShape } from "../clock/apiClock.ts"
-import { keyedRandom } from "../random.ts"
+import { keyedRandom, seededRandom } from "../random.ts"
 import { type LatencyModel, type LatencyProfile, sample } from "./profiles.ts"
 
 export interface UploadedFile {
@@ -65,20 +63,17 @@ export interface UploadApiShape {
 
 export class UploadApi extends Context.Tag("upload-fsm-bench/UploadApi")<UploadApi, UploadApiShape>() {}
 
-const token = (random: Random.Random) =>
-  Effect.map(random.nextIntBetween(0, 2 ** 31 - 1), (n) => n.toString(36).padStart(6, "0"))
-
 const WINDOW_MS = 60_000
 
 export const make = (profile: LatencyProfile, seed: number, clock: ApiClockShape): UploadApiShape => {
-  const ids = Random.make(seed)
+  // Remote ids: their own seeded stream, drawn as calls succeed.
+  const ids = seededRandom(seed)
+  const token = () => Math.floor(ids() * (2 ** 31 - 1)).toString(36).padStart(6, "0")
   const admittedAtMs: Array<number> = []
   let calls = 0
   let rateLimited = 0
   let failures = 0
   let timeouts = 0
-
-  const nowMs = Effect.map(Clock.currentTimeNanos, (n) => Number(n) / 1e6)
 
   // Admit the call now, or say how long until the window has room.
   const admit = (now: number): number => {
@@ -96,46 +91,45 @@ export const make = (profile: LatencyProfile, seed: number, clock: ApiClockShape
     return 0
   }
 
-  const rateLimit: Effect.Effect<void> = Effect.flatMap(nowMs, (now) => {
-    const retryAfterMs = admit(now)
-    if (retryAfterMs <= 0) return Effect.void
-    rateLimited += 1
-    return Effect.zipRight(clock.sleep(Math.max(retryAfterMs, 0.001)), rateLimit)
-  })
-
   const wait = (seconds: number) => (seconds > 0 ? clock.sleep(seconds * 1000) : Effect.yieldNow())
 
-  // One call's latency, then its outcome: a timeout, an error, or success.
-  const respond = (call: "upload" | "import", path: string, version: number): Effect.Effect<void, ApiFailure> =>
-    Effect.suspend(() => {
-      const random = keyedRandom(seed, `${call}|${path}|${version}`)
-      const model: LatencyModel = call === "upload" ? profile.upload : profile.import
+  /**
+   * One call: admitted by the rate limit (or told to retry after, waited out,
+   * and asked again), then its latency and outcome (a timeout, an error, or
+   * `answer`, taken once the latency has passed). The bookkeeping of a call is
+   * one synchronous step; its only waits are the latency's (a zero latency
+   * still yields to the scheduler) and a 429's retry-after.
+   */
+  const call = <A>(name: "upload" | "import", path: string, version: number, answer: () => A): Effect.Effect<A, ApiFailure> =>
+    Effect.clockWith((runClock) => {
+      const retryAfterMs = admit(Number(runClock.unsafeCurrentTimeNanos()) / 1e6)
+      if (retryAfterMs > 0) {
+        rateLimited += 1
+        return Effect.zipRight(clock.sleep(Math.max(retryAfterMs, 0.001)), call(name, path, version, answer))
+      }
+      const random = keyedRandom(seed, `${name}|${path}|${version}`)
+      const model: LatencyModel = name === "upload" ? profile.upload : profile.import
       const seconds = sample(model, random)
-      const timeout = profile.timeoutSeconds[call]
+      const timeout = profile.timeoutSeconds[name]
       if (timeout !== null && seconds > timeout) {
         timeouts += 1
-        return Effect.zipRight(wait(timeout), Effect.fail(new ApiFailure({ call, reason: "timeout", afterSeconds: timeout })))
+        return Effect.zipRight(wait(timeout), Effect.fail(new ApiFailure({ call: name, reason: "timeout", afterSeconds: timeout })))
       }
-      const fails = random() < profile.failureProbability[call]
-      if (fails) failures += 1
-      return Effect.zipRight(
-        wait(seconds),
-        fails ? Effect.fail(new ApiFailure({ call, reason: "error", afterSeconds: seconds })) : Effect.void
-      )
+      if (random() < profile.failureProbability[name]) {
+        failures += 1
+        return Effect.zipRight(wait(seconds), Effect.fail(new ApiFailure({ call: name, reason: "error", afterSeconds: seconds })))
+      }
+      return Effect.zipRight(wait(seconds), Effect.sync(answer))
     })
 
   return {
     profile,
     upload: (path, version) =>
-      Effect.zipRight(
-        Effect.zipRight(rateLimit, respond("upload", path, version)),
-        Effect.map(token(ids), (t) => ({ fileId: `files/${t}`, uri: `https://api.invalid/v1/files/${t}` }))
-      ),
-    importFile: (path, _fileId, version) =>
-      Effect.zipRight(
-        Effect.zipRight(rateLimit, respond("import", path, version)),
-        Effect.map(token(ids), (t) => ({ documentId: `documents/${t}` }))
-      ),
+      call("upload", path, version, () => {
+        const t = token()
+        return { fileId: `files/${t}`, uri: `https://api.invalid/v1/files/${t}` }
+      }),
+    importFile: (path, _fileId, version) => call("import", path, version, () => ({ documentId: `documents/${token()}` })),
     stats: Effect.sync(() => ({ calls, rateLimited, failures, timeouts, admittedAtMs: [...admittedAtMs] }))
   }
 }
