@@ -51,6 +51,8 @@ export const busyCounter = Metric.counter("upload_fsm_sqlite_busy", {
 
 export interface Recorder {
   readonly record: (sample: FileSample) => Effect.Effect<void>
+  /** `record` at once, for a caller already in a synchronous step. */
+  readonly recordNow: (sample: FileSample) => void
   readonly samples: () => ReadonlyArray<FileSample>
   /** What the Effect Metric summary of `segment` for this run holds now. */
   readonly view: (segment: SegmentName) => Effect.Effect<MetricView>
@@ -60,14 +62,14 @@ export const makeRecorder = (labels: RunLabels, expectedFiles: number): Recorder
   const metrics = SegmentNames.map((name) => [name, segmentSummary(name, labels, expectedFiles)] as const)
   const byName = new Map(metrics)
   const kept: Array<FileSample> = []
+  // Once per file, on the hot path: no fiber-scoped metric labels are in use, so none are passed.
+  const recordNow = (sample: FileSample) => {
+    kept.push(sample)
+    for (const [name, metric] of metrics) metric.unsafeUpdate(sample[name], [])
+  }
   return {
-    record: (sample) =>
-      // One synchronous step per file (this runs once per file, on the hot path);
-      // no fiber-scoped metric labels are in use, so none are passed.
-      Effect.sync(() => {
-        kept.push(sample)
-        for (const [name, metric] of metrics) metric.unsafeUpdate(sample[name], [])
-      }),
+    record: (sample) => Effect.sync(() => recordNow(sample)),
+    recordNow,
     samples: () => kept,
     view: (segment) => {
       const metric = byName.get(segment) ?? segmentSummary(segment, labels, expectedFiles)
