@@ -22,7 +22,8 @@ import * as Either from "effect/Either"
 import { median } from "../metrics/bootstrap.ts"
 import { table } from "../report/format.ts"
 import type { ResultsDocument, RunResult } from "../results/schema.ts"
-import { shortLabel } from "../mitigations/catalog.ts"
+import { isMitigation, shortLabel } from "../mitigations/catalog.ts"
+import { measureHarness } from "../floor/harness.ts"
 import { Drivers } from "../sqlite/drivers.ts"
 import { choice, integer, integerProblem, list, optionsOf } from "./flags.ts"
 import { EXIT, subcommand } from "./program.ts"
@@ -136,6 +137,43 @@ const overhead = (o: {
       }),
       0
     ))
+
+    // Where each strategy's elapsed time goes: the storage work alone (the floor), the harness alone (the
+    // same actors on a stand-in store in memory, in this process: `floor/harness.ts`), and the rest.
+    yield* Console.error(`the harness alone: the same strategies on a stand-in store in memory, ${o.trials} trials each`)
+    const split: Array<ReadonlyArray<string>> = []
+    for (const r of strategies) {
+      const mitigations = r.mitigation === "baseline" ? [] : r.mitigation.split("+").filter(isMitigation)
+      const harness = yield* measureHarness({
+        files: o.files,
+        concurrency: 10,
+        mitigations,
+        batch: { batchSize: ladder.config.batchSize, failBatch: null },
+        poolSize: ladder.config.poolSize,
+        warmup: 2,
+        trials: o.trials
+      }).pipe(Effect.mapError((e) => `the harness alone (${r.mitigation}): ${e.message}`))
+      if (harness.some((t) => t.indexed !== o.files)) return yield* Effect.fail(`the harness alone (${r.mitigation}) did not index every file`)
+      const harnessSeconds = median(harness.map((t) => t.elapsedMs)) / 1000
+      const floor = r.floor?.elapsedSeconds ?? null
+      const rest = floor === null ? null : r.elapsedSeconds - floor - harnessSeconds
+      const share = (x: number | null) => (x === null ? "-" : `${Math.round((100 * x) / r.elapsedSeconds)}%`)
+      split.push([
+        shortLabel(r.mitigation),
+        r.elapsedSeconds.toFixed(3),
+        fixed(floor, 3),
+        share(floor),
+        harnessSeconds.toFixed(3),
+        share(harnessSeconds),
+        fixed(rest, 3),
+        share(rest)
+      ])
+    }
+    yield* Console.log(
+      "\nWhere the elapsed time goes (medians): the storage floor, the harness alone (on a stand-in store in memory), and the rest\n" +
+        "(what concurrency costs the store, and what the store and the harness cost each other on one CPU)\n" +
+        table(["strategy", "elapsed s", "floor s", "share", "harness alone s", "share", "rest s", "share"], split, 0)
+    )
     const ladderRss = peakRss(ladderChild.stderr)
     bars.push([`peak RSS of the ${o.files}-file strategies run ≤ ${BARS.defaultRssMiB} MiB`, ladderRss !== null && ladderRss <= BARS.defaultRssMiB])
     yield* Console.log(`Peak RSS of that run (${o.files} files): ${fixed(ladderRss, 1)} MiB`)
