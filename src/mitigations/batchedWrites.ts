@@ -18,9 +18,9 @@ import { makeLedger, Writer, type WriteTiming, writeTiming } from "../actor/writ
 import { nanosToMs, timed } from "../metrics/timing.ts"
 import { type InlineStatements, inlineStatements, SqliteDriver } from "../sqlite/driver.ts"
 import { type OccConflict, StoreError } from "../store/errors.ts"
-import { applyInline, applyTransitionOn, rollbackInline } from "../store/lanes.ts"
+import { afterQueue, applyInline, applyTransitionOn, attemptInline, beginInline, rollbackInline } from "../store/lanes.ts"
 import type { TransitionWrite } from "../store/store.ts"
-import { beginImmediate, type LockAcquisition, storeError } from "../store/transaction.ts"
+import { beginImmediate, type BusySoFar, type LockAcquisition, storeError } from "../store/transaction.ts"
 
 export interface BatchOptions {
   /** Commit after this many applied transitions. */
@@ -67,27 +67,49 @@ export const batched = (dbPath: string, options: BatchOptions): Layer.Layer<Writ
           return Effect.zipRight(Effect.ignore(conn.executeUnprepared("ROLLBACK", [], undefined)), Effect.fail(error))
         })
 
-      const commit = Effect.gen(function*() {
-        commitNumber += 1
-        if (commitNumber === options.failBatch) {
-          return yield* lose(`injected failure of batch commit #${commitNumber}`)
-        }
-        const committed = yield* Effect.either(conn.executeUnprepared("COMMIT", [], undefined))
-        if (committed._tag === "Left") return yield* lose(storeError("COMMIT batch")(committed.left).detail)
+      // The batch committed: its transitions in the ledger.
+      const settle = () => {
         for (const write of pending) add(write)
         pending = []
         open = false
         commits += 1
+      }
+      const injectedFailure = () => `injected failure of batch commit #${commitNumber}`
+
+      const commit = Effect.gen(function*() {
+        commitNumber += 1
+        if (commitNumber === options.failBatch) return yield* lose(injectedFailure())
+        const committed = yield* Effect.either(conn.executeUnprepared("COMMIT", [], undefined))
+        if (committed._tag === "Left") return yield* lose(storeError("COMMIT batch")(committed.left).detail)
+        settle()
       })
+
+      // `commit` at once, on a driver that answers at once.
+      const commitNow = (s: InlineStatements): Either.Either<void, StoreError> => {
+        commitNumber += 1
+        const failure = commitNumber === options.failBatch
+          ? injectedFailure()
+          : Either.match(attemptInline("COMMIT batch", () => s.raw("COMMIT", [])), { onLeft: (e) => e.detail, onRight: () => null })
+        if (failure === null) {
+          settle()
+          return Either.void
+        }
+        rollbackInline(s)
+        return Either.left(dropBatch(failure))
+      }
 
       // Interrupting the run must not leave a half-open batch behind: roll it back.
       yield* Effect.addFinalizer(() => (open ? Effect.ignore(conn.executeUnprepared("ROLLBACK", [], undefined)) : Effect.void))
 
-      // A transition that opens or closes a batch, or any on a driver that answers later: as Effects, holding the lock.
-      const persistHeld = (write: TransitionWrite) =>
+      // A transition as Effects, holding the lock: on a driver that answers later, when another holds the
+      // lock, or when a BEGIN was busy (`resumed`, carried on from its first answer).
+      const persistHeld = (write: TransitionWrite, resumed?: BusySoFar) =>
         withLock(lock, (queueWaitMs) =>
           Effect.gen(function*() {
-            const acquired = open ? noLock : yield* beginImmediate(conn, driver)
+            const acquired = open
+              // Someone opened a batch meanwhile: a busy answer this transition had is still counted.
+              ? resumed === undefined ? noLock : { ...noLock, busyEvents: resumed.busyEvents }
+              : yield* beginImmediate(conn, driver, resumed === undefined ? undefined : afterQueue(resumed, queueWaitMs))
             open = true
             const [writeMs] = yield* timed(
               applyTransitionOn(conn, write).pipe(
@@ -101,9 +123,22 @@ export const batched = (dbPath: string, options: BatchOptions): Layer.Layer<Writ
             return writeTiming(queueWaitMs, acquired, writeMs)
           }).pipe(Effect.uninterruptible)).pipe(Effect.map(({ value }) => value))
 
-      // A transition inside an open batch that does not fill it, on a driver that answers at once:
-      // its UPDATE in one synchronous step, timed at the same boundaries.
-      const persistNow = (s: InlineStatements, clock: Clock.Clock, write: TransitionWrite): Either.Either<WriteTiming, OccConflict | StoreError> => {
+      // A transition in one synchronous step, on a driver that answers at once: the batch opened if
+      // none is, its UPDATE, and the COMMIT if it fills the batch, timed at the same boundaries as
+      // `persistHeld`'s. A busy BEGIN hands over to `persistHeld`.
+      const persistNow = (
+        s: InlineStatements,
+        clock: Clock.Clock,
+        write: TransitionWrite
+      ): Either.Either<WriteTiming, OccConflict | StoreError> | BusySoFar => {
+        let acquired = noLock
+        if (!open) {
+          const began = beginInline(s, clock)
+          if (!Either.isEither(began)) return began
+          if (Either.isLeft(began)) return Either.left(began.left)
+          acquired = began.right
+          open = true
+        }
         const start = clock.unsafeCurrentTimeNanos()
         const applied = applyInline(s, write)
         if (Either.isLeft(applied)) {
@@ -112,17 +147,23 @@ export const batched = (dbPath: string, options: BatchOptions): Layer.Layer<Writ
           return Either.left(dropBatch(applied.left.message))
         }
         pending.push(write)
-        return Either.right(writeTiming(0, noLock, nanosToMs(clock.unsafeCurrentTimeNanos() - start)))
+        if (pending.length >= options.batchSize) {
+          const committed = commitNow(s)
+          if (Either.isLeft(committed)) return Either.left(committed.left)
+        }
+        return Either.right(writeTiming(0, acquired, nanosToMs(clock.unsafeCurrentTimeNanos() - start)))
       }
 
       const persist = (write: TransitionWrite): Effect.Effect<WriteTiming, OccConflict | StoreError> =>
         inline === undefined ? persistHeld(write) : Effect.clockWith((clock) => {
-          if (!open || pending.length + 1 >= options.batchSize || !lock.tryAcquire()) return persistHeld(write)
+          if (!lock.tryAcquire()) return persistHeld(write)
+          let done: ReturnType<typeof persistNow>
           try {
-            return persistNow(inline, clock, write)
+            done = persistNow(inline, clock, write)
           } finally {
             lock.release()
           }
+          return Either.isEither(done) ? done : persistHeld(write, done)
         })
 
       return {

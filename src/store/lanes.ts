@@ -41,7 +41,7 @@ import { type BusySoFar, type LockAcquisition, storeError, writeTransaction } fr
 const failed = (cause: unknown) => new SqlError({ cause, message: "Failed to execute statement" })
 
 /** `f`'s answer, or its throw typed as `operation` failing. */
-const attempt = <A>(operation: string, f: () => A): Either.Either<A, StoreError> => {
+export const attemptInline = <A>(operation: string, f: () => A): Either.Either<A, StoreError> => {
   try {
     return Either.right(f())
   } catch (cause) {
@@ -50,7 +50,7 @@ const attempt = <A>(operation: string, f: () => A): Either.Either<A, StoreError>
 }
 
 const readInline = (s: InlineStatements, path: string): Either.Either<StoredState, StoreError> =>
-  Either.flatMap(attempt("read state", () => s.rows(READ_STATE_SQL, [path])), ([row]) => readStateOutcome(path, row))
+  Either.flatMap(attemptInline("read state", () => s.rows(READ_STATE_SQL, [path])), ([row]) => readStateOutcome(path, row))
 
 /**
  * One piece of an actor's statement work (a read, a write transaction), in
@@ -100,7 +100,7 @@ export const timedReadState = (conn: Connection, path: string): Effect.Effect<re
 /** The OCC UPDATE of one transition, at once, inside the caller's open transaction. */
 export const applyInline = (s: InlineStatements, write: TransitionWrite): Either.Either<void, OccConflict | StoreError> => {
   const { text, params } = transitionStatement(write)
-  return Either.flatMap(attempt(`UPDATE (${write.event})`, () => changesOf(s.raw(text, params))), (changed) => transitionOutcome(write, changed))
+  return Either.flatMap(attemptInline(`UPDATE (${write.event})`, () => changesOf(s.raw(text, params))), (changed) => transitionOutcome(write, changed))
 }
 
 /** The OCC UPDATE of one transition inside the caller's open transaction on `conn`. */
@@ -123,35 +123,43 @@ export const rollbackInline = (s: InlineStatements): void => {
   }
 }
 
-const transactionInline = (
-  s: InlineStatements,
-  clock: Clock.Clock,
-  write: TransitionWrite
-): Either.Either<TransactionTiming, OccConflict | StoreError> | BusySoFar => {
+/**
+ * BEGIN IMMEDIATE at once: the write lock and the time it took, or, on a
+ * busy answer, where the Effect lane's retry loop takes over (this first
+ * answer counted).
+ */
+export const beginInline = (s: InlineStatements, clock: Clock.Clock): Either.Either<LockAcquisition, StoreError> | BusySoFar => {
   const start = clock.unsafeCurrentTimeNanos()
   try {
     s.raw("BEGIN IMMEDIATE", [])
   } catch (cause) {
     const error = failed(cause)
-    // Busy: where the Effect lane's retry loop takes over, with this first answer counted.
     return s.isBusy(error)
       ? { start, firstBusy: clock.unsafeCurrentTimeNanos(), busyEvents: 1 }
       : Either.left(storeError("BEGIN IMMEDIATE")(error))
   }
+  return Either.right({ lockWaitMs: nanosToMs(clock.unsafeCurrentTimeNanos() - start), busyEvents: 0, busyWaitMs: 0 })
+}
+
+const transactionInline = (
+  s: InlineStatements,
+  clock: Clock.Clock,
+  write: TransitionWrite
+): Either.Either<TransactionTiming, OccConflict | StoreError> | BusySoFar => {
+  const began = beginInline(s, clock)
+  if (!Either.isEither(began)) return began
+  if (Either.isLeft(began)) return Either.left(began.left)
   const locked = clock.unsafeCurrentTimeNanos()
-  const written = Either.flatMap(applyInline(s, write), () => attempt("COMMIT", () => s.raw("COMMIT", [])))
+  const written = Either.flatMap(applyInline(s, write), () => attemptInline("COMMIT", () => s.raw("COMMIT", [])))
   if (Either.isLeft(written)) {
     rollbackInline(s)
     return Either.left(written.left)
   }
-  return Either.right({
-    lock: { lockWaitMs: nanosToMs(locked - start), busyEvents: 0, busyWaitMs: 0 },
-    writeMs: nanosToMs(clock.unsafeCurrentTimeNanos() - locked)
-  })
+  return Either.right({ lock: began.right, writeMs: nanosToMs(clock.unsafeCurrentTimeNanos() - locked) })
 }
 
 /** A busy wait carried on after its caller waited `queuedMs` for the connection: that wait is not lock wait. */
-const afterQueue = (busy: BusySoFar, queuedMs: number): BusySoFar => {
+export const afterQueue = (busy: BusySoFar, queuedMs: number): BusySoFar => {
   const shift = BigInt(Math.round(queuedMs * 1e6))
   return { start: busy.start + shift, firstBusy: busy.firstBusy + shift, busyEvents: busy.busyEvents }
 }

@@ -17,7 +17,7 @@ import { readAll } from "../../src/store/store.ts"
 import * as ScenarioLayer from "../../src/actor/scenario.ts"
 import { expectationOf } from "../../src/bench/trial.ts"
 import { writeTransaction } from "../../src/store/transaction.ts"
-import { stores } from "../drivers.ts"
+import { drivers, stores } from "../drivers.ts"
 import { experiment, open, seeded, startUpload, tempDb } from "../helpers.ts"
 
 const run = (
@@ -281,6 +281,36 @@ describe.each(stores)("batched writes on %s", (_name, driver) => {
       expect(m.recovery?.lostTransitions).toBe(10)
       expect(integrity.ok).toBe(true)
     }))
+})
+
+describe.each(drivers)("a batched writer on %s when another connection holds the write lock", (_name, driver) => {
+  it.live("opening a batch waits for the lock (busy answers counted), later transitions queue behind it, and all commit", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const db = tempDb()
+      const { sql: holder, paths } = yield* seeded(db, 3)
+      const writer = yield* batchedWriter(db)
+      yield* holder.unsafe("BEGIN IMMEDIATE").raw
+      const first = yield* Effect.fork(writer.persist(startUpload(paths[0] ?? "", 0)))
+      yield* Effect.sleep(Duration.millis(10))
+      const second = yield* Effect.fork(writer.persist(startUpload(paths[1] ?? "", 0)))
+      yield* Effect.sleep(Duration.millis(10))
+      // Neither is through while the lock is held elsewhere.
+      expect(first.unsafePoll()).toBeNull()
+      expect(second.unsafePoll()).toBeNull()
+      yield* holder.unsafe("COMMIT").raw
+      const a = yield* Fiber.join(first)
+      const b = yield* Fiber.join(second)
+      expect(a.busyEvents).toBeGreaterThan(0)
+      expect(a.lockWaitMs).toBeGreaterThanOrEqual(15)
+      // The second waited for the writer, not for SQLite: the batch was open when its turn came.
+      expect(b.busyEvents).toBe(0)
+      expect(b.queueWaitMs).toBeGreaterThan(0)
+      yield* writer.persist(startUpload(paths[2] ?? "", 0))
+      yield* writer.flush
+      const stats = yield* writer.stats
+      expect(stats).toMatchObject({ commits: 1, failedCommits: 0, lostTransitions: 0 })
+      expect((yield* readAll(yield* open(db))).map((r) => r.version)).toEqual([1, 1, 1])
+    })).pipe(Effect.provideService(Lease, actorLease), Effect.provide(driver)))
 })
 
 describe("strategy layers", () => {
