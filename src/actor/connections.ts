@@ -1,28 +1,23 @@
 /**
  * Connection strategy: which connection an actor's database work goes through.
  * The baseline is production's pattern, a connection per file opened and
- * closed in the actor's scope: it is the file's alone, so the file holds it
- * from open to close and never waits for it. (Sharing one connection is a
+ * closed around the file's actor: it is the file's alone, so the file holds
+ * it from open to close and never waits for it. (Sharing one connection is a
  * mitigation: `mitigations/sharedConnection.ts`.)
  *
- * What an actor holds for its file's life is a lease on its connection. The
- * `Lease` service finds the calling actor's: the guard and the writer ask for
- * it when they use the actor's connection, and a writer with its own
- * connection (batched writes) never does. It is provided once per run with
- * the Connections layer, and knows each actor's lease by the fiber that
- * acquired it (an actor is one fiber): providing a service per file instead
- * copied the fiber's whole context for every file, which cost more harness
- * time per file than all its Lease lookups together (measured in the notes of
- * issue 9).
+ * What an actor holds for its file's life is a lease on its connection,
+ * handed to it by `withLease` and passed by the actor to whatever uses its
+ * connection (the guard, the writer); a writer with its own connection
+ * (batched writes) ignores it. (A run-wide Lease service that found each
+ * actor's lease by its fiber came before: every use cost a service lookup and
+ * a fiber-keyed map lookup, and a per-file scope; issue 11's op counts.)
  */
 import type { Connection } from "@effect/sql/SqlConnection"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import type * as FiberId from "effect/FiberId"
 import * as Layer from "effect/Layer"
 import * as Queue from "effect/Queue"
-import type * as Scope from "effect/Scope"
 import type { StoreError } from "../store/errors.ts"
 import { timed } from "../metrics/timing.ts"
 import { storeError } from "../store/transaction.ts"
@@ -47,71 +42,13 @@ export interface LeaseShape {
 export interface ConnectionsShape {
   readonly name: string
   /**
-   * The lease for one file, held by the calling fiber (and found by `Lease`)
-   * until the scope closes; then released (its connection closed, for a
-   * per-file one).
+   * Run `use` with the lease of one file: for a per-file connection, opened
+   * first and closed when `use` ends, however it ends (on interruption too).
    */
-  readonly acquire: Effect.Effect<LeaseShape, StoreError, Scope.Scope>
+  readonly withLease: <A, E, R>(use: (lease: LeaseShape) => Effect.Effect<A, E, R>) => Effect.Effect<A, E | StoreError, R>
 }
 
 export class Connections extends Context.Tag("upload-fsm-bench/Connections")<Connections, ConnectionsShape>() {}
-
-/** The running actor's lease: `use` runs on the connection that the calling fiber acquired and still holds. */
-export class Lease extends Context.Tag("upload-fsm-bench/Lease")<Lease, LeaseShape>() {}
-
-/**
- * Leases by the fiber that holds them: `hold` records one for the calling
- * fiber, `current` finds the caller's. A fiber's entry is replaced when it
- * acquires its next lease (a runner fiber may run several files, one after
- * the other), and all of them go with the layer at the end of the run: a
- * finalizer per file to remove its entry cost every file a measurable part
- * of its connect_ms.
- */
-const makeLeases = () => {
-  const held = new Map<number, LeaseShape>()
-  const hold = (lease: LeaseShape): Effect.Effect<LeaseShape> =>
-    Effect.fiberIdWith((fiber) =>
-      Effect.sync(() => {
-        held.set(fiber.id, lease)
-        return lease
-      })
-    )
-  const mine = (fiber: FiberId.Runtime): LeaseShape => {
-    const lease = held.get(fiber.id)
-    if (lease === undefined) throw new Error("the calling fiber holds no connection lease")
-    return lease
-  }
-  // The caller's lease, found from its fiber: a fiber without one is a bug (a defect).
-  const current: LeaseShape = {
-    use: (use) => Effect.fiberIdWith((fiber) => Effect.suspend(() => mine(fiber).use(use))),
-    step: (step) => Effect.fiberIdWith((fiber) => Effect.suspend(() => mine(fiber).step(step)))
-  }
-  return { hold, current }
-}
-
-/**
- * A Connections layer and the Lease that finds its acquirers' leases, from
- * `lease`: how one file's lease is made (in the actor's scope, released with it).
- */
-export const connectionsLayer = <E, R>(
-  name: string,
-  lease: Effect.Effect<Effect.Effect<LeaseShape, StoreError, Scope.Scope>, E, R>
-): Layer.Layer<Connections | Lease, E, Exclude<R, Scope.Scope>> =>
-  Layer.scopedContext(
-    Effect.map(lease, (make) => {
-      const leases = makeLeases()
-      return Context.make(Connections, { name, acquire: Effect.flatMap(make, leases.hold) }).pipe(
-        Context.add(Lease, leases.current)
-      )
-    })
-  )
-
-/** Run `use` on the running actor's connection, with the time spent waiting for it. */
-export const onLease = <A, E, R>(use: (conn: Connection) => Effect.Effect<A, E, R>) =>
-  Effect.flatMap(Lease, (lease) => lease.use(use))
-
-/** Run `step` on the running actor's connection, with the time spent waiting for it. */
-export const onLeaseStep = <A, E>(step: LaneStep<A, E>) => Effect.flatMap(Lease, (lease) => lease.step(step))
 
 /** The lease on a connection its holder has alone: nothing to wait for. */
 const exclusiveLease = (conn: Connection): LeaseShape => ({
@@ -168,10 +105,15 @@ export const pooledLease = (free: Queue.Queue<Connection>): LeaseShape => {
   return { use, step: (step) => use((conn) => onConnection(conn, step)) }
 }
 
-/** A fresh connection for every file, held by it until the actor's scope closes, on failure and interruption too. */
-export const perFile = (dbPath: string): Layer.Layer<Connections | Lease, never, SqliteDriver> =>
-  connectionsLayer(
-    "per-file",
-    Effect.map(SqliteDriver, (driver) =>
-      driver.connect(dbPath).pipe(Effect.mapError(storeError("open connection")), Effect.map(exclusiveLease)))
+/** A fresh connection for every file, held by it until its actor ends, on failure and interruption too. */
+export const perFile = (dbPath: string): Layer.Layer<Connections, never, SqliteDriver> =>
+  Layer.effect(
+    Connections,
+    Effect.map(SqliteDriver, (driver) => {
+      const open = driver.connect(dbPath).pipe(Effect.mapError(storeError("open connection")))
+      return {
+        name: "per-file",
+        withLease: (use) => Effect.scoped(Effect.flatMap(open, (conn) => use(exclusiveLease(conn))))
+      }
+    })
   )

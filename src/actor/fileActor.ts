@@ -14,8 +14,6 @@
  */
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import * as Exit from "effect/Exit"
-import * as Scope from "effect/Scope"
 import { dispatch, type Event, hydrate, type IllegalTransition, type Machine } from "../lifecycle/fsm.ts"
 import { type ApiFailure, UploadApi } from "../api/uploadApi.ts"
 import { ApiClock } from "../clock/apiClock.ts"
@@ -27,7 +25,7 @@ import { transitionWrite, type TransitionValues } from "../store/store.ts"
 import { completeSample, emptyMeasured, type FileSample, type Measured } from "../metrics/segments.ts"
 import { nanosToMs, timed } from "../metrics/timing.ts"
 import { Trace } from "../metrics/trace.ts"
-import { Connections, type Lease, onLeaseStep } from "./connections.ts"
+import { Connections, type LeaseShape } from "./connections.ts"
 import { Guard } from "./guard.ts"
 import { Writer } from "./writer.ts"
 
@@ -59,7 +57,7 @@ export type ActorServices = Connections | Guard | Writer | UploadApi | RetryPoli
  * against the storage floor.
  */
 export const makeActor: Effect.Effect<
-  (path: string, slot?: number) => Effect.Effect<FileOutcome, ActorError, Lease>,
+  (path: string, slot?: number) => Effect.Effect<FileOutcome, ActorError>,
   never,
   ActorServices
 > = Effect.gen(function*() {
@@ -95,18 +93,18 @@ export const makeActor: Effect.Effect<
       let busyWaitMs = 0
 
       // One transition: dispatch (timed), the guard, then the write of its row.
-      const step = (machine: Machine, event: Event, values: Omit<TransitionValues, "now"> = {}) => {
+      const step = (lease: LeaseShape, machine: Machine, event: Event, values: Omit<TransitionValues, "now"> = {}) => {
         const dispatchStart = clock.unsafeCurrentTimeNanos()
         const result = dispatch(machine, event)
         m.fsm_dispatch_ms += msSince(dispatchStart)
         if (Either.isLeft(result)) return Effect.fail(result.left)
         const next = result.right
-        return Effect.flatMap(guard.check(path, machine, event), (checked) => {
+        return Effect.flatMap(guard.check(lease, path, machine, event), (checked) => {
           m.queue_wait_ms += checked.queueWaitMs
           m.guard_ms += checked.guardMs
           if (trace.enabled) traced([["queue wait", checked.queueWaitMs], ["guard read", checked.guardMs]], { event })
           const now = new Date(clock.unsafeCurrentTimeMillis()).toISOString()
-          return Effect.map(writer.persist(transitionWrite(path, machine, event, { ...values, now })), (written) => {
+          return Effect.map(writer.persist(lease, transitionWrite(path, machine, event, { ...values, now })), (written) => {
             m.queue_wait_ms += written.queueWaitMs
             m.lock_wait_ms += written.lockWaitMs
             m.write_ms += written.writeMs
@@ -145,8 +143,8 @@ export const makeActor: Effect.Effect<
             if (trace.enabled) traced([["backoff", waited]])
           }))
 
-      const lifecycle = Effect.gen(function*() {
-        const read = yield* onLeaseStep(readStep(path))
+      const lifecycle = (lease: LeaseShape) => Effect.gen(function*() {
+        const read = yield* lease.step(readStep(path))
         if (trace.enabled) traced([["queue wait", read.queueWaitMs], ["hydrate", read.value[0]]])
         m.queue_wait_ms += read.queueWaitMs
         m.hydrate_ms += read.value[0]
@@ -165,7 +163,7 @@ export const makeActor: Effect.Effect<
             case "indexed": {
               if (roundAgain === null) return machine
               // A new round is a new upload: its attempts count from zero again.
-              machine = yield* step(machine, roundAgain)
+              machine = yield* step(lease, machine, roundAgain)
               attempts = 0
               roundAgain = null
               break
@@ -174,22 +172,22 @@ export const makeActor: Effect.Effect<
               if (attempts >= retry.maxAttempts) return machine
               retries += 1
               yield* backoff(retries)
-              machine = yield* step(machine, "retry")
+              machine = yield* step(lease, machine, "retry")
               break
             }
             case "untracked":
               attempts += 1
-              machine = yield* step(machine, "start_upload")
+              machine = yield* step(lease, machine, "start_upload")
               break
             case "uploading": {
               const result = yield* api$("upload", api.upload(path, machine.version))
               if (Either.isLeft(result)) {
-                machine = yield* step(machine, "fail_upload", { error: result.left.message })
+                machine = yield* step(lease, machine, "fail_upload", { error: result.left.message })
                 break
               }
               const uploaded = result.right
               fileId = uploaded.fileId
-              machine = yield* step(machine, "complete_upload", { fileId: uploaded.fileId, uri: uploaded.uri })
+              machine = yield* step(lease, machine, "complete_upload", { fileId: uploaded.fileId, uri: uploaded.uri })
               break
             }
             case "processing": {
@@ -198,40 +196,33 @@ export const makeActor: Effect.Effect<
               }
               const result = yield* api$("import", api.importFile(path, fileId, machine.version))
               if (Either.isLeft(result)) {
-                machine = yield* step(machine, "fail_processing", { error: result.left.message })
+                machine = yield* step(lease, machine, "fail_processing", { error: result.left.message })
                 break
               }
               const imported = result.right
-              machine = yield* step(machine, "complete_processing", { documentId: imported.documentId })
+              machine = yield* step(lease, machine, "complete_processing", { documentId: imported.documentId })
               break
             }
           }
         }
       })
 
+      // connect_ms: from asking for the lease until the lifecycle starts, and from its end until the
+      // lease is given back (a per-file connection opened and closed; nothing for a shared one).
       const start = clock.unsafeCurrentTimeNanos()
-      return Effect.acquireUseRelease(
-        Scope.make(),
-        (scope) =>
-          Effect.suspend(() => {
-            const connectStart = clock.unsafeCurrentTimeNanos()
-            return Effect.flatMap(Scope.extend(connections.acquire, scope), () => {
-              const connectMs = msSince(connectStart)
-              m.connect_ms += connectMs
-              if (trace.enabled) traced([["connect", connectMs]])
-              return lifecycle
-            })
-          }),
-        (scope, exit) =>
-          Effect.suspend(() => {
-            const closeStart = clock.unsafeCurrentTimeNanos()
-            return Effect.map(Scope.close(scope, Exit.isSuccess(exit) ? Exit.void : exit), () => {
-              const closeMs = msSince(closeStart)
-              m.connect_ms += closeMs
-              if (trace.enabled) traced([["close", closeMs]])
-            })
-          })
-      ).pipe(Effect.map((machine): FileOutcome => {
+      let lifecycleEnd = start
+      return connections.withLease((lease) => {
+        const connectMs = msSince(start)
+        m.connect_ms += connectMs
+        if (trace.enabled) traced([["connect", connectMs]])
+        return Effect.map(lifecycle(lease), (machine) => {
+          lifecycleEnd = clock.unsafeCurrentTimeNanos()
+          return machine
+        })
+      }).pipe(Effect.map((machine): FileOutcome => {
+        const closeMs = msSince(lifecycleEnd)
+        m.connect_ms += closeMs
+        if (trace.enabled) traced([["close", closeMs]])
         const end = clock.unsafeCurrentTimeNanos()
         m.total_wall_ms = nanosToMs(end - start)
         const sample = completeSample(m)

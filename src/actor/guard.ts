@@ -11,7 +11,7 @@ import * as Layer from "effect/Layer"
 import type { Event, Machine } from "../lifecycle/fsm.ts"
 import { OccConflict, type StoreError } from "../store/errors.ts"
 import { readStep } from "../store/lanes.ts"
-import { type Lease, onLeaseStep } from "./connections.ts"
+import type { LeaseShape } from "./connections.ts"
 
 export interface GuardTiming {
   readonly queueWaitMs: number
@@ -20,19 +20,21 @@ export interface GuardTiming {
 
 export interface GuardShape {
   readonly name: string
+  /** `lease`: the actor's, for a guard that reads on the actor's connection. */
   readonly check: (
+    lease: LeaseShape,
     path: string,
     machine: Machine,
     event: Event
-  ) => Effect.Effect<GuardTiming, OccConflict | StoreError, Lease>
+  ) => Effect.Effect<GuardTiming, OccConflict | StoreError>
 }
 
 export class Guard extends Context.Tag("upload-fsm-bench/Guard")<Guard, GuardShape>() {}
 
 export const readingGuard: Layer.Layer<Guard> = Layer.succeed(Guard, {
   name: "db-read",
-  check: (path, machine, event) =>
-    Effect.flatMap(onLeaseStep(readStep(path)), ({ queueWaitMs, value: [guardMs, stored] }) =>
+  check: (lease, path, machine, event) =>
+    Effect.flatMap(lease.step(readStep(path)), ({ queueWaitMs, value: [guardMs, stored] }) =>
       stored.state === machine.state && stored.version === machine.version
         ? Effect.succeed({ queueWaitMs, guardMs })
         : Effect.fail(

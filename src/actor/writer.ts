@@ -16,7 +16,7 @@ import type { OccConflict, StoreError } from "../store/errors.ts"
 import { transactionStep } from "../store/lanes.ts"
 import type { TransitionWrite } from "../store/store.ts"
 import type { LockAcquisition } from "../store/transaction.ts"
-import { type Lease, onLeaseStep } from "./connections.ts"
+import type { LeaseShape } from "./connections.ts"
 
 export interface WriteTiming {
   readonly queueWaitMs: number
@@ -40,7 +40,7 @@ export interface WriterStats {
 export interface WriterShape {
   readonly name: string
   /** Persist one transition; the actor's lease is there for a writer that uses the actor's connection. */
-  readonly persist: (write: TransitionWrite) => Effect.Effect<WriteTiming, OccConflict | StoreError, Lease>
+  readonly persist: (lease: LeaseShape, write: TransitionWrite) => Effect.Effect<WriteTiming, OccConflict | StoreError>
   /** Commit whatever is pending (a no-op for a writer that commits as it goes). */
   readonly flush: Effect.Effect<void, StoreError>
   readonly stats: Effect.Effect<WriterStats>
@@ -76,9 +76,9 @@ export const commitEach: Layer.Layer<Writer, never, SqliteDriver> = Layer.effect
     let commits = 0
     return {
       name: "commit-each",
-      persist: (write) =>
+      persist: (lease, write) =>
         Effect.map(
-          onLeaseStep(transactionStep(driver, write)),
+          lease.step(transactionStep(driver, write)),
           ({ queueWaitMs, value: { lock, writeMs } }) => {
             commits += 1
             add(write)

@@ -13,6 +13,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Clock from "effect/Clock"
 import * as Either from "effect/Either"
+import type { LeaseShape } from "../actor/connections.ts"
 import { makeLock, withLock } from "../actor/lock.ts"
 import { makeLedger, Writer, type WriteTiming, writeTiming } from "../actor/writer.ts"
 import { nanosToMs, timed } from "../metrics/timing.ts"
@@ -154,7 +155,8 @@ export const batched = (dbPath: string, options: BatchOptions): Layer.Layer<Writ
         return Either.right(writeTiming(0, acquired, nanosToMs(clock.unsafeCurrentTimeNanos() - start)))
       }
 
-      const persist = (write: TransitionWrite): Effect.Effect<WriteTiming, OccConflict | StoreError> =>
+      // The actor's lease is never used: the writer has a connection of its own.
+      const persist = (_lease: LeaseShape, write: TransitionWrite): Effect.Effect<WriteTiming, OccConflict | StoreError> =>
         inline === undefined ? persistHeld(write) : Effect.clockWith((clock) => {
           if (!lock.tryAcquire()) return persistHeld(write)
           let done: ReturnType<typeof persistNow>

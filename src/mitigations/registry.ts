@@ -5,7 +5,7 @@
  * in `catalog.ts` (name, service, requirements, risk) and its layer below.
  */
 import * as Layer from "effect/Layer"
-import { type Connections, type Lease, perFile } from "../actor/connections.ts"
+import { type Connections, perFile } from "../actor/connections.ts"
 import { type Guard, readingGuard } from "../actor/guard.ts"
 import type { StrategyLayer } from "../actor/strategy.ts"
 import { commitEach, type Writer } from "../actor/writer.ts"
@@ -26,7 +26,7 @@ export interface StrategyContext {
 
 /** Each service with the type of layer that provides it. */
 interface ServiceLayers {
-  readonly Connections: (ctx: StrategyContext) => Layer.Layer<Connections | Lease, StoreError, SqliteDriver>
+  readonly Connections: (ctx: StrategyContext) => Layer.Layer<Connections, StoreError, SqliteDriver>
   readonly Guard: (ctx: StrategyContext) => Layer.Layer<Guard, StoreError, SqliteDriver>
   readonly Writer: (ctx: StrategyContext) => Layer.Layer<Writer, StoreError, SqliteDriver>
 }

@@ -8,22 +8,27 @@
  * pool; on SQLite, N connections that contend for its write lock.
  */
 import * as Effect from "effect/Effect"
-import type * as Layer from "effect/Layer"
+import * as Layer from "effect/Layer"
 import * as Queue from "effect/Queue"
-import { type Connections, connectionsLayer, type Lease, pooledLease, sharedLease } from "../actor/connections.ts"
+import { Connections, type LeaseShape, pooledLease, sharedLease } from "../actor/connections.ts"
 import { SqliteDriver } from "../sqlite/driver.ts"
 import type { StoreError } from "../store/errors.ts"
 import { storeError } from "../store/transaction.ts"
 
-export const shared = (dbPath: string, poolSize: number = 1): Layer.Layer<Connections | Lease, StoreError, SqliteDriver> =>
-  connectionsLayer(
-    poolSize === 1 ? "shared" : `shared-${poolSize}`,
+export const shared = (dbPath: string, poolSize: number = 1): Layer.Layer<Connections, StoreError, SqliteDriver> =>
+  Layer.scoped(
+    Connections,
     Effect.gen(function*() {
       const driver = yield* SqliteDriver
       const open = driver.connect(dbPath).pipe(Effect.mapError(storeError("open shared connection")))
-      if (poolSize === 1) return Effect.succeed(sharedLease(yield* open))
-      const free = yield* Queue.bounded<Effect.Effect.Success<typeof open>>(poolSize)
-      for (let i = 0; i < poolSize; i++) yield* Queue.offer(free, yield* open)
-      return Effect.succeed(pooledLease(free))
+      let lease: LeaseShape
+      if (poolSize === 1) lease = sharedLease(yield* open)
+      else {
+        const free = yield* Queue.bounded<Effect.Effect.Success<typeof open>>(poolSize)
+        for (let i = 0; i < poolSize; i++) yield* Queue.offer(free, yield* open)
+        lease = pooledLease(free)
+      }
+      // Every file's lease is the same one: nothing to open or close per file.
+      return { name: poolSize === 1 ? "shared" : `shared-${poolSize}`, withLease: (use) => use(lease) }
     })
   )

@@ -2,7 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Context, Duration, Effect, Fiber, Layer, Queue, type Scope } from "effect"
 import { beginWith, SqliteDriver } from "../../src/sqlite/driver.ts"
 import type { Connection } from "@effect/sql/SqlConnection"
-import { Lease, type LeaseShape, pooledLease, sharedLease } from "../../src/actor/connections.ts"
+import { type LeaseShape, pooledLease, sharedLease } from "../../src/actor/connections.ts"
 import { strategyNames } from "../../src/actor/strategy.ts"
 import { Writer } from "../../src/actor/writer.ts"
 import { batched } from "../../src/mitigations/batchedWrites.ts"
@@ -36,7 +36,7 @@ const run = (
   )
 }
 
-/** The lease an actor provides: a batched writer writes on its own connection and must never use it. */
+/** The lease an actor passes: a batched writer writes on its own connection and must never use it. */
 const actorLease: LeaseShape = {
   use: () => Effect.dieMessage("the batched writer used the actor's connection"),
   step: () => Effect.dieMessage("the batched writer used the actor's connection")
@@ -188,8 +188,7 @@ describe("the threaded driver", () => {
 })
 
 describe.each(stores)("batched writes on %s", (_name, driver) => {
-  const inStore = <A, E>(body: Effect.Effect<A, E, Scope.Scope | SqliteDriver | Lease>) =>
-    Effect.scoped(body).pipe(Effect.provideService(Lease, actorLease), Effect.provide(driver))
+  const inStore = <A, E>(body: Effect.Effect<A, E, Scope.Scope | SqliteDriver>) => Effect.scoped(body).pipe(Effect.provide(driver))
 
   it.live("an OCC conflict inside a batch fails that write alone; the rest of the batch commits", () =>
     inStore(Effect.gen(function*() {
@@ -197,10 +196,10 @@ describe.each(stores)("batched writes on %s", (_name, driver) => {
       const { paths } = yield* seeded(db, 3)
       const [p1 = "", p2 = ""] = paths
       const writer = yield* batchedWriter(db)
-      yield* writer.persist(startUpload(p1, 0))
-      const conflict = yield* Effect.flip(writer.persist(startUpload(p1, 0)))
+      yield* writer.persist(actorLease, startUpload(p1, 0))
+      const conflict = yield* Effect.flip(writer.persist(actorLease, startUpload(p1, 0)))
       expect(conflict._tag).toBe("OccConflict")
-      yield* writer.persist(startUpload(p2, 0))
+      yield* writer.persist(actorLease, startUpload(p2, 0))
       yield* writer.flush
       const stats = yield* writer.stats
       expect(stats).toMatchObject({ commits: 1, failedCommits: 0, lostTransitions: 0 })
@@ -216,7 +215,7 @@ describe.each(stores)("batched writes on %s", (_name, driver) => {
       const db = tempDb()
       const { sql, paths } = yield* seeded(db, 2)
       const writer = yield* batchedWriter(db)
-      yield* writer.persist(startUpload(paths[0] ?? "", 0))
+      yield* writer.persist(actorLease, startUpload(paths[0] ?? "", 0))
       const before = yield* readAll(sql)
       expect(before[0]?.version).toBe(0)
       yield* writer.flush
@@ -290,9 +289,9 @@ describe.each(drivers)("a batched writer on %s when another connection holds the
       const { sql: holder, paths } = yield* seeded(db, 3)
       const writer = yield* batchedWriter(db)
       yield* holder.unsafe("BEGIN IMMEDIATE").raw
-      const first = yield* Effect.fork(writer.persist(startUpload(paths[0] ?? "", 0)))
+      const first = yield* Effect.fork(writer.persist(actorLease, startUpload(paths[0] ?? "", 0)))
       yield* Effect.sleep(Duration.millis(10))
-      const second = yield* Effect.fork(writer.persist(startUpload(paths[1] ?? "", 0)))
+      const second = yield* Effect.fork(writer.persist(actorLease, startUpload(paths[1] ?? "", 0)))
       yield* Effect.sleep(Duration.millis(10))
       // Neither is through while the lock is held elsewhere.
       expect(first.unsafePoll()).toBeNull()
@@ -305,12 +304,12 @@ describe.each(drivers)("a batched writer on %s when another connection holds the
       // The second waited for the writer, not for SQLite: the batch was open when its turn came.
       expect(b.busyEvents).toBe(0)
       expect(b.queueWaitMs).toBeGreaterThan(0)
-      yield* writer.persist(startUpload(paths[2] ?? "", 0))
+      yield* writer.persist(actorLease, startUpload(paths[2] ?? "", 0))
       yield* writer.flush
       const stats = yield* writer.stats
       expect(stats).toMatchObject({ commits: 1, failedCommits: 0, lostTransitions: 0 })
       expect((yield* readAll(yield* open(db))).map((r) => r.version)).toEqual([1, 1, 1])
-    })).pipe(Effect.provideService(Lease, actorLease), Effect.provide(driver)))
+    })).pipe(Effect.provide(driver)))
 })
 
 describe("strategy layers", () => {

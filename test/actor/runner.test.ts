@@ -1,9 +1,10 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Duration, Effect, Fiber, Layer } from "effect"
+import { Context, Duration, Effect, Fiber, Layer } from "effect"
 import { Guard } from "../../src/actor/guard.ts"
 import { runBatch } from "../../src/actor/runner.ts"
 import { baseline } from "../../src/mitigations/registry.ts"
-import { Connections, connectionsLayer, type LeaseShape, onLease, perFile } from "../../src/actor/connections.ts"
+import { Connections, perFile } from "../../src/actor/connections.ts"
+import { shared } from "../../src/mitigations/sharedConnection.ts"
 import { commitEach } from "../../src/actor/writer.ts"
 import { type LatencyProfile, realistic, zero } from "../../src/api/profiles.ts"
 import * as UploadApi from "../../src/api/uploadApi.ts"
@@ -94,7 +95,7 @@ describe("batch runner", () => {
       const { counts, layer } = countingDriver()
       const failingGuard = Layer.succeed(Guard, {
         name: "always-conflict",
-        check: (path, machine, event) =>
+        check: (_lease, path, machine, event) =>
           Effect.fail(new OccConflict({ path, event, expectedState: machine.state, expectedVersion: machine.version }))
       })
       const m = yield* experiment(
@@ -136,36 +137,40 @@ describe("batch runner", () => {
     }))
 })
 
-describe("the Lease service", () => {
-  it.live("finds each actor's own lease by the fiber that acquired it; a fiber that acquired none has none", () =>
+describe("an actor's lease", () => {
+  it.live("a per-file one is a connection of its own, opened for the actor and closed when it ends, fails or is interrupted", () =>
     Effect.gen(function*() {
-      // Leases that answer with their number instead of a connection.
-      let made = 0
-      const layer = connectionsLayer(
-        "numbered",
-        Effect.succeed(Effect.sync((): LeaseShape => {
-          const n = ++made
-          return {
-            use: () => Effect.succeed({ queueWaitMs: 0, value: n as never }),
-            step: () => Effect.succeed({ queueWaitMs: 0, value: n as never })
-          }
-        }))
+      const { counts, layer } = countingDriver()
+      const db = tempDb()
+      yield* seeded(db, 1).pipe(Effect.provide(BetterSqlite.layer), Effect.scoped)
+      const context = yield* Layer.build(perFile(db).pipe(Layer.provide(layer)))
+      const connections = Context.get(context, Connections)
+      const leases = yield* Effect.all(
+        [1, 2, 3].map(() => connections.withLease((lease) => Effect.as(Effect.sleep(Duration.millis(5)), lease))),
+        { concurrency: "unbounded" }
       )
-      const context = yield* Layer.build(layer)
-      const actor = Effect.scoped(
-        Effect.gen(function*() {
-          yield* (yield* Connections).acquire
-          const mine = yield* onLease(() => Effect.void)
-          yield* Effect.sleep(Duration.millis(10))
-          const still = yield* onLease(() => Effect.void)
-          return [mine.value as unknown, still.value as unknown]
-        })
-      ).pipe(Effect.provide(context))
-      const results = yield* Effect.all([actor, actor, actor], { concurrency: "unbounded" })
-      expect(results.map(([a, b]) => a === b)).toEqual([true, true, true])
-      expect(new Set(results.map(([a]) => a)).size).toBe(3)
-      const orphan = yield* Effect.exit(onLease(() => Effect.void).pipe(Effect.provide(context)))
-      expect(orphan._tag).toBe("Failure")
+      expect(new Set(leases).size).toBe(3)
+      expect(counts).toEqual({ opened: 3, closed: 3 })
+      yield* Effect.flip(connections.withLease(() => Effect.fail("boom")))
+      expect(counts).toEqual({ opened: 4, closed: 4 })
+      const hung = yield* Effect.fork(connections.withLease(() => Effect.never))
+      yield* Effect.sleep(Duration.millis(5))
+      expect(counts).toEqual({ opened: 5, closed: 4 })
+      yield* Fiber.interrupt(hung)
+      expect(counts).toEqual({ opened: 5, closed: 5 })
     }).pipe(Effect.scoped))
-})
 
+  it.live("a shared one is the same lease for every actor, its connection opened once per run and closed with it", () =>
+    Effect.gen(function*() {
+      const { counts, layer } = countingDriver()
+      const db = tempDb()
+      yield* seeded(db, 1).pipe(Effect.provide(BetterSqlite.layer), Effect.scoped)
+      const leases = yield* Effect.scoped(Effect.gen(function*() {
+        const context = yield* Layer.build(shared(db).pipe(Layer.provide(layer)))
+        const connections = Context.get(context, Connections)
+        return yield* Effect.all([1, 2, 3].map(() => connections.withLease((lease) => Effect.succeed(lease))), { concurrency: "unbounded" })
+      }))
+      expect(new Set(leases).size).toBe(1)
+      expect(counts).toEqual({ opened: 1, closed: 1 })
+    }))
+})
