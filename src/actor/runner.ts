@@ -54,36 +54,34 @@ export const runBatch = (
     const runFile = yield* makeActor
     // Runner slots, lowest free first: a file's track in a trace.
     const free: Array<boolean> = Array.from({ length: concurrency }, () => true)
+    // One file: its actor run in a free slot, then, whatever became of it, the slot freed, the file
+    // counted (failed or recorded) and the warp and progress told, in one step. (An interruption ends
+    // the whole batch: the warp is reset below, and nothing is recorded.)
     const actor = (path: string) =>
-      Effect.gen(function*() {
+      Effect.suspend(() => {
         inFlight += 1
         maxInFlight = Math.max(maxInFlight, inFlight)
         const slot = Math.max(0, free.indexOf(true))
         free[slot] = false
-        const result = yield* Effect.either(runFile(path, slot)).pipe(
-          Effect.ensuring(Effect.suspend(() => {
-            free[slot] = true
-            inFlight -= 1
-            finished += 1
-            return onFileDone === null
-              ? live()
-              : Effect.zipRight(
-                live(),
-                Effect.flatMap(Clock.currentTimeNanos, (now) => onFileDone(finished, paths.length, nanosToMs(now - started)))
-              )
-          }))
-        )
-        if (Either.isLeft(result)) {
-          failures.push({ path, error: result.left })
-          return
-        }
-        const outcome = result.right
-        outcomes.push(outcome)
-        // The file's sample and counters, in one synchronous step (no fiber-scoped metric tags are in use).
-        yield* Effect.sync(() => {
-          recorder.recordNow(outcome.sample)
-          transitionsCounter.unsafeUpdate(outcome.persisted, [])
-          if (outcome.busyEvents > 0) busyCounter.unsafeUpdate(outcome.busyEvents, [])
+        return Effect.flatMap(Effect.either(runFile(path, slot)), (result) => {
+          free[slot] = true
+          inFlight -= 1
+          finished += 1
+          if (Either.isLeft(result)) failures.push({ path, error: result.left })
+          else {
+            const outcome = result.right
+            outcomes.push(outcome)
+            // No fiber-scoped metric tags are in use: none are passed.
+            recorder.recordNow(outcome.sample)
+            transitionsCounter.unsafeUpdate(outcome.persisted, [])
+            if (outcome.busyEvents > 0) busyCounter.unsafeUpdate(outcome.busyEvents, [])
+          }
+          return onFileDone === null
+            ? live()
+            : Effect.zipRight(
+              live(),
+              Effect.flatMap(Clock.currentTimeNanos, (now) => onFileDone(finished, paths.length, nanosToMs(now - started)))
+            )
         })
       })
     yield* live()
