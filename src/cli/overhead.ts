@@ -24,6 +24,10 @@ import { table } from "../report/format.ts"
 import type { ResultsDocument, RunResult } from "../results/schema.ts"
 import { isMitigation, shortLabel } from "../mitigations/catalog.ts"
 import { measureHarness } from "../floor/harness.ts"
+import { measureFloor } from "../floor/measure.ts"
+import type { Event } from "../lifecycle/fsm.ts"
+import { driverLayer } from "../sqlite/drivers.ts"
+import { filePath, migrate, withDatabase } from "../store/store.ts"
 import { Drivers } from "../sqlite/drivers.ts"
 import { choice, integer, integerProblem, list, optionsOf } from "./flags.ts"
 import { EXIT, subcommand } from "./program.ts"
@@ -138,12 +142,31 @@ const overhead = (o: {
       0
     ))
 
-    // Where each strategy's elapsed time goes: the storage work alone (the floor), the harness alone (the
-    // same actors on a stand-in store in memory, in this process: `floor/harness.ts`), and the rest.
-    yield* Console.error(`the harness alone: the same strategies on a stand-in store in memory, ${o.trials} trials each`)
+    // Where each strategy's elapsed time goes: the storage work alone (the floor), what running it 10 files at
+    // a time costs the store itself (the same loop interleaved, `floor/floor.ts`), the harness alone (the same
+    // actors on a stand-in store in memory, `floor/harness.ts`), and the rest. Both measured in this process.
+    yield* Console.error(`the store at c=10 and the harness alone: the same strategies, ${o.trials} runs each`)
+    const floorDb = path.join(dir, "floor-at-c.db")
+    yield* withDatabase(floorDb, migrate).pipe(Effect.provide(driverLayer(o.driver)), Effect.mapError((e) => `the floor at c=10: ${e.message}`))
+    const happy: ReadonlyArray<Event> = ["start_upload", "complete_upload", "complete_processing"]
+    const replay = new Map(Array.from({ length: o.files }, (_, i) => [filePath(i + 1), happy] as const))
     const split: Array<ReadonlyArray<string>> = []
     for (const r of strategies) {
       const mitigations = r.mitigation === "baseline" ? [] : r.mitigation.split("+").filter(isMitigation)
+      // The same floor one file at a time and 10 at a time, in this process, one after the other: their difference.
+      const floorAt = (concurrency: number) =>
+        measureFloor({
+          dbPath: floorDb,
+          files: o.files,
+          seed: ladder.config.seed,
+          replay,
+          mitigations,
+          batchSize: ladder.config.batchSize,
+          runs: o.trials,
+          concurrency
+        }).pipe(Effect.provide(driverLayer(o.driver)), Effect.mapError((e) => `the floor at c=${concurrency} (${r.mitigation}): ${e.message}`))
+      const at1 = yield* floorAt(1)
+      const at10 = yield* floorAt(10)
       const harness = yield* measureHarness({
         files: o.files,
         concurrency: 10,
@@ -156,13 +179,16 @@ const overhead = (o: {
       if (harness.some((t) => t.indexed !== o.files)) return yield* Effect.fail(`the harness alone (${r.mitigation}) did not index every file`)
       const harnessSeconds = median(harness.map((t) => t.elapsedMs)) / 1000
       const floor = r.floor?.elapsedSeconds ?? null
-      const rest = floor === null ? null : r.elapsedSeconds - floor - harnessSeconds
+      const concurrencyCost = at1 === null || at10 === null ? null : at10.elapsedSeconds - at1.elapsedSeconds
+      const rest = floor === null || concurrencyCost === null ? null : r.elapsedSeconds - floor - concurrencyCost - harnessSeconds
       const share = (x: number | null) => (x === null ? "-" : `${Math.round((100 * x) / r.elapsedSeconds)}%`)
       split.push([
         shortLabel(r.mitigation),
         r.elapsedSeconds.toFixed(3),
         fixed(floor, 3),
         share(floor),
+        fixed(concurrencyCost, 3),
+        share(concurrencyCost),
         harnessSeconds.toFixed(3),
         share(harnessSeconds),
         fixed(rest, 3),
@@ -170,9 +196,11 @@ const overhead = (o: {
       ])
     }
     yield* Console.log(
-      "\nWhere the elapsed time goes (medians): the storage floor, the harness alone (on a stand-in store in memory), and the rest\n" +
-        "(what concurrency costs the store, and what the store and the harness cost each other on one CPU)\n" +
-        table(["strategy", "elapsed s", "floor s", "share", "harness alone s", "share", "rest s", "share"], split, 0)
+      "\nWhere the elapsed time goes (medians): the storage floor; what 10 files in flight cost the store itself (the floor's\n" +
+        "loop 10 files at a time less one at a time, still without the harness); the harness alone (on a stand-in store in\n" +
+        "memory); the rest\n" +
+        "(what the store and the harness cost each other on one CPU)\n" +
+        table(["strategy", "elapsed s", "floor s", "share", "+ c=10 s", "share", "harness alone s", "share", "rest s", "share"], split, 0)
     )
     const ladderRss = peakRss(ladderChild.stderr)
     bars.push([`peak RSS of the ${o.files}-file strategies run ≤ ${BARS.defaultRssMiB} MiB`, ladderRss !== null && ladderRss <= BARS.defaultRssMiB])

@@ -35,12 +35,25 @@ export interface FloorWork {
   readonly guardReads: boolean
   /** Write-behind batches of this many transitions on a writer connection (batched-writes); null: commit each. */
   readonly batchSize: number | null
+  /**
+   * Files in flight at once; 1 (the default, and the floor every run
+   * reports): one file after another. With more, a file lets the others run
+   * between two of its transitions, where its actor waits for an API call:
+   * the same statements, interleaved as the run's actors interleave them, on
+   * as many connections at once, still with no Effect and no harness. Only
+   * on a driver that answers at once (each transaction then runs whole
+   * between two turns); on one that answers later: refused.
+   */
+  readonly concurrency?: number
 }
 
 /** The floor loop met something a measured run would have reported: it stops, and no floor is given. */
 export class FloorError extends Error {}
 
 const SLICE_NANOS = 20_000_000n
+
+const ANSWERS_AT_ONCE = "files in flight at once are interleaved only on a driver that answers at once " +
+  "(on one that answers later they would meet the write lock mid-transaction, which only the run's busy retries wait out)"
 
 const isPromise = <A>(value: A | Promise<A>): value is Promise<A> => value instanceof Promise
 
@@ -78,74 +91,113 @@ export const runFloor = async (
   }
   const exec = (conn: RawConnection, sql: string) => conn.changes(sql, [])
 
+  const concurrency = Math.max(1, work.concurrency ?? 1)
   const start = clock.unsafeCurrentTimeNanos()
-  let c = work.sharedConnection ? connect(work.dbPath) : null
-  const shared = isPromise(c) ? await c : c
-  c = work.batchSize === null ? null : connect(work.dbPath)
-  const writer = isPromise(c) ? await c : c
+  const sharedOpened = work.sharedConnection ? connect(work.dbPath) : null
+  const shared = isPromise(sharedOpened) ? await sharedOpened : sharedOpened
+  const writerOpened = work.batchSize === null ? null : connect(work.dbPath)
+  const writer = isPromise(writerOpened) ? await writerOpened : writerOpened
+  const answersLater = isPromise(sharedOpened) || isPromise(writerOpened)
   let inBatch = 0
   let batchOpen = false
   // Every slice, the loop lets the event loop turn once (a signal, an interruption):
   // a few microseconds per slice, against a floor of milliseconds per slice.
   let sliceStart = start
-  try {
-    for (const file of work.files) {
+
+  // One file's work: its connection (or the shared one), its read, each transition's write.
+  const runFile = async (file: FloorFile): Promise<void> => {
+    const opened = shared ?? connect(work.dbPath)
+    if (concurrency > 1 && isPromise(opened)) {
+      await opened.then((conn) => conn.close(), () => undefined)
+      throw new FloorError(ANSWERS_AT_ONCE)
+    }
+    const conn = isPromise(opened) ? await opened : opened
+    try {
+      let m = read(conn, file.path)
+      let machine = isPromise(m) ? await m : m
+      let first = true
+      for (const event of file.events) {
+        // Where the file's actor waits for an API call, the other files in flight run.
+        if (concurrency > 1 && !first) {
+          await Promise.resolve()
+          if (stopped) throw new FloorError("stopped: another file failed")
+        }
+        first = false
+        if (work.guardReads) {
+          m = read(conn, file.path)
+          const stored = isPromise(m) ? await m : m
+          if (stored.state !== machine.state || stored.version !== machine.version) {
+            throw new FloorError(`${file.path} is not where the replay expects it`)
+          }
+        }
+        if (writer === null || work.batchSize === null) {
+          let x = exec(conn, "BEGIN IMMEDIATE")
+          if (isPromise(x)) await x
+          try {
+            const u = update(conn, file.path, machine, event)
+            if (isPromise(u)) await u
+          } catch (error) {
+            x = exec(conn, "ROLLBACK")
+            if (isPromise(x)) await x
+            throw error
+          }
+          x = exec(conn, "COMMIT")
+          if (isPromise(x)) await x
+        } else {
+          if (!batchOpen) {
+            const x = exec(writer, "BEGIN IMMEDIATE")
+            if (isPromise(x)) await x
+            batchOpen = true
+          }
+          const u = update(writer, file.path, machine, event)
+          if (isPromise(u)) await u
+          inBatch += 1
+          if (inBatch >= work.batchSize) {
+            const x = exec(writer, "COMMIT")
+            if (isPromise(x)) await x
+            batchOpen = false
+            inBatch = 0
+          }
+        }
+        machine = { state: Transitions[event].to, version: machine.version + 1 }
+      }
+    } finally {
+      if (shared === null) {
+        const x = conn.close()
+        if (isPromise(x)) await x
+      }
+    }
+  }
+
+  let next = 0
+  // Set when a file fails: the other lanes stop at their next turn.
+  let stopped = false
+  // One lane of files in flight: it takes the next file when its last one is done.
+  const lane = async (): Promise<void> => {
+    while (next < work.files.length && !stopped) {
+      const file = work.files[next++]
+      if (file === undefined) return
       if (clock.unsafeCurrentTimeNanos() - sliceStart >= SLICE_NANOS) {
         await new Promise((resolve) => setImmediate(resolve))
         if (signal?.aborted === true) throw new FloorError("interrupted")
         sliceStart = clock.unsafeCurrentTimeNanos()
       }
-      c = shared ?? connect(work.dbPath)
-      const conn = isPromise(c) ? await c : c
-      try {
-        let m = read(conn, file.path)
-        let machine = isPromise(m) ? await m : m
-        for (const event of file.events) {
-          if (work.guardReads) {
-            m = read(conn, file.path)
-            const stored = isPromise(m) ? await m : m
-            if (stored.state !== machine.state || stored.version !== machine.version) {
-              throw new FloorError(`${file.path} is not where the replay expects it`)
-            }
-          }
-          if (writer === null || work.batchSize === null) {
-            let x = exec(conn, "BEGIN IMMEDIATE")
-            if (isPromise(x)) await x
-            try {
-              const u = update(conn, file.path, machine, event)
-              if (isPromise(u)) await u
-            } catch (error) {
-              x = exec(conn, "ROLLBACK")
-              if (isPromise(x)) await x
-              throw error
-            }
-            x = exec(conn, "COMMIT")
-            if (isPromise(x)) await x
-          } else {
-            if (!batchOpen) {
-              const x = exec(writer, "BEGIN IMMEDIATE")
-              if (isPromise(x)) await x
-              batchOpen = true
-            }
-            const u = update(writer, file.path, machine, event)
-            if (isPromise(u)) await u
-            inBatch += 1
-            if (inBatch >= work.batchSize) {
-              const x = exec(writer, "COMMIT")
-              if (isPromise(x)) await x
-              batchOpen = false
-              inBatch = 0
-            }
-          }
-          machine = { state: Transitions[event].to, version: machine.version + 1 }
-        }
-      } finally {
-        if (shared === null) {
-          const x = conn.close()
-          if (isPromise(x)) await x
-        }
-      }
+      await runFile(file)
     }
+  }
+
+  try {
+    if (concurrency > 1 && answersLater) throw new FloorError(ANSWERS_AT_ONCE)
+    // Every lane ends before the connections close; the first failure is the floor's.
+    let failure: { readonly error: unknown } | null = null
+    await Promise.all(
+      Array.from({ length: Math.min(concurrency, work.files.length) }, () =>
+        lane().catch((error: unknown) => {
+          stopped = true
+          failure ??= { error }
+        }))
+    )
+    if (failure !== null) throw (failure as { readonly error: unknown }).error
     if (writer !== null && batchOpen) {
       const x = exec(writer, "COMMIT")
       if (isPromise(x)) await x

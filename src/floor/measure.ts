@@ -32,6 +32,8 @@ export interface FloorSpec {
   readonly mitigations: ReadonlyArray<Mitigation>
   readonly batchSize: number
   readonly runs?: number
+  /** Files in flight at once (`floor.ts`): 1 when absent, the floor a run reports. */
+  readonly concurrency?: number
 }
 
 /** The floor, or null (with a warning in the log) if its loop met what a run would have reported. */
@@ -48,7 +50,8 @@ export const measureFloor = (spec: FloorSpec): Effect.Effect<Floor | null, Store
           files: paths.map((path) => ({ path, events: spec.replay.get(path) ?? [] })),
           sharedConnection: spec.mitigations.includes("shared-connection"),
           guardReads: !spec.mitigations.includes("in-memory-guards"),
-          batchSize: spec.mitigations.includes("batched-writes") ? spec.batchSize : null
+          batchSize: spec.mitigations.includes("batched-writes") ? spec.batchSize : null,
+          concurrency: spec.concurrency ?? 1
         }
         const ms = yield* Effect.clockWith((clock) =>
           Effect.tryPromise({

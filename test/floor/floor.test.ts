@@ -5,10 +5,10 @@ import { measureTrial } from "../../src/bench/trial.ts"
 import { measureFloor } from "../../src/floor/measure.ts"
 import type { Event } from "../../src/lifecycle/fsm.ts"
 import { LADDER, type Mitigation, mitigationLabel } from "../../src/mitigations/catalog.ts"
-import { SqliteDriver } from "../../src/sqlite/driver.ts"
+import { type RawConnection, SqliteDriver } from "../../src/sqlite/driver.ts"
 import * as BetterSqlite from "../../src/sqlite/betterSqlite.ts"
 import { filePath, readAll } from "../../src/store/store.ts"
-import { stores } from "../drivers.ts"
+import { drivers, stores } from "../drivers.ts"
 import { open, seeded, tempDb } from "../helpers.ts"
 
 const FILES = 20
@@ -86,4 +86,69 @@ describe("the storage floor", () => {
       const rows = yield* Effect.scoped(Effect.flatMap(open(dbPath), readAll))
       expect(rows.map((r) => [r.state, r.version])).toEqual([["untracked", 0], ["untracked", 0], ["untracked", 0]])
     }).pipe(Effect.provide(BetterSqlite.layer)))
+})
+
+describe.each(drivers)("the storage floor with files in flight at once on %s", (name, driver) => {
+  const happy: ReadonlyArray<Event> = ["start_upload", "complete_upload", "complete_processing"]
+  const replay = new Map(Array.from({ length: FILES }, (_, i) => [filePath(i + 1), happy] as const))
+  const answersLater = name === "threaded"
+
+  for (const set of sets) {
+    it.live(`${mitigationLabel(set)} at c=4: ` +
+      (answersLater ? "refused, the driver answers later; nothing written" : "every file replayed, per-file connections open at once"), () =>
+      Effect.gen(function*() {
+        const dbPath = tempDb()
+        yield* Effect.scoped(seeded(dbPath, FILES))
+        let inFlight = 0
+        let most = 0
+        const layer = Layer.effect(
+          SqliteDriver,
+          Effect.map(SqliteDriver, (d) => ({
+            ...d,
+            // Counting the connections open at once, answering as the driver does (at once, or later).
+            rawConnect: (file: string) => {
+              const counted = (conn: RawConnection): RawConnection => {
+                most = Math.max(most, ++inFlight)
+                return {
+                  ...conn,
+                  close: () => {
+                    inFlight -= 1
+                    return conn.close()
+                  }
+                }
+              }
+              const conn = d.rawConnect(file)
+              return conn instanceof Promise ? conn.then(counted) : counted(conn)
+            }
+          }))
+        ).pipe(Layer.provide(driver))
+        const floor = yield* measureFloor({ dbPath, files: FILES, seed: 42, replay, mitigations: set, batchSize: 3, runs: 1, concurrency: 4 })
+          .pipe(Effect.provide(layer))
+        const rows = yield* Effect.scoped(Effect.flatMap(open(dbPath), readAll))
+        if (answersLater) {
+          expect(floor).toBeNull()
+          expect(rows.every((r) => r.state === "untracked")).toBe(true)
+          return
+        }
+        expect(floor?.transitions).toBe(3 * FILES)
+        expect(rows.every((r) => r.state === "indexed" && r.version === 3)).toBe(true)
+        const connections = set.includes("shared-connection") ? 1 : 4
+        expect(most).toBe(connections + (set.includes("batched-writes") ? 1 : 0))
+        expect(inFlight).toBe(0)
+      }).pipe(Effect.provide(driver)))
+  }
+
+  it.live("a file that fails stops the others, and no floor is given", () =>
+    Effect.gen(function*() {
+      const dbPath = tempDb()
+      yield* Effect.scoped(seeded(dbPath, FILES))
+      // File 5 cannot complete_upload from untracked: its OCC UPDATE changes no row.
+      const broken = new Map(replay)
+      broken.set(filePath(5), ["complete_upload"])
+      const floor = yield* measureFloor({ dbPath, files: FILES, seed: 42, replay: broken, mitigations: [], batchSize: 3, runs: 1, concurrency: 4 })
+      expect(floor).toBeNull()
+      // Stopped early: not every other file got through.
+      const rows = yield* Effect.scoped(Effect.flatMap(open(dbPath), readAll))
+      expect(rows.filter((r) => r.state === "indexed").length).toBeLessThan(FILES - 1)
+    }).pipe(Effect.provide(driver)))
 })
