@@ -4,6 +4,10 @@
  * process (as a user runs it):
  * - per strategy at c=10 zero (the full ladder, medians of the trials): the
  *   storage floor, elapsed, efficiency (floor ÷ elapsed) and runtime_ms;
+ * - where each strategy's elapsed time goes, measured in this process: what
+ *   10 files in flight cost the store itself (the floor's loop at c=10 less
+ *   at c=1) and the harness alone (`floor/harness.ts`), the rest being what
+ *   the two cost each other;
  * - the time to the first trial and the peak RSS of a small run (fixed cost);
  * - elapsed, wall time and peak RSS at each `--scale` file count (c=50 zero,
  *   one trial), and the time ratio between the largest and the smallest.
@@ -196,10 +200,9 @@ const overhead = (o: {
       ])
     }
     yield* Console.log(
-      "\nWhere the elapsed time goes (medians): the storage floor; what 10 files in flight cost the store itself (the floor's\n" +
-        "loop 10 files at a time less one at a time, still without the harness); the harness alone (on a stand-in store in\n" +
-        "memory); the rest\n" +
-        "(what the store and the harness cost each other on one CPU)\n" +
+      "\nWhere the elapsed time goes (medians): the storage floor; + c=10, what 10 files in flight cost the store\n" +
+        "itself (the floor's loop 10 files at a time less one at a time, no harness); the harness alone (the same actors\n" +
+        "on a stand-in store in memory); the rest, what the store and the harness cost each other on one CPU\n" +
         table(["strategy", "elapsed s", "floor s", "share", "+ c=10 s", "share", "harness alone s", "share", "rest s", "share"], split, 0)
     )
     const ladderRss = peakRss(ladderChild.stderr)
@@ -262,8 +265,10 @@ export const overheadCommand = subcommand(
     help: {
       usage: "[flags]",
       about: "Measure what this tool costs on top of the storage work: per strategy at c=10 zero the storage floor, " +
-        "elapsed, efficiency and runtime_ms; the time to the first trial; elapsed and peak RSS at larger file counts. " +
-        "Each figure comes from a bench run in its own process.",
+        "elapsed, efficiency and runtime_ms, each from a bench run in its own process; where each strategy's elapsed " +
+        "time goes (the floor, what 10 files in flight cost the store, the harness alone on a stand-in store in " +
+        "memory, the rest), measured in this process; the time to the first trial; elapsed and peak RSS at larger " +
+        "file counts.",
       footer: ["Exit codes: 0 every bar met · 1 a bar not met · 2 bad input · 3 error."]
     }
   },

@@ -16,6 +16,13 @@
  * lock) hands over to the Effect lane's retry loop, carrying the time and
  * busy answers so far, so that lock wait is measured once, from the first
  * attempt.
+ *
+ * A step (`LaneStep`) carries both lanes; whoever holds the connection runs
+ * it: `onConnection` on a connection its caller has alone, the shared
+ * connection's lease (`actor/connections.ts`) under its lock, which a step
+ * that runs at once takes and gives back within that one synchronous step.
+ * The batched writer (`mitigations/batchedWrites.ts`) runs its own steps the
+ * same way on its connection.
  */
 import type { Connection } from "@effect/sql/SqlConnection"
 import { SqlError } from "@effect/sql/SqlError"
