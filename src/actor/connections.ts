@@ -10,7 +10,8 @@
  * connection (the guard, the writer); a writer with its own connection
  * (batched writes) ignores it. (A run-wide Lease service that found each
  * actor's lease by its fiber came before: every use cost a service lookup and
- * a fiber-keyed map lookup, and a per-file scope; issue 11's op counts.)
+ * a fiber-keyed map lookup, and every file a scope, a shared connection's
+ * too.)
  */
 import type { Connection } from "@effect/sql/SqlConnection"
 import * as Context from "effect/Context"

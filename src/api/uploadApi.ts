@@ -21,7 +21,7 @@ import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { ApiClock, type ApiClockShape } from "../clock/apiClock.ts"
-import { keyedRandom, seededRandom } from "../random.ts"
+import { keyedRandom } from "../random.ts"
 import { type LatencyModel, type LatencyProfile, sample } from "./profiles.ts"
 
 export interface UploadedFile {
@@ -66,8 +66,8 @@ export class UploadApi extends Context.Tag("upload-fsm-bench/UploadApi")<UploadA
 const WINDOW_MS = 60_000
 
 export const make = (profile: LatencyProfile, seed: number, clock: ApiClockShape): UploadApiShape => {
-  // Remote ids: their own seeded stream, drawn as calls succeed.
-  const ids = seededRandom(seed)
+  // Remote ids: a seeded stream of their own (keyed apart from the run's other draws), drawn as calls succeed.
+  const ids = keyedRandom(seed, "remote ids")
   const token = () => Math.floor(ids() * (2 ** 31 - 1)).toString(36).padStart(6, "0")
   const admittedAtMs: Array<number> = []
   let calls = 0
