@@ -125,7 +125,7 @@ export const runExperiment = (spec: ExperimentSpec): Effect.Effect<Measurement, 
       yield* resetLog(observer)
       const walBytesStart = yield* walBytes(spec.dbPath)
       const saltBefore = yield* walSalt(spec.dbPath)
-      const recorder = makeRecorder(spec.labels, paths.length)
+      const recorder = makeRecorder(spec.labels)
       const workers = spec.parts === undefined ? Option.none() : yield* Effect.serviceOption(Workers)
       const part = Option.isSome(workers) && spec.parts !== undefined && workers.value.count > 1 && spec.concurrency > 1
         ? yield* inParts(workers.value, spec, spec.parts, paths, recorder)
@@ -206,7 +206,7 @@ const runWithRecovery = (
             const pass = yield* runBatch(
               redo,
               spec.concurrency,
-              makeRecorder({ ...spec.labels, phase: `recovery-${passes}` }, redo.length)
+              makeRecorder({ ...spec.labels, phase: `recovery-${passes}` })
             )
             for (const o of pass.outcomes) {
               outcomes.set(o.path, o)

@@ -161,7 +161,7 @@ export const measureHarness = (spec: HarnessSpec): Effect.Effect<ReadonlyArray<H
           { profile: zero, seed: 1, retry: { maxAttempts: 1, baseSeconds: 1 }, scenario: "happy", clock: "real", concurrency: spec.concurrency, labels },
           strategy(spec.mitigations, { dbPath: "memory", batch: spec.batch, poolSize: spec.poolSize }),
           paths,
-          makeRecorder(labels, paths.length),
+          makeRecorder(labels),
           observer
         )
       })).pipe(Effect.provide(memoryDriver(rows)))

@@ -26,7 +26,7 @@ const part = (request: PartRequest) =>
       const driver = yield* SqliteDriver
       const observer = yield* driver.open(request.dbPath).pipe(Effect.mapError(storeError("open observer connection")))
       const layer = strategy(request.mitigations, { dbPath: request.dbPath, batch: request.batch, poolSize: request.poolSize })
-      return yield* runActors(request, layer, request.paths, makeRecorder(request.labels, request.paths.length), observer)
+      return yield* runActors(request, layer, request.paths, makeRecorder(request.labels), observer)
     })
   )
 

@@ -116,7 +116,7 @@ describe("batch runner", () => {
       const { counts, layer } = countingDriver()
       const dbPath = tempDb()
       const { paths } = yield* Effect.scoped(seeded(dbPath, 20)).pipe(Effect.provide(BetterSqlite.layer))
-      const fiber = yield* runBatch(paths, 5, makeRecorder({ run: `int-${Math.random()}` }, 20)).pipe(
+      const fiber = yield* runBatch(paths, 5, makeRecorder({ run: `int-${Math.random()}` })).pipe(
         Effect.provide(
           Layer.mergeAll(
             baseline(dbPath),
