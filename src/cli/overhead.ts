@@ -29,7 +29,7 @@ import type { ResultsDocument, RunResult } from "../results/schema.ts"
 import { isMitigation, shortLabel } from "../mitigations/catalog.ts"
 import { measureHarness } from "../floor/harness.ts"
 import { measureFloor } from "../floor/measure.ts"
-import type { Event } from "../lifecycle/fsm.ts"
+import { HAPPY_PATH } from "../lifecycle/fsm.ts"
 import { driverLayer } from "../sqlite/drivers.ts"
 import { filePath, migrate, withDatabase } from "../store/store.ts"
 import { Drivers } from "../sqlite/drivers.ts"
@@ -152,8 +152,7 @@ const overhead = (o: {
     yield* Console.error(`the store at c=10 and the harness alone: the same strategies, ${o.trials} runs each`)
     const floorDb = path.join(dir, "floor-at-c.db")
     yield* withDatabase(floorDb, migrate).pipe(Effect.provide(driverLayer(o.driver)), Effect.mapError((e) => `the floor at c=10: ${e.message}`))
-    const happy: ReadonlyArray<Event> = ["start_upload", "complete_upload", "complete_processing"]
-    const replay = new Map(Array.from({ length: o.files }, (_, i) => [filePath(i + 1), happy] as const))
+    const replay = new Map(Array.from({ length: o.files }, (_, i) => [filePath(i + 1), HAPPY_PATH] as const))
     const split: Array<ReadonlyArray<string>> = []
     for (const r of strategies) {
       const mitigations = r.mitigation === "baseline" ? [] : r.mitigation.split("+").filter(isMitigation)

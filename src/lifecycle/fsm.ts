@@ -21,6 +21,9 @@ export const Events = [
 export type Event = (typeof Events)[number]
 
 /** The transition table: event -> (from, to). Every pair not listed here is illegal. */
+/** A file's life with nothing failing: the three transitions from untracked to indexed. */
+export const HAPPY_PATH: ReadonlyArray<Event> = ["start_upload", "complete_upload", "complete_processing"]
+
 export const Transitions: { readonly [E in Event]: { readonly from: State; readonly to: State } } = {
   start_upload: { from: "untracked", to: "uploading" },
   complete_upload: { from: "uploading", to: "processing" },

@@ -5,6 +5,7 @@
  * `wide` gives every column and one line per fact. Verdicts are coloured only
  * when asked (a terminal), never in a pipe.
  */
+import { HAPPY_PATH } from "../lifecycle/fsm.ts"
 import * as Effect from "effect/Effect"
 import { describeModel } from "../api/profiles.ts"
 import type { ComparisonRow, ResultsDocument, RunResult } from "../results/schema.ts"
@@ -294,7 +295,7 @@ export const apiLines = (result: ResultsDocument): ReadonlyArray<string> =>
 /** Final states and transitions by type, for runs that left the plain happy path. */
 export const lifecycleLines = (result: ResultsDocument): ReadonlyArray<string> =>
   result.runs
-    .filter((r) => r.integrity.finalStates.indexed !== r.integrity.files || Object.entries(r.transitionsByEvent).some(([e, n]) => n > 0 && !["start_upload", "complete_upload", "complete_processing"].includes(e)))
+    .filter((r) => r.integrity.finalStates.indexed !== r.integrity.files || Object.entries(r.transitionsByEvent).some(([e, n]) => n > 0 && !(HAPPY_PATH as ReadonlyArray<string>).includes(e)))
     .map((r) =>
       `Lifecycle c=${r.concurrency} ${r.profile}: final states ${
         Object.entries(r.integrity.finalStates).filter(([, n]) => n > 0).map(([s, n]) => `${s} ${n}`).join(", ")

@@ -3,7 +3,7 @@ import { Effect, Layer } from "effect"
 import { zero } from "../../src/api/profiles.ts"
 import { measureTrial } from "../../src/bench/trial.ts"
 import { measureFloor } from "../../src/floor/measure.ts"
-import type { Event } from "../../src/lifecycle/fsm.ts"
+import { type Event, HAPPY_PATH } from "../../src/lifecycle/fsm.ts"
 import { LADDER, type Mitigation, mitigationLabel } from "../../src/mitigations/catalog.ts"
 import { type RawConnection, SqliteDriver } from "../../src/sqlite/driver.ts"
 import * as BetterSqlite from "../../src/sqlite/betterSqlite.ts"
@@ -28,16 +28,27 @@ const trialOn = (dbPath: string, mitigations: ReadonlyArray<Mitigation>) =>
     scenario: "happy"
   })
 
-/** The driver, counting the raw connections it opens. */
+/** The driver, counting the raw connections it opens and how many are open at once (answering as the driver does). */
 const countingRaw = (driver: Layer.Layer<SqliteDriver>) => {
-  const counter = { opened: 0 }
+  const counter = { opened: 0, open: 0, most: 0 }
+  const counted = (conn: RawConnection): RawConnection => {
+    counter.opened += 1
+    counter.most = Math.max(counter.most, ++counter.open)
+    return {
+      ...conn,
+      close: () => {
+        counter.open -= 1
+        return conn.close()
+      }
+    }
+  }
   const layer = Layer.effect(
     SqliteDriver,
     Effect.map(SqliteDriver, (d) => ({
       ...d,
       rawConnect: (file: string) => {
-        counter.opened += 1
-        return d.rawConnect(file)
+        const conn = d.rawConnect(file)
+        return conn instanceof Promise ? conn.then(counted) : counted(conn)
       }
     }))
   ).pipe(Layer.provide(driver))
@@ -89,8 +100,7 @@ describe("the storage floor", () => {
 })
 
 describe.each(drivers)("the storage floor with files in flight at once on %s", (name, driver) => {
-  const happy: ReadonlyArray<Event> = ["start_upload", "complete_upload", "complete_processing"]
-  const replay = new Map(Array.from({ length: FILES }, (_, i) => [filePath(i + 1), happy] as const))
+  const replay = new Map(Array.from({ length: FILES }, (_, i) => [filePath(i + 1), HAPPY_PATH] as const))
   const answersLater = name === "threaded"
 
   for (const set of sets) {
@@ -99,29 +109,7 @@ describe.each(drivers)("the storage floor with files in flight at once on %s", (
       Effect.gen(function*() {
         const dbPath = tempDb()
         yield* Effect.scoped(seeded(dbPath, FILES))
-        let inFlight = 0
-        let most = 0
-        const layer = Layer.effect(
-          SqliteDriver,
-          Effect.map(SqliteDriver, (d) => ({
-            ...d,
-            // Counting the connections open at once, answering as the driver does (at once, or later).
-            rawConnect: (file: string) => {
-              const counted = (conn: RawConnection): RawConnection => {
-                most = Math.max(most, ++inFlight)
-                return {
-                  ...conn,
-                  close: () => {
-                    inFlight -= 1
-                    return conn.close()
-                  }
-                }
-              }
-              const conn = d.rawConnect(file)
-              return conn instanceof Promise ? conn.then(counted) : counted(conn)
-            }
-          }))
-        ).pipe(Layer.provide(driver))
+        const { counter, layer } = countingRaw(driver)
         const floor = yield* measureFloor({ dbPath, files: FILES, seed: 42, replay, mitigations: set, batchSize: 3, runs: 1, concurrency: 4 })
           .pipe(Effect.provide(layer))
         const rows = yield* Effect.scoped(Effect.flatMap(open(dbPath), readAll))
@@ -133,8 +121,8 @@ describe.each(drivers)("the storage floor with files in flight at once on %s", (
         expect(floor?.transitions).toBe(3 * FILES)
         expect(rows.every((r) => r.state === "indexed" && r.version === 3)).toBe(true)
         const connections = set.includes("shared-connection") ? 1 : 4
-        expect(most).toBe(connections + (set.includes("batched-writes") ? 1 : 0))
-        expect(inFlight).toBe(0)
+        expect(counter.most).toBe(connections + (set.includes("batched-writes") ? 1 : 0))
+        expect(counter.open).toBe(0)
       }).pipe(Effect.provide(driver)))
   }
 
