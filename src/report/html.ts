@@ -8,6 +8,7 @@
  * charts are Vega-Lite specs rendered to inline SVG when the page is written.
  */
 import * as Effect from "effect/Effect"
+import { createRequire } from "node:module"
 import type { TopLevelSpec } from "vega-lite"
 import { bucketLowerMs, BUCKETS_PER_DECADE } from "../metrics/histogram.ts"
 import { fsmNetLeaves, type SegmentName } from "../metrics/segments.ts"
@@ -177,9 +178,17 @@ const scalingSpec = (doc: ResultsDocument): TopLevelSpec => ({
   }
 })
 
+/**
+ * Vega and Vega-Lite are CommonJS packages loaded when a report is drawn, with
+ * require: a dynamic import in the bundle (`launch.ts`) would make tsx's loader
+ * rewrite all of it.
+ */
+const require = createRequire(import.meta.url)
+
 const toSvg = (spec: TopLevelSpec): Effect.Effect<string> =>
   Effect.promise(async () => {
-    const [vega, vegaLite] = await Promise.all([import("vega"), import("vega-lite")])
+    const vega = require("vega") as typeof import("vega")
+    const vegaLite = require("vega-lite") as typeof import("vega-lite")
     const view = new vega.View(vega.parse(vegaLite.compile(spec).spec), { renderer: "none" })
     const svg = await view.toSVG()
     view.finalize()

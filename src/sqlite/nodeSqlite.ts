@@ -7,6 +7,7 @@
 import type { SqlError } from "@effect/sql/SqlError"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import { createRequire } from "node:module"
 import { makeDriver } from "./client.ts"
 import { DriverUnavailable, SqliteDriver, synchronousConnect, type SynchronousStatements, synchronousRaw } from "./driver.ts"
 import { statementCache } from "./statementCache.ts"
@@ -46,14 +47,15 @@ const statementsOn = (db: DatabaseSync): SynchronousStatements => {
   }
 }
 
-// A computed specifier: Node 20's type definitions have no node:sqlite.
-const specifier = "node:sqlite"
+// With require, not a dynamic import (which in the bundle would make tsx's loader rewrite all of it, see
+// launch.ts); untyped: Node 20's type definitions have no node:sqlite.
+const require = createRequire(import.meta.url)
 
 export const layer: Layer.Layer<SqliteDriver, DriverUnavailable> = Layer.effect(
   SqliteDriver,
   Effect.gen(function*() {
-    const module: unknown = yield* Effect.tryPromise({
-      try: () => import(specifier),
+    const module: unknown = yield* Effect.try({
+      try: (): unknown => require("node:sqlite"),
       catch: () => new DriverUnavailable({ detail: "--driver node-sqlite: this runtime has no node:sqlite (it needs Deno, or Node 22.5 and later)" })
     })
     const DatabaseSync = typeof module === "object" && module !== null && "DatabaseSync" in module ? module.DatabaseSync : undefined
