@@ -1,5 +1,5 @@
 /** The benchmark: `npx tsx programs/bench.ts [flags]` (see `--help`). Only wiring. */
 import process from "node:process"
-import { main } from "../src/cli/main.ts"
+import { launch } from "../src/launch.ts"
 
-main(["bench", ...process.argv.slice(2)])
+await launch(["bench", ...process.argv.slice(2)])

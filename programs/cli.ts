@@ -1,5 +1,5 @@
 /** The project as one command: `upload-fsm-bench <bench|compare|clock-check> [flags]`. Only wiring. */
 import process from "node:process"
-import { main } from "../src/cli/main.ts"
+import { launch } from "../src/launch.ts"
 
-main(process.argv.slice(2))
+await launch(process.argv.slice(2))

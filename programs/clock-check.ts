@@ -1,5 +1,5 @@
 /** The time warp against real time: `npx tsx programs/clock-check.ts [flags]`. Only wiring. */
 import process from "node:process"
-import { main } from "../src/cli/main.ts"
+import { launch } from "../src/launch.ts"
 
-main(["clock-check", ...process.argv.slice(2)])
+await launch(["clock-check", ...process.argv.slice(2)])

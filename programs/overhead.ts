@@ -1,5 +1,5 @@
 /** The tool's own cost against the storage floor: `npx tsx programs/overhead.ts [flags]`. Only wiring. */
 import process from "node:process"
-import { main } from "../src/cli/main.ts"
+import { launch } from "../src/launch.ts"
 
-main(["overhead", ...process.argv.slice(2)])
+await launch(["overhead", ...process.argv.slice(2)])

@@ -27,7 +27,7 @@ import {
 import { SqliteDriver } from "../sqlite/driver.ts"
 import type { StoreError } from "../store/errors.ts"
 import { type ForeignDatabase, migrate, storeVersion, withDatabase } from "../store/store.ts"
-import { firstTrialLine, processCost } from "../metrics/processCost.ts"
+import { CodeOrigin, firstTrialLine, processCost } from "../metrics/processCost.ts"
 import { recordingTrace, Trace, type TrialTrace } from "../metrics/trace.ts"
 import { analyze } from "../verdict/analyze.ts"
 import { answerOf } from "../verdict/answer.ts"
@@ -104,7 +104,7 @@ export const runBench = (
     const trial = (cell: TrialCell, tag: string, i: number) =>
       Effect.gen(function*() {
         runCounter += 1
-        if (runCounter === 1) yield* Effect.flatMap(processCost, (c) => Effect.logDebug(firstTrialLine(c)))
+        if (runCounter === 1) yield* Effect.logDebug(firstTrialLine(yield* processCost, yield* CodeOrigin))
         const recording = wantsTrace(cell, i) ? recordingTrace() : null
         const { trial: result, replay } = yield* measureTrial({
           dbPath,

@@ -20,6 +20,7 @@ import { clockCheckCommand } from "./clockCheck.ts"
 import { compareCommand } from "./compare.ts"
 import { overheadCommand } from "./overhead.ts"
 import { helpText, wrap } from "./help.ts"
+import { CodeOrigin } from "../metrics/processCost.ts"
 import { EXIT, ExitCode, type Subcommand } from "./program.ts"
 import { responsiveScheduler } from "./scheduler.ts"
 import { exitCodeOf, rememberSignals, stopSignal } from "./signals.ts"
@@ -101,10 +102,14 @@ export const run = (args: ReadonlyArray<string>): Effect.Effect<number, never, N
     Effect.withScheduler(responsiveScheduler())
   )
 
-/** Run the command line `args` as the process: its exit code is the process's. */
-export const main = (args: ReadonlyArray<string>): void => {
+/**
+ * Run the command line `args` as the process: its exit code is the process's.
+ * `origin`: where this code was loaded from (`launch.ts`), for the debug log.
+ */
+export const main = (args: ReadonlyArray<string>, origin?: string): void => {
   rememberSignals()
   run(args).pipe(
+    Effect.provideService(CodeOrigin, origin ?? CodeOrigin.defaultValue()),
     Effect.flatMap((code) => Effect.sync(() => (process.exitCode = code))),
     Effect.provide(NodeContext.layer),
     // Phase logs (--log-level debug) go to stderr: stdout is for the report or --json's document.

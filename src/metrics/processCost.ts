@@ -4,7 +4,13 @@
  * the time to its first trial, and its peak RSS at the end.
  */
 import process from "node:process"
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+
+/** Where the running code was loaded from (`launch.ts`): the bundle, or the sources and why. */
+export class CodeOrigin extends Context.Reference<CodeOrigin>()("upload-fsm-bench/CodeOrigin", {
+  defaultValue: (): string => "the sources"
+}) {}
 
 export interface ProcessCost {
   /** Wall milliseconds since the process started. */
@@ -30,7 +36,7 @@ export const processCost: Effect.Effect<ProcessCost> = Effect.sync(() => {
 })
 
 /** The debug lines `overhead` parses: keep their words. */
-export const firstTrialLine = (c: ProcessCost) =>
-  `first trial starts ${c.sinceStartMs.toFixed(0)} ms after process start (${c.cpuMs.toFixed(0)} ms CPU, peak RSS ${c.peakRssMiB.toFixed(1)} MiB)`
+export const firstTrialLine = (c: ProcessCost, origin: string) =>
+  `first trial starts ${c.sinceStartMs.toFixed(0)} ms after process start (${c.cpuMs.toFixed(0)} ms CPU, peak RSS ${c.peakRssMiB.toFixed(1)} MiB); code: ${origin}`
 export const endLine = (c: ProcessCost) =>
   `process: peak RSS ${c.peakRssMiB.toFixed(1)} MiB, ${(c.cpuMs / 1000).toFixed(2)} s CPU, ${(c.sinceStartMs / 1000).toFixed(2)} s wall`

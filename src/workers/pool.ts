@@ -18,6 +18,7 @@
 import { type ChildProcess, fork } from "node:child_process"
 import process from "node:process"
 import { createRequire } from "node:module"
+import * as path from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
 import * as Context from "effect/Context"
 import * as Data from "effect/Data"
@@ -27,6 +28,7 @@ import type { ActorsPart, ExperimentSpec, PartsSpec } from "../actor/experiment.
 import type { Recorder } from "../metrics/recorder.ts"
 import type { StoreDriverName } from "../sqlite/drivers.ts"
 import { StoreError } from "../store/errors.ts"
+import { bundleDir } from "../bundled.ts"
 import { stopChild } from "../childProcess.ts"
 import { decodePart, type FromWorker, type PartRequest, storeErrorOf, type ToWorker } from "./protocol.ts"
 
@@ -45,15 +47,21 @@ export interface WorkersShape {
 
 export class Workers extends Context.Tag("upload-fsm-bench/Workers")<Workers, WorkersShape>() {}
 
-const childModule = fileURLToPath(new URL("./child.ts", import.meta.url))
+/** The child's module: the bundle's when this code runs from it (`launch.ts`), else its source. */
+const childModule = bundleDir === null ? fileURLToPath(new URL("./child.ts", import.meta.url)) : path.join(bundleDir, "child.mjs")
 
 /**
- * The child's runtime flags: this process's own (tsx's loader under `npx tsx`
- * or `node --import tsx`), and tsx's loader if they do not load TypeScript
- * (a test runner's process): the child is a .ts module.
+ * The child's runtime flags: none for the bundle's child (plain JavaScript);
+ * for the source, this process's own (tsx's loader under `npx tsx` or
+ * `node --import tsx`), and tsx's loader if they do not load TypeScript (a
+ * test runner's process).
  */
 const childFlags = (): ReadonlyArray<string> =>
-  process.execArgv.some((flag) => flag.includes("tsx")) ? process.execArgv : [...process.execArgv, "--import", pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href]
+  bundleDir !== null
+    ? []
+    : process.execArgv.some((flag) => flag.includes("tsx"))
+    ? process.execArgv
+    : [...process.execArgv, "--import", pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href]
 
 /** How long a worker may take to load and build its driver. */
 const READY_MS = 60_000
@@ -72,7 +80,7 @@ const tail = (text: string) => text.trim().split("\n").slice(-2).join(" / ").sli
 const start = (index: number, driver: StoreDriverName): Effect.Effect<Child, WorkersUnavailable> =>
   Effect.async<Child, WorkersUnavailable>((resume) => {
     const child: Child = {
-      // The same runtime and loader flags as this process (tsx's, under `npx tsx`); its own process group, so
+      // This runtime, with the flags its module needs (`childFlags`); its own process group, so
       // that a terminal's Ctrl-C reaches the run, which stops its workers itself.
       // Its argument: the run's pid, so that `ps` (and a test) can tell whose worker it is.
       process: fork(childModule, [String(process.pid)], {

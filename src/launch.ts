@@ -1,0 +1,200 @@
+/**
+ * How a program starts. Under Node it runs a bundle of the project's sources
+ * (one file with Effect and the other pure-JavaScript dependencies inside),
+ * built with esbuild into `node_modules/.cache/upload-fsm-bench/<fingerprint>/`
+ * the first time it is wanted and again after any change: the fingerprint
+ * covers every source file the bundle was built from, the package files and
+ * this module. Loading the sources one module at a time through tsx's loader
+ * costs about a second and 100 MiB before anything runs; the bundle, about a
+ * quarter of that.
+ *
+ * The bundle is the same code: each source module's `import.meta.url` is its
+ * own file's, as when it runs from the sources; only `bundled.ts` says where
+ * the bundle is (the worker processes start from it). Under Deno, with
+ * `UPLOAD_FSM_BENCH_SOURCES=1`, or when the bundle cannot be built (a message
+ * says why), the program runs from its sources.
+ *
+ * This module imports only Node's own modules: it runs before anything else.
+ */
+import * as crypto from "node:crypto"
+import * as fs from "node:fs"
+import * as path from "node:path"
+import process from "node:process"
+import { fileURLToPath, pathToFileURL } from "node:url"
+
+/** The program's entry, whichever way it was loaded. */
+export interface Entry {
+  readonly main: (args: ReadonlyArray<string>, origin?: string) => void
+}
+
+/** The environment variable that asks for the sources. */
+export const SOURCES_VARIABLE = "UPLOAD_FSM_BENCH_SOURCES"
+
+const root = fileURLToPath(new URL("..", import.meta.url))
+
+/** Where bundles are kept (tools' caches conventionally live in node_modules/.cache). */
+export const defaultCacheDir = path.join(root, "node_modules", ".cache", "upload-fsm-bench")
+
+/** Besides the sources a bundle was built from, what its fingerprint covers (project-relative). */
+const ALWAYS = ["package.json", "package-lock.json", "tsconfig.json", "src/launch.ts"]
+
+/** Packages left outside the bundle: native addons, and what only some runs load (CommonJS, read with require). */
+const EXTERNAL = ["better-sqlite3", "pg", "playwright-core", "vega", "vega-lite", "esbuild", "tsx"]
+
+/** The bundles built (and kept) at most: older ones are removed after a build. */
+const KEEP = 3
+
+interface Latest {
+  /** Project-relative paths of the sources the last bundle was built from. */
+  readonly inputs: ReadonlyArray<string>
+}
+
+/** A digest of the project's folder, `inputs` and `ALWAYS` (names and contents); throws if one cannot be read. */
+export const fingerprint = (inputs: ReadonlyArray<string>, project: string = root): string => {
+  const hash = crypto.createHash("sha256").update(project)
+  for (const file of [...new Set([...ALWAYS, ...inputs])].sort()) {
+    hash.update(`\0${file}\0`).update(fs.readFileSync(path.join(project, file)))
+  }
+  return hash.digest("hex").slice(0, 20)
+}
+
+const readLatest = (cacheDir: string): Latest | null => {
+  try {
+    const parsed: unknown = JSON.parse(fs.readFileSync(path.join(cacheDir, "latest.json"), "utf8"))
+    if (typeof parsed === "object" && parsed !== null && "inputs" in parsed && Array.isArray(parsed.inputs)) {
+      const inputs = parsed.inputs.filter((x): x is string => typeof x === "string")
+      return { inputs }
+    }
+    return null
+  } catch {
+    return null
+  }
+}
+
+/** Writes `text` to `file` whole or not at all (a reader never sees half of it). */
+const writeAtomically = (file: string, text: string) => {
+  const temporary = `${file}.${process.pid}.${crypto.randomBytes(4).toString("hex")}`
+  fs.writeFileSync(temporary, text)
+  fs.renameSync(temporary, file)
+}
+
+/** The bundle's folder for the sources as they are now, if one was built; its mtime is refreshed (it is in use). */
+export const freshBundle = (cacheDir: string, project: string = root): string | null => {
+  const latest = readLatest(cacheDir)
+  if (latest === null) return null
+  let dir: string
+  try {
+    dir = path.join(cacheDir, fingerprint(latest.inputs, project))
+  } catch {
+    return null // a source it was built from is gone
+  }
+  if (!fs.existsSync(path.join(dir, "main.mjs"))) return null
+  const now = new Date()
+  fs.utimesSync(dir, now, now)
+  return dir
+}
+
+/**
+ * Builds the bundle of the sources as they are now into `cacheDir` and
+ * returns its folder. Concurrent builds are safe: each writes a folder of its
+ * own and renames it into place; the first rename wins, the others' folders
+ * are removed.
+ */
+export const buildBundle = async (cacheDir: string): Promise<string> => {
+  const esbuild = await import("esbuild")
+  const sourceUrls: import("esbuild").Plugin = {
+    name: "source-urls",
+    setup(build) {
+      // Where the bundle is: the one module that differs from its source.
+      build.onLoad({ filter: /[\\/]src[\\/]bundled\.ts$/ }, () => ({
+        contents: "import { fileURLToPath } from \"node:url\"; export const bundleDir = fileURLToPath(new URL(\".\", import.meta.url))",
+        loader: "ts"
+      }))
+      // Every other source module keeps its own file's URL.
+      build.onLoad({ filter: /\.ts$/ }, (args) => {
+        if (args.path.includes(`${path.sep}node_modules${path.sep}`)) return undefined
+        const text = fs.readFileSync(args.path, "utf8")
+        return { contents: text.replaceAll("import.meta.url", JSON.stringify(pathToFileURL(args.path).href)), loader: "ts" }
+      })
+    }
+  }
+  const result = await esbuild.build({
+    absWorkingDir: root,
+    entryPoints: { main: "src/cli/main.ts", child: "src/workers/child.ts" },
+    outdir: "bundle",
+    outExtension: { ".js": ".mjs" },
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    external: EXTERNAL,
+    // Bundled CommonJS dependencies call require for Node's modules.
+    banner: { js: "import { createRequire as __bundleRequire } from \"node:module\"; const require = __bundleRequire(import.meta.url);" },
+    plugins: [sourceUrls],
+    metafile: true,
+    write: false,
+    logLevel: "silent"
+  })
+  const inputs = Object.keys(result.metafile.inputs).filter((f) => !f.startsWith("node_modules/") && !f.includes(":"))
+  const id = fingerprint(inputs)
+  const dir = path.join(cacheDir, id)
+  fs.mkdirSync(cacheDir, { recursive: true })
+  if (!fs.existsSync(path.join(dir, "main.mjs"))) {
+    const temporary = fs.mkdtempSync(path.join(cacheDir, "building-"))
+    for (const out of result.outputFiles) fs.writeFileSync(path.join(temporary, path.basename(out.path)), out.contents)
+    try {
+      fs.renameSync(temporary, dir)
+    } catch (error) {
+      fs.rmSync(temporary, { recursive: true, force: true })
+      if (!fs.existsSync(path.join(dir, "main.mjs"))) throw error
+    }
+  }
+  writeAtomically(path.join(cacheDir, "latest.json"), JSON.stringify({ inputs } satisfies Latest))
+  prune(cacheDir, id)
+  return dir
+}
+
+/** Removes all but the `KEEP` most recently used bundles (never `current`), and abandoned build folders. */
+const prune = (cacheDir: string, current: string) => {
+  const entries = fs.readdirSync(cacheDir, { withFileTypes: true }).filter((e) => e.isDirectory() && e.name !== current)
+  const aged = entries.map((e) => ({ name: e.name, mtime: fs.statSync(path.join(cacheDir, e.name)).mtimeMs }))
+  const hourAgo = Date.now() - 3_600_000
+  const stale = [
+    ...aged.filter((e) => e.name.startsWith("building-") && e.mtime < hourAgo),
+    ...aged.filter((e) => !e.name.startsWith("building-")).sort((a, b) => b.mtime - a.mtime).slice(KEEP - 1)
+  ]
+  for (const e of stale) fs.rmSync(path.join(cacheDir, e.name), { recursive: true, force: true })
+}
+
+const fromSources = async (): Promise<Entry> => await import("./cli/main.ts")
+
+/**
+ * The entry to run and where it came from (said in the debug log): the
+ * bundle when it can be had, else the sources.
+ */
+export const load = async (cacheDir: string = defaultCacheDir): Promise<{ readonly entry: Entry; readonly origin: string }> => {
+  if ("Deno" in globalThis) return { entry: await fromSources(), origin: "the sources (Deno)" }
+  if (process.env[SOURCES_VARIABLE] === "1") return { entry: await fromSources(), origin: `the sources (${SOURCES_VARIABLE}=1)` }
+  let dir: string | null
+  let built = ""
+  try {
+    dir = freshBundle(cacheDir)
+    if (dir === null) {
+      const started = performance.now()
+      dir = await buildBundle(cacheDir)
+      built = `, built in ${(performance.now() - started).toFixed(0)} ms`
+    }
+  } catch (error) {
+    const why = error instanceof Error ? error.message.split("\n")[0] : String(error)
+    process.stderr.write(`upload-fsm-bench: running from the sources (slower to start): the bundle could not be built in ${cacheDir}: ${why}\n`)
+    return { entry: await fromSources(), origin: `the sources (no bundle: ${why})` }
+  }
+  const entry: Entry = await import(pathToFileURL(path.join(dir, "main.mjs")).href)
+  return { entry, origin: `the bundle ${path.relative(root, dir)}${built}` }
+}
+
+/** Runs `args` (the command line after runtime and script) as the process. */
+export const launch = async (args: ReadonlyArray<string>): Promise<void> => {
+  const { entry, origin } = await load()
+  entry.main(args, origin)
+}
