@@ -94,6 +94,8 @@ const debugNumber = (stderr: string, pattern: RegExp): number | null => {
 const firstTrialMs = (stderr: string) => debugNumber(stderr, /first trial starts (\d+) ms after process start/)
 const firstTrialCpuMs = (stderr: string) => debugNumber(stderr, /after process start \((\d+) ms CPU/)
 const peakRss = (stderr: string) => debugNumber(stderr, /process: peak RSS ([\d.]+) MiB/)
+/** Where the bench's code came from (`launch.ts`): the bundle, or the sources and why. */
+const codeOrigin = (stderr: string) => /after process start [^\n]*; code: ([^"\n]*)/.exec(stderr)?.[1] ?? "not said"
 
 const documentOf = (child: Child, what: string): Effect.Effect<ResultsDocument, string> => {
   if (child.code !== 0 && child.code !== 1) {
@@ -219,7 +221,8 @@ const overhead = (o: {
     bars.push([`time to first trial ≤ ${BARS.firstTrialMs} ms`, firstMedian !== null && firstMedian <= BARS.firstTrialMs])
     yield* Console.log(
       `\nFixed cost (10 files, median of ${o.rounds}): first trial ${fixed(firstMedian, 0)} ms after process start ` +
-        `(${fixed(firstCpu.length === 0 ? null : median(firstCpu), 0)} ms CPU); each: ${firstMs.join(", ")} ms`
+        `(${fixed(firstCpu.length === 0 ? null : median(firstCpu), 0)} ms CPU); each: ${firstMs.join(", ")} ms; ` +
+        `code: ${small[0] === undefined ? "-" : codeOrigin(small[0].stderr)}`
     )
 
     // 3. Scaling: c=50 zero, one trial, at each file count.
