@@ -50,15 +50,27 @@ export class Workers extends Context.Tag("upload-fsm-bench/Workers")<Workers, Wo
 /** The child's module: the bundle's when this code runs from it (`launch.ts`), else its source. */
 const childModule = bundleDir === null ? fileURLToPath(new URL("./child.ts", import.meta.url)) : path.join(bundleDir, "child.mjs")
 
+/** `flags` without those that load tsx (`--import X`, `--require X`, `--import=X`, … where X is tsx's). */
+export const withoutTsx = (flags: ReadonlyArray<string>): ReadonlyArray<string> => {
+  const kept: Array<string> = []
+  for (let i = 0; i < flags.length; i++) {
+    const flag = flags[i] ?? ""
+    const loads = /^(--import|--require|-r|--loader|--experimental-loader)$/.test(flag)
+    if (loads && (flags[i + 1] ?? "").includes("tsx")) i += 1
+    else if (!(/^(--import|--require|--loader|--experimental-loader)=/.test(flag) && flag.includes("tsx"))) kept.push(flag)
+  }
+  return kept
+}
+
 /**
- * The child's runtime flags: none for the bundle's child (plain JavaScript);
- * for the source, this process's own (tsx's loader under `npx tsx` or
- * `node --import tsx`), and tsx's loader if they do not load TypeScript (a
- * test runner's process).
+ * The child's runtime flags: for the bundle's child (plain JavaScript), this
+ * process's own without tsx's loader; for the source, this process's own
+ * (tsx's loader under `npx tsx` or `node --import tsx`), and tsx's loader if
+ * they do not load TypeScript (a test runner's process).
  */
 const childFlags = (): ReadonlyArray<string> =>
   bundleDir !== null
-    ? []
+    ? withoutTsx(process.execArgv)
     : process.execArgv.some((flag) => flag.includes("tsx"))
     ? process.execArgv
     : [...process.execArgv, "--import", pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href]

@@ -10,7 +10,7 @@ import { Effect } from "effect"
 import type { ActorsPart } from "../../src/actor/experiment.ts"
 import { IllegalTransition } from "../../src/lifecycle/fsm.ts"
 import { OccConflict, StoreError } from "../../src/store/errors.ts"
-import { merge } from "../../src/workers/pool.ts"
+import { merge, withoutTsx } from "../../src/workers/pool.ts"
 import { decodePart, encodePart, storeErrorOf, errorData } from "../../src/workers/protocol.ts"
 import { cli } from "../cli/inProcess.ts"
 import { tempDir } from "../helpers.ts"
@@ -148,4 +148,13 @@ describe("bench with --workers", () => {
         expect(fs.readdirSync(out)).toEqual([])
       }))
   }
+})
+
+describe("the workers' runtime flags from the bundle", () => {
+  it("keep this process's own flags but not tsx's loader, in any of its spellings", () => {
+    expect(withoutTsx(["--require", "/p/node_modules/tsx/dist/preflight.cjs", "--import", "file:///p/node_modules/tsx/dist/loader.mjs"])).toEqual([])
+    expect(withoutTsx(["--import", "tsx", "--max-old-space-size=4096"])).toEqual(["--max-old-space-size=4096"])
+    expect(withoutTsx(["--import=tsx", "--enable-source-maps", "-r", "tsx/cjs"])).toEqual(["--enable-source-maps"])
+    expect(withoutTsx(["--import", "./other.mjs", "--stack-size=2000"])).toEqual(["--import", "./other.mjs", "--stack-size=2000"])
+  })
 })
