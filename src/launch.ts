@@ -49,11 +49,15 @@ interface Latest {
   readonly inputs: ReadonlyArray<string>
 }
 
-/** A digest of the project's folder, `inputs` and `ALWAYS` (names and contents); throws if one cannot be read. */
-export const fingerprint = (inputs: ReadonlyArray<string>, project: string = root): string => {
+/**
+ * A digest of the project's folder, `inputs` and `ALWAYS` (names and
+ * contents: as `read` holds them, else as the files hold them now); throws
+ * if one cannot be read.
+ */
+export const fingerprint = (inputs: ReadonlyArray<string>, project: string = root, read: ReadonlyMap<string, string> = new Map()): string => {
   const hash = crypto.createHash("sha256").update(project)
   for (const file of [...new Set([...ALWAYS, ...inputs])].sort()) {
-    hash.update(`\0${file}\0`).update(fs.readFileSync(path.join(project, file)))
+    hash.update(`\0${file}\0`).update(read.get(file) ?? fs.readFileSync(path.join(project, file)))
   }
   return hash.digest("hex").slice(0, 20)
 }
@@ -89,8 +93,12 @@ export const freshBundle = (cacheDir: string, project: string = root): string | 
     return null // a source it was built from is gone
   }
   if (!fs.existsSync(path.join(dir, "main.mjs"))) return null
-  const now = new Date()
-  fs.utimesSync(dir, now, now)
+  try {
+    const now = new Date()
+    fs.utimesSync(dir, now, now)
+  } catch {
+    // A cache that cannot be written to still serves.
+  }
   return dir
 }
 
@@ -102,6 +110,8 @@ export const freshBundle = (cacheDir: string, project: string = root): string | 
  */
 export const buildBundle = async (cacheDir: string): Promise<string> => {
   const esbuild = await import("esbuild")
+  // The sources as the build read them: the fingerprint is of these, not of files that may change meanwhile.
+  const read = new Map<string, string>()
   const sourceUrls: import("esbuild").Plugin = {
     name: "source-urls",
     setup(build) {
@@ -114,6 +124,7 @@ export const buildBundle = async (cacheDir: string): Promise<string> => {
       build.onLoad({ filter: /\.ts$/ }, (args) => {
         if (args.path.includes(`${path.sep}node_modules${path.sep}`)) return undefined
         const text = fs.readFileSync(args.path, "utf8")
+        read.set(path.relative(root, args.path).split(path.sep).join("/"), text)
         return { contents: text.replaceAll("import.meta.url", JSON.stringify(pathToFileURL(args.path).href)), loader: "ts" }
       })
     }
@@ -136,7 +147,7 @@ export const buildBundle = async (cacheDir: string): Promise<string> => {
     logLevel: "silent"
   })
   const inputs = Object.keys(result.metafile.inputs).filter((f) => !f.startsWith("node_modules/") && !f.includes(":"))
-  const id = fingerprint(inputs)
+  const id = fingerprint(inputs, root, read)
   const dir = path.join(cacheDir, id)
   fs.mkdirSync(cacheDir, { recursive: true })
   if (!fs.existsSync(path.join(dir, "main.mjs"))) {
@@ -154,10 +165,19 @@ export const buildBundle = async (cacheDir: string): Promise<string> => {
   return dir
 }
 
-/** Removes all but the `KEEP` most recently used bundles (never `current`), and abandoned build folders. */
+/**
+ * Removes all but the `KEEP` most recently used bundles (never `current`),
+ * and abandoned build folders; best effort (another process may be pruning too).
+ */
 const prune = (cacheDir: string, current: string) => {
   const entries = fs.readdirSync(cacheDir, { withFileTypes: true }).filter((e) => e.isDirectory() && e.name !== current)
-  const aged = entries.map((e) => ({ name: e.name, mtime: fs.statSync(path.join(cacheDir, e.name)).mtimeMs }))
+  const aged = entries.flatMap((e) => {
+    try {
+      return [{ name: e.name, mtime: fs.statSync(path.join(cacheDir, e.name)).mtimeMs }]
+    } catch {
+      return []
+    }
+  })
   const hourAgo = Date.now() - 3_600_000
   const stale = [
     ...aged.filter((e) => e.name.startsWith("building-") && e.mtime < hourAgo),
@@ -175,23 +195,26 @@ const fromSources = async (): Promise<Entry> => await import("./cli/main.ts")
 export const load = async (cacheDir: string = defaultCacheDir): Promise<{ readonly entry: Entry; readonly origin: string }> => {
   if ("Deno" in globalThis) return { entry: await fromSources(), origin: "the sources (Deno)" }
   if (process.env[SOURCES_VARIABLE] === "1") return { entry: await fromSources(), origin: `the sources (${SOURCES_VARIABLE}=1)` }
-  let dir: string | null
-  let built = ""
   try {
-    dir = freshBundle(cacheDir)
+    let dir = freshBundle(cacheDir)
+    let built = ""
     if (dir === null) {
       const started = performance.now()
       dir = await buildBundle(cacheDir)
       built = `, built in ${(performance.now() - started).toFixed(0)} ms`
     }
+    const loaded: unknown = await import(pathToFileURL(path.join(dir, "main.mjs")).href)
+    if (!isEntry(loaded)) throw new Error(`${path.join(dir, "main.mjs")} has no main`)
+    return { entry: loaded, origin: `the bundle ${path.relative(root, dir)}${built}` }
   } catch (error) {
     const why = error instanceof Error ? error.message.split("\n")[0] : String(error)
-    process.stderr.write(`upload-fsm-bench: running from the sources (slower to start): the bundle could not be built in ${cacheDir}: ${why}\n`)
+    process.stderr.write(`upload-fsm-bench: running from the sources (slower to start): the bundle could not be built or loaded in ${cacheDir}: ${why}\n`)
     return { entry: await fromSources(), origin: `the sources (no bundle: ${why})` }
   }
-  const entry: Entry = await import(pathToFileURL(path.join(dir, "main.mjs")).href)
-  return { entry, origin: `the bundle ${path.relative(root, dir)}${built}` }
 }
+
+const isEntry = (module: unknown): module is Entry =>
+  typeof module === "object" && module !== null && "main" in module && typeof module.main === "function"
 
 /** Runs `args` (the command line after runtime and script) as the process. */
 export const launch = async (args: ReadonlyArray<string>): Promise<void> => {

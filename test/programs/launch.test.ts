@@ -90,6 +90,13 @@ describe("the fingerprint", () => {
     expect(fingerprint(["src/a.ts"], b)).not.toBe(fingerprint(["src/a.ts"], project()))
   })
 
+  it("of a build: the sources as the build read them, not as they are by the time it ends", () => {
+    const a = project()
+    const onDisk = fingerprint(["src/a.ts"], a)
+    expect(fingerprint(["src/a.ts"], a, new Map([["src/a.ts", "// src/a.ts\n"]]))).toBe(onDisk)
+    expect(fingerprint(["src/a.ts"], a, new Map([["src/a.ts", "// changed meanwhile\n"]]))).not.toBe(onDisk)
+  })
+
   it("a bundle whose sources are gone or changed is not fresh", () => {
     const a = project()
     const cache = tempDir()
@@ -119,7 +126,24 @@ describe("loading", () => {
     expect(typeof entry.main).toBe("function")
     expect(origin).toMatch(/^the sources \(no bundle: /)
     expect(lines).toHaveLength(1)
-    expect(lines[0]).toMatch(/^upload-fsm-bench: running from the sources \(slower to start\): the bundle could not be built in .*a-file[/\\]cache: /)
+    expect(lines[0]).toMatch(/^upload-fsm-bench: running from the sources \(slower to start\): the bundle could not be built or loaded in .*a-file[/\\]cache: /)
+  })
+
+  it("a bundle that is not one (no main): the sources, and one line on stderr saying why", async () => {
+    const cache = tempDir()
+    fs.writeFileSync(path.join(cache, "latest.json"), JSON.stringify({ inputs: [] }))
+    const dir = path.join(cache, fingerprint([]))
+    fs.mkdirSync(dir)
+    fs.writeFileSync(path.join(dir, "main.mjs"), "export const other = 1\n")
+    const lines: Array<string> = []
+    vi.spyOn(process.stderr, "write").mockImplementation((chunk: string | Uint8Array) => {
+      lines.push(String(chunk))
+      return true
+    })
+    const { entry, origin } = await load(cache)
+    expect(typeof entry.main).toBe("function")
+    expect(origin).toBe(`the sources (no bundle: ${path.join(dir, "main.mjs")} has no main)`)
+    expect(lines).toEqual([`upload-fsm-bench: running from the sources (slower to start): the bundle could not be built or loaded in ${cache}: ${path.join(dir, "main.mjs")} has no main\n`])
   })
 
   it(`${SOURCES_VARIABLE}=1: the sources, nothing built`, async () => {
