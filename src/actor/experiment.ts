@@ -21,7 +21,7 @@ import * as ScenarioLayer from "./scenario.ts"
 import type { ScenarioName } from "./scenario.ts"
 import type { ApiStats } from "../api/uploadApi.ts"
 import { makeRecorder, type RunLabels } from "../metrics/recorder.ts"
-import type { FileSample } from "../metrics/segments.ts"
+import type { Samples } from "../metrics/samples.ts"
 import { timed } from "../metrics/timing.ts"
 import { walBytes, walSalt } from "../sqlite/dbFile.ts"
 import { SqliteDriver } from "../sqlite/driver.ts"
@@ -72,8 +72,8 @@ export interface ActorsPart {
   readonly elapsedMs: number
   /** Simulated time the warp skipped (0 in real time). */
   readonly skippedMs: number
-  /** One sample per file from the first pass (a recovery pass's are not mixed in). */
-  readonly samples: ReadonlyArray<FileSample>
+  /** One sample per file from the first pass (a recovery pass's are not mixed in), in columns. */
+  readonly samples: Samples
   /** Each file's last outcome (after recovery, if it was redone). */
   readonly outcomes: ReadonlyArray<FileOutcome>
   /** Failures no recovery repaired. */

@@ -15,6 +15,7 @@
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import { dispatch, type Event, hydrate, type IllegalTransition, type Machine } from "../lifecycle/fsm.ts"
+import { emptyTrail } from "../lifecycle/trail.ts"
 import { type ApiFailure, UploadApi } from "../api/uploadApi.ts"
 import { ApiClock } from "../clock/apiClock.ts"
 import { RetryPolicy } from "./retry.ts"
@@ -40,6 +41,14 @@ export interface FileOutcome {
   readonly apiCalls: number
   readonly busyEvents: number
   readonly busyWaitMs: number
+}
+
+/**
+ * What an actor gives back: the file's outcome, which the run keeps, and its
+ * sample, which the runner records (into columns) and lets go.
+ */
+export interface FileRun {
+  readonly outcome: FileOutcome
   readonly sample: FileSample
 }
 
@@ -57,7 +66,7 @@ export type ActorServices = Connections | Guard | Writer | UploadApi | RetryPoli
  * against the storage floor.
  */
 export const makeActor: Effect.Effect<
-  (path: string, slot?: number) => Effect.Effect<FileOutcome, ActorError>,
+  (path: string, slot?: number) => Effect.Effect<FileRun, ActorError>,
   never,
   ActorServices
 > = Effect.gen(function*() {
@@ -87,7 +96,8 @@ export const makeActor: Effect.Effect<
         }
       }
       const m: Measured = emptyMeasured()
-      const events: Array<Event> = []
+      // The events committed so far: a node of the tree every file shares (`trail.ts`).
+      let trail = emptyTrail
       let apiCalls = 0
       let busyEvents = 0
       let busyWaitMs = 0
@@ -116,7 +126,7 @@ export const makeActor: Effect.Effect<
             }
             busyEvents += written.busyEvents
             busyWaitMs += written.busyWaitMs
-            events.push(event)
+            trail = trail.then(event)
             return next
           })
         })
@@ -219,7 +229,7 @@ export const makeActor: Effect.Effect<
           lifecycleEnd = clock.unsafeCurrentTimeNanos()
           return machine
         })
-      }).pipe(Effect.map((machine): FileOutcome => {
+      }).pipe(Effect.map((machine): FileRun => {
         const closeMs = msSince(lifecycleEnd)
         m.connect_ms += closeMs
         if (trace.enabled) traced([["close", closeMs]])
@@ -236,7 +246,7 @@ export const makeActor: Effect.Effect<
             args: { state: machine.state, version: machine.version, fsm_net_ms: sample.fsm_net_ms, mock_api_ms: sample.mock_api_ms }
           })
         }
-        return { path, machine, events, persisted: events.length, apiCalls, busyEvents, busyWaitMs, sample }
+        return { outcome: { path, machine, events: trail.events, persisted: trail.events.length, apiCalls, busyEvents, busyWaitMs }, sample }
       }))
     })
 })

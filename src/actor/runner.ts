@@ -69,10 +69,10 @@ export const runBatch = (
           finished += 1
           if (Either.isLeft(result)) failures.push({ path, error: result.left })
           else {
-            const outcome = result.right
+            const { outcome, sample } = result.right
             outcomes.push(outcome)
             // No fiber-scoped metric tags are in use: none are passed.
-            recorder.recordNow(outcome.sample)
+            recorder.recordNow(sample)
             transitionsCounter.unsafeUpdate(outcome.persisted, [])
             if (outcome.busyEvents > 0) busyCounter.unsafeUpdate(outcome.busyEvents, [])
           }

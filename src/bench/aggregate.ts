@@ -11,13 +11,13 @@ import { type Event, Events } from "../lifecycle/fsm.ts"
 import { type Interval, median, medianInterval } from "../metrics/bootstrap.ts"
 import { type SegmentName, SegmentNames } from "../metrics/segments.ts"
 import { histogramOf, mergeHistograms } from "../metrics/histogram.ts"
-import { round, summarize, sum } from "../metrics/stats.ts"
+import { type Numbers, round, summarize, sum } from "../metrics/stats.ts"
 import { seededRandom } from "../random.ts"
 import type { Floor, Recovery, RunResult, SegmentStats, Trial, TrialSummary } from "../results/schema.ts"
 import { checkIntegrity, type Expectation } from "../verdict/integrity.ts"
 import { walReport } from "../verdict/wal.ts"
 
-const stats = (samples: ReadonlyArray<number>): SegmentStats => {
+const stats = (samples: Numbers): SegmentStats => {
   const s = summarize(samples)
   return { p50: round(s.p50), p95: round(s.p95), p99: round(s.p99), mean: round(s.mean), min: round(s.min), max: round(s.max) }
 }
@@ -43,7 +43,7 @@ export const toTrial = (input: {
   readonly measurement: Measurement
 }): Trial => {
   const m = input.measurement
-  const column = (segment: SegmentName) => m.samples.map((s) => s[segment])
+  const column = (segment: SegmentName) => m.samples.columns[segment]
   const segments = bySegment((name) => stats(column(name)))
   const segmentTotalsMs = bySegment((name) => round(sum(column(name)), 3))
   const distribution = bySegment((name) => histogramOf(column(name)))

@@ -22,7 +22,7 @@ export const bucketOf = (ms: number): number =>
 /** The lower edge of bucket `i`, in ms. */
 export const bucketLowerMs = (i: number): number => MIN_MS * 10 ** (i / BUCKETS_PER_DECADE)
 
-export const histogramOf = (samples: ReadonlyArray<number>): Histogram => {
+export const histogramOf = (samples: Iterable<number>): Histogram => {
   const counts = new Map<number, number>()
   let zero = 0
   for (const x of samples) {

@@ -1,6 +1,6 @@
 /**
- * Where per-file samples go: kept raw (the exact statistics come from these)
- * and fed to Effect Metric histograms tagged with the run's labels, the live
+ * Where per-file samples go: kept raw, in typed columns (`samples.ts`; the
+ * exact statistics come from these), and fed to Effect Metric histograms tagged with the run's labels, the live
  * view that any Effect metrics exporter can read. `view` reads them back so
  * that tests can check that both agree.
  *
@@ -14,6 +14,7 @@ import * as Metric from "effect/Metric"
 import * as MetricBoundaries from "effect/MetricBoundaries"
 import * as MetricKey from "effect/MetricKey"
 import * as MetricLabel from "effect/MetricLabel"
+import { makeSampleBuffer, sampleAt, type Samples } from "./samples.ts"
 import { type FileSample, type SegmentName, SegmentNames } from "./segments.ts"
 
 export type RunLabels = Readonly<Record<string, string>>
@@ -52,7 +53,10 @@ export interface Recorder {
   readonly record: (sample: FileSample) => Effect.Effect<void>
   /** `record` at once, for a caller already in a synchronous step. */
   readonly recordNow: (sample: FileSample) => void
-  readonly samples: () => ReadonlyArray<FileSample>
+  /** Every file's sample, in columns (another worker process's included), copied out as they stand now. */
+  readonly samples: () => Samples
+  /** Many files' samples at once (a worker's, as they come back). */
+  readonly recordAll: (samples: Samples) => Effect.Effect<void>
   /** What the Effect Metric histogram of `segment` for this run holds now. */
   readonly view: (segment: SegmentName) => Effect.Effect<MetricView>
 }
@@ -60,7 +64,7 @@ export interface Recorder {
 export const makeRecorder = (labels: RunLabels): Recorder => {
   const metrics = SegmentNames.map((name) => [name, segmentHistogram(name, labels)] as const)
   const byName = new Map(metrics)
-  const kept: Array<FileSample> = []
+  const kept = makeSampleBuffer()
   // Once per file, on the hot path: no fiber-scoped metric labels are in use, so none are passed.
   const recordNow = (sample: FileSample) => {
     kept.push(sample)
@@ -69,7 +73,11 @@ export const makeRecorder = (labels: RunLabels): Recorder => {
   return {
     record: (sample) => Effect.sync(() => recordNow(sample)),
     recordNow,
-    samples: () => kept,
+    samples: kept.samples,
+    recordAll: (samples) =>
+      Effect.sync(() => {
+        for (let i = 0; i < samples.count; i++) recordNow(sampleAt(samples, i))
+      }),
     view: (segment) => {
       const metric = byName.get(segment) ?? segmentHistogram(segment, labels)
       return Effect.map(Metric.value(metric), (state) => ({

@@ -111,10 +111,20 @@ export type FileSample = { readonly [S in SegmentName]: number }
 export const completeSample = (m: Measured): FileSample => {
   const db_total_ms = m.hydrate_ms + m.guard_ms + m.queue_wait_ms + m.lock_wait_ms + m.write_ms
   const fsm_net_ms = m.total_wall_ms - m.mock_api_ms
+  // Every field written out, in one order: a spread of `m` gave each sample a hidden class of its own
+  // (V8 heap snapshots showed one Map and DescriptorArray per sample, about 0.4 KB a file).
   return {
-    ...m,
+    total_wall_ms: m.total_wall_ms,
+    mock_api_ms: m.mock_api_ms,
     fsm_net_ms,
+    connect_ms: m.connect_ms,
+    fsm_dispatch_ms: m.fsm_dispatch_ms,
     db_total_ms,
+    hydrate_ms: m.hydrate_ms,
+    guard_ms: m.guard_ms,
+    queue_wait_ms: m.queue_wait_ms,
+    lock_wait_ms: m.lock_wait_ms,
+    write_ms: m.write_ms,
     runtime_ms: fsm_net_ms - m.connect_ms - m.fsm_dispatch_ms - db_total_ms
   }
 }

@@ -10,18 +10,22 @@ export interface Summary {
   readonly max: number
 }
 
+/** Values to summarize: an array, or a column of typed samples (`samples.ts`). */
+export type Numbers = ArrayLike<number> & Iterable<number>
+
 /** Nearest-rank percentile of ascending `sorted`: the value at rank ceil(p/100 · n). */
-export const percentileSorted = (sorted: ReadonlyArray<number>, p: number): number => {
+export const percentileSorted = (sorted: ArrayLike<number>, p: number): number => {
   if (sorted.length === 0) return NaN
   const rank = Math.min(sorted.length, Math.max(1, Math.ceil((p / 100) * sorted.length)))
   return sorted[rank - 1] ?? NaN
 }
 
-export const percentile = (samples: ReadonlyArray<number>, p: number): number =>
-  percentileSorted([...samples].sort((a, b) => a - b), p)
+const ascending = (samples: Numbers): Float64Array => Float64Array.from(samples).sort()
 
-export const summarize = (samples: ReadonlyArray<number>): Summary => {
-  const sorted = [...samples].sort((a, b) => a - b)
+export const percentile = (samples: Numbers, p: number): number => percentileSorted(ascending(samples), p)
+
+export const summarize = (samples: Numbers): Summary => {
+  const sorted = ascending(samples)
   const sum = sorted.reduce((acc, x) => acc + x, 0)
   return {
     count: sorted.length,
@@ -34,7 +38,11 @@ export const summarize = (samples: ReadonlyArray<number>): Summary => {
   }
 }
 
-export const sum = (samples: ReadonlyArray<number>): number => samples.reduce((acc, x) => acc + x, 0)
+export const sum = (samples: Numbers): number => {
+  let total = 0
+  for (const x of samples) total += x
+  return total
+}
 
 /**
  * `x` rounded to `digits` decimals: how every figure in a result document is

@@ -26,6 +26,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type { ActorsPart, ExperimentSpec, PartsSpec } from "../actor/experiment.ts"
 import type { Recorder } from "../metrics/recorder.ts"
+import { concatSamples } from "../metrics/samples.ts"
 import type { StoreDriverName } from "../sqlite/drivers.ts"
 import { StoreError } from "../store/errors.ts"
 import { bundleDir } from "../bundled.ts"
@@ -227,7 +228,7 @@ export const inParts = (
     })
     const results = yield* Effect.forEach(requests, (request, i) => workers.run(i, request), { concurrency: "unbounded" })
     const merged = merge(results)
-    yield* Effect.forEach(merged.samples, recorder.record, { discard: true })
+    yield* recorder.recordAll(merged.samples)
     return merged
   })
 
@@ -246,7 +247,7 @@ export const merge = (parts: ReadonlyArray<ActorsPart>): ActorsPart => {
   return {
     elapsedMs: longest.elapsedMs,
     skippedMs: longest.skippedMs,
-    samples: parts.flatMap((p) => p.samples),
+    samples: concatSamples(parts.map((p) => p.samples)),
     outcomes: parts.flatMap((p) => p.outcomes),
     failures: parts.flatMap((p) => p.failures),
     maxInFlight: sum(parts.map((p) => p.maxInFlight)),

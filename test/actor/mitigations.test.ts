@@ -71,8 +71,8 @@ describe("mitigation layers", () => {
     Effect.gen(function*() {
       const base = yield* run([])
       const guarded = yield* run(["in-memory-guards"])
-      expect(base.m.samples.every((s) => s.guard_ms > 0)).toBe(true)
-      expect(guarded.m.samples.every((s) => s.guard_ms === 0)).toBe(true)
+      expect(base.m.samples.columns.guard_ms.every((x) => x > 0)).toBe(true)
+      expect(guarded.m.samples.columns.guard_ms.every((x) => x === 0)).toBe(true)
       expect(guarded.m.strategy.guard).toBe("in-memory")
     }))
 
@@ -129,12 +129,12 @@ describe("mitigation layers", () => {
   it.live("a per-file connection is its file's alone: no file ever queues for it; on a shared one, files queue when its driver answers later", () =>
     Effect.gen(function*() {
       const perFile = yield* run([], { concurrency: 10 })
-      expect(perFile.m.samples.every((s) => s.queue_wait_ms === 0)).toBe(true)
+      expect(perFile.m.samples.columns.queue_wait_ms.every((x) => x === 0)).toBe(true)
       const shared = yield* run(["shared-connection"], { concurrency: 10 }, Threaded.layer)
-      expect(shared.m.samples.some((s) => s.queue_wait_ms > 0)).toBe(true)
+      expect(shared.m.samples.columns.queue_wait_ms.some((x) => x > 0)).toBe(true)
       // A driver that answers at once runs each read and transaction in one step: nobody is ever mid-way to wait for.
       const inline = yield* run(["shared-connection"], { concurrency: 10 })
-      expect(inline.m.samples.every((s) => s.queue_wait_ms === 0)).toBe(true)
+      expect(inline.m.samples.columns.queue_wait_ms.every((x) => x === 0)).toBe(true)
       expect(inline.integrity.ok).toBe(true)
     }))
 
@@ -178,7 +178,7 @@ describe("the threaded driver", () => {
       const perFile = yield* run([], { files: 80, concurrency: 20, profile: zero }, Threaded.layer)
       expect(perFile.integrity.ok).toBe(true)
       expect(busy(perFile.m)).toBeGreaterThan(0)
-      expect(perFile.m.samples.some((s) => s.lock_wait_ms > 1)).toBe(true)
+      expect(perFile.m.samples.columns.lock_wait_ms.some((x) => x > 1)).toBe(true)
       const shared = yield* run(["shared-connection"], { files: 80, concurrency: 20, profile: zero }, Threaded.layer)
       expect(shared.integrity.ok).toBe(true)
       expect(busy(shared.m)).toBe(0)

@@ -72,7 +72,7 @@ describe("Metric view", () => {
         yield* recorder.record(completeSample(m))
       }
       for (const segment of SegmentNames) {
-        const raw = recorder.samples().map((s) => s[segment])
+        const raw = recorder.samples().columns[segment]
         const exact = summarize(raw)
         const view = yield* recorder.view(segment)
         expect(view.count).toBe(exact.count)

@@ -10,6 +10,7 @@ import { Effect } from "effect"
 import type { ActorsPart } from "../../src/actor/experiment.ts"
 import { IllegalTransition } from "../../src/lifecycle/fsm.ts"
 import { OccConflict, StoreError } from "../../src/store/errors.ts"
+import { sampleList, samplesOf } from "../../src/metrics/samples.ts"
 import { merge, withoutTsx } from "../../src/workers/pool.ts"
 import { decodePart, encodePart, storeErrorOf, errorData } from "../../src/workers/protocol.ts"
 import { cli } from "../cli/inProcess.ts"
@@ -25,7 +26,7 @@ const sample = (ms: number) => ({
 const part = (over: Partial<ActorsPart>): ActorsPart => ({
   elapsedMs: 100,
   skippedMs: 0,
-  samples: [sample(1)],
+  samples: samplesOf([sample(1)]),
   outcomes: [],
   failures: [],
   maxInFlight: 2,
@@ -57,7 +58,7 @@ describe("the workers' parts merged into one", () => {
       part({
         elapsedMs: 250,
         skippedMs: 40,
-        samples: [sample(2), sample(3)],
+        samples: samplesOf([sample(2), sample(3)]),
         maxInFlight: 3,
         ledger: new Map([["b", 3], ["c", 2]]),
         byEvent: new Map([["start_upload", 2], ["complete_upload", 1]]),
@@ -66,7 +67,8 @@ describe("the workers' parts merged into one", () => {
       })
     ])
     expect(merged).toMatchObject({ elapsedMs: 250, skippedMs: 40, maxInFlight: 5, workers: 2 })
-    expect(merged.samples.map((s) => s.total_wall_ms)).toEqual([1, 2, 3])
+    expect([...merged.samples.columns.total_wall_ms]).toEqual([1, 2, 3])
+    expect(sampleList(merged.samples)).toEqual([sample(1), sample(2), sample(3)])
     expect([...merged.ledger]).toEqual([["a", 3], ["b", 3], ["c", 2]])
     expect(Object.fromEntries(merged.byEvent)).toEqual({ start_upload: 3, complete_upload: 1 })
     expect(merged.recovery).toMatchObject({ failedCommits: 1, lostTransitions: 4, redoneFiles: 3, passes: 2 })
