@@ -20,6 +20,7 @@ import { clockCheckCommand } from "./clockCheck.ts"
 import { compareCommand } from "./compare.ts"
 import { overheadCommand } from "./overhead.ts"
 import { helpText, wrap } from "./help.ts"
+import { boundHeapGrowth } from "../metrics/heapGrowth.ts"
 import { CodeOrigin } from "../metrics/processCost.ts"
 import { EXIT, ExitCode, type Subcommand } from "./program.ts"
 import { responsiveScheduler } from "./scheduler.ts"
@@ -108,6 +109,7 @@ export const run = (args: ReadonlyArray<string>): Effect.Effect<number, never, N
  */
 export const main = (args: ReadonlyArray<string>, origin?: string): void => {
   rememberSignals()
+  boundHeapGrowth()
   run(args).pipe(
     Effect.provideService(CodeOrigin, origin ?? CodeOrigin.defaultValue()),
     Effect.flatMap((code) => Effect.sync(() => (process.exitCode = code))),

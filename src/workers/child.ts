@@ -9,6 +9,7 @@ import process from "node:process"
 import * as Effect from "effect/Effect"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import { runActors } from "../actor/experiment.ts"
+import { boundHeapGrowth } from "../metrics/heapGrowth.ts"
 import { makeRecorder } from "../metrics/recorder.ts"
 import { strategy } from "../mitigations/registry.ts"
 import { SqliteDriver } from "../sqlite/driver.ts"
@@ -29,6 +30,8 @@ const part = (request: PartRequest) =>
       return yield* runActors(request, layer, request.paths, makeRecorder(request.labels), observer)
     })
   )
+
+boundHeapGrowth()
 
 process.on("message", (message: ToWorker) => {
   if (message.kind === "setup") {
