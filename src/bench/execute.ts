@@ -7,10 +7,11 @@
  */
 import type * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
 import { CALLS_PER_FILE, canFail, hasDelay } from "../api/profiles.ts"
 import { FLOOR_RUNS, measureFloor } from "../floor/measure.ts"
 import type { Event } from "../lifecycle/fsm.ts"
-import { collectEnvironment } from "../environment.ts"
+import { environmentNow, withGit } from "../environment.ts"
 import { type Mitigation, mitigationLabel } from "../mitigations/catalog.ts"
 import {
   type Comparisons,
@@ -86,9 +87,13 @@ export const runBench = (
     const plan = planOf(config)
     // Refuse a foreign database before any configuration runs.
     const version = yield* withDatabase(dbPath, (sql) => Effect.zipRight(migrate(sql), storeVersion(sql)))
-    const environment = yield* collectEnvironment({ storeVersion: version, driver: driver.name })
     const collected = target.collected ?? collector()
-    collected.environment = environment
+    // The machine's facts now (an interrupted run's partial document has them); the checkout's come
+    // from git while the first trial runs, and every document waits for them.
+    collected.environment = environmentNow({ storeVersion: version, driver: driver.name })
+    const withCheckout = yield* Effect.fork(
+      Effect.tap(withGit(collected.environment), (e) => Effect.sync(() => (collected.environment = e)))
+    )
     yield* Effect.logDebug(`plan: ${plan.cells.length} configurations, ${plan.comparisons?.steps.length ?? 0} comparisons`)
     let runCounter = 0
     // The traced trial: the first counted one at the comparison configuration (or of the first configuration).
@@ -258,6 +263,7 @@ export const runBench = (
     }).pipe(Effect.provide(target.contrast.context))
 
     yield* Effect.logDebug("verdicts")
+    const environment = yield* Fiber.join(withCheckout)
     const doc = documentOf(config, target, { environment, runs, comparisons, contrast, partial: false })
     return { doc, trace }
   })
