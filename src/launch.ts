@@ -38,8 +38,13 @@ export const defaultCacheDir = path.join(root, "node_modules", ".cache", "upload
 /** Besides the sources a bundle was built from, what its fingerprint covers (project-relative). */
 const ALWAYS = ["package.json", "package-lock.json", "tsconfig.json", "src/launch.ts"]
 
-/** Packages left outside the bundle: native addons, and what only some runs load (CommonJS, read with require). */
-const EXTERNAL = ["better-sqlite3", "pg", "playwright-core", "vega", "vega-lite", "esbuild", "tsx"]
+/**
+ * Packages left outside the bundle: native addons (and pg's optional one), and what only some runs load
+ * (CommonJS, read with require). `pg` is inside: left outside, `@effect/sql-pg`'s top-level import of it
+ * became an import at the top of the bundle, loading it (44 ms, and Node's fetch with it) for every run;
+ * inside, it loads when a Postgres run first imports its driver.
+ */
+const EXTERNAL = ["better-sqlite3", "pg-native", "playwright-core", "vega", "vega-lite", "esbuild", "tsx"]
 
 /** The bundles built (and kept) at most: older ones are removed after a build. */
 const KEEP = 3

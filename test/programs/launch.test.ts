@@ -44,6 +44,10 @@ describe("the bundle", () => {
     // tsx's loader passes a module through untouched only when it has no `import(`: the whole point of the bundle.
     expect(main).not.toContain("import(")
     expect(fs.readFileSync(path.join(dir, "child.mjs"), "utf8")).not.toContain("import(")
+    // What loading the bundle loads at once: Node's own modules and the SQLite addon, nothing else (pg, for one,
+    // loads with the Postgres driver, when a run asks for it).
+    const loadedAtOnce = new Set([...main.matchAll(/^import [^;]* from "([^"]+)";?$/gm)].map((m) => m[1]))
+    expect([...loadedAtOnce].filter((name) => name === undefined || !name.startsWith("node:"))).toEqual(["better-sqlite3"])
   })
 
   it("concurrent builds into one cache agree on one folder and leave no half-built one", async () => {
