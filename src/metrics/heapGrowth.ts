@@ -5,7 +5,8 @@
  * at 100,000 files that let the heap reach about 200 MB of mostly garbage
  * around 55 MB kept, and the process peak at 400–565 MiB (issue 11). Bounded
  * to 1.5× (`--heap-growing-percent=50`, set at startup), a full collection
- * comes sooner and the process peaked at 270 MiB for the same run. A run's
+ * comes sooner and the process peaked at 266–296 MiB for the same run
+ * (this session's runs, trial times unchanged). A run's
  * elapsed time includes its collections either way; `programs/overhead.ts`
  * measures both. A process started with its own `--heap-growing-percent`
  * keeps it.
