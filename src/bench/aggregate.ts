@@ -9,7 +9,7 @@ import * as Effect from "effect/Effect"
 import type { Measurement } from "../actor/experiment.ts"
 import { type Event, Events } from "../lifecycle/fsm.ts"
 import { type Interval, median, medianInterval } from "../metrics/bootstrap.ts"
-import { type SegmentName, SegmentNames } from "../metrics/segments.ts"
+import { bySegment, type SegmentName } from "../metrics/segments.ts"
 import { histogramOf, mergeHistograms } from "../metrics/histogram.ts"
 import { type Numbers, round, summarize, sum } from "../metrics/stats.ts"
 import { seededRandom } from "../random.ts"
@@ -20,12 +20,6 @@ import { walReport } from "../verdict/wal.ts"
 const stats = (samples: Numbers): SegmentStats => {
   const s = summarize(samples)
   return { p50: round(s.p50), p95: round(s.p95), p99: round(s.p99), mean: round(s.mean), min: round(s.min), max: round(s.max) }
-}
-
-export const bySegment = <A>(f: (segment: SegmentName) => A): { readonly [S in SegmentName]: A } => {
-  const out: Partial<Record<SegmentName, A>> = {}
-  for (const name of SegmentNames) out[name] = f(name)
-  return out as { readonly [S in SegmentName]: A }
 }
 
 const byEvent = (f: (event: Event) => number): { readonly [E in Event]: number } =>

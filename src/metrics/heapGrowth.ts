@@ -3,7 +3,7 @@
  * Left to itself, V8 sets the next limit at up to 4× what the last full
  * collection kept when collecting is cheap next to running (here, mostly):
  * at 100,000 files that let the heap reach about 200 MB of mostly garbage
- * around 55 MB kept, and the process peak at 400–565 MiB (issue 11). Bounded
+ * around 55 MB kept, and the process peak at 393–565 MiB (issue 11). Bounded
  * to 1.5× (`--heap-growing-percent=50`, set at startup), a full collection
  * comes sooner and the process peaked at 266–296 MiB for the same run
  * (this session's runs, trial times unchanged). A run's

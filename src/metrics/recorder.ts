@@ -1,7 +1,8 @@
 /**
  * Where per-file samples go: kept raw, in typed columns (`samples.ts`; the
- * exact statistics come from these), and fed to Effect Metric histograms tagged with the run's labels, the live
- * view that any Effect metrics exporter can read. `view` reads them back so
+ * exact statistics come from these), and fed to Effect Metric histograms
+ * tagged with the run's labels, the live view that any Effect metrics
+ * exporter can read. `view` reads them back so
  * that tests can check that both agree.
  *
  * Histograms, not summaries: a histogram's memory is its buckets, whatever

@@ -6,7 +6,7 @@
  * own): at 100,000 files that was most of what a run kept (issue 11). Plain
  * data, so it crosses to and from a worker process as it is.
  */
-import { type FileSample, type SegmentName, SegmentNames } from "./segments.ts"
+import { bySegment, type FileSample, type SegmentName, SegmentNames } from "./segments.ts"
 
 export interface Samples {
   readonly count: number
@@ -14,20 +14,10 @@ export interface Samples {
   readonly columns: { readonly [S in SegmentName]: Float64Array }
 }
 
-const columnsOf = (make: (segment: SegmentName) => Float64Array): { readonly [S in SegmentName]: Float64Array } => {
-  const out: Partial<Record<SegmentName, Float64Array>> = {}
-  for (const name of SegmentNames) out[name] = make(name)
-  return out as { readonly [S in SegmentName]: Float64Array }
-}
-
-export const emptySamples: Samples = { count: 0, columns: columnsOf(() => new Float64Array(0)) }
+export const emptySamples: Samples = { count: 0, columns: bySegment(() => new Float64Array(0)) }
 
 /** The `i`-th file's sample, as an object (for a caller that wants one file's segments together). */
-export const sampleAt = (samples: Samples, i: number): FileSample => {
-  const out: Partial<Record<SegmentName, number>> = {}
-  for (const name of SegmentNames) out[name] = samples.columns[name][i] ?? NaN
-  return out as FileSample
-}
+export const sampleAt = (samples: Samples, i: number): FileSample => bySegment((name) => samples.columns[name][i] ?? NaN)
 
 /** Every file's sample as an object, in order. */
 export const sampleList = (samples: Samples): ReadonlyArray<FileSample> =>
@@ -38,7 +28,7 @@ export const concatSamples = (parts: ReadonlyArray<Samples>): Samples => {
   const count = parts.reduce((n, p) => n + p.count, 0)
   return {
     count,
-    columns: columnsOf((name) => {
+    columns: bySegment((name) => {
       const column = new Float64Array(count)
       let at = 0
       for (const part of parts) {
@@ -60,13 +50,13 @@ export interface SampleBuffer {
 export const makeSampleBuffer = (initialCapacity = 1024): SampleBuffer => {
   let capacity = Math.max(1, initialCapacity)
   let count = 0
-  let columns = columnsOf(() => new Float64Array(capacity))
+  let columns = bySegment(() => new Float64Array(capacity))
   return {
     push: (sample) => {
       if (count === capacity) {
         capacity *= 2
         const old = columns
-        columns = columnsOf((name) => {
+        columns = bySegment((name) => {
           const grown = new Float64Array(capacity)
           grown.set(old[name])
           return grown
@@ -75,7 +65,7 @@ export const makeSampleBuffer = (initialCapacity = 1024): SampleBuffer => {
       for (const name of SegmentNames) columns[name][count] = sample[name]
       count += 1
     },
-    samples: () => ({ count, columns: columnsOf((name) => columns[name].slice(0, count)) })
+    samples: () => ({ count, columns: bySegment((name) => columns[name].slice(0, count)) })
   }
 }
 

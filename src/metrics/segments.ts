@@ -34,6 +34,13 @@ export const SegmentNames = [
 ] as const
 export type SegmentName = (typeof SegmentNames)[number]
 
+/** One value per segment, `f` of each. */
+export const bySegment = <A>(f: (segment: SegmentName) => A): { readonly [S in SegmentName]: A } => {
+  const out: Partial<Record<SegmentName, A>> = {}
+  for (const name of SegmentNames) out[name] = f(name)
+  return out as { readonly [S in SegmentName]: A }
+}
+
 export interface SegmentDefinition {
   readonly parent: SegmentName | null
   readonly description: string

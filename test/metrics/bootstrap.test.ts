@@ -2,7 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { median, medianInterval, ratioInterval } from "../../src/metrics/bootstrap.ts"
 import { seededRandom } from "../../src/random.ts"
 import { compareSeries, verdictOf } from "../../src/verdict/compare.ts"
-import { bySegment } from "../../src/bench/aggregate.ts"
+import { bySegment } from "../../src/metrics/segments.ts"
 
 /** Samples around `center` with a spread of ±`spread`, from a seeded generator (reproducible). */
 const noisy = (n: number, center: number, spread: number, seed: number) => {
