@@ -46,6 +46,9 @@ const ALWAYS = ["package.json", "package-lock.json", "tsconfig.json", "src/launc
  */
 const EXTERNAL = ["better-sqlite3", "pg-native", "playwright-core", "vega", "vega-lite", "esbuild", "tsx"]
 
+/** Where the launcher leaves its `import` for the bundle, which holds none of its own (`config/importer.ts`). */
+const IMPORT_KEY = "upload-fsm-bench/import"
+
 /** The bundles built (and kept) at most: older ones are removed after a build. */
 const KEEP = 3
 
@@ -125,6 +128,12 @@ export const buildBundle = async (cacheDir: string): Promise<string> => {
         contents: "import { fileURLToPath } from \"node:url\"; export const bundleDir = fileURLToPath(new URL(\".\", import.meta.url))",
         loader: "ts"
       }))
+      // The launcher imports for the bundle (see `IMPORT_KEY`).
+      build.onLoad({ filter: /[\\/]src[\\/]config[\\/]importer\.ts$/ }, () => ({
+        contents: "const launcher = globalThis as unknown as Record<symbol, (url: string) => Promise<unknown>>\n" +
+          `export const importModule = (url: string): Promise<unknown> => launcher[Symbol.for(${JSON.stringify(IMPORT_KEY)})]!(url)`,
+        loader: "ts"
+      }))
       // Every other source module keeps its own file's URL.
       build.onLoad({ filter: /\.ts$/ }, (args) => {
         if (args.path.includes(`${path.sep}node_modules${path.sep}`)) return undefined
@@ -197,8 +206,12 @@ const fromSources = async (): Promise<Entry> => await import("./cli/main.ts")
  * The entry to run and where it came from (said in the debug log): the
  * bundle when it can be had, else the sources.
  */
-export const load = async (cacheDir: string = defaultCacheDir): Promise<{ readonly entry: Entry; readonly origin: string }> => {
+export const load = async (
+  cacheDir: string = defaultCacheDir,
+  args: ReadonlyArray<string> = []
+): Promise<{ readonly entry: Entry; readonly origin: string }> => {
   if ("Deno" in globalThis) return { entry: await fromSources(), origin: "the sources (Deno)" }
+  if (usesConfig(args)) return { entry: await fromSources(), origin: "the sources (a config file's modules share them)" }
   if (process.env[SOURCES_VARIABLE] === "1") return { entry: await fromSources(), origin: `the sources (${SOURCES_VARIABLE}=1)` }
   try {
     let dir = freshBundle(cacheDir)
@@ -208,6 +221,7 @@ export const load = async (cacheDir: string = defaultCacheDir): Promise<{ readon
       dir = await buildBundle(cacheDir)
       built = `, built in ${(performance.now() - started).toFixed(0)} ms`
     }
+    Object.assign(globalThis, { [Symbol.for(IMPORT_KEY)]: (url: string): Promise<unknown> => import(url) })
     const loaded: unknown = await import(pathToFileURL(path.join(dir, "main.mjs")).href)
     if (!isEntry(loaded)) throw new Error(`${path.join(dir, "main.mjs")} has no main`)
     return { entry: loaded, origin: `the bundle ${path.relative(root, dir)}${built}` }
@@ -221,8 +235,22 @@ export const load = async (cacheDir: string = defaultCacheDir): Promise<{ readon
 const isEntry = (module: unknown): module is Entry =>
   typeof module === "object" && module !== null && "main" in module && typeof module.main === "function"
 
+/**
+ * Whether the command line names a config file or the working directory
+ * holds one: its code then imports this package, which must be the very
+ * modules running (and Effect with them), so the run takes the sources.
+ */
+export const usesConfig = (args: ReadonlyArray<string>, cwd: string = process.cwd()): boolean => {
+  if (args.some((a) => a === "--config" || a.startsWith("--config="))) return true
+  try {
+    return fs.readdirSync(cwd).some((name) => /^upload-fsm-bench\.config\.(ts|mts|mjs|js)$/.test(name))
+  } catch {
+    return false
+  }
+}
+
 /** Runs `args` (the command line after runtime and script) as the process. */
 export const launch = async (args: ReadonlyArray<string>): Promise<void> => {
-  const { entry, origin } = await load()
+  const { entry, origin } = await load(defaultCacheDir, args)
   entry.main(args, origin)
 }

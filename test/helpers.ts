@@ -7,7 +7,8 @@ import type { Connection } from "@effect/sql/SqlConnection"
 import { Effect } from "effect"
 import { type ExperimentSpec, runExperiment } from "../src/actor/experiment.ts"
 import type { StrategyLayer } from "../src/actor/strategy.ts"
-import { baseline } from "../src/mitigations/registry.ts"
+import type { FloorParts } from "../src/mitigations/define.ts"
+import { baseline, builtInRegistry, floorPlan } from "../src/mitigations/registry.ts"
 import { timed } from "../src/metrics/timing.ts"
 import { SqliteDriver } from "../src/sqlite/driver.ts"
 import { migrate, seedFiles, type TransitionWrite } from "../src/store/store.ts"
@@ -85,4 +86,11 @@ export const experiment = (
     labels: { run: `test-${experiments}-${Math.random()}` },
     ...spec
   })
+}
+
+/** How the floor runs a set of built-in mitigations' storage work (batches of `batchSize`). */
+export const partsOf = (set: ReadonlyArray<string>, batchSize: number): FloorParts => {
+  const how = floorPlan(builtInRegistry, set, { dbPath: "", batch: { batchSize, failBatch: null }, poolSize: 1 })
+  if ("none" in how) throw new Error(`no floor for ${set.join("+")}: ${how.none}`)
+  return how.parts
 }

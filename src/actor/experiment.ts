@@ -34,8 +34,7 @@ import type { Recovery, StrategyNames } from "../results/schema.ts"
 import { type StrategyLayer, strategyNames } from "./strategy.ts"
 import { Writer } from "./writer.ts"
 import * as Option from "effect/Option"
-import type { BatchOptions } from "../mitigations/batchedWrites.ts"
-import type { Mitigation } from "../mitigations/catalog.ts"
+import type { BatchOptions } from "../mitigations/define.ts"
 import { inParts, Workers } from "../workers/pool.ts"
 
 export interface ExperimentSpec {
@@ -93,7 +92,7 @@ export interface ActorsPart {
 
 /** How a run's strategy is built, for worker processes to build it again (a Layer cannot cross a process). */
 export interface PartsSpec {
-  readonly mitigations: ReadonlyArray<Mitigation>
+  readonly mitigations: ReadonlyArray<string>
   readonly batch: BatchOptions
   readonly poolSize: number
 }

@@ -132,7 +132,11 @@ export const CALLS_PER_FILE = 2
  */
 export const parseProfile = (source: string, text: string): Either.Either<LatencyProfile, string> => {
   const json = Either.try({ try: () => JSON.parse(text) as unknown, catch: () => `${source}: not JSON` })
-  return Either.flatMap(json, (value) =>
+  return Either.flatMap(json, (value) => decodeProfile(source, value))
+}
+
+/** A profile given as a value (a config file's), decoded as `parseProfile` decodes its JSON. */
+export const decodeProfile = (source: string, value: unknown): Either.Either<LatencyProfile, string> =>
     Schema.decodeUnknownEither(LatencyProfile, { onExcessProperty: "error" })(value).pipe(
       Either.mapLeft((error) => {
         const issue = ParseResult.ArrayFormatter.formatErrorSync(error)[0]
@@ -143,5 +147,4 @@ export const parseProfile = (source: string, text: string): Either.Either<Latenc
           ? Either.left(`${source}: the name '${profile.name}' is a built-in profile's; choose another`)
           : Either.right(profile)
       )
-    ))
-}
+    )

@@ -13,7 +13,8 @@ import { bySegment, type SegmentName } from "../metrics/segments.ts"
 import { histogramOf, mergeHistograms } from "../metrics/histogram.ts"
 import { type Numbers, round, summarize, sum } from "../metrics/stats.ts"
 import { seededRandom } from "../random.ts"
-import type { Floor, Recovery, RunResult, SegmentStats, Trial, TrialSummary } from "../results/schema.ts"
+import type { FloorOutcome } from "../floor/measure.ts"
+import type { Recovery, RunResult, SegmentStats, Trial, TrialSummary } from "../results/schema.ts"
 import { checkIntegrity, type Expectation } from "../verdict/integrity.ts"
 import { walReport } from "../verdict/wal.ts"
 
@@ -106,8 +107,9 @@ const medianOf = <A>(items: ReadonlyArray<A>, f: (a: A) => number, digits = 4) =
 const aggregate = (
   trials: readonly [Trial, ...Array<Trial>],
   options: { readonly warmup: number; readonly seed: number },
-  floor: Floor | null
+  outcome: FloorOutcome
 ): RunResult => {
+  const floor = outcome.floor
   const [first] = trials
   const random = seededRandom(options.seed)
   const medianStats = (segment: SegmentName): SegmentStats => ({
@@ -127,6 +129,7 @@ const aggregate = (
   return {
     ...first,
     floor,
+    floorUnavailable: outcome.unavailable,
     efficiency: floor === null || ownSeconds <= 0 ? null : round(floor.elapsedSeconds / ownSeconds, 4),
     elapsedSeconds: medianOf(trials, (t) => t.elapsedSeconds, 6),
     filesPerSecond: medianOf(trials, (t) => t.filesPerSecond, 2),
@@ -191,6 +194,8 @@ const aggregate = (
   }
 }
 
+const NOT_MEASURED: FloorOutcome = { floor: null, unavailable: "not measured" }
+
 /**
  * The median of a configuration's trials (there is always at least one:
  * configs guarantee it), with its storage floor if one was measured.
@@ -198,7 +203,7 @@ const aggregate = (
 export const combineTrials = (
   trials: ReadonlyArray<Trial>,
   options: { readonly warmup: number; readonly seed: number },
-  floor: Floor | null = null
+  floor: FloorOutcome = NOT_MEASURED
 ): Effect.Effect<RunResult> => {
   const [first, ...rest] = trials
   return first === undefined

@@ -14,6 +14,7 @@ import type { StoreError } from "../store/errors.ts"
 import type { ForeignDatabase } from "../store/store.ts"
 import { combineTrials } from "./aggregate.ts"
 import { Progress } from "./progress.ts"
+import { builtInRegistry, MitigationRegistry } from "../mitigations/registry.ts"
 import { describeTrial, measureTrial } from "./trial.ts"
 
 export interface ClockCheckSpec {
@@ -67,7 +68,7 @@ export const runClockCheck = (
           retry: { maxAttempts: 1, baseSeconds: 1 },
           scenario: "happy",
           runLabel: `${spec.createdAt}#clock-check-${clock}-${i}`
-        })
+        }).pipe(Effect.provideService(MitigationRegistry, builtInRegistry))
         yield* progress.line(describeTrial(`[trial ${i + 1}/${spec.trials} ${clock}]`, t))
         byMode[clock].push(t)
       }

@@ -8,7 +8,6 @@ import * as Schema from "effect/Schema"
 import { Scenarios } from "../actor/scenario.ts"
 import { BuiltInProfiles, LatencyProfile } from "../api/profiles.ts"
 import { ClockModes } from "../clock/apiClock.ts"
-import { Mitigations, unmetRequirement } from "../mitigations/catalog.ts"
 import { Drivers, StoreDrivers } from "../sqlite/drivers.ts"
 
 export const LadderModes = ["first", "full", "off"] as const
@@ -47,8 +46,8 @@ export const BenchConfig = Schema.Struct({
   concurrency: Schema.NonEmptyArray(Positive),
   /** Profile names to run: built-ins and the profile file's. */
   profiles: Schema.NonEmptyArray(Schema.String),
-  /** The profile read from --profile-file or --profile, if any. */
-  customProfile: Schema.NullOr(LatencyProfile),
+  /** Profiles beyond the built-ins: the config file's, and the one read from --profile-file or --profile. */
+  customProfiles: Schema.Array(LatencyProfile),
   realisticDelaySeconds: Schema.Number.pipe(Schema.nonNegative(), Schema.finite()),
   quick: Schema.Boolean,
   seed: Schema.Int,
@@ -57,7 +56,8 @@ export const BenchConfig = Schema.Struct({
   fresh: Schema.Boolean,
   /** Finish the batch an existing --db holds (its run died) instead of running the matrix. */
   resume: Schema.Boolean,
-  out: Schema.String,
+  /** The folder for the result files; null: none written (`runBench` without `out`). */
+  out: Schema.NullOr(Schema.String),
   thresholdZeroSeconds: Seconds,
   thresholdRealisticSeconds: Seconds,
   json: Schema.Boolean,
@@ -65,8 +65,12 @@ export const BenchConfig = Schema.Struct({
   wide: Schema.Boolean,
   /** Where to write a trace of one trial, if anywhere. */
   trace: Schema.NullOr(Schema.String),
-  /** Applied together to every configuration of the matrix. */
-  mitigations: Schema.Array(Schema.Literal(...Mitigations)),
+  /**
+   * Applied together to every configuration of the matrix: registered names
+   * in registration order (the registry's rules, `mitigations/registry.ts`,
+   * are checked where the config is made, which knows the registry).
+   */
+  mitigations: Schema.Array(Schema.String),
   ladder: Schema.Literal(...LadderModes),
   /** Counted trials per configuration at the comparison concurrency (c=10: both thresholds, the ladder, the contrast). */
   trials: Positive,
@@ -97,13 +101,14 @@ export const BenchConfig = Schema.Struct({
   contrast: Schema.NullOr(Schema.Literal(...Drivers))
 }).pipe(
   Schema.filter((c) => {
-    const known = [...BuiltInProfiles, ...(c.customProfile === null ? [] : [c.customProfile.name])]
-    const unknown = c.profiles.find((p) => !known.includes(p))
-    return unknown === undefined || `--profiles: unknown profile '${unknown}' (known: ${known.join(", ")})`
+    const names = [...BuiltInProfiles, ...c.customProfiles.map((p) => p.name)]
+    const twice = names.find((name, i) => names.indexOf(name) !== i)
+    return twice === undefined || `profile '${twice}' is defined twice (a built-in's name, or the config file's and --profile's)`
   }),
   Schema.filter((c) => {
-    const unmet = unmetRequirement(c.mitigations)
-    return unmet === null || `--mitigations: ${unmet}`
+    const known = [...BuiltInProfiles, ...c.customProfiles.map((p) => p.name)]
+    const unknown = c.profiles.find((p) => !known.includes(p))
+    return unknown === undefined || `--profiles: unknown profile '${unknown}' (known: ${known.join(", ")})`
   }),
   Schema.filter((c) =>
     c.failBatch === null || c.mitigations.includes("batched-writes") || c.ladder === "full" ||
@@ -132,7 +137,7 @@ export const BenchConfig = Schema.Struct({
   Schema.filter((c) =>
     !c.resume || c.db !== null || c.pgUrl !== null || "--resume: needs --db PATH or --pg-url URL (the database of the run to finish)"
   ),
-  Schema.filter((c) => c.out.trim() !== "" || "--out: empty path"),
+  Schema.filter((c) => c.out === null || c.out.trim() !== "" || "--out: empty path"),
   Schema.filter((c) => c.db === null || c.db.trim() !== "" || "--db: empty path")
 ).pipe(
   // The store, its pool and the workers (a second pipe: one takes at most twenty steps).
@@ -150,7 +155,7 @@ export const BenchConfig = Schema.Struct({
   Schema.filter((c) => c.poolSize <= MAX_POOL_SIZE || `--pool-size ${c.poolSize}: at most ${MAX_POOL_SIZE}`),
   Schema.filter((c) => c.workers <= MAX_WORKERS || `--workers ${c.workers}: at most ${MAX_WORKERS}`),
   Schema.filter((c) => {
-    const limited = [...(c.customProfile === null ? [] : [c.customProfile])].find((p) => p.rateLimitPerMinute !== null && c.profiles.includes(p.name))
+    const limited = c.customProfiles.find((p) => p.rateLimitPerMinute !== null && c.profiles.includes(p.name))
     return c.workers === 1 || limited === undefined ||
       `--workers ${c.workers}: profile '${limited.name}' has a rate limit, which one process counts for all actors; run it with --workers 1`
   }),

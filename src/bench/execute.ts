@@ -9,15 +9,14 @@ import type * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import { CALLS_PER_FILE, canFail, hasDelay } from "../api/profiles.ts"
-import { FLOOR_RUNS, measureFloor } from "../floor/measure.ts"
+import { FLOOR_RUNS, type FloorOutcome, measureFloor } from "../floor/measure.ts"
 import type { Event } from "../lifecycle/fsm.ts"
 import { environmentNow, withGit } from "../environment.ts"
-import { type Mitigation, mitigationLabel } from "../mitigations/catalog.ts"
+import { catalogOf, floorPlan, MitigationRegistry, mitigationLabel, type Registry } from "../mitigations/registry.ts"
 import {
   type Comparisons,
   type Contrast,
   type Environment,
-  type Floor,
   type ResultsDocument,
   type RunResult,
   SCHEMA_ID,
@@ -76,15 +75,16 @@ export interface Measured {
   readonly trace: TrialTrace | null
 }
 
-export const runBench = (
+export const measureBench = (
   config: BenchConfig,
   target: Target
-): Effect.Effect<Measured, StoreError | ForeignDatabase, SqliteDriver | Progress> =>
+): Effect.Effect<Measured, StoreError | ForeignDatabase, SqliteDriver | Progress | MitigationRegistry> =>
   Effect.gen(function*() {
     const { dbPath, createdAt } = target
     const driver = yield* SqliteDriver
     const progress = yield* Progress
-    const plan = planOf(config)
+    const registry = yield* MitigationRegistry
+    const plan = planOf(config, registry)
     // Refuse a foreign database before any configuration runs.
     const version = yield* withDatabase(dbPath, (sql) => Effect.zipRight(migrate(sql), storeVersion(sql)))
     const collected = target.collected ?? collector()
@@ -151,23 +151,23 @@ export const runBench = (
     const floorKey = (cell: TrialCell) =>
       `${cell.driver ?? ""}|${mitigationLabel(cell.mitigations)}|${canFail(cell.profile) ? cell.profile.name : "-"}`
     const replays = new Map<string, ReadonlyMap<string, ReadonlyArray<Event>>>()
-    const floors = new Map<string, Floor | null>()
+    const floors = new Map<string, FloorOutcome>()
     const floorOf = (cell: TrialCell) =>
       Effect.gen(function*() {
         const key = floorKey(cell)
         const known = floors.get(key)
         if (known !== undefined) return known
         const replay = replays.get(key)
-        if (replay === undefined) return null
+        if (replay === undefined) return { floor: null, unavailable: "no counted trial to replay" } satisfies FloorOutcome
+        const floorCtx = { dbPath, batch: { batchSize: config.batchSize, failBatch: config.failBatch }, poolSize: config.poolSize }
+        const how = floorPlan(registry, cell.mitigations, floorCtx)
+        if ("none" in how) {
+          const outcome: FloorOutcome = { floor: null, unavailable: `no floor: ${how.none}` }
+          floors.set(key, outcome)
+          return outcome
+        }
         yield* progress.line(`[floor${cell.driver === undefined ? "" : ` ${cell.driver}`}] ${mitigationLabel(cell.mitigations)}: the same statements on the raw driver, ${FLOOR_RUNS} runs`)
-        const floor = yield* measureFloor({
-          dbPath,
-          files: config.files,
-          seed: config.seed,
-          replay,
-          mitigations: cell.mitigations,
-          batchSize: config.batchSize
-        })
+        const floor = yield* measureFloor({ dbPath, files: config.files, seed: config.seed, replay, parts: how.parts })
         floors.set(key, floor)
         return floor
       })
@@ -184,7 +184,7 @@ export const runBench = (
     // Before/after at c=10 zero, in rounds: a baseline trial, then one of
     // each compared set (A B C D A B C D ...), so that drift on the machine
     // hits every side alike and one baseline series serves every step.
-    const measureSteps = (sets: ReadonlyArray<ReadonlyArray<Mitigation>>, prefix: string) =>
+    const measureSteps = (sets: ReadonlyArray<ReadonlyArray<string>>, prefix: string) =>
       Effect.gen(function*() {
         const at = plan.comparisonAt
         const before: Array<Trial> = []
@@ -264,7 +264,7 @@ export const runBench = (
 
     yield* Effect.logDebug("verdicts")
     const environment = yield* Fiber.join(withCheckout)
-    const doc = documentOf(config, target, { environment, runs, comparisons, contrast, partial: false })
+    const doc = documentOf(config, target, { environment, runs, comparisons, contrast, partial: false }, registry)
     return { doc, trace }
   })
 
@@ -282,9 +282,10 @@ export const documentOf = (
     readonly comparisons: Comparisons | null
     readonly contrast: Contrast | null
     readonly partial: boolean
-  }
+  },
+  registry: Registry
 ): MeasuredDocument => {
-  const plan = planOf(config)
+  const plan = planOf(config, registry)
   const { environment, runs, comparisons, contrast } = measured
   const verdicts = analyze(runs, comparisons, {
     zeroSeconds: config.thresholdZeroSeconds,
@@ -331,6 +332,7 @@ export const documentOf = (
       apiCallsPerFile: CALLS_PER_FILE,
       comparisonAt: { concurrency: plan.comparisonAt.concurrency, profile: plan.comparisonAt.profile.name }
     },
+    catalog: catalogOf(registry),
     answer,
     runs: [...runs],
     ...verdicts,

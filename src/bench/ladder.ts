@@ -5,13 +5,12 @@
  * mode every step is measured and the first success is still named.
  */
 import * as Effect from "effect/Effect"
-import type { Mitigation } from "../mitigations/catalog.ts"
 import type { Comparisons, LadderMode, Step } from "../results/schema.ts"
 
 export const walkLadder = <E, R>(
-  ladder: ReadonlyArray<ReadonlyArray<Mitigation>>,
+  ladder: ReadonlyArray<ReadonlyArray<string>>,
   mode: LadderMode,
-  measure: (mitigations: ReadonlyArray<Mitigation>) => Effect.Effect<Step, E, R>
+  measure: (mitigations: ReadonlyArray<string>) => Effect.Effect<Step, E, R>
 ): Effect.Effect<Comparisons, E, R> =>
   Effect.gen(function*() {
     const steps: Array<Step> = []

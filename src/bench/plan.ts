@@ -5,7 +5,7 @@
  * of the first comparison instead of on its own.
  */
 import { type LatencyProfile, realistic, zero } from "../api/profiles.ts"
-import { LADDER, type Mitigation, mitigationLabel } from "../mitigations/catalog.ts"
+import { mitigationLabel, type Registry } from "../mitigations/registry.ts"
 import type { LadderMode } from "../results/schema.ts"
 import { PRIMARY } from "../verdict/bottleneck.ts"
 import type { BenchConfig } from "./config.ts"
@@ -13,7 +13,7 @@ import type { BenchConfig } from "./config.ts"
 export interface Cell {
   readonly concurrency: number
   readonly profile: LatencyProfile
-  readonly mitigations: ReadonlyArray<Mitigation>
+  readonly mitigations: ReadonlyArray<string>
   /**
    * Set when this configuration is one side of the first comparison (the
    * baseline, or the --mitigations set when that is what is compared): it is
@@ -25,7 +25,7 @@ export interface Cell {
 export interface Plan {
   readonly cells: ReadonlyArray<Cell>
   /** The ladder's steps, or the --mitigations set against the baseline; null when nothing is compared. */
-  readonly comparisons: { readonly mode: LadderMode; readonly steps: ReadonlyArray<ReadonlyArray<Mitigation>> } | null
+  readonly comparisons: { readonly mode: LadderMode; readonly steps: ReadonlyArray<ReadonlyArray<string>> } | null
   /** Where comparisons are measured: c=10 zero. */
   readonly comparisonAt: { readonly concurrency: number; readonly profile: LatencyProfile }
   /** Every profile run, as run (the matrix's and the comparisons'). */
@@ -34,11 +34,11 @@ export interface Plan {
   readonly trials: { readonly count: number; readonly upperBound: boolean }
 }
 
-export const planOf = (config: BenchConfig): Plan => {
+export const planOf = (config: BenchConfig, registry: Pick<Registry, "ladder">): Plan => {
   const profileNamed = (name: string): LatencyProfile =>
-    name === "zero" ? zero : name === config.customProfile?.name ? config.customProfile : realistic(config.realisticDelaySeconds)
+    name === "zero" ? zero : config.customProfiles.find((p) => p.name === name) ?? realistic(config.realisticDelaySeconds)
   const comparisons = config.ladder !== "off"
-    ? { mode: config.ladder, steps: LADDER }
+    ? { mode: config.ladder, steps: registry.ladder }
     : config.mitigations.length > 0
     ? { mode: "full" as const, steps: [config.mitigations] }
     : null

@@ -11,8 +11,7 @@
  */
 import * as Effect from "effect/Effect"
 import { runExperiment } from "../actor/experiment.ts"
-import { strategy } from "../mitigations/registry.ts"
-import { mitigationLabel } from "../mitigations/catalog.ts"
+import { MitigationRegistry, mitigationLabel, strategy } from "../mitigations/registry.ts"
 import type { Integrity } from "../results/schema.ts"
 import { SqliteDriver } from "../sqlite/driver.ts"
 import type { StoreError } from "../store/errors.ts"
@@ -51,10 +50,11 @@ export const batchIn = (dbPath: string): Effect.Effect<BatchSummary | null, Stor
 export const resumeBatch = (
   config: BenchConfig,
   dbPath: string
-): Effect.Effect<ResumeReport, StoreError | ForeignDatabase, SqliteDriver> =>
+): Effect.Effect<ResumeReport, StoreError | ForeignDatabase, SqliteDriver | MitigationRegistry> =>
   Effect.gen(function*() {
+    const registry = yield* MitigationRegistry
     // The first configuration of the flags' matrix drives the rest of the batch.
-    const plan = planOf(config)
+    const plan = planOf(config, registry)
     const { profile, concurrency } = plan.cells[0] ?? plan.comparisonAt
     const { before, versions } = yield* withDatabase(dbPath, (sql) =>
       Effect.gen(function*() {
@@ -70,7 +70,7 @@ export const resumeBatch = (
       concurrency,
       profile,
       seed: config.seed,
-      strategy: strategy(config.mitigations, { dbPath, batch: { batchSize: config.batchSize, failBatch: null }, poolSize: config.poolSize }),
+      strategy: strategy(registry, config.mitigations, { dbPath, batch: { batchSize: config.batchSize, failBatch: null }, poolSize: config.poolSize }),
       labels: { run: "resume" },
       clock: config.clock,
       retry,

@@ -7,9 +7,8 @@ import type { Event } from "../lifecycle/fsm.ts"
 import type { FileProgress } from "../actor/runner.ts"
 import { canFail, hasDelay, type LatencyProfile, meanCallSeconds } from "../api/profiles.ts"
 import type { ClockMode } from "../clock/apiClock.ts"
-import type { BatchOptions } from "../mitigations/batchedWrites.ts"
-import { type Mitigation, mitigationLabel } from "../mitigations/catalog.ts"
-import { strategy } from "../mitigations/registry.ts"
+import type { BatchOptions } from "../mitigations/define.ts"
+import { MitigationRegistry, mitigationLabel, strategy } from "../mitigations/registry.ts"
 import type { Trial } from "../results/schema.ts"
 import type { SqliteDriver } from "../sqlite/driver.ts"
 import type { StoreError } from "../store/errors.ts"
@@ -22,7 +21,7 @@ export interface TrialSpec {
   readonly files: number
   readonly concurrency: number
   readonly profile: LatencyProfile
-  readonly mitigations: ReadonlyArray<Mitigation>
+  readonly mitigations: ReadonlyArray<string>
   readonly batch: BatchOptions
   /** Connections behind the shared-connection mitigation (1 when absent). */
   readonly poolSize?: number
@@ -57,8 +56,11 @@ export interface MeasuredTrial {
   readonly replay: ReadonlyMap<string, ReadonlyArray<Event>>
 }
 
-export const measureTrial = (spec: TrialSpec): Effect.Effect<MeasuredTrial, StoreError | ForeignDatabase, SqliteDriver> =>
+export const measureTrial = (
+  spec: TrialSpec
+): Effect.Effect<MeasuredTrial, StoreError | ForeignDatabase, SqliteDriver | MitigationRegistry> =>
   Effect.gen(function*() {
+    const registry = yield* MitigationRegistry
     const mitigation = mitigationLabel(spec.mitigations)
     const measurement = yield* runExperiment({
       dbPath: spec.dbPath,
@@ -66,7 +68,7 @@ export const measureTrial = (spec: TrialSpec): Effect.Effect<MeasuredTrial, Stor
       concurrency: spec.concurrency,
       profile: spec.profile,
       seed: spec.seed,
-      strategy: strategy(spec.mitigations, { dbPath: spec.dbPath, batch: spec.batch, poolSize: spec.poolSize ?? 1 }),
+      strategy: strategy(registry, spec.mitigations, { dbPath: spec.dbPath, batch: spec.batch, poolSize: spec.poolSize ?? 1 }),
       clock: spec.clock,
       onFileDone: spec.onFileDone ?? undefined,
       retry: spec.retry,

@@ -14,13 +14,16 @@ import * as Layer from "effect/Layer"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import { Scenarios } from "../actor/scenario.ts"
-import { parseProfile } from "../api/profiles.ts"
+import { type LatencyProfile, parseProfile } from "../api/profiles.ts"
+import { silent } from "../bench/progress.ts"
 import { BenchConfig, LadderModes, MAX_POOL_SIZE, MAX_WORKERS, Stores } from "../bench/config.ts"
-import { type Collected, collector, documentOf, runBench, type Target } from "../bench/execute.ts"
+import { type Collected, collector, documentOf, measureBench, type Target } from "../bench/execute.ts"
 import { planOf } from "../bench/plan.ts"
 import { batchIn, resumeBatch, resumeLines } from "../bench/resume.ts"
 import { ClockModes } from "../clock/apiClock.ts"
-import { isMitigation, Mitigations } from "../mitigations/catalog.ts"
+import { MITIGATION_NAME } from "../mitigations/define.ts"
+import { builtInMitigations, builtInRegistry, MitigationRegistry, orderSet, type Registry, unmetRequirement } from "../mitigations/registry.ts"
+import { probeMitigations } from "../mitigations/probe.ts"
 import { type Exporter, outputFiles } from "../report/exporter.ts"
 import { wrapText } from "../report/wrap.ts"
 import { fileExporters, terminalExporter } from "../report/exporters.ts"
@@ -38,6 +41,7 @@ import { endLine, processCost } from "../metrics/processCost.ts"
 import { choice, integer, integerProblem, list, noiseFlag, number, on, optionsOf, text, type Values } from "./flags.ts"
 import { EXIT, subcommand, usageError } from "./program.ts"
 import { terminalProgress } from "./progress.ts"
+import { CommandConfig } from "./config.ts"
 import { stopSignal } from "./signals.ts"
 
 const onDeno = "Deno" in globalThis
@@ -200,9 +204,8 @@ export const benchFlags = {
   }),
   mitigations: list("mitigations", {
     group: "gate",
-    description: `applied together to every configuration: ${Mitigations.join(", ")}`,
-    item: (part) =>
-      isMitigation(part) ? Either.right(part) : Either.left(`unknown mitigation '${part}' (known: ${Mitigations.join(", ")})`),
+    description: `applied together to every configuration: ${builtInMitigations.map((m) => m.name).join(", ")}, or a config file's`,
+    item: (part) => MITIGATION_NAME.test(part) ? Either.right(part) : Either.left(`'${part}' is not a mitigation name`),
     fallback: undefined,
     shown: "none"
   }),
@@ -234,6 +237,13 @@ export const benchFlags = {
     unit: " s",
     fallback: 1
   }),
+  config: text("config", {
+    group: "workload",
+    pseudo: "PATH",
+    description: "a config file of your own mitigations, ladder, profiles and defaults (see the README's Your own mitigation)",
+    fallback: undefined,
+    shown: "upload-fsm-bench.config.ts (or .mts, .mjs, .js) in the working directory, if there"
+  }),
   out: text("out", { group: "output", pseudo: "DIR", description: "folder for the result files", fallback: "results" }),
   json: on("json", { group: "output", description: "print the result document on stdout and nothing else there" }),
   wide: on("wide", { group: "output", description: "every column of the tables and one line per fact (beyond 80 columns)" }),
@@ -262,16 +272,30 @@ const readProfile = (values: BenchValues) =>
       (body) => parseProfile(`--profile-file ${values.profileFile}`, body)
     )
 
+/** What a run's configuration is checked against: its registry, and its config file's profiles. */
+export interface Registered {
+  readonly registry: Registry
+  readonly profiles: ReadonlyArray<LatencyProfile>
+}
+
 /** The configuration from the flags' values; the one-line message of the first rule broken. */
-export const configOf = (values: BenchValues): Either.Either<BenchConfig, string> => {
+export const configOf = (values: BenchValues, registered: Registered = { registry: builtInRegistry, profiles: [] }): Either.Either<BenchConfig, string> => {
   const store = values.store ?? (values.pgUrl === undefined ? "sqlite" : "postgres")
   const driver = values.driver ?? (store === "postgres" ? "postgres" : onDeno ? "node-sqlite" : "threaded")
-  return Either.flatMap(readProfile(values), (customProfile) =>
-    Schema.decodeUnknownEither(BenchConfig)({
+  const mitigations = Either.flatMap(
+    Either.mapLeft(orderSet(registered.registry, values.mitigations ?? []), (e) => `--mitigations: ${e}`),
+    (set) => {
+      const unmet = unmetRequirement(registered.registry, set)
+      return unmet === null ? Either.right(set) : Either.left(`--mitigations: ${unmet}`)
+    }
+  )
+  return Either.flatMap(Either.all([readProfile(values), mitigations]), ([customProfile, mitigations]) => {
+    const customProfiles = [...registered.profiles, ...(customProfile === null ? [] : [customProfile])]
+    return Schema.decodeUnknownEither(BenchConfig)({
       files: values.files,
       concurrency: [...values.concurrency].sort((a, b) => a - b),
-      profiles: values.profiles ?? ["zero", "realistic", ...(customProfile === null ? [] : [customProfile.name])],
-      customProfile,
+      profiles: values.profiles ?? ["zero", "realistic", ...customProfiles.map((p) => p.name)],
+      customProfiles,
       realisticDelaySeconds: values.realisticDelay ?? (values.quick ? QUICK_DELAY : 2.0),
       quick: values.quick,
       seed: values.seed,
@@ -284,7 +308,7 @@ export const configOf = (values: BenchValues): Either.Either<BenchConfig, string
       json: values.json,
       wide: values.wide,
       trace: values.trace ?? null,
-      mitigations: values.mitigations ?? [],
+      mitigations,
       ladder: values.ladder ?? (values.mitigations === undefined ? "full" : "off"),
       trials: values.trials ?? TRIALS_AT_COMPARISON,
       otherTrials: values.trials ?? TRIALS_ELSEWHERE,
@@ -303,7 +327,7 @@ export const configOf = (values: BenchValues): Either.Either<BenchConfig, string
       driver,
       contrast: values.contrast === "off" ? null : values.contrast ?? (driver === "threaded" ? "better-sqlite3" : null)
     }).pipe(Either.mapLeft((error) => ParseResult.ArrayFormatter.formatErrorSync(error)[0]?.message ?? "invalid configuration"))
-  )
+  })
 }
 
 const write = (doc: ResultsDocument, exporters: ReadonlyArray<Exporter>, reserved: Reservation) =>
@@ -318,16 +342,22 @@ const write = (doc: ResultsDocument, exporters: ReadonlyArray<Exporter>, reserve
  * document marked partial (and its summary), and one line saying so. The
  * HTML report is left out: rendering it would hold the exit up by seconds.
  */
-const writePartial = (config: BenchConfig, target: Target & { readonly collected: Collected }, exporters: ReadonlyArray<Exporter>, reserved: Reservation) =>
+const writePartial = (
+  config: BenchConfig,
+  registry: Registry,
+  target: Target & { readonly collected: Collected },
+  exporters: ReadonlyArray<Exporter>,
+  reserved: Reservation
+) =>
   Effect.gen(function*() {
     const signal = stopSignal()
     const { environment, runs } = target.collected
-    const planned = planOf(config).cells.length
+    const planned = planOf(config, registry).cells.length
     if (environment === null || runs.length === 0) {
       return yield* Console.error(`interrupted (${signal}) before any configuration completed: nothing written`)
     }
     const doc: ResultsDocument = {
-      ...documentOf(config, target, { environment, runs, comparisons: null, contrast: null, partial: true }),
+      ...documentOf(config, target, { environment, runs, comparisons: null, contrast: null, partial: true }, registry),
       files: outputFiles(fileExporters, reserved.suffix)
     }
     const written = yield* write(doc, exporters.filter((e) => e.name !== "report"), reserved)
@@ -369,8 +399,30 @@ const resume = (config: BenchConfig, db: string, label: string) =>
     return report.integrity.ok ? EXIT.ok : EXIT.failure
   })
 
-export const bench = (config: BenchConfig) =>
+/** How a run shows itself: the terminal report (the CLI), or nothing at all (`runBench`). */
+export type Presentation = "terminal" | "quiet"
+
+/** A run carried out: its exit code, and its document (null for --resume, which has none). */
+export interface BenchOutcome {
+  readonly code: number
+  readonly doc: ResultsDocument | null
+}
+
+/**
+ * The run of a configuration with a registry: the store checked, the
+ * matrix measured, the files written (unless `config.out` is null), the
+ * report shown (unless quiet).
+ */
+export const benchRun = (config: BenchConfig, registry: Registry, presentation: Presentation = "terminal") =>
   Effect.gen(function*() {
+    const quiet = presentation === "quiet"
+    // A config's own mitigations are built once first: one that cannot be is bad input, before anything runs.
+    if (config.store === "sqlite" && !config.resume) {
+      const problem = yield* probeMitigations(registry, { batchSize: config.batchSize, poolSize: config.poolSize })
+      if (problem !== null) {
+        return yield* Effect.fail(usageError(registry.configPath === null ? problem : `config ${registry.configPath}: ${problem}`))
+      }
+    }
     // The contrast driver is built up front: one that cannot load is refused before anything runs.
     // --resume runs no matrix, and so no contrast.
     const contrast = config.contrast === null || config.resume
@@ -405,7 +457,7 @@ export const bench = (config: BenchConfig) =>
       const held = empty ? null : yield* batchIn(given.path)
       if (config.resume) {
         if (held === null) return yield* new DatabasePathError({ detail: `${given.flag} ${given.label}: holds no batch to resume` })
-        return yield* resume(config, given.path, given.label)
+        return { code: yield* resume(config, given.path, given.label), doc: null } satisfies BenchOutcome
       }
       if (held !== null && !config.fresh) {
         const unfinished = held.files - held.byState.indexed - held.byState.failed
@@ -415,41 +467,50 @@ export const bench = (config: BenchConfig) =>
         })
       }
     }
-    yield* prepareOutDir(config.out)
+    if (config.out !== null) yield* prepareOutDir(config.out)
     if (config.trace !== null) yield* checkNewFile("--trace", config.trace)
     const postgres = config.store !== "postgres" ? null : users ?? (yield* startPostgres)
     const dbPath = postgres?.url ?? config.db ?? (yield* temporaryDatabase)
     const dbLabel = postgres?.label ?? config.db ?? "temporary"
     const createdAt = new Date(yield* Clock.currentTimeMillis).toISOString()
     const exporters = Object.values(fileExporters)
-    const reserved = yield* reserveNames(config.out, createdAt, (s) => exporters.flatMap((e) => (e.file === null ? [] : [e.file(s)])))
-    const suffix = reserved.suffix
-    // The worker processes, started once for the whole run (each loads the tool and its driver).
-    const workers = config.workers > 1 ? yield* Layer.build(workersLayer(config.workers, config.driver)) : null
+    const out = config.out
+    const reserved = out === null
+      ? null
+      : yield* reserveNames(out, createdAt, (s) => exporters.flatMap((e) => (e.file === null ? [] : [e.file(s)])))
+    // The worker processes, started once for the whole run (each loads the tool, its driver and the config file).
+    const workers = config.workers > 1 ? yield* Layer.build(workersLayer(config.workers, config.driver, registry.configPath)) : null
     const target = { dbPath, dbLabel, createdAt, trace: config.trace !== null, collected: collector(), contrast }
-    const measured = yield* runBench(config, target).pipe(
+    const measured = yield* measureBench(config, target).pipe(
       workers === null ? (run) => run : Effect.provide(workers),
       // A live line only for a person watching a terminal; logs and --json stay clean.
-      Effect.provide(terminalProgress({ live: process.stderr.isTTY === true && process.stdout.isTTY === true && !config.json })),
-      Effect.onInterrupt(() => writePartial(config, target, exporters, reserved))
+      Effect.provide(
+        quiet ? silent : terminalProgress({ live: process.stderr.isTTY === true && process.stdout.isTTY === true && !config.json })
+      ),
+      Effect.provideService(MitigationRegistry, registry),
+      Effect.onInterrupt(() => reserved === null ? Effect.void : writePartial(config, registry, target, exporters, reserved))
     )
-    const doc: ResultsDocument = { ...measured.doc, files: outputFiles(fileExporters, suffix) }
+    const doc: ResultsDocument = { ...measured.doc, files: reserved === null ? null : outputFiles(fileExporters, reserved.suffix) }
     const written = [
-      ...(yield* write(doc, exporters, reserved)),
+      ...(reserved === null ? [] : yield* write(doc, exporters, reserved)),
       ...(config.trace === null || measured.trace === null
         ? []
         : [yield* writeNewFile(config.trace, traceJson(measured.trace))])
     ]
-    if (config.json) {
+    if (quiet) {
+      // Nothing shown.
+    } else if (config.json) {
       yield* Console.log(((yield* fileExporters.results.render(doc)) ?? "").trimEnd())
       yield* Console.error(`written: ${written.join(", ")}`)
     } else {
       const terminal = terminalExporter({ wide: config.wide, color: process.stdout.isTTY === true })
-      yield* Console.log(`${(yield* terminal.render(doc)) ?? ""}\n\n${writtenLine(config.out, written, config.wide)}`)
+      yield* Console.log(`${(yield* terminal.render(doc)) ?? ""}\n\n${writtenLine(out ?? "", written, config.wide)}`)
     }
     yield* Effect.flatMap(processCost, (c) => Effect.logDebug(endLine(c)))
-    return !doc.integrity.ok ? EXIT.failure : doc.gate.verdict === "PASS" ? EXIT.ok : EXIT.no
+    const code = !doc.integrity.ok ? EXIT.failure : doc.gate.verdict === "PASS" ? EXIT.ok : EXIT.no
+    return { code, doc } satisfies BenchOutcome
   }).pipe(
+    Effect.provideService(MitigationRegistry, registry),
     Effect.scoped,
     Effect.provide(driverLayer(config.driver)),
     Effect.catchTags({
@@ -480,5 +541,10 @@ export const benchCommand = subcommand(
     }
   },
   optionsOf(benchFlags),
-  (values) => Either.match(configOf(values), { onLeft: (e) => Effect.fail(usageError(e)), onRight: bench })
+  (values) =>
+    Effect.flatMap(CommandConfig, (loaded) =>
+      Either.match(configOf(values, loaded), {
+        onLeft: (e) => Effect.fail(usageError(e)),
+        onRight: (config) => Effect.map(benchRun(config, loaded.registry), (outcome) => outcome.code)
+      }))
 )

@@ -15,6 +15,7 @@ import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
 import * as Logger from "effect/Logger"
 import { checkArgs, wantsHelp } from "./argv.ts"
+import { CommandConfig, commandConfig, noConfig, registeredLines, withDefaults } from "./config.ts"
 import { benchCommand } from "./bench.ts"
 import { clockCheckCommand } from "./clockCheck.ts"
 import { compareCommand } from "./compare.ts"
@@ -88,12 +89,21 @@ export const run = (args: ReadonlyArray<string>): Effect.Effect<number, never, N
       yield* Console.error(`error: unknown command '${first}' (commands: ${subcommands.map((s) => s.name).join(", ")})`)
       return EXIT.badInput
     }
-    if (wantsHelp(rest)) return yield* Effect.as(Console.log(helpText(sub.name, sub.help, sub.flags)), EXIT.ok)
-    const checked = checkArgs(rest, sub.flags, sub.positional)
+    // A command with a --config flag reads the config file (named, or in the working directory) first.
+    const loaded = "config" in sub.flags ? yield* Effect.either(commandConfig(rest, process.cwd())) : Either.right(noConfig)
+    if (Either.isLeft(loaded)) return yield* Effect.as(Console.error(`error: ${loaded.left.message}`), EXIT.badInput)
+    const config = loaded.right
+    if (wantsHelp(rest)) {
+      return yield* Effect.as(Console.log([helpText(sub.name, sub.help, sub.flags), ...registeredLines(config)].join("\n")), EXIT.ok)
+    }
+    const given = yield* Effect.either(withDefaults(rest, config, sub.flags))
+    if (Either.isLeft(given)) return yield* Effect.as(Console.error(`error: ${given.left.message}`), EXIT.badInput)
+    const checked = checkArgs(given.right, sub.flags, sub.positional)
     if (Either.isLeft(checked)) return yield* Effect.as(Console.error(`error: ${checked.left}`), EXIT.badInput)
     // @effect/cli reads its arguments after the executable's two (runtime, script).
     yield* Command.run(root, { name: NAME, version: VERSION })(["node", NAME, ...checked.right.builtIn, sub.name, ...checked.right.own]).pipe(
       Effect.provideService(ExitCode, { set: (c) => Effect.sync(() => void (code = c)) }),
+      Effect.provideService(CommandConfig, config),
       // A failure that reaches here is @effect/cli's refusal of an argument (it has printed why).
       Effect.catchAll(() => Effect.sync(() => void (code = EXIT.badInput)))
     )

@@ -24,9 +24,9 @@ import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import { median } from "../metrics/bootstrap.ts"
-import { table } from "../report/format.ts"
+import { shortLabel, table } from "../report/format.ts"
 import type { ResultsDocument, RunResult } from "../results/schema.ts"
-import { isMitigation, shortLabel } from "../mitigations/catalog.ts"
+import { builtInRegistry, floorPlan, namesOf } from "../mitigations/registry.ts"
 import { measureHarness } from "../floor/harness.ts"
 import { measureFloor } from "../floor/measure.ts"
 import { HAPPY_PATH } from "../lifecycle/fsm.ts"
@@ -143,7 +143,7 @@ const overhead = (o: {
         const bar = r.mitigation === "baseline" ? BARS.baselineEfficiency : BARS.stepEfficiency
         const ok = r.efficiency !== null && r.efficiency >= bar
         bars.push([`efficiency of ${r.mitigation} ≥ ${bar}`, ok])
-        return [shortLabel(r.mitigation), fixed(r.floor?.elapsedSeconds ?? null, 3), r.elapsedSeconds.toFixed(3), fixed(r.efficiency, 2), r.segments.runtime_ms.mean.toFixed(3), `≥ ${bar}`, verdict(ok)]
+        return [shortLabel(r.mitigation, ladder.catalog), fixed(r.floor?.elapsedSeconds ?? null, 3), r.elapsedSeconds.toFixed(3), fixed(r.efficiency, 2), r.segments.runtime_ms.mean.toFixed(3), `≥ ${bar}`, verdict(ok)]
       }),
       0
     ))
@@ -157,7 +157,13 @@ const overhead = (o: {
     const replay = new Map(Array.from({ length: o.files }, (_, i) => [filePath(i + 1), HAPPY_PATH] as const))
     const split: Array<ReadonlyArray<string>> = []
     for (const r of strategies) {
-      const mitigations = r.mitigation === "baseline" ? [] : r.mitigation.split("+").filter(isMitigation)
+      const mitigations = r.mitigation === "baseline" ? [] : r.mitigation.split("+").filter((m) => namesOf(builtInRegistry).includes(m))
+      const how = floorPlan(builtInRegistry, mitigations, {
+        dbPath: floorDb,
+        batch: { batchSize: ladder.config.batchSize, failBatch: null },
+        poolSize: ladder.config.poolSize
+      })
+      if ("none" in how) return yield* Effect.fail(`the floor of ${r.mitigation}: ${how.none}`)
       // The same floor one file at a time and 10 at a time, in this process, one after the other: their difference.
       const floorAt = (concurrency: number) =>
         measureFloor({
@@ -165,8 +171,7 @@ const overhead = (o: {
           files: o.files,
           seed: ladder.config.seed,
           replay,
-          mitigations,
-          batchSize: ladder.config.batchSize,
+          parts: how.parts,
           runs: o.trials,
           concurrency
         }).pipe(Effect.provide(driverLayer(o.driver)), Effect.mapError((e) => `the floor at c=${concurrency} (${r.mitigation}): ${e.message}`))
@@ -184,11 +189,11 @@ const overhead = (o: {
       if (harness.some((t) => t.indexed !== o.files)) return yield* Effect.fail(`the harness alone (${r.mitigation}) did not index every file`)
       const harnessSeconds = median(harness.map((t) => t.elapsedMs)) / 1000
       const floor = r.floor?.elapsedSeconds ?? null
-      const concurrencyCost = at1 === null || at10 === null ? null : at10.elapsedSeconds - at1.elapsedSeconds
+      const concurrencyCost = at1.floor === null || at10.floor === null ? null : at10.floor.elapsedSeconds - at1.floor.elapsedSeconds
       const rest = floor === null || concurrencyCost === null ? null : r.elapsedSeconds - floor - concurrencyCost - harnessSeconds
       const share = (x: number | null) => (x === null ? "-" : `${Math.round((100 * x) / r.elapsedSeconds)}%`)
       split.push([
-        shortLabel(r.mitigation),
+        shortLabel(r.mitigation, ladder.catalog),
         r.elapsedSeconds.toFixed(3),
         fixed(floor, 3),
         share(floor),

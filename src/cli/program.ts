@@ -15,6 +15,7 @@ import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import type * as Types from "effect/Types"
+import type { CommandConfig } from "./config.ts"
 import type { Flags } from "./flags.ts"
 import type { HelpSpec } from "./help.ts"
 
@@ -64,7 +65,7 @@ export const subcommand = <
 >(
   spec: Subcommand & { readonly name: Name },
   config: O,
-  handler: (values: Types.Simplify<Command.Command.ParseConfig<O>>) => Effect.Effect<number, E>
+  handler: (values: Types.Simplify<Command.Command.ParseConfig<O>>) => Effect.Effect<number, E, CommandConfig>
 ) => ({
   ...spec,
   command: Command.make(spec.name, config, (values) =>

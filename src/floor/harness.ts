@@ -21,9 +21,8 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { runActors } from "../actor/experiment.ts"
 import { zero } from "../api/profiles.ts"
-import { type Mitigation, mitigationLabel } from "../mitigations/catalog.ts"
-import type { BatchOptions } from "../mitigations/batchedWrites.ts"
-import { strategy } from "../mitigations/registry.ts"
+import { builtInRegistry, mitigationLabel, strategy } from "../mitigations/registry.ts"
+import type { BatchOptions } from "../mitigations/define.ts"
 import { makeRecorder } from "../metrics/recorder.ts"
 import { makeDriver } from "../sqlite/client.ts"
 import { SqliteDriver, synchronousConnect, synchronousRaw, type SynchronousStatements } from "../sqlite/driver.ts"
@@ -125,7 +124,7 @@ export const memoryDriver = (rows: MemoryRows): Layer.Layer<SqliteDriver> => {
 export interface HarnessSpec {
   readonly files: number
   readonly concurrency: number
-  readonly mitigations: ReadonlyArray<Mitigation>
+  readonly mitigations: ReadonlyArray<string>
   readonly batch: BatchOptions
   readonly poolSize: number
   /** Untimed trials first (the JIT's warm-up), then the timed ones. */
@@ -159,7 +158,7 @@ export const measureHarness = (spec: HarnessSpec): Effect.Effect<ReadonlyArray<H
         )
         return yield* runActors(
           { profile: zero, seed: 1, retry: { maxAttempts: 1, baseSeconds: 1 }, scenario: "happy", clock: "real", concurrency: spec.concurrency, labels },
-          strategy(spec.mitigations, { dbPath: "memory", batch: spec.batch, poolSize: spec.poolSize }),
+          strategy(builtInRegistry, spec.mitigations, { dbPath: "memory", batch: spec.batch, poolSize: spec.poolSize }),
           paths,
           makeRecorder(labels),
           observer

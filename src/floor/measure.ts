@@ -8,7 +8,7 @@ import * as Effect from "effect/Effect"
 import type { Event } from "../lifecycle/fsm.ts"
 import { median } from "../metrics/bootstrap.ts"
 import { round } from "../metrics/stats.ts"
-import type { Mitigation } from "../mitigations/catalog.ts"
+import type { FloorParts } from "../mitigations/define.ts"
 import type { Floor } from "../results/schema.ts"
 import { SqliteDriver } from "../sqlite/driver.ts"
 import type { StoreError } from "../store/errors.ts"
@@ -28,16 +28,18 @@ export interface FloorSpec {
   readonly seed: number
   /** The transitions each file committed in the trial replayed, by path (a file absent committed none). */
   readonly replay: ReadonlyMap<string, ReadonlyArray<Event>>
-  /** The configuration's mitigations: they decide the connections, the guard and the writer, as in the run. */
-  readonly mitigations: ReadonlyArray<Mitigation>
-  readonly batchSize: number
+  /** How the configuration's strategy does its storage work (`mitigations/registry.ts`, `floorPlan`). */
+  readonly parts: FloorParts
   readonly runs?: number
   /** Files in flight at once (`floor.ts`): 1 when absent, the floor a run reports. */
   readonly concurrency?: number
 }
 
-/** The floor, or null (with a warning in the log) if its loop met what a run would have reported. */
-export const measureFloor = (spec: FloorSpec): Effect.Effect<Floor | null, StoreError, SqliteDriver> =>
+/** A floor measured, or why there is none. */
+export type FloorOutcome = { readonly floor: Floor; readonly unavailable: null } | { readonly floor: null; readonly unavailable: string }
+
+/** The floor, or why not (with a warning in the log) if its loop met what a run would have reported. */
+export const measureFloor = (spec: FloorSpec): Effect.Effect<FloorOutcome, StoreError, SqliteDriver> =>
   Effect.gen(function*() {
     const driver = yield* SqliteDriver
     const once = Effect.scoped(
@@ -48,9 +50,9 @@ export const measureFloor = (spec: FloorSpec): Effect.Effect<Floor | null, Store
         const work = {
           dbPath: spec.dbPath,
           files: paths.map((path) => ({ path, events: spec.replay.get(path) ?? [] })),
-          sharedConnection: spec.mitigations.includes("shared-connection"),
-          guardReads: !spec.mitigations.includes("in-memory-guards"),
-          batchSize: spec.mitigations.includes("batched-writes") ? spec.batchSize : null,
+          sharedConnection: spec.parts.Connections.connection === "shared",
+          guardReads: spec.parts.Guard.readBeforeWrite,
+          batchSize: spec.parts.Writer.writer === "own-connection" ? spec.parts.Writer.batchSize : null,
           concurrency: spec.concurrency ?? 1
         }
         const ms = yield* Effect.clockWith((clock) =>
@@ -66,13 +68,16 @@ export const measureFloor = (spec: FloorSpec): Effect.Effect<Floor | null, Store
     for (const events of spec.replay.values()) transitions += events.length
     return yield* Effect.map(
       Effect.replicateEffect(once, Math.max(1, spec.runs ?? FLOOR_RUNS)),
-      ([first = 0, ...rest]): Floor | null => ({
-        elapsedSeconds: round(median([first, ...rest]), 6),
-        runs: [first, ...rest],
-        transitions
+      ([first = 0, ...rest]): FloorOutcome => ({
+        floor: { elapsedSeconds: round(median([first, ...rest]), 6), runs: [first, ...rest], transitions },
+        unavailable: null
       })
     ).pipe(
-      Effect.catchTag("FloorFailed", (e) => Effect.as(Effect.logWarning(`storage floor not measured: ${e.detail}`), null))
+      Effect.catchTag("FloorFailed", (e) =>
+        Effect.as(Effect.logWarning(`storage floor not measured: ${e.detail}`), {
+          floor: null,
+          unavailable: `the floor's loop failed: ${e.detail}`
+        }))
     )
   })
 

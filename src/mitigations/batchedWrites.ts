@@ -1,5 +1,5 @@
 /**
- * Mitigation 3, `batched-writes`: replaces the Writer with a write-behind
+ * `batched-writes`: replaces the Writer with a write-behind
  * one. A dedicated writer connection keeps one transaction open; each
  * transition's OCC UPDATE runs in it at once (a conflict is reported to that
  * actor at once, and changes nothing), and `persist` returns before the
@@ -22,13 +22,10 @@ import { type OccConflict, StoreError } from "../store/errors.ts"
 import { afterQueue, applyInline, applyTransitionOn, attemptInline, beginInline, rollbackInline } from "../store/lanes.ts"
 import type { TransitionWrite } from "../store/store.ts"
 import { beginImmediate, type BusySoFar, type LockAcquisition, storeError } from "../store/transaction.ts"
+import { type BatchOptions, defineMitigation } from "./define.ts"
 
-export interface BatchOptions {
-  /** Commit after this many applied transitions. */
-  readonly batchSize: number
-  /** Fault injection: make the k-th batch commit (1-based) fail and roll back. */
-  readonly failBatch: number | null
-}
+export type { BatchOptions } from "./define.ts"
+
 
 const noLock: LockAcquisition = { lockWaitMs: 0, busyEvents: 0, busyWaitMs: 0 }
 
@@ -189,3 +186,18 @@ export const batched = (dbPath: string, options: BatchOptions): Layer.Layer<Writ
       }
     })
   )
+
+export const batchedWrites = defineMitigation({
+  name: "batched-writes",
+  short: "batched",
+  replaces: "Writer",
+  requires: [{
+    mitigation: "in-memory-guards",
+    because: "a guard reading the database cannot see the batch's uncommitted writes"
+  }],
+  summary: "write-behind: transitions commit every --batch-size in one held transaction",
+  risk: "Batched writes report a transition persisted before it is committed: a failed batch commit leaves files " +
+    "whose actors believe a state the database does not hold; they must be re-hydrated and redone (see Recovery).",
+  layer: ({ dbPath, batch }) => batched(dbPath, batch),
+  floor: ({ batch }) => ({ writer: "own-connection", batchSize: batch.batchSize })
+})

@@ -1,5 +1,5 @@
 /**
- * Mitigation 2, `shared-connection`: replaces the Connections. One
+ * `shared-connection`: replaces the Connections. One
  * connection, opened once per run, shared by all actors: each transaction
  * (and each read) takes it from BEGIN to COMMIT behind a one-permit
  * semaphore, so sharing never changes transaction boundaries, and the time
@@ -14,6 +14,7 @@ import { Connections, type LeaseShape, pooledLease, sharedLease } from "../actor
 import { SqliteDriver } from "../sqlite/driver.ts"
 import type { StoreError } from "../store/errors.ts"
 import { storeError } from "../store/transaction.ts"
+import { defineMitigation } from "./define.ts"
 
 export const shared = (dbPath: string, poolSize: number = 1): Layer.Layer<Connections, StoreError, SqliteDriver> =>
   Layer.scoped(
@@ -32,3 +33,14 @@ export const shared = (dbPath: string, poolSize: number = 1): Layer.Layer<Connec
       return { name: poolSize === 1 ? "shared" : `shared-${poolSize}`, withLease: (use) => use(lease) }
     })
   )
+
+export const sharedConnection = defineMitigation({
+  name: "shared-connection",
+  short: "shared",
+  replaces: "Connections",
+  summary: "one connection for all actors, taken per transaction from BEGIN to COMMIT",
+  risk: null,
+  layer: ({ dbPath, poolSize }) => shared(dbPath, poolSize),
+  // The floor runs one file at a time: a pool of N shared connections does the same statements as one.
+  floor: () => ({ connection: "shared" })
+})

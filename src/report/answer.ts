@@ -4,23 +4,22 @@
  * where its time goes, which mitigation helps most (measured ratio and
  * interval), and which driver the figures are for.
  */
-import { shortLabel } from "../mitigations/catalog.ts"
-import type { ResultsDocument } from "../results/schema.ts"
-import { ms, percent, seconds } from "./format.ts"
+import type { CatalogEntry, ResultsDocument } from "../results/schema.ts"
+import { ms, percent, seconds, shortLabel } from "./format.ts"
 import { wrapText } from "./wrap.ts"
 
 type Ranked = ResultsDocument["answer"]["mitigations"][number]
 
-const ratio = (m: Ranked) =>
+const ratio = (catalog: ReadonlyArray<CatalogEntry>) => (m: Ranked) =>
   m.elapsedRatio === null
-    ? `${shortLabel(m.set)} n/a`
-    : `${shortLabel(m.set)} ${m.elapsedRatio.toFixed(2)}` + (m.ci === null ? "" : ` (${m.ci[0].toFixed(2)}–${m.ci[1].toFixed(2)})`)
+    ? `${shortLabel(m.set, catalog)} n/a`
+    : `${shortLabel(m.set, catalog)} ${m.elapsedRatio.toFixed(2)}` + (m.ci === null ? "" : ` (${m.ci[0].toFixed(2)}–${m.ci[1].toFixed(2)})`)
 
 /** Ranked sets grouped by verdict (improved ones first, as ranked), so that three steps fit two lines. */
-const fixesOf = (ranked: ReadonlyArray<Ranked>): string => {
+const fixesOf = (ranked: ReadonlyArray<Ranked>, catalog: ReadonlyArray<CatalogEntry>): string => {
   const group = (prefix: string, verdicts: ReadonlyArray<Ranked["verdict"]>) => {
     const members = ranked.filter((m) => verdicts.includes(m.verdict))
-    return members.length === 0 ? [] : [prefix + members.map(ratio).join(", ")]
+    return members.length === 0 ? [] : [prefix + members.map(ratio(catalog)).join(", ")]
   }
   return `Mitigations, elapsed × (95% CI): ${
     [...group("", ["improved"]), ...group("within noise: ", ["no significant change", "n/a"]), ...group("worse: ", ["regressed"])]
@@ -73,7 +72,7 @@ export const answerLines = (doc: ResultsDocument): ReadonlyArray<string> => {
   const where = a.bottleneck.length === 0
     ? "Time goes to: no zero-profile run measured"
     : `Time goes to: ${(shown.length > 0 ? shown : a.bottleneck).map((b) => `c=${b.concurrency} ${b.leaf} ${percent(b.share)}`).join(", ")} of fsm_net`
-  const fixes = a.mitigations.length === 0 ? "Mitigations: none measured (--ladder off)" : fixesOf(a.mitigations)
+  const fixes = a.mitigations.length === 0 ? "Mitigations: none measured (--ladder off)" : fixesOf(a.mitigations, doc.catalog)
   return [
     ...wrapText(persistence, 80, 2),
     ...wrapText(where, 80, 2),

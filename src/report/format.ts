@@ -36,3 +36,7 @@ export const trialsPhrase = (config: {
   `median of ${config.trials} trials` +
   (config.otherTrials === config.trials ? "" : ` at c=${config.comparisonAt.concurrency}, ${config.otherTrials} elsewhere,`) +
   ` after ${config.warmup} warm-up`
+
+/** A set's label ("in-memory-guards+shared-connection") in its catalog's short names ("guards+shared"); unknown names as they are. */
+export const shortLabel = (label: string, catalog: ReadonlyArray<{ readonly name: string; readonly short: string }>): string =>
+  label.split("+").map((m) => catalog.find((c) => c.name === m)?.short ?? m).join("+")

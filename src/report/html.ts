@@ -12,12 +12,11 @@ import { createRequire } from "node:module"
 import type { TopLevelSpec } from "vega-lite"
 import { bucketLowerMs, BUCKETS_PER_DECADE } from "../metrics/histogram.ts"
 import { fsmNetLeaves, type SegmentName } from "../metrics/segments.ts"
-import { shortLabel } from "../mitigations/catalog.ts"
 import type { ResultsDocument } from "../results/schema.ts"
 import { answerLines } from "./answer.ts"
 import { environmentLine } from "./console.ts"
 import type { Exporter } from "./exporter.ts"
-import { trialsPhrase } from "./format.ts"
+import { shortLabel, trialsPhrase } from "./format.ts"
 
 /** Segments whose distributions are drawn: the file's whole wall time, its non-API part, and the leaves under it. */
 const distributionSegments: ReadonlyArray<SegmentName> = ["total_wall_ms", "fsm_net_ms", ...fsmNetLeaves]
@@ -107,7 +106,7 @@ const forestSpec = (doc: ResultsDocument): TopLevelSpec | null => {
     step.rows
       .filter((r) => r.ratio !== null && r.ci !== null)
       .map((r) => ({
-        step: shortLabel(step.mitigation),
+        step: shortLabel(step.mitigation, doc.catalog),
         metric: r.metric === "elapsed" ? "elapsed" : `${r.metric} P95`,
         ratio: r.ratio,
         lo: r.ci?.[0],
@@ -222,7 +221,7 @@ h1 { font-size: 20px; } h2 { font-size: 16px; margin-top: 28px; }
 <body>
 <h1>VLID-06 gate: ${escape(doc.gate.verdict)}${doc.gate.path === null ? "" : ` (path ${doc.gate.path})`}</h1>
 <pre class="answer">${escape(answerLines(doc).join("\n"))}</pre>
-<p class="meta">${escape(environmentLine(doc))}; ${doc.config.files} files, ${trialsPhrase(doc.config)}. Generated from <code>${escape(doc.files.results)}</code>.</p>
+<p class="meta">${escape(environmentLine(doc))}; ${doc.config.files} files, ${trialsPhrase(doc.config)}. ${doc.files === null ? "" : `Generated from <code>${escape(doc.files.results)}</code>.`}</p>
 ${rendered.join("\n")}
 </body>
 </html>

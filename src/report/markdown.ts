@@ -3,7 +3,6 @@
  * from the result values only.
  */
 import * as Effect from "effect/Effect"
-import { Catalog, type CatalogEntry } from "../mitigations/catalog.ts"
 import type { ResultsDocument, Step } from "../results/schema.ts"
 import { answerLines } from "./answer.ts"
 import { contrastLines, environmentLine } from "./console.ts"
@@ -62,8 +61,8 @@ const recommendations = (result: ResultsDocument): ReadonlyArray<string> => {
   // What each mitigation that was measured risks, once, from the catalog.
   const measured = new Set(steps.flatMap((step) => step.mitigations))
   for (const m of measured) {
-    const entry: CatalogEntry = Catalog[m]
-    if (entry.risk !== null) out.push(entry.risk)
+    const risk = result.catalog.find((c) => c.name === m)?.risk ?? null
+    if (risk !== null) out.push(risk)
   }
   if (b !== null && !b.agree) {
     out.push(`The two bottleneck rules disagree (${b.byP95.segment} by P95, ${b.byShare.segment} by share): look at both before choosing.`)
@@ -113,7 +112,7 @@ export const summaryMarkdown = (result: ResultsDocument): string => {
     "baseline meets T1; path B: it does not, and the mitigation ladder decides. (The run's `seed` is another thing: " +
     "the seed of its random choices.)",
     "",
-    `Generated from \`${result.files.results}\` (${result.createdAt}).`,
+    `Generated from \`${result.files?.results ?? "(no file)"}\` (${result.createdAt}).`,
     "",
     `- Machine: ${environmentLine(result)}`,
     `- Store: ${storePhrase(result)}`,
@@ -207,7 +206,7 @@ export const summaryMarkdown = (result: ResultsDocument): string => {
             ""
           ])
       ])),
-    `Per-segment before/after with every trial: \`${c === null ? "(none)" : result.files.mitigation}\`.`,
+    `Per-segment before/after with every trial: \`${c === null ? "(none)" : result.files?.mitigation ?? "(no file)"}\`.`,
     "",
     "## SC3: thresholds",
     "",

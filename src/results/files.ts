@@ -140,6 +140,13 @@ export const encodeResults = (doc: ResultsDocument): string => json(Schema.encod
 
 export const encodeMitigation = (doc: MitigationDocument): string => json(Schema.encodeSync(MitigationDocument)(doc))
 
+/** A mitigation name the document uses that its catalog does not register; null when there is none. */
+export const unregistered = (doc: Pick<ResultsDocument, "catalog" | "config" | "comparisons">): string | null => {
+  const known = new Set(doc.catalog.map((c) => c.name))
+  const used = [...doc.config.mitigations, ...(doc.comparisons?.steps.flatMap((s) => s.mitigations) ?? [])]
+  return used.find((name) => !known.has(name)) ?? null
+}
+
 /** A result file's text, decoded with the Schema that wrote it; a one-line error naming the file otherwise. */
 export const decodeResults = (name: string, text: string): Either.Either<ResultsDocument, ResultsInputError> => {
   const fail = (detail: string) => Either.left(new ResultsInputError({ detail: `${name}: ${detail}` }))
@@ -149,7 +156,7 @@ export const decodeResults = (name: string, text: string): Either.Either<Results
   const value = upgradeResults(parsed.right)
   const version = typeof value === "object" && value !== null && "schemaVersion" in value ? value.schemaVersion : undefined
   if (typeof version === "number" && version !== SCHEMA_VERSION) {
-    return fail(`a result document of schema ${version}; this version reads schemas 5 and ${SCHEMA_VERSION}`)
+    return fail(`a result document of schema ${version}; this version reads schemas 5 to ${SCHEMA_VERSION}`)
   }
   return Schema.decodeUnknownEither(ResultsDocument)(value).pipe(
     Either.orElse((error) => {
@@ -158,6 +165,10 @@ export const decodeResults = (name: string, text: string): Either.Either<Results
         `not an upload-fsm-bench result (schema ${SCHEMA_VERSION}): ` +
           (issue === undefined ? "invalid" : `${issue.path.join(".") || "document"}: ${issue.message}`)
       )
+    }),
+    Either.flatMap((doc) => {
+      const stray = unregistered(doc)
+      return stray === null ? Either.right(doc) : fail(`mitigation '${stray}' is not in the document's catalog`)
     })
   )
 }

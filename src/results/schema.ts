@@ -11,9 +11,8 @@ import { Scenarios } from "../actor/scenario.ts"
 import { ClockModes } from "../clock/apiClock.ts"
 import { Events, States } from "../lifecycle/fsm.ts"
 import { SegmentNames } from "../metrics/segments.ts"
-import { Mitigations } from "../mitigations/catalog.ts"
 
-export const SCHEMA_VERSION = 6
+export const SCHEMA_VERSION = 7
 /** The `$id` of `results/schema.json`, and the `$schema` every results file carries. */
 export const SCHEMA_ID = `urn:upload-fsm-bench:results:${SCHEMA_VERSION}`
 
@@ -176,8 +175,13 @@ export type Floor = typeof Floor.Type
 
 export const RunResult = Schema.Struct({
   ...Trial.fields,
-  /** Null when the floor was not measured (or its loop failed: the log says why). */
+  /** Null when the floor was not measured: `floorUnavailable` says why. */
   floor: Schema.NullOr(Floor),
+  /**
+   * Why this configuration has no floor (and so no efficiency): a mitigation
+   * that declares none, or the floor's loop failing; null when it has one.
+   */
+  floorUnavailable: Schema.NullOr(Schema.String),
   /**
    * floor.elapsedSeconds ÷ the run's own time (elapsed less the simulated time
    * the warp skipped), median over trials: 1 would be no cost beyond the
@@ -212,7 +216,32 @@ export const ComparisonRow = Schema.Struct({
 }).annotations({ identifier: "ComparisonRow" })
 export type ComparisonRow = typeof ComparisonRow.Type
 
-export const MitigationName = Schema.Literal(...Mitigations)
+/** A mitigation's name: one the run registered (built-in, or its config file's; see `catalog`). */
+export const MitigationName = Schema.String
+
+/** Where a registered mitigation came from: the project, a config file (its path and content hash), or a program's value. */
+export const MitigationOrigin = Schema.Union(
+  Schema.Struct({ kind: Schema.Literal("built-in") }),
+  Schema.Struct({ kind: Schema.Literal("config"), path: Schema.String, sha256: Schema.String }),
+  Schema.Struct({ kind: Schema.Literal("program") })
+).annotations({ identifier: "MitigationOrigin" })
+
+/** A mitigation the run registered, as its definition describes it. */
+export const CatalogEntry = Schema.Struct({
+  name: MitigationName,
+  short: Schema.String,
+  /** The baseline service its layer replaces. */
+  replaces: Schema.Literal("Connections", "Guard", "Writer"),
+  /** Mitigations it must run with. */
+  requires: Schema.Array(MitigationName),
+  summary: Schema.String,
+  /** What adopting it risks; null when nothing. */
+  risk: Schema.NullOr(Schema.String),
+  /** Why the storage floor cannot run its storage work; null when it can. */
+  noFloor: Schema.NullOr(Schema.String),
+  origin: MitigationOrigin
+}).annotations({ identifier: "CatalogEntry" })
+export type CatalogEntry = typeof CatalogEntry.Type
 
 export const Step = Schema.Struct({
   mitigation: Schema.String,
@@ -429,7 +458,9 @@ const Header = {
   /** True when the run was interrupted: only the configurations completed before it are here, and no comparisons. */
   partial: Schema.Boolean,
   environment: Environment,
-  config: DocumentConfig
+  config: DocumentConfig,
+  /** Every mitigation the run registered: the built-ins, then its config file's. */
+  catalog: Schema.Array(CatalogEntry)
 }
 
 /** The whole result document of a run. */
@@ -445,8 +476,8 @@ export const ResultsDocument = Schema.Struct({
   /** The contrast driver's run, outside the gate; null when none was run. */
   contrast: Schema.NullOr(Contrast),
   integrity: Schema.Struct({ ok: Schema.Boolean, failedRuns: Schema.Array(Schema.String) }),
-  /** The names of the run's files in its output folder. */
-  files: OutputFiles,
+  /** The names of the run's files in its output folder; null when it wrote none (`runBench` without `out`). */
+  files: Schema.NullOr(OutputFiles),
   gate: Gate
 }).annotations({ identifier: "ResultsDocument", title: "upload-fsm-bench result document" })
 export type ResultsDocument = typeof ResultsDocument.Type

@@ -1,6 +1,12 @@
 /**
- * Result documents of the schema before this one, read as this one: a user's
- * older results stay comparable (`compare.ts`). Schema 5 → 6 added what the
+ * Result documents of the schemas before this one, read as this one: a user's
+ * older results stay comparable (`compare.ts`).
+ *
+ * Schema 6 → 7 opened the mitigations: a schema-6 run knew only the built-ins,
+ * so its `catalog` is theirs, and each run's `floorUnavailable` is null where
+ * it has a floor, else that the older document did not say why.
+ *
+ * Schema 5 → 6 added what the
  * Postgres store and the worker processes brought; a schema-5 run was always
  * a SQLite file in one process, so those fields are known:
  * - `environment.sqliteVersion` → `storeVersion` ("SQLite 3.x.y");
@@ -11,6 +17,7 @@
  *   were at most 20, the most it lists).
  * Anything else is left to the Schema's decoding to judge.
  */
+import { builtInRegistry, catalogOf } from "../mitigations/registry.ts"
 import { SCHEMA_VERSION } from "./schema.ts"
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
@@ -37,9 +44,31 @@ const walk = (value: unknown): unknown => {
   return out
 }
 
-/** A schema-5 document as schema 6; any other value as it is. */
+/** Every run of a schema-6 document with the reason for a missing floor. */
+const withFloorReasons = (value: unknown): unknown => {
+  if (Array.isArray(value)) return value.map(withFloorReasons)
+  if (!isRecord(value)) return value
+  const out: Record<string, unknown> = {}
+  for (const [key, inner] of Object.entries(value)) out[key] = withFloorReasons(inner)
+  if ("efficiency" in value && "floor" in value && !("floorUnavailable" in value)) {
+    out["floorUnavailable"] = value["floor"] === null ? "not said (a result document of schema 6)" : null
+  }
+  return out
+}
+
+/** A schema-6 document as schema 7. */
+const from6 = (value: Record<string, unknown>): unknown => {
+  const doc = withFloorReasons(value)
+  return isRecord(doc)
+    ? { ...doc, $schema: `urn:upload-fsm-bench:results:${SCHEMA_VERSION}`, schemaVersion: SCHEMA_VERSION, catalog: catalogOf(builtInRegistry) }
+    : doc
+}
+
+/** A schema-5 or schema-6 document as this schema; any other value as it is. */
 export const upgradeResults = (value: unknown): unknown => {
-  if (!isRecord(value) || value["schemaVersion"] !== 5) return value
+  if (!isRecord(value)) return value
+  if (value["schemaVersion"] === 6) return from6(value)
+  if (value["schemaVersion"] !== 5) return value
   const doc = walk(value)
   if (!isRecord(doc)) return doc
   const environment = isRecord(doc["environment"]) ? { ...doc["environment"] } : doc["environment"]
@@ -48,11 +77,5 @@ export const upgradeResults = (value: unknown): unknown => {
     delete environment["sqliteVersion"]
   }
   const config = isRecord(doc["config"]) ? { ...doc["config"], store: "sqlite", poolSize: 1, workers: 1 } : doc["config"]
-  return {
-    ...doc,
-    $schema: `urn:upload-fsm-bench:results:${SCHEMA_VERSION}`,
-    schemaVersion: SCHEMA_VERSION,
-    environment,
-    config
-  }
+  return from6({ ...doc, environment, config })
 }

@@ -11,7 +11,8 @@ import * as ManagedRuntime from "effect/ManagedRuntime"
 import { runActors } from "../actor/experiment.ts"
 import { boundHeapGrowth } from "../metrics/heapGrowth.ts"
 import { makeRecorder } from "../metrics/recorder.ts"
-import { strategy } from "../mitigations/registry.ts"
+import { loadConfig } from "../config/load.ts"
+import { builtInRegistry, type Registry, strategy } from "../mitigations/registry.ts"
 import { SqliteDriver } from "../sqlite/driver.ts"
 import { driverLayer } from "../sqlite/drivers.ts"
 import { storeError } from "../store/transaction.ts"
@@ -20,13 +21,14 @@ import { encodePart, errorData, type FromWorker, type PartRequest, type ToWorker
 const send = (message: FromWorker) => process.send?.(message)
 
 let runtime: ManagedRuntime.ManagedRuntime<SqliteDriver, unknown> | null = null
+let registry: Registry = builtInRegistry
 
 const part = (request: PartRequest) =>
   Effect.scoped(
     Effect.gen(function*() {
       const driver = yield* SqliteDriver
       const observer = yield* driver.open(request.dbPath).pipe(Effect.mapError(storeError("open observer connection")))
-      const layer = strategy(request.mitigations, { dbPath: request.dbPath, batch: request.batch, poolSize: request.poolSize })
+      const layer = strategy(registry, request.mitigations, { dbPath: request.dbPath, batch: request.batch, poolSize: request.poolSize })
       return yield* runActors(request, layer, request.paths, makeRecorder(request.labels), observer)
     })
   )
@@ -36,7 +38,10 @@ boundHeapGrowth()
 process.on("message", (message: ToWorker) => {
   if (message.kind === "setup") {
     runtime = ManagedRuntime.make(driverLayer(message.driver))
+    const config = message.config
     runtime.runPromise(SqliteDriver).then(
+      () => (config === null ? undefined : Effect.runPromise(loadConfig(config)).then((loaded) => void (registry = loaded.registry)))
+    ).then(
       () => send({ kind: "ready" }),
       (error: unknown) => {
         process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`)

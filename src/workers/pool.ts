@@ -48,8 +48,13 @@ export interface WorkersShape {
 
 export class Workers extends Context.Tag("upload-fsm-bench/Workers")<Workers, WorkersShape>() {}
 
-/** The child's module: the bundle's when this code runs from it (`launch.ts`), else its source. */
-const childModule = bundleDir === null ? fileURLToPath(new URL("./child.ts", import.meta.url)) : path.join(bundleDir, "child.mjs")
+/** Whether this code runs compiled to JavaScript (the package's `dist/`), not from its TypeScript sources. */
+const compiled = import.meta.url.endsWith(".js")
+
+/** The child's module: the bundle's when this code runs from it (`launch.ts`), else the one beside this file. */
+const childModule = bundleDir === null
+  ? fileURLToPath(new URL(compiled ? "./child.js" : "./child.ts", import.meta.url))
+  : path.join(bundleDir, "child.mjs")
 
 /** `flags` without those that load tsx (`--import X`, `--require X`, `--import=X`, … where X is tsx's). */
 export const withoutTsx = (flags: ReadonlyArray<string>): ReadonlyArray<string> => {
@@ -70,7 +75,7 @@ export const withoutTsx = (flags: ReadonlyArray<string>): ReadonlyArray<string> 
  * they do not load TypeScript (a test runner's process).
  */
 const childFlags = (): ReadonlyArray<string> =>
-  bundleDir !== null
+  bundleDir !== null || compiled
     ? withoutTsx(process.execArgv)
     : process.execArgv.some((flag) => flag.includes("tsx"))
     ? process.execArgv
@@ -90,7 +95,7 @@ interface Child {
 
 const tail = (text: string) => text.trim().split("\n").slice(-2).join(" / ").slice(0, 300)
 
-const start = (index: number, driver: StoreDriverName): Effect.Effect<Child, WorkersUnavailable> =>
+const start = (index: number, driver: StoreDriverName, config: string | null): Effect.Effect<Child, WorkersUnavailable> =>
   Effect.async<Child, WorkersUnavailable>((resume) => {
     const child: Child = {
       // This runtime, with the flags its module needs (`childFlags`); its own process group, so
@@ -137,7 +142,7 @@ const start = (index: number, driver: StoreDriverName): Effect.Effect<Child, Wor
       for (const [, reply] of child.pending) reply({ kind: "failed", id: -1, error: { _tag: "StoreError", fields: { operation: "worker", detail: child.gone } } })
       child.pending.clear()
     })
-    const setup: ToWorker = { kind: "setup", driver }
+    const setup: ToWorker = { kind: "setup", driver, config }
     child.process.send(setup)
     return Effect.sync(() => child.process.kill("SIGKILL"))
   })
@@ -168,13 +173,18 @@ const ask = (child: Child, request: PartRequest): Effect.Effect<ActorsPart, Stor
   })
 
 /** `count` workers on `driver`, started together and stopped with the scope. */
-export const workersLayer = (count: number, driver: StoreDriverName): Layer.Layer<Workers, WorkersUnavailable> =>
+export const workersLayer = (
+  count: number,
+  driver: StoreDriverName,
+  /** The run's config file, loaded by each worker (its mitigations registered there too). */
+  config: string | null = null
+): Layer.Layer<Workers, WorkersUnavailable> =>
   Layer.scoped(
     Workers,
     Effect.gen(function*() {
       const children = yield* Effect.forEach(
         Array.from({ length: count }, (_, i) => i),
-        (i) => Effect.acquireRelease(start(i, driver), stop),
+        (i) => Effect.acquireRelease(start(i, driver, config), stop),
         { concurrency: "unbounded" }
       )
       return {

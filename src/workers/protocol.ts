@@ -10,8 +10,7 @@ import type { LatencyProfile } from "../api/profiles.ts"
 import type { ScenarioName } from "../actor/scenario.ts"
 import type { ClockMode } from "../clock/apiClock.ts"
 import { IllegalTransition, isEvent, isState } from "../lifecycle/fsm.ts"
-import type { BatchOptions } from "../mitigations/batchedWrites.ts"
-import type { Mitigation } from "../mitigations/catalog.ts"
+import type { BatchOptions } from "../mitigations/define.ts"
 import type { RunLabels } from "../metrics/recorder.ts"
 import type { StoreDriverName } from "../sqlite/drivers.ts"
 import { OccConflict, StoreError } from "../store/errors.ts"
@@ -27,13 +26,18 @@ export interface PartRequest {
   readonly scenario: ScenarioName
   readonly clock: ClockMode
   readonly labels: RunLabels
-  readonly mitigations: ReadonlyArray<Mitigation>
+  readonly mitigations: ReadonlyArray<string>
   readonly batch: BatchOptions
   readonly poolSize: number
 }
 
 export type ToWorker =
-  | { readonly kind: "setup"; readonly driver: StoreDriverName }
+  | {
+    readonly kind: "setup"
+    readonly driver: StoreDriverName
+    /** The run's config file: the worker loads it too, so that its mitigations are registered there. */
+    readonly config: string | null
+  }
   | { readonly kind: "part"; readonly id: number; readonly request: PartRequest }
 
 /** An error as it crosses: its tag and its fields. */

@@ -6,7 +6,7 @@ import { type LeaseShape, pooledLease, sharedLease } from "../../src/actor/conne
 import { strategyNames } from "../../src/actor/strategy.ts"
 import { Writer } from "../../src/actor/writer.ts"
 import { batched } from "../../src/mitigations/batchedWrites.ts"
-import { LADDER, type Mitigation, mitigationLabel } from "../../src/mitigations/catalog.ts"
+import { BUILT_IN_LADDER as LADDER, builtInRegistry, mitigationLabel } from "../../src/mitigations/registry.ts"
 import { strategy } from "../../src/mitigations/registry.ts"
 import { type LatencyProfile, realistic, zero } from "../../src/api/profiles.ts"
 import { checkIntegrity, happyPath } from "../../src/verdict/integrity.ts"
@@ -21,7 +21,7 @@ import { drivers, stores } from "../drivers.ts"
 import { experiment, open, seeded, startUpload, tempDb } from "../helpers.ts"
 
 const run = (
-  mitigations: ReadonlyArray<Mitigation>,
+  mitigations: ReadonlyArray<string>,
   options: { files?: number; concurrency?: number; profile?: LatencyProfile; batchSize?: number; failBatch?: number | null; poolSize?: number } = {},
   driver: Layer.Layer<SqliteDriver> = BetterSqlite.layer
 ) => {
@@ -30,7 +30,7 @@ const run = (
     experiment(
       { files, concurrency: options.concurrency ?? 5, profile: options.profile ?? realistic(0.002) },
       (dbPath) =>
-        strategy(mitigations, { dbPath, batch: { batchSize: options.batchSize ?? 10, failBatch: options.failBatch ?? null }, poolSize: options.poolSize ?? 1 })
+        strategy(builtInRegistry, mitigations, { dbPath, batch: { batchSize: options.batchSize ?? 10, failBatch: options.failBatch ?? null }, poolSize: options.poolSize ?? 1 })
     ).pipe(Effect.provide(driver)),
     (m) => ({ m, integrity: checkIntegrity({ expectedFiles: files, stored: m.stored, ledger: m.ledger, failures: m.failures, expect: happyPath(3) }) })
   )
@@ -48,7 +48,7 @@ const batchedWriter = (db: string) =>
 
 
 describe.each(stores)("every mitigation keeps the integrity check green on %s", (_name, driver) => {
-  const sets: ReadonlyArray<ReadonlyArray<Mitigation>> = [
+  const sets: ReadonlyArray<ReadonlyArray<string>> = [
     [],
     ["in-memory-guards"],
     ["shared-connection"],
@@ -252,7 +252,7 @@ describe.each(stores)("batched writes on %s", (_name, driver) => {
       const scenario = ScenarioLayer.make("reupload", 42)
       const m = yield* experiment(
         { files, concurrency: 6, profile: zero, scenario: "reupload", clock: "warp" },
-        (dbPath) => strategy(["in-memory-guards", "batched-writes"], { dbPath, batch: { batchSize: 10, failBatch: 12 } })
+        (dbPath) => strategy(builtInRegistry, ["in-memory-guards", "batched-writes"], { dbPath, batch: { batchSize: 10, failBatch: 12 }, poolSize: 1 })
       ).pipe(Effect.provide(driver))
       expect(m.recovery?.lostTransitions).toBe(10)
       const integrity = checkIntegrity({
@@ -315,9 +315,9 @@ describe.each(drivers)("a batched writer on %s when another connection holds the
 describe("strategy layers", () => {
   it.effect("build from a set, each mitigation replacing exactly its own layer", () =>
     Effect.gen(function*() {
-      const names = (set: ReadonlyArray<Mitigation>) =>
+      const names = (set: ReadonlyArray<string>) =>
         Effect.scoped(
-          Effect.flatMap(Layer.build(strategy(set, { dbPath: tempDb(), batch: { batchSize: 7, failBatch: null } })), (ctx) =>
+          Effect.flatMap(Layer.build(strategy(builtInRegistry, set, { dbPath: tempDb(), batch: { batchSize: 7, failBatch: null }, poolSize: 1 })), (ctx) =>
             Effect.provide(strategyNames, ctx))
         ).pipe(Effect.provide(BetterSqlite.layer))
       expect(yield* names([])).toEqual({ connections: "per-file", guard: "db-read", writer: "commit-each" })

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { LADDER, type Mitigation, mitigationLabel } from "../../src/mitigations/catalog.ts"
+import { BUILT_IN_LADDER as LADDER, mitigationLabel } from "../../src/mitigations/registry.ts"
 import { walkLadder } from "../../src/bench/ladder.ts"
 import type { Step } from "../../src/results/schema.ts"
 import { compareSeries } from "../../src/verdict/compare.ts"
@@ -9,7 +9,7 @@ import { fakeRun } from "../verdict/fixtures.ts"
 /** A measure function with canned elapsed times per step, recording which steps it was asked for. */
 const canned = (elapsed: ReadonlyArray<number>, limit: number) => {
   const asked: Array<string> = []
-  const measure = (mitigations: ReadonlyArray<Mitigation>) =>
+  const measure = (mitigations: ReadonlyArray<string>) =>
     Effect.sync((): Step => {
       const label = mitigationLabel(mitigations)
       asked.push(label)

@@ -4,16 +4,16 @@ import { zero } from "../../src/api/profiles.ts"
 import { measureTrial } from "../../src/bench/trial.ts"
 import { measureFloor } from "../../src/floor/measure.ts"
 import { type Event, HAPPY_PATH } from "../../src/lifecycle/fsm.ts"
-import { LADDER, type Mitigation, mitigationLabel } from "../../src/mitigations/catalog.ts"
+import { BUILT_IN_LADDER as LADDER, builtInRegistry, MitigationRegistry, mitigationLabel } from "../../src/mitigations/registry.ts"
 import { type RawConnection, SqliteDriver } from "../../src/sqlite/driver.ts"
 import * as BetterSqlite from "../../src/sqlite/betterSqlite.ts"
 import { filePath, readAll } from "../../src/store/store.ts"
 import { drivers, stores } from "../drivers.ts"
-import { open, seeded, tempDb } from "../helpers.ts"
+import { open, partsOf, seeded, tempDb } from "../helpers.ts"
 
 const FILES = 20
 
-const trialOn = (dbPath: string, mitigations: ReadonlyArray<Mitigation>) =>
+const trialOn = (dbPath: string, mitigations: ReadonlyArray<string>) =>
   measureTrial({
     dbPath,
     files: FILES,
@@ -26,7 +26,7 @@ const trialOn = (dbPath: string, mitigations: ReadonlyArray<Mitigation>) =>
     runLabel: `floor-test-${Math.random()}`,
     retry: { maxAttempts: 3, baseSeconds: 1 },
     scenario: "happy"
-  })
+  }).pipe(Effect.provideService(MitigationRegistry, builtInRegistry))
 
 /** The driver, counting the raw connections it opens and how many are open at once (answering as the driver does). */
 const countingRaw = (driver: Layer.Layer<SqliteDriver>) => {
@@ -55,7 +55,7 @@ const countingRaw = (driver: Layer.Layer<SqliteDriver>) => {
   return { counter, layer }
 }
 
-const sets: ReadonlyArray<ReadonlyArray<Mitigation>> = [[], ...LADDER]
+const sets: ReadonlyArray<ReadonlyArray<string>> = [[], ...LADDER]
 
 describe.each(stores)("the storage floor on %s", (_name, driver) => {
   for (const set of sets) {
@@ -66,7 +66,7 @@ describe.each(stores)("the storage floor on %s", (_name, driver) => {
         const { trial, replay } = yield* trialOn(dbPath, set)
         expect(trial.integrity.ok).toBe(true)
         const { counter, layer } = countingRaw(driver)
-        const floor = yield* measureFloor({ dbPath, files: FILES, seed: 42, replay, mitigations: set, batchSize: 3, runs: 2 })
+        const { floor } = yield* measureFloor({ dbPath, files: FILES, seed: 42, replay, parts: partsOf(set, 3), runs: 2 })
           .pipe(Effect.provide(layer))
         expect(floor).not.toBeNull()
         expect(floor?.runs).toHaveLength(2)
@@ -90,7 +90,7 @@ describe("the storage floor", () => {
       // complete_upload from untracked: the OCC UPDATE changes no row.
       const replay = new Map<string, ReadonlyArray<Event>>([[filePath(2), ["complete_upload"]]])
       for (const mitigations of [[], ["in-memory-guards", "shared-connection", "batched-writes"]] as const) {
-        const floor = yield* measureFloor({ dbPath, files: 3, seed: 42, replay, mitigations, batchSize: 2, runs: 1 })
+        const { floor } = yield* measureFloor({ dbPath, files: 3, seed: 42, replay, parts: partsOf(mitigations, 2), runs: 1 })
         expect(floor).toBeNull()
       }
       // Nothing half-written: the failed transaction rolled back.
@@ -110,7 +110,7 @@ describe.each(drivers)("the storage floor with files in flight at once on %s", (
         const dbPath = tempDb()
         yield* Effect.scoped(seeded(dbPath, FILES))
         const { counter, layer } = countingRaw(driver)
-        const floor = yield* measureFloor({ dbPath, files: FILES, seed: 42, replay, mitigations: set, batchSize: 3, runs: 1, concurrency: 4 })
+        const { floor } = yield* measureFloor({ dbPath, files: FILES, seed: 42, replay, parts: partsOf(set, 3), runs: 1, concurrency: 4 })
           .pipe(Effect.provide(layer))
         const rows = yield* Effect.scoped(Effect.flatMap(open(dbPath), readAll))
         if (answersLater) {
@@ -133,7 +133,7 @@ describe.each(drivers)("the storage floor with files in flight at once on %s", (
       // File 5 cannot complete_upload from untracked: its OCC UPDATE changes no row.
       const broken = new Map(replay)
       broken.set(filePath(5), ["complete_upload"])
-      const floor = yield* measureFloor({ dbPath, files: FILES, seed: 42, replay: broken, mitigations: [], batchSize: 3, runs: 1, concurrency: 4 })
+      const { floor } = yield* measureFloor({ dbPath, files: FILES, seed: 42, replay: broken, parts: partsOf([], 3), runs: 1, concurrency: 4 })
       expect(floor).toBeNull()
       // Stopped early: not every other file got through.
       const rows = yield* Effect.scoped(Effect.flatMap(open(dbPath), readAll))

@@ -8,7 +8,8 @@ import * as path from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Either } from "effect"
 import { chromium } from "playwright-core"
-import { runBench } from "../../src/bench/execute.ts"
+import { measureBench } from "../../src/bench/execute.ts"
+import { builtInRegistry, MitigationRegistry } from "../../src/mitigations/registry.ts"
 import { silent } from "../../src/bench/progress.ts"
 import { reportHtml } from "../../src/report/html.ts"
 import * as BetterSqlite from "../../src/sqlite/betterSqlite.ts"
@@ -27,7 +28,8 @@ describe("the HTML report", () => {
           "--warmup", "0"
         )
       )
-      const measured = yield* runBench(config, { dbPath: tempDb(), dbLabel: "temporary", createdAt: new Date().toISOString() })
+      const measured = yield* measureBench(config, { dbPath: tempDb(), dbLabel: "temporary", createdAt: new Date().toISOString() })
+        .pipe(Effect.provideService(MitigationRegistry, builtInRegistry))
       const doc = { ...measured.doc, files: { results: "r.json", mitigation: "m.json", summary: "s.md", report: "r.html" } }
       const file = path.join(tempDir(), "report.html")
       fs.writeFileSync(file, yield* reportHtml(doc))

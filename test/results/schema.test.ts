@@ -8,7 +8,8 @@ import * as fs from "node:fs"
 import { describe, expect, it } from "@effect/vitest"
 import { Ajv } from "ajv"
 import { Effect, Either } from "effect"
-import { runBench } from "../../src/bench/execute.ts"
+import { measureBench } from "../../src/bench/execute.ts"
+import { builtInRegistry, MitigationRegistry } from "../../src/mitigations/registry.ts"
 import { silent } from "../../src/bench/progress.ts"
 import { decodeResults, encodeResults } from "../../src/results/files.ts"
 import { resultsJsonSchema } from "../../src/results/jsonSchema.ts"
@@ -32,7 +33,8 @@ describe("the result document", () => {
           "--trials", "2", "--warmup", "0"
         )
       )
-      const measured = yield* runBench(config, { dbPath: tempDb(), dbLabel: "temporary", createdAt: new Date().toISOString() })
+      const measured = yield* measureBench(config, { dbPath: tempDb(), dbLabel: "temporary", createdAt: new Date().toISOString() })
+        .pipe(Effect.provideService(MitigationRegistry, builtInRegistry))
       const doc = { ...measured.doc, files: { results: "r.json", mitigation: "m.json", summary: "s.md", report: "r.html" } }
       const text = encodeResults(doc)
       const json: unknown = JSON.parse(text)
@@ -73,6 +75,6 @@ describe("results of the schema before this one", () => {
     const doc = Either.getOrThrow(decodeResults("old.json", JSON.stringify(old)))
     expect(doc.runs[0]?.integrity.occConflicts).toBe(1)
     const older = Either.flip(decodeResults("older.json", JSON.stringify({ ...old, schemaVersion: 4 })))
-    expect(Either.getOrThrow(older).message).toBe("older.json: a result document of schema 4; this version reads schemas 5 and 6")
+    expect(Either.getOrThrow(older).message).toBe("older.json: a result document of schema 4; this version reads schemas 5 to 7")
   })
 })

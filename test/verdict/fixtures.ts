@@ -1,3 +1,4 @@
+import { builtInRegistry, catalogOf } from "../../src/mitigations/registry.ts"
 /** Synthetic run results for the gate's pure analyses. */
 import { histogramOf } from "../../src/metrics/histogram.ts"
 import { type SegmentName, SegmentNames } from "../../src/metrics/segments.ts"
@@ -39,6 +40,7 @@ export const fakeRun = (input: {
     floor: input.floorSeconds === undefined
       ? null
       : { elapsedSeconds: input.floorSeconds, runs: [input.floorSeconds], transitions: 2454 },
+    floorUnavailable: input.floorSeconds === undefined ? "not measured" : null,
     efficiency: input.floorSeconds === undefined ? null : input.floorSeconds / elapsedSeconds,
     filesPerSecond: 818 / elapsedSeconds,
     transitions: 2454,
@@ -113,6 +115,7 @@ export const fakeDocument = (runs: ReadonlyArray<RunResult>, overrides: { readon
   schemaVersion: SCHEMA_VERSION,
   createdAt: "2026-11-26T00:00:00.000Z",
   partial: false,
+  catalog: catalogOf(builtInRegistry),
   environment: {
     runtime: "node",
     runtimeVersion: "v20",

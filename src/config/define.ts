@@ -1,0 +1,52 @@
+/**
+ * A user's config file (`upload-fsm-bench.config.ts`, `.mts`, `.js` or
+ * `.mjs`, or `--config PATH`): its mitigations join the built-ins everywhere,
+ * it may set its own ladder, add latency profiles, and set defaults for the
+ * bench's flags (a flag on the command line still wins).
+ */
+import type { AnyMitigation } from "../mitigations/define.ts"
+import type { LatencyProfile } from "../api/profiles.ts"
+
+/** Defaults for `bench`'s flags, by their names in camel case (`batchSize` for `--batch-size`). */
+export interface ConfigDefaults {
+  readonly files?: number
+  readonly concurrency?: ReadonlyArray<number>
+  readonly profiles?: ReadonlyArray<string>
+  readonly mitigations?: ReadonlyArray<string>
+  readonly ladder?: "first" | "full" | "off"
+  readonly trials?: number
+  readonly warmup?: number
+  readonly driver?: string
+  readonly contrast?: string
+  readonly batchSize?: number
+  readonly seed?: number
+  readonly quick?: boolean
+  readonly realisticDelay?: number
+  readonly clock?: "warp" | "real"
+  readonly scenario?: "happy" | "reupload"
+  readonly thresholdZero?: number
+  readonly thresholdRealistic?: number
+  readonly out?: string
+  readonly workers?: number
+  readonly poolSize?: number
+}
+
+/** What `defineConfig` takes. */
+export interface ConfigSpec {
+  /** Mitigations beyond the built-ins, each from `defineMitigation`. */
+  readonly mitigations?: ReadonlyArray<AnyMitigation>
+  /** The ladder's steps, cheapest first, each a set of registered names; the built-in ladder when absent. */
+  readonly ladder?: ReadonlyArray<ReadonlyArray<string>>
+  /** Latency profiles beyond zero and realistic (the shape of `--profile-file`'s JSON). */
+  readonly profiles?: ReadonlyArray<typeof LatencyProfile.Encoded>
+  /** Defaults for the bench's flags. */
+  readonly defaults?: ConfigDefaults
+}
+
+/** A config, as a config file's default export holds it. */
+export interface BenchConfigFile extends ConfigSpec {
+  readonly _tag: "BenchConfigFile"
+}
+
+/** A typed config: what a config file exports as its default. */
+export const defineConfig = (spec: ConfigSpec): BenchConfigFile => ({ ...spec, _tag: "BenchConfigFile" })

@@ -1,0 +1,216 @@
+/**
+ * Finding and loading a config file: `--config PATH`, else the first of
+ * `CONFIG_NAMES` in the working directory. Its default export is checked
+ * whole (its mitigations, ladder, profiles and defaults) before anything
+ * runs; any problem is one line naming the file (exit 2).
+ *
+ * A config imports this package by name (`upload-fsm-bench`): under Node
+ * that name is resolved to the very modules running now, so that the
+ * config's services and helpers are the run's own and not a second copy.
+ * A TypeScript config loads through tsx's loader under Node (Deno loads it
+ * natively).
+ */
+import * as crypto from "node:crypto"
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { createRequire } from "node:module"
+import { pathToFileURL } from "node:url"
+import * as Data from "effect/Data"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import { decodeProfile, type LatencyProfile } from "../api/profiles.ts"
+import { type AnyMitigation, definitionProblem, isMitigationDefinition } from "../mitigations/define.ts"
+import { builtInRegistry, extend, type Registry } from "../mitigations/registry.ts"
+import type { ConfigDefaults, ConfigSpec } from "./define.ts"
+import { importModule } from "./importer.ts"
+
+/** The names a config file is found by in the working directory, in this order. */
+export const CONFIG_NAMES = [
+  "upload-fsm-bench.config.ts",
+  "upload-fsm-bench.config.mts",
+  "upload-fsm-bench.config.mjs",
+  "upload-fsm-bench.config.js"
+] as const
+
+/** A config file that cannot be used: the one line a user sees. */
+export class ConfigError extends Data.TaggedError("ConfigError")<{ readonly file: string; readonly detail: string }> {
+  override get message(): string {
+    return `config ${this.file}: ${this.detail}`
+  }
+}
+
+/** A config file, loaded and checked. */
+export interface LoadedConfig {
+  readonly file: string
+  readonly sha256: string
+  readonly registry: Registry
+  readonly profiles: ReadonlyArray<LatencyProfile>
+  readonly defaults: ConfigDefaults
+}
+
+/** The config file in `dir`, if there is one. */
+export const findConfig = (dir: string): string | null => {
+  for (const name of CONFIG_NAMES) {
+    const file = path.join(dir, name)
+    if (fs.existsSync(file)) return file
+  }
+  return null
+}
+
+const reason = (cause: unknown): string =>
+  (cause instanceof Error ? cause.message : String(cause)).split("\n").find((l) => l.trim() !== "")?.trim() ?? String(cause)
+
+/** This package's public module, as the running code has it (sources or compiled). */
+const selfModule = new URL(import.meta.url.endsWith(".ts") ? "../index.ts" : "../index.js", import.meta.url).href
+
+let resolverInstalled = false
+
+/**
+ * Under Node, resolve `upload-fsm-bench` (imported by a config) to the
+ * modules running now, whichever copy of the package the config's folder
+ * would find.
+ */
+const installResolver = (): void => {
+  if (resolverInstalled || "Deno" in globalThis) return
+  resolverInstalled = true
+  const { register } = require("node:module") as typeof import("node:module")
+  const hooks = `export async function resolve(specifier, context, next) {
+    if (specifier === "upload-fsm-bench") return next(${JSON.stringify(selfModule)}, context)
+    return next(specifier, context)
+  }`
+  register(`data:text/javascript,${encodeURIComponent(hooks)}`)
+}
+
+const require = createRequire(import.meta.url)
+
+let typeScriptLoaded = false
+
+/** tsx's loader, once, for a TypeScript config under Node when nothing loads TypeScript yet. */
+const loadTypeScript = (): void => {
+  if (typeScriptLoaded) return
+  typeScriptLoaded = true
+  const tsx = require("tsx/esm/api") as typeof import("tsx/esm/api")
+  tsx.register()
+}
+
+const importConfig = async (file: string): Promise<unknown> => {
+  installResolver()
+  const url = pathToFileURL(file).href
+  try {
+    return await importModule(url)
+  } catch (error) {
+    const code = typeof error === "object" && error !== null && "code" in error ? error.code : undefined
+    if (code !== "ERR_UNKNOWN_FILE_EXTENSION" || "Deno" in globalThis) throw error
+    loadTypeScript()
+    return await importModule(url)
+  }
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value)
+
+const DEFAULT_KINDS: { readonly [K in keyof Required<ConfigDefaults>]: "integer" | "number" | "integers" | "names" | "name" | "boolean" } = {
+  files: "integer",
+  concurrency: "integers",
+  profiles: "names",
+  mitigations: "names",
+  ladder: "name",
+  trials: "integer",
+  warmup: "integer",
+  driver: "name",
+  contrast: "name",
+  batchSize: "integer",
+  seed: "integer",
+  quick: "boolean",
+  realisticDelay: "number",
+  clock: "name",
+  scenario: "name",
+  thresholdZero: "number",
+  thresholdRealistic: "number",
+  out: "name",
+  workers: "integer",
+  poolSize: "integer"
+}
+
+const isDefaultKey = (key: string): key is keyof ConfigDefaults => key in DEFAULT_KINDS
+
+/** Why `defaults` is not a map of flag defaults; null when it is (their values are checked as the flags' are). */
+const defaultsProblem = (defaults: Record<string, unknown>): string | null => {
+  for (const [key, value] of Object.entries(defaults)) {
+    if (!isDefaultKey(key)) return `defaults.${key}: not a bench flag (known: ${Object.keys(DEFAULT_KINDS).join(", ")})`
+    const kind = DEFAULT_KINDS[key]
+    const ok = kind === "integer"
+      ? Number.isSafeInteger(value)
+      : kind === "number"
+      ? typeof value === "number" && Number.isFinite(value)
+      : kind === "integers"
+      ? Array.isArray(value) && value.length > 0 && value.every((v) => Number.isSafeInteger(v))
+      : kind === "names"
+      ? Array.isArray(value) && value.every((v) => typeof v === "string")
+      : kind === "boolean"
+      ? typeof value === "boolean"
+      : typeof value === "string"
+    if (!ok) return `defaults.${key}: expected ${kind === "integers" ? "a list of whole numbers" : kind === "names" ? "a list of names" : `a ${kind === "name" ? "string" : kind}`}`
+  }
+  return null
+}
+
+/** A config's default export, checked against the registry it extends; its problem otherwise. */
+export const checkConfig = (
+  exported: unknown,
+  origin: { readonly file: string; readonly sha256: string } | null,
+  base: Registry = builtInRegistry
+): Either.Either<Omit<LoadedConfig, "file" | "sha256">, string> => {
+  if (!isRecord(exported)) return Either.left("its default export is not a config (export default defineConfig({ ... }))")
+  const known = ["mitigations", "ladder", "profiles", "defaults", "_tag"]
+  const stray = Object.keys(exported).find((k) => !known.includes(k))
+  if (stray !== undefined) return Either.left(`'${stray}' is not a config field (fields: mitigations, ladder, profiles, defaults)`)
+  const spec = exported as ConfigSpec
+  const mitigations: ReadonlyArray<unknown> = exported["mitigations"] === undefined ? [] : Array.isArray(exported["mitigations"]) ? exported["mitigations"] : [null]
+  if (exported["mitigations"] !== undefined && !Array.isArray(exported["mitigations"])) return Either.left("'mitigations' must be a list of defineMitigation(...) values")
+  const definitions: Array<AnyMitigation> = []
+  for (const m of mitigations) {
+    if (!isMitigationDefinition(m)) {
+      return Either.left(definitionProblem(m) ?? "a mitigation must come from defineMitigation(...)")
+    }
+    definitions.push(m)
+  }
+  const ladder = exported["ladder"]
+  if (ladder !== undefined && !(Array.isArray(ladder) && ladder.every((step) => Array.isArray(step) && step.every((n) => typeof n === "string")))) {
+    return Either.left("'ladder' must be a list of steps, each a list of mitigation names")
+  }
+  const profilesIn = exported["profiles"]
+  if (profilesIn !== undefined && !Array.isArray(profilesIn)) return Either.left("'profiles' must be a list of latency profiles")
+  const profiles: Array<LatencyProfile> = []
+  for (const [i, p] of ((profilesIn ?? []) as ReadonlyArray<unknown>).entries()) {
+    const decoded = decodeProfile(`profiles[${i}]`, p)
+    if (Either.isLeft(decoded)) return Either.left(decoded.left)
+    profiles.push(decoded.right)
+  }
+  const defaults = exported["defaults"] ?? {}
+  if (!isRecord(defaults)) return Either.left("'defaults' must be an object of flag values")
+  const problem = defaultsProblem(defaults)
+  if (problem !== null) return Either.left(problem)
+  const registered = extend(
+    base,
+    definitions,
+    origin === null ? { kind: "program" } : { kind: "config", path: origin.file, sha256: origin.sha256 },
+    spec.ladder,
+    origin?.file ?? null
+  )
+  return Either.map(registered, (registry) => ({ registry, profiles, defaults: defaults as ConfigDefaults }))
+}
+
+/** The config file `file`, loaded and checked. */
+export const loadConfig = (file: string): Effect.Effect<LoadedConfig, ConfigError> =>
+  Effect.gen(function*() {
+    const absolute = path.resolve(file)
+    const fail = (detail: string) => new ConfigError({ file, detail })
+    const body = yield* Effect.try({ try: () => fs.readFileSync(absolute), catch: (cause) => fail(`cannot read (${reason(cause)})`) })
+    const sha256 = crypto.createHash("sha256").update(body).digest("hex")
+    const module = yield* Effect.tryPromise({ try: () => importConfig(absolute), catch: (cause) => fail(`does not load: ${reason(cause)}`) })
+    const exported = isRecord(module) ? module["default"] : undefined
+    if (exported === undefined) return yield* fail("has no default export (export default defineConfig({ ... }))")
+    const checked = checkConfig(exported, { file: absolute, sha256 })
+    if (Either.isLeft(checked)) return yield* fail(checked.left)
+    return { file: absolute, sha256, ...checked.right }
+  })

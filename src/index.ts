@@ -1,0 +1,68 @@
+/**
+ * upload-fsm-bench as a library: define your own mitigation, run a gate with
+ * it from a program or a test, and read the typed result. Everything a user
+ * imports comes from here.
+ */
+
+// ── Mitigations ────────────────────────────────────────────────────────────
+/** Define a mitigation: its name, the service it replaces, its layer and its storage floor. */
+export { defineMitigation } from "./mitigations/define.ts"
+/** What `defineMitigation` takes and gives, the services it can replace, the floor's parts and the layer's context. */
+export type {
+  AnyMitigation,
+  BatchOptions,
+  FloorParts,
+  MitigationDefinition,
+  MitigationSpec,
+  NoFloor,
+  Requirement,
+  Service,
+  ServiceTags,
+  StrategyContext
+} from "./mitigations/define.ts"
+/** The three built-in mitigations, as `defineMitigation` values (a config may require them by name). */
+export { batchedWrites } from "./mitigations/batchedWrites.ts"
+export { inMemoryGuards } from "./mitigations/inMemoryGuards.ts"
+export { sharedConnection } from "./mitigations/sharedConnection.ts"
+
+// ── Config ─────────────────────────────────────────────────────────────────
+/** Define a config: mitigations, a ladder, latency profiles, defaults for the bench's flags. */
+export { defineConfig } from "./config/define.ts"
+export type { BenchConfigFile, ConfigDefaults, ConfigSpec } from "./config/define.ts"
+
+// ── Running ────────────────────────────────────────────────────────────────
+/** The whole run as an Effect answering the result document; `runBenchPromise` as a Promise; `BenchError` when it cannot run. */
+export { BenchError, runBench, runBenchPromise } from "./bench/run.ts"
+export type { RunOptions } from "./bench/run.ts"
+/** Two result documents compared configuration by configuration (the regression check of `compare`). */
+export { compareResults } from "./verdict/compareResults.ts"
+export type { ConfigurationComparison, ResultsComparison } from "./verdict/compareResults.ts"
+/** The result document's Schema (decode a `results-*.json` with it) and its type. */
+export { CatalogEntry, ResultsDocument, RunResult, SCHEMA_VERSION } from "./results/schema.ts"
+/** A `results-*.json` file's text decoded (older schemas upgraded), or why it is not one. */
+export { decodeResults } from "./results/files.ts"
+
+// ── The strategy's services, to implement one ──────────────────────────────
+/** Connections: which connection a file's database work goes through; the lease an actor holds on it. */
+export { Connections, perFile, pooledLease, sharedLease } from "./actor/connections.ts"
+export type { ConnectionsShape, LeaseShape } from "./actor/connections.ts"
+/** Guard: the check before each write; the baseline reads the stored row. */
+export { Guard, readingGuard } from "./actor/guard.ts"
+export type { GuardShape, GuardTiming } from "./actor/guard.ts"
+/** Writer: how a transition reaches the database; a ledger of what it committed; a write's timing. */
+export { commitEach, makeLedger, Writer, writeTiming } from "./actor/writer.ts"
+export type { WriterShape, WriterStats, WriteTiming } from "./actor/writer.ts"
+/** The run's SQLite (or Postgres) driver: how a layer opens connections. */
+export { SqliteDriver } from "./sqlite/driver.ts"
+export type { SqliteDriverShape } from "./sqlite/driver.ts"
+/** One transition in its own write transaction on a connection (BEGIN IMMEDIATE, the OCC UPDATE, COMMIT), timed. */
+export { transitionTransaction, timedReadState } from "./store/lanes.ts"
+export type { TransactionTiming } from "./store/lanes.ts"
+/** A transition as the writer receives it. */
+export type { TransitionWrite } from "./store/store.ts"
+/** The store's typed errors, and a driver's error made one. */
+export { OccConflict, StoreError } from "./store/errors.ts"
+export { storeError } from "./store/transaction.ts"
+/** The lifecycle: states, events, the transition table. */
+export { Events, States, Transitions } from "./lifecycle/fsm.ts"
+export type { Event, State } from "./lifecycle/fsm.ts"
