@@ -25,7 +25,7 @@ import {
   type Trial
 } from "../results/schema.ts"
 import { SqliteDriver } from "../sqlite/driver.ts"
-import type { StoreError } from "../store/errors.ts"
+import { StoreError } from "../store/errors.ts"
 import { type ForeignDatabase, migrate, storeVersion, withDatabase } from "../store/store.ts"
 import { CodeOrigin, firstTrialLine, processCost } from "../metrics/processCost.ts"
 import { recordingTrace, Trace, type TrialTrace } from "../metrics/trace.ts"
@@ -132,7 +132,10 @@ export const measureBench = (
             upperBound: plan.trials.upperBound,
             simulated: config.clock === "warp" && hasDelay(cell.profile)
           })
-        }).pipe(recording === null ? (e) => e : Effect.provideService(Trace, recording))
+        }).pipe(
+          recording === null ? (e) => e : Effect.provideService(Trace, recording),
+          (run) => namingOwn(run, cell)
+        )
         if (recording !== null) {
           trace = {
             label: `${tag} c=${cell.concurrency} ${cell.profile.name} ${mitigationLabel(cell.mitigations)}`,
@@ -144,6 +147,19 @@ export const measureBench = (
         if (counted(i)) replays.set(floorKey(cell), replay)
         return result
       })
+
+    // A configuration with a config file's mitigation that fails (or dies) says which configuration and whose code.
+    const namingOwn = <A, E extends { readonly message: string }, R>(run: Effect.Effect<A, E, R>, cell: TrialCell) => {
+      const own = cell.mitigations.filter((m) => registry.mitigations.some((r) => r.definition.name === m && r.origin.kind !== "built-in"))
+      if (own.length === 0) return run
+      const where = `c=${cell.concurrency} ${cell.profile.name} ${mitigationLabel(cell.mitigations)} (the config's ${own.join(", ")})`
+      return run.pipe(
+        Effect.catchAllDefect((defect) =>
+          Effect.fail(new StoreError({ operation: where, detail: defect instanceof Error ? defect.message : String(defect) }))
+        ),
+        Effect.mapError((e) => (e instanceof StoreError && e.operation === where ? e : new StoreError({ operation: where, detail: e.message })))
+      )
+    }
 
     // The storage floor of a configuration: its statements do not depend on
     // the concurrency, nor on the profile when no call can fail, so one floor
