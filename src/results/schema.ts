@@ -11,6 +11,7 @@ import { Scenarios } from "../actor/scenario.ts"
 import { ClockModes } from "../clock/apiClock.ts"
 import { Events, States } from "../lifecycle/fsm.ts"
 import { SegmentNames } from "../metrics/segments.ts"
+import { Services } from "../mitigations/define.ts"
 
 export const SCHEMA_VERSION = 7
 /** The `$id` of `results/schema.json`, and the `$schema` every results file carries. */
@@ -231,7 +232,7 @@ export const CatalogEntry = Schema.Struct({
   name: MitigationName,
   short: Schema.String,
   /** The baseline service its layer replaces. */
-  replaces: Schema.Literal("Connections", "Guard", "Writer"),
+  replaces: Schema.Literal(...Services),
   /** Mitigations it must run with. */
   requires: Schema.Array(MitigationName),
   summary: Schema.String,

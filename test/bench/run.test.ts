@@ -1,0 +1,45 @@
+/**
+ * `runBench` as a user's test calls it: a config given as a value, the typed
+ * document back; bad options as a typed `BenchError`, nothing run.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Layer } from "effect"
+import { BenchError, defineConfig, defineMitigation, Guard, runBench } from "../../src/index.ts"
+
+const trusting = defineMitigation({
+  name: "trusting-guard",
+  short: "trust",
+  replaces: "Guard",
+  summary: "no read before a write",
+  risk: "none worth naming",
+  layer: () => Layer.succeed(Guard, { name: "trusting", check: () => Effect.succeed({ queueWaitMs: 0, guardMs: 0 }) }),
+  floor: () => ({ readBeforeWrite: false })
+})
+
+const small = { files: 12, profiles: ["zero"], concurrency: [4], trials: 2, warmup: 0, contrast: "off", driver: "better-sqlite3" } as const
+
+describe("runBench", () => {
+  it.live("runs a config given as a value and answers the typed document, writing no file without out", () =>
+    Effect.gen(function*() {
+      const doc = yield* runBench({ ...small, config: defineConfig({ mitigations: [trusting], ladder: [["trusting-guard"]] }), ladder: "full" })
+      expect(doc.files).toBeNull()
+      expect(doc.integrity.ok).toBe(true)
+      expect(doc.comparisons?.steps.map((s) => s.mitigation)).toEqual(["trusting-guard"])
+      expect(doc.comparisons?.steps[0]?.after.strategy.guard).toBe("trusting")
+      expect(doc.comparisons?.steps[0]?.after.floor).not.toBeNull()
+      expect(doc.catalog.find((c) => c.name === "trusting-guard")?.origin).toEqual({ kind: "program" })
+    }))
+
+  it.live("bad options, an unknown mitigation, and workers with a config value are BenchErrors of kind bad-input", () =>
+    Effect.gen(function*() {
+      const zero = yield* Effect.flip(runBench({ ...small, files: 0 }))
+      expect(zero).toBeInstanceOf(BenchError)
+      expect(zero.kind).toBe("bad-input")
+      expect(zero.message).toContain("files")
+      const unknown = yield* Effect.flip(runBench({ ...small, mitigations: ["warp-drive"] }))
+      expect(unknown.message).toBe("--mitigations: unknown mitigation 'warp-drive' (known: in-memory-guards, shared-connection, batched-writes)")
+      const workers = yield* Effect.flip(runBench({ ...small, workers: 2, config: defineConfig({ mitigations: [trusting] }) }))
+      expect(workers.kind).toBe("bad-input")
+      expect(workers.message).toMatch(/give config as the file's path/)
+    }))
+})
