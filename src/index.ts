@@ -5,8 +5,8 @@
  */
 
 // ── Mitigations ────────────────────────────────────────────────────────────
-/** Define a mitigation: its name, the service it replaces, its layer and its storage floor. */
-export { defineMitigation } from "./mitigations/define.ts"
+/** Define a mitigation: its name, the service it replaces, its layer and its storage floor (`MitigationDefinitionError` for one that cannot work). */
+export { defineMitigation, MitigationDefinitionError } from "./mitigations/define.ts"
 /** What `defineMitigation` takes and gives, the services it can replace, the floor's parts and the layer's context. */
 export type {
   AnyMitigation,
