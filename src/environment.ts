@@ -51,7 +51,7 @@ export const environmentNow = (input: { readonly storeVersion: string; readonly 
  * `environment` with the checkout's commit and whether it has uncommitted
  * changes: two git commands run side by side, without blocking (the bench
  * runs them while its first trial does: run one after the other and
- * synchronously, they held the first trial up by about 10 ms, issue 11).
+ * synchronously, they held the first trial up; see CHANGELOG.md).
  */
 export const withGit = (environment: Environment): Effect.Effect<Environment> =>
   Effect.map(

@@ -62,7 +62,7 @@ export type ActorServices = Connections | Guard | Writer | UploadApi | RetryPoli
  * and clock once (they are the same for every file), and gives the function
  * that runs one file's lifecycle. Per file, each step is one short chain of
  * effects (the guard, then the write), its bookkeeping done in plain code
- * between them: the harness's own cost per file is what issue 11 measures
+ * between them: the harness's own cost per file is what `overhead` measures
  * against the storage floor.
  */
 export const makeActor: Effect.Effect<

@@ -10,8 +10,7 @@
  *
  * Effect's own Semaphore gives the same exclusion, but every take of it is an
  * asynchronous registration and every release a scheduled task: for a step
- * that never waits, that was most of the shared connection's cost per use
- * (issue 11's ablations).
+ * that never waits, that was most of the shared connection's cost per use.
  */
 import * as Effect from "effect/Effect"
 import { nanosToMs } from "../metrics/timing.ts"

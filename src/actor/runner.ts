@@ -1,9 +1,8 @@
 /**
  * The batch runner: one fiber per file, at most `concurrency` in flight (the
  * seed's semaphore), then the writer's flush. (Runner slots that fork each
- * actor and await it, instead of Effect.forEach, were tried for issue 11 and
- * reverted: peak RSS at 30,000 files c=50 went from 412 to 689–974 MiB, for
- * no gain in time.) An actor that fails does not
+ * actor and await it, instead of Effect.forEach, raised the peak RSS for no
+ * gain in time: CHANGELOG.md.) An actor that fails does not
  * stop the others: its error is kept for the recovery pass and the integrity
  * check.
  */

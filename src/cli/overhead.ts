@@ -1,6 +1,6 @@
 /**
  * `overhead`: what this tool costs on top of the storage work it measures,
- * against the bars of issue 11, each figure from a bench run in its own
+ * against the overhead bars below, each figure from a bench run in its own
  * process (as a user runs it):
  * - per strategy at c=10 zero (the full ladder, medians of the trials): the
  *   storage floor, elapsed, efficiency (floor ÷ elapsed) and runtime_ms;
@@ -52,7 +52,7 @@ const overheadFlags = {
   })
 }
 
-/** The bars of issue 11. */
+/** The overhead bars: the least efficiency, the longest first trial and the most peak RSS the tool allows itself. */
 export const BARS = {
   baselineEfficiency: 0.6,
   stepEfficiency: 0.5,

@@ -3,7 +3,7 @@
  * each distinct sequence of events is one node, with one frozen array of
  * them. 100,000 files on the happy path hold one array of 3 events between
  * them, not one each (an array grown by push cost about 0.2 KB a file on
- * V8's heap, issue 11). The tree only grows with sequences never seen
+ * V8's heap). The tree only grows with sequences never seen
  * before, and those are few: the retry policy bounds a file's attempts.
  */
 import type { Event } from "./fsm.ts"

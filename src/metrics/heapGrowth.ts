@@ -3,10 +3,9 @@
  * Left to itself, V8 sets the next limit at up to 4× what the last full
  * collection kept when collecting is cheap next to running (here, mostly):
  * at 100,000 files that let the heap reach about 200 MB of mostly garbage
- * around 55 MB kept, and the process peak at 393–565 MiB (issue 11). Bounded
+ * around 55 MB kept, raising the process's peak RSS (CHANGELOG.md). Bounded
  * to 1.5× (`--heap-growing-percent=50`, set at startup), a full collection
- * comes sooner and the process peaked at 266–296 MiB for the same run
- * (this session's runs, trial times unchanged). A run's
+ * comes sooner and the peak falls, trial times unchanged. A run's
  * elapsed time includes its collections either way; `programs/overhead.ts`
  * measures both. A process started with its own `--heap-growing-percent`
  * keeps it.

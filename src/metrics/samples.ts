@@ -3,7 +3,7 @@
  * i-th file's value at index i of each. Eight bytes per segment per file,
  * where a sample object per file cost about 0.7 KB on V8's heap (the object,
  * a heap number per field, and, built by a spread, a hidden class of its
- * own): at 100,000 files that was most of what a run kept (issue 11). Plain
+ * own): at 100,000 files that was most of what a run kept. Plain
  * data, so it crosses to and from a worker process as it is.
  */
 import { bySegment, type FileSample, type SegmentName, SegmentNames } from "./segments.ts"

@@ -121,7 +121,7 @@ export const attempt = <A>(what: string, f: () => A): Effect.Effect<A, SqlError>
  * around every release (two FiberRefs diffs and two patches per finalizer,
  * context included), which closing a connection never reads: with a
  * connection per file, that was harness time in every file's connect_ms
- * (issue 11's profile).
+ * (a CPU profile showed it).
  */
 export const acquireConnection = <A, E, R>(
   acquire: Effect.Effect<A, E, R>,

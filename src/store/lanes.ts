@@ -8,7 +8,7 @@
  * returns, `write_ms` from there to COMMIT's return. Same statements, same
  * typed errors, same ROLLBACK on failure. What the inline lane drops is the
  * Effect machinery between two statements of one step, which on these drivers
- * was most of the harness's cost per file (issue 11's profile); a driver that
+ * was most of the harness's cost per file (a CPU profile showed it); a driver that
  * answers later (threaded, the stock @effect/sql client) takes the Effect lane
  * (`store.ts`, `transaction.ts`) as before.
  *
