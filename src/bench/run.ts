@@ -94,7 +94,7 @@ export const runBench = (options: RunOptions = {}): Effect.Effect<ResultsDocumen
       ...(pgUrl === undefined ? [] : ["--pg-url", pgUrl])
     ]
     // The options first, then the config's defaults under them, checked as the flags' values are.
-    const fromOptions = yield* Effect.mapError(withDefaults(extra, { ...loaded, defaults }, benchFlags), (e) => badInput(e.detail))
+    const fromOptions = yield* Effect.mapError(withDefaults(extra, { ...loaded, defaults }, benchFlags, "options"), (e) => badInput(e.detail))
     const args = yield* Effect.mapError(withDefaults(fromOptions, loaded, benchFlags), (e) => badInput(e.message))
     const values = yield* parse(args)
     const config = yield* Either.match(configOf(values, loaded), {

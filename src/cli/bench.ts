@@ -487,7 +487,6 @@ export const benchRun = (config: BenchConfig, registry: Registry, presentation: 
       Effect.provide(
         quiet ? silent : terminalProgress({ live: process.stderr.isTTY === true && process.stdout.isTTY === true && !config.json })
       ),
-      Effect.provideService(MitigationRegistry, registry),
       Effect.onInterrupt(() => reserved === null ? Effect.void : writePartial(config, registry, target, exporters, reserved))
     )
     const doc: ResultsDocument = { ...measured.doc, files: reserved === null ? null : outputFiles(fileExporters, reserved.suffix) }
@@ -497,12 +496,10 @@ export const benchRun = (config: BenchConfig, registry: Registry, presentation: 
         ? []
         : [yield* writeNewFile(config.trace, traceJson(measured.trace))])
     ]
-    if (quiet) {
-      // Nothing shown.
-    } else if (config.json) {
+    if (!quiet && config.json) {
       yield* Console.log(((yield* fileExporters.results.render(doc)) ?? "").trimEnd())
       yield* Console.error(`written: ${written.join(", ")}`)
-    } else {
+    } else if (!quiet) {
       const terminal = terminalExporter({ wide: config.wide, color: process.stdout.isTTY === true })
       yield* Console.log(`${(yield* terminal.render(doc)) ?? ""}\n\n${writtenLine(out ?? "", written, config.wide)}`)
     }

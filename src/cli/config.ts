@@ -50,7 +50,9 @@ const asText = (value: ConfigDefaults[keyof ConfigDefaults]): string | null =>
 export const withDefaults = (
   args: ReadonlyArray<string>,
   config: Context.Tag.Service<CommandConfig>,
-  flags: Flags
+  flags: Flags,
+  /** What a bad value is named as: the config's `defaults`, or `runBench`'s options. */
+  source: "defaults" | "options" = "defaults"
 ): Effect.Effect<ReadonlyArray<string>, ConfigError> =>
   Effect.gen(function*() {
     const extra: Array<string> = []
@@ -66,7 +68,7 @@ export const withDefaults = (
         continue
       }
       const problem = flag.check(text)
-      if (problem !== null) return yield* new ConfigError({ file: config.file ?? "(none)", detail: `defaults.${key}: ${problem}` })
+      if (problem !== null) return yield* new ConfigError({ file: config.file ?? "(none)", detail: `${source}.${key}: ${problem}` })
       extra.push(`--${flag.name}`, text)
     }
     return [...extra, ...args]

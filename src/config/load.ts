@@ -165,10 +165,10 @@ export const checkConfig = (
   const stray = Object.keys(exported).find((k) => !known.includes(k))
   if (stray !== undefined) return Either.left(`'${stray}' is not a config field (fields: mitigations, ladder, profiles, defaults)`)
   const spec = exported as ConfigSpec
-  const mitigations: ReadonlyArray<unknown> = exported["mitigations"] === undefined ? [] : Array.isArray(exported["mitigations"]) ? exported["mitigations"] : [null]
-  if (exported["mitigations"] !== undefined && !Array.isArray(exported["mitigations"])) return Either.left("'mitigations' must be a list of defineMitigation(...) values")
+  const mitigations = exported["mitigations"] ?? []
+  if (!Array.isArray(mitigations)) return Either.left("'mitigations' must be a list of defineMitigation(...) values")
   const definitions: Array<AnyMitigation> = []
-  for (const m of mitigations) {
+  for (const m of mitigations as ReadonlyArray<unknown>) {
     if (!isMitigationDefinition(m)) {
       return Either.left(definitionProblem(m) ?? "a mitigation must come from defineMitigation(...)")
     }

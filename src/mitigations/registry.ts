@@ -162,8 +162,8 @@ const baselineFloor: FloorParts = {
 /** The first line of what a cause says (a failure's message, a defect's). */
 const causeLine = (cause: Cause.Cause<unknown>): string => {
   const failure = Cause.squash(cause)
-  const text = failure instanceof Error ? failure.message : typeof failure === "string" ? failure : JSON.stringify(failure)
-  return (text ?? String(failure)).split("\n")[0] ?? ""
+  const text = failure instanceof Error ? failure.message : String(failure)
+  return text.split("\n")[0] ?? ""
 }
 
 /**
