@@ -37,6 +37,8 @@ export const checkDatabasePath = (file: string, maxSchemaVersion: number): Effec
         return undefined
       }
       if (!stat.isFile()) return `--db ${file}: is not a regular file`
+      // An empty file is a new database: it must be writable too (read-only, or immutable), or nothing can run on it.
+      fs.accessSync(file, fs.constants.W_OK)
       if (stat.size === 0) return undefined
       const header = Buffer.alloc(100)
       const fd = fs.openSync(file, "r")
@@ -59,7 +61,6 @@ export const checkDatabasePath = (file: string, maxSchemaVersion: number): Effec
       }
       const truncated = truncation(header, stat.size)
       if (truncated !== null) return `--db ${file}: is corrupt (${truncated}); refusing to use it`
-      fs.accessSync(file, fs.constants.W_OK)
       return undefined
     },
     catch: (cause) =>
@@ -83,8 +84,28 @@ const truncation = (header: Buffer, size: number): string | null => {
   return valid && pages * pageSize > size ? `truncated: ${size} bytes, its header says ${pages} pages of ${pageSize} bytes` : null
 }
 
-/** The lock file beside a `--db` database, holding the pid of the run that uses it. */
-export const lockFileOf = (file: string): string => `${file}.lock`
+/**
+ * The file's real path: symbolic links resolved (its folder's, for a file not
+ * there yet), so that two names of one database are one database.
+ */
+const realPathOf = (file: string): string => {
+  try {
+    return fs.realpathSync(file)
+  } catch {
+    try {
+      return path.join(fs.realpathSync(path.dirname(path.resolve(file))), path.basename(file))
+    } catch {
+      return path.resolve(file)
+    }
+  }
+}
+
+/**
+ * The lock file beside a `--db` database, holding the pid of the run that
+ * uses it: beside the file itself, whatever name (a symbolic link) it is
+ * given by.
+ */
+export const lockFileOf = (file: string): string => `${realPathOf(file)}.lock`
 
 /**
  * The `--db` database held by this run alone until the scope closes: a lock

@@ -364,6 +364,38 @@ describe("bench CLI: bad input exits 2 with one clear line and touches nothing",
         expect(fs.readFileSync(`${db}.lock`, "utf8")).toBe(String(process.ppid))
       }))
 
+    it.live("a second run through a symbolic link to a database in use is refused at once: one database, one lock", () =>
+      Effect.gen(function*() {
+        const dir = tempDir()
+        const db = yield* ours(dir)
+        fs.writeFileSync(`${db}.lock`, String(process.ppid))
+        const link = path.join(dir, "link.db")
+        fs.symlinkSync(db, link)
+        const before = fs.readFileSync(db)
+        const r = yield* bench(...small, "--out", dir, "--db", link, "--fresh")
+        expect(r.code).toBe(2)
+        expect(lines(r.stderr)).toEqual([
+          `error: --db ${link}: in use by another run (pid ${process.ppid}; lock file ${db}.lock); refusing to share it`
+        ])
+        expect(fs.readFileSync(db).equals(before)).toBe(true)
+        expect(fs.existsSync(`${link}.lock`)).toBe(false)
+      }))
+
+    it.live("an empty --db that cannot be written (immutable): one line naming the flag, exit 2, nothing created", () =>
+      Effect.gen(function*() {
+        const dir = tempDir()
+        const db = path.join(dir, "empty.db")
+        fs.writeFileSync(db, "")
+        const immutable = spawnSync("chattr", ["+i", db])
+        expect(immutable.status, `chattr +i: ${immutable.stderr}`).toBe(0)
+        const out = path.join(dir, "out")
+        const r = yield* Effect.ensuring(bench(...small, "--out", out, "--db", db), Effect.sync(() => spawnSync("chattr", ["-i", db])))
+        expect(r.code).toBe(2)
+        expect(lines(r.stderr)).toHaveLength(1)
+        expect(lines(r.stderr)[0]).toMatch(new RegExp(`^error: --db ${db}: EPERM`))
+        expect(fs.readdirSync(dir)).toEqual(["empty.db"])
+      }))
+
     it.live("--resume on a database that holds no batch is refused with one line", () =>
       Effect.gen(function*() {
         const dir = tempDir()
