@@ -59,6 +59,10 @@ const MAX_FILES = 1_000_000
 const MAX_CONCURRENCY = 10_000
 const MAX_SECONDS = 86_400
 const MAX_THRESHOLD = 1e9
+/** A batch held open for more transitions than this is no batching a writer would do (and locks the store for long). */
+const MAX_BATCH = 100_000
+/** More upload attempts than this per file is a retry loop, not a policy. */
+const MAX_ATTEMPTS = 100
 
 /**
  * Counted trials per configuration by default: five at c=10, where both
@@ -216,18 +220,23 @@ export const benchFlags = {
     shown: "full; off with --mitigations",
     bare: "first"
   }),
-  batchSize: integer("batch-size", { group: "gate", description: "transitions per commit with batched-writes", bounds: { min: 1 }, fallback: 10 }),
+  batchSize: integer("batch-size", {
+    group: "gate",
+    description: "transitions per commit with batched-writes",
+    bounds: { min: 1, max: MAX_BATCH },
+    fallback: 10
+  }),
   failBatch: integer("fail-batch", {
     group: "faults",
     pseudo: "K",
     description: "the K-th batch commit of every batched run fails; the run recovers",
-    bounds: { min: 1 },
+    bounds: { min: 1, max: 3 * MAX_FILES },
     fallback: undefined
   }),
   maxAttempts: integer("max-attempts", {
     group: "faults",
     description: "upload attempts per file before a failed file stays failed",
-    bounds: { min: 1 },
+    bounds: { min: 1, max: MAX_ATTEMPTS },
     fallback: 3
   }),
   retryBase: number("retry-base", {

@@ -36,7 +36,8 @@ interface Common {
   readonly description: string
 }
 
-const wholeNumber = /^[+-]?\d+$/
+/** Digits, with a minus sign for a negative number: no plus sign, no spaces around it (a typo, not a number). */
+const wholeNumber = /^-?\d+$/
 
 export interface Bounds {
   readonly min?: number
@@ -56,9 +57,8 @@ const boundsProblem = (n: number, b: Bounds, unit: string): string | null =>
 
 /** A whole number within `bounds`; the message for anything else. */
 export const integerProblem = (text: string, bounds: Bounds): string | null => {
-  const trimmed = text.trim()
-  if (!wholeNumber.test(trimmed)) return `'${text}' is not a whole number`
-  const n = Number(trimmed)
+  if (!wholeNumber.test(text)) return `'${text}' is not a whole number`
+  const n = Number(text)
   return Number.isSafeInteger(n) ? boundsProblem(n, bounds, "") : `'${text}' is too large`
 }
 
