@@ -12,6 +12,13 @@ import { Drivers, StoreDrivers } from "../sqlite/drivers.ts"
 
 export const LadderModes = ["first", "full", "off"] as const
 
+/**
+ * A connection URL node-postgres reads as a server's: postgres:// or
+ * postgresql:// (its host may be empty, `?host=` naming a socket folder), or
+ * socket:. Anything else node-postgres would read as a host name somehow.
+ */
+const isPostgresUrl = (text: string): boolean => /^(postgres(ql)?:\/\/|socket:)/.test(text)
+
 const Positive = Schema.Int.pipe(Schema.positive())
 const Seconds = Schema.Number.pipe(Schema.finite(), Schema.positive())
 
@@ -161,6 +168,11 @@ export const BenchConfig = Schema.Struct({
   }),
   Schema.filter((c) => c.workers === 1 || c.trace === null || `--trace: one process's actors; not with --workers ${c.workers}`),
   Schema.filter((c) => c.workers === 1 || !c.resume || `--resume: finishes the batch in this process; not with --workers ${c.workers}`),
-  Schema.filter((c) => c.pgUrl === null || c.pgUrl.trim() !== "" || "--pg-url: empty URL")
+  Schema.filter((c) => c.pgUrl === null || c.pgUrl.trim() !== "" || "--pg-url: empty URL"),
+  // Not echoed back: a URL that cannot be parsed cannot have its password redacted either.
+  Schema.filter((c) =>
+    c.pgUrl === null || isPostgresUrl(c.pgUrl) ||
+    "--pg-url: not a PostgreSQL connection URL (postgresql://USER:PASSWORD@HOST:PORT/DATABASE)"
+  )
 )
 export type BenchConfig = typeof BenchConfig.Type

@@ -78,6 +78,8 @@ describe("bench configuration", () => {
         [["--files", "-5"], "--files: must be at least 1, got -5"],
         [["--files", "2.5"], "--files: '2.5' is not a whole number"],
         [["--files", "+20"], "--files: '+20' is not a whole number"],
+        [["--pg-url", "garbage"], "--pg-url: not a PostgreSQL connection URL (postgresql://USER:PASSWORD@HOST:PORT/DATABASE)"],
+        [["--pg-url", "http://example.invalid/db"], "--pg-url: not a PostgreSQL connection URL (postgresql://USER:PASSWORD@HOST:PORT/DATABASE)"],
         [["--files", " 20"], "--files: ' 20' is not a whole number"],
         [["--batch-size", "99999999999"], "--batch-size: must be at most 100000, got 99999999999"],
         [["--max-attempts", "99999999999"], "--max-attempts: must be at most 100, got 99999999999"],
