@@ -23,6 +23,9 @@ export interface ResultsComparison {
   readonly regressions: number
 }
 
+/** The fewest trials a side may have for its interval (and verdict) to mean anything. */
+export const MIN_TRIALS = 3
+
 const key = (r: { readonly concurrency: number; readonly profile: string; readonly mitigation: string }) =>
   `c=${r.concurrency} ${r.profile} ${r.mitigation}`
 
@@ -36,15 +39,17 @@ export const compareResults = (
   const beforeKeys = new Set(before.runs.map(key))
   const configurations = before.runs.flatMap((b) => {
     const a = afterByKey.get(key(b))
-    return a === undefined
-      ? []
-      : [{
-        concurrency: b.concurrency,
-        profile: b.profile,
-        mitigation: b.mitigation,
-        trials: { before: b.trialResults.length, after: a.trialResults.length },
-        rows: compareSeries(b, a, options)
-      }]
+    if (a === undefined) return []
+    const trials = { before: b.trialResults.length, after: a.trialResults.length }
+    const rows = compareSeries(b, a, options)
+    return [{
+      concurrency: b.concurrency,
+      profile: b.profile,
+      mitigation: b.mitigation,
+      trials,
+      // Resampling one or two trials draws an "interval" of a point or two: no interval, and so no verdict.
+      rows: Math.min(trials.before, trials.after) < MIN_TRIALS ? rows.map((r) => ({ ...r, ci: null, verdict: "n/a" as const })) : rows
+    }]
   })
   if (configurations.length === 0) return null
   const caveats = [
@@ -59,9 +64,12 @@ export const compareResults = (
       : []),
     ...(before.config.workers !== after.config.workers ? [`workers differ: ${before.config.workers} vs ${after.config.workers}`] : []),
     ...(before.config.poolSize !== after.config.poolSize ? [`pool sizes differ: ${before.config.poolSize} vs ${after.config.poolSize}`] : []),
-    ...(configurations.some((c) => c.trials.before < 3 || c.trials.after < 3)
-      ? ["fewer than 3 trials on a side: intervals are wide and verdicts rare"]
-      : [])
+    ...(configurations.some((c) => Math.min(c.trials.before, c.trials.after) < MIN_TRIALS)
+      ? [`fewer than ${MIN_TRIALS} trials on a side: no interval and no verdict for those configurations`]
+      : []),
+    ...[{ side: "before", doc: before }, { side: "after", doc: after }].flatMap(({ side, doc }) =>
+      doc.partial ? [`${side} is a partial document (an interrupted run): only the configurations it completed`] : []
+    )
   ]
   return {
     configurations,

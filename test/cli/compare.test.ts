@@ -47,6 +47,26 @@ describe("compare.ts", () => {
       expect((yield* compare(base, slower, "--noise", "0.5")).code).toBe(0)
     }))
 
+  it.effect("with fewer than 3 trials a side: no interval and no verdict, exit 0, and a caveat says why", () =>
+    Effect.gen(function*() {
+      const one = results(dir, "one.json", [1.0])
+      const slowerOne = results(dir, "slower-one.json", [1.5])
+      const r = yield* compare(one, slowerOne)
+      expect(r.code).toBe(0)
+      expect(r.stdout).toContain("caveat: fewer than 3 trials on a side: no interval and no verdict for those configurations")
+      expect(r.stdout).not.toContain("regressed")
+      expect(r.stdout).toContain("no regression")
+    }))
+
+  it.effect("a partial document on a side is named in a caveat", () =>
+    Effect.gen(function*() {
+      const file = path.join(dir, "partial.json")
+      const doc = fakeDocument([fakeRun({ concurrency: 10, profile: "zero", trialElapsed: [1.0, 1.01, 0.99] })])
+      fs.writeFileSync(file, encodeResults({ ...doc, partial: true }))
+      const r = yield* compare(base, file)
+      expect(r.stdout).toContain("caveat: after is a partial document (an interrupted run): only the configurations it completed")
+    }))
+
   it.effect("exits 2 on unreadable, foreign or mismatched input, with one line on stderr", () =>
     Effect.gen(function*() {
       const notJson = path.join(dir, "notes.txt")
