@@ -13,6 +13,7 @@ import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
+import { ownerGone } from "../owner.ts"
 import { MitigationDocument, ResultsDocument, SCHEMA_VERSION } from "./schema.ts"
 import { upgradeResults } from "./upgrade.ts"
 
@@ -53,13 +54,40 @@ export interface Reservation {
   readonly fill: (name: string, body: string) => Effect.Effect<string, OutputError>
 }
 
+/** Beside a run's reserved names, its pid, until it fills them or gives them back. */
+const ownerFileOf = (suffix: string): string => `.reserved-${suffix}.pid`
+const OWNER_FILE = /^\.reserved-(.+)\.pid$/
+
+/**
+ * The names a run that died (killed outright: SIGKILL, a crash) reserved and
+ * never filled: removed while still empty, with its owner file. A name it
+ * filled is its result and stays.
+ */
+const sweepAbandoned = (dir: string, namesFor: (suffix: string) => ReadonlyArray<string>): void => {
+  for (const entry of fs.readdirSync(dir)) {
+    const suffix = OWNER_FILE.exec(entry)?.[1]
+    if (suffix === undefined) continue
+    try {
+      if (!ownerGone(fs.readFileSync(path.join(dir, entry), "utf8"))) continue
+      for (const name of namesFor(suffix)) {
+        const file = path.join(dir, name)
+        if (fs.statSync(file, { throwIfNoEntry: false })?.size === 0) fs.rmSync(file, { force: true })
+      }
+      fs.rmSync(path.join(dir, entry), { force: true })
+    } catch {
+      // Best effort: another run may be sweeping the same folder.
+    }
+  }
+}
+
 /**
  * Reserve the run's file names before anything is measured: for the stamp,
  * then "-2", "-3", …, create every name of `namesFor(suffix)` empty and
  * exclusively, so that two runs started in the same second never pick the
  * same names (the second finds them taken and moves on). Reserved names the
  * run never fills are removed when the scope closes, on failure and
- * interruption too.
+ * interruption too; those of a run killed outright, by the next run's
+ * sweep (an owner file beside them holds the pid).
  */
 export const reserveNames = (
   dir: string,
@@ -69,6 +97,7 @@ export const reserveNames = (
   Effect.acquireRelease(
     Effect.try({
       try: () => {
+        sweepAbandoned(dir, namesFor)
         for (let n = 1; ; n++) {
           const suffix = `${stamp(createdAt)}${n === 1 ? "" : `-${n}`}`
           const made: Array<string> = []
@@ -78,7 +107,9 @@ export const reserveNames = (
               fs.closeSync(fs.openSync(file, "wx"))
               made.push(file)
             }
-            return { suffix, files: made, filled: new Set<string>() }
+            const owner = path.join(dir, ownerFileOf(suffix))
+            fs.writeFileSync(owner, String(process.pid))
+            return { suffix, files: made, owner, filled: new Set<string>() }
           } catch (cause) {
             for (const file of made) fs.rmSync(file, { force: true })
             if (!(cause instanceof Error && "code" in cause && cause.code === "EEXIST")) throw cause
@@ -89,6 +120,7 @@ export const reserveNames = (
     }),
     (held) => Effect.sync(() => {
       for (const file of held.files) if (!held.filled.has(file)) fs.rmSync(file, { force: true })
+      fs.rmSync(held.owner, { force: true })
     })
   ).pipe(
     Effect.map((held): Reservation => ({

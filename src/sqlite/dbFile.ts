@@ -11,6 +11,7 @@ import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 import { APPLICATION_ID } from "../identity.ts"
+import { isAlive, ownerGone } from "../owner.ts"
 
 export class DatabasePathError extends Data.TaggedError("DatabasePathError")<{ readonly detail: string }> {
   override get message(): string {
@@ -164,15 +165,6 @@ export const TEMPORARY_PREFIX = "upload-fsm-bench-"
 /** In each temporary folder: the pid of the process that owns it. */
 export const OWNER_FILE = "owner.pid"
 
-const isAlive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    // EPERM: it lives, under another user.
-    return typeof error === "object" && error !== null && "code" in error && error.code === "EPERM"
-  }
-}
 
 /**
  * A throwaway PostgreSQL server left running in a dead run's folder
@@ -227,8 +219,7 @@ export const removeStaleTemporaryFolders = (tmp: string = os.tmpdir()): Readonly
   for (const name of names) {
     const dir = path.join(tmp, name)
     try {
-      const pid = Number(fs.readFileSync(path.join(dir, OWNER_FILE), "utf8").trim())
-      if (Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid && !isAlive(pid)) {
+      if (ownerGone(fs.readFileSync(path.join(dir, OWNER_FILE), "utf8"))) {
         stopLeftoverServer(dir)
         fs.rmSync(dir, { recursive: true, force: true })
         removed.push(dir)

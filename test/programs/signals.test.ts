@@ -5,7 +5,7 @@ import * as path from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import { tempDir } from "../helpers.ts"
 import { removeStaleTemporaryFolders } from "../../src/sqlite/dbFile.ts"
-import { interrupted } from "./spawned.ts"
+import { interrupted, root } from "./spawned.ts"
 
 /** The worker processes (`--workers`) of the run with this pid that are still there: their argument is its pid. */
 const workersOf = (pid: number | undefined) =>
@@ -25,6 +25,21 @@ describe("signals", () => {
     "--import", "tsx", "programs/bench.ts", "--files", "100", "--concurrency", "1,10", "--profiles", "zero",
     "--trials", "8", "--warmup", "0", "--ladder", "off", "--driver", "better-sqlite3", "--out", out
   ]
+
+  it("SIGKILL mid-run leaves its reserved names empty; the next run in the same --out removes them (and keeps its own)", async () => {
+    const out = tempDir()
+    const killed = await interrupted(process.execPath, args(out), /\[1\/2\] trial 2\/8/, "SIGKILL")
+    expect(killed.code).toBeNull()
+    const left = fs.readdirSync(out)
+    expect(left.filter((n) => n.startsWith(".reserved-"))).toHaveLength(1)
+    expect(left.filter((n) => !n.startsWith(".") && fs.statSync(path.join(out, n)).size === 0).length).toBeGreaterThanOrEqual(3)
+    const next = spawnSync(process.execPath, [
+      "--import", "tsx", "programs/bench.ts", "--files", "5", "--concurrency", "2", "--profiles", "zero", "--trials", "1",
+      "--warmup", "0", "--ladder", "off", "--contrast", "off", "--out", out, "--json"
+    ], { cwd: root, encoding: "utf8", timeout: 60_000 })
+    const doc = JSON.parse(next.stdout)
+    expect(fs.readdirSync(out).sort()).toEqual([doc.files.report, doc.files.results, doc.files.summary].sort())
+  })
 
   it("SIGTERM mid-run: exit 143, the completed configuration written as partial results, no temporary folder left", async () => {
     const out = tempDir()
