@@ -20,6 +20,7 @@ import { BenchConfig, LadderModes, MAX_POOL_SIZE, MAX_WORKERS, Stores } from "..
 import { type Collected, collector, documentOf, measureBench, type Target } from "../bench/execute.ts"
 import { planOf } from "../bench/plan.ts"
 import { batchIn, resumeBatch, resumeLines } from "../bench/resume.ts"
+import type { BatchSummary } from "../store/store.ts"
 import { ClockModes } from "../clock/apiClock.ts"
 import { MITIGATION_NAME } from "../mitigations/define.ts"
 import { builtInMitigations, builtInRegistry, MitigationRegistry, orderSet, type Registry, unmetRequirement } from "../mitigations/registry.ts"
@@ -401,9 +402,16 @@ const checkStructure = (file: string) =>
   })
 
 /** `--resume`: the batch finished and checked, a short report (or its JSON), exit 0 if integrity held, else 3. */
-const resume = (config: BenchConfig, db: string, label: string) =>
+const resume = (config: BenchConfig, db: string, label: string, held: BatchSummary) =>
   Effect.gen(function*() {
-    const report = yield* resumeBatch(config, db)
+    const unfinished = held.files - held.byState.indexed - held.byState.failed
+    yield* Console.error(`resuming ${label}: ${unfinished} of ${held.files} files not finished`)
+    const report = yield* resumeBatch(config, db).pipe(
+      // What was committed stays committed: the batch is as far as it got, and another --resume takes it on from there.
+      Effect.onInterrupt(() =>
+        Console.error(`interrupted (${stopSignal()}) while resuming ${label}: what it committed stays; --resume again finishes the batch`)
+      )
+    )
     yield* config.json ? Console.log(JSON.stringify(report, null, 2)) : Console.log(resumeLines(label, report).join("\n"))
     return report.integrity.ok ? EXIT.ok : EXIT.failure
   })
@@ -466,7 +474,7 @@ export const benchRun = (config: BenchConfig, registry: Registry, presentation: 
       const held = empty ? null : yield* batchIn(given.path)
       if (config.resume) {
         if (held === null) return yield* new DatabasePathError({ detail: `${given.flag} ${given.label}: holds no batch to resume` })
-        return { code: yield* resume(config, given.path, given.label), doc: null } satisfies BenchOutcome
+        return { code: yield* resume(config, given.path, given.label, held), doc: null } satisfies BenchOutcome
       }
       if (held !== null && !config.fresh) {
         const unfinished = held.files - held.byState.indexed - held.byState.failed

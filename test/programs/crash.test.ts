@@ -7,7 +7,7 @@ import Database from "better-sqlite3"
 import { Effect } from "effect"
 import { tempDir } from "../helpers.ts"
 import { cli } from "../cli/inProcess.ts"
-import { root } from "./spawned.ts"
+import { interrupted, root } from "./spawned.ts"
 import pg from "pg"
 import { databaseFor } from "../drivers.ts"
 
@@ -96,6 +96,24 @@ describe("crash and resume", () => {
       expect(fs.existsSync(`${db}.lock`)).toBe(false)
     }, 120_000)
   }
+})
+
+describe("an interrupted --resume", () => {
+  it("Ctrl-C while resuming: exit 130 and a line saying so and what to do; --resume again finishes the batch", async () => {
+    const dir = tempDir()
+    const db = path.join(dir, "bench.db")
+    const left = await killedMidRun(["--db", db, "--driver", "better-sqlite3", "--out", dir], () => Promise.resolve(statesIn(db)),
+      (s) => (s["indexed"] ?? 0) >= 5 && (s["indexed"] ?? 0) < 100)
+    const flags = ["--db", db, "--files", "300", "--concurrency", "10", "--profiles", "realistic", "--realistic-delay", "0.05",
+      "--clock", "real", "--driver", "better-sqlite3", "--out", dir, "--resume"]
+    const stopped = await interrupted(process.execPath, ["--import", "tsx", "programs/bench.ts", ...flags], /^resuming /m, "SIGINT")
+    expect(stopped.code).toBe(130)
+    expect(stopped.stderr).toContain(`resuming ${db}: ${300 - (left["indexed"] ?? 0)} of 300 files not finished`)
+    expect(stopped.stderr).toContain(`interrupted (SIGINT) while resuming ${db}: what it committed stays; --resume again finishes the batch`)
+    const again = await Effect.runPromise(cli("bench", ...flags.filter((f) => f !== "real" && f !== "--clock"), "--json"))
+    expect(again.code).toBe(0)
+    expect(JSON.parse(again.stdout).integrity).toMatchObject({ ok: true, files: 300, indexed: 300, transitions: 900 })
+  }, 120_000)
 })
 
 describe("crash and resume on Postgres", () => {
