@@ -10,7 +10,6 @@ import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import { CALLS_PER_FILE, canFail, hasDelay } from "../api/profiles.ts"
 import { FLOOR_RUNS, type FloorOutcome, measureFloor } from "../floor/measure.ts"
-import type { Event } from "../lifecycle/fsm.ts"
 import { environmentNow, withGit } from "../environment.ts"
 import { catalogOf, floorPlan, MitigationRegistry, mitigationLabel, type Registry } from "../mitigations/registry.ts"
 import {
@@ -38,7 +37,7 @@ import type { BenchConfig } from "./config.ts"
 import { walkLadder } from "./ladder.ts"
 import { type Cell, planOf } from "./plan.ts"
 import { Progress } from "./progress.ts"
-import { describeTrial, measureTrial } from "./trial.ts"
+import { describeTrial, measureTrial, type Replay } from "./trial.ts"
 
 /** The document as measured; `files` is added when it is written. */
 export type MeasuredDocument = Omit<ResultsDocument, "files">
@@ -166,7 +165,7 @@ export const measureBench = (
     // serves every configuration with the same key.
     const floorKey = (cell: TrialCell) =>
       `${cell.driver ?? ""}|${mitigationLabel(cell.mitigations)}|${canFail(cell.profile) ? cell.profile.name : "-"}`
-    const replays = new Map<string, ReadonlyMap<string, ReadonlyArray<Event>>>()
+    const replays = new Map<string, Replay>()
     const floors = new Map<string, FloorOutcome>()
     const floorOf = (cell: TrialCell) =>
       Effect.gen(function*() {
@@ -175,6 +174,7 @@ export const measureBench = (
         if (known !== undefined) return known
         const replay = replays.get(key)
         if (replay === undefined) return { floor: null, unavailable: "no counted trial to replay" } satisfies FloorOutcome
+        if ("unavailable" in replay) return { floor: null, unavailable: replay.unavailable } satisfies FloorOutcome
         const floorCtx = { dbPath, batch: { batchSize: config.batchSize, failBatch: config.failBatch }, poolSize: config.poolSize }
         const how = floorPlan(registry, cell.mitigations, floorCtx)
         if ("none" in how) {

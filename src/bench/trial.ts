@@ -50,11 +50,21 @@ export const expectationOf = (spec: Pick<TrialSpec, "profile" | "retry" | "scena
     : happyPath(spec.retry.maxAttempts)
 }
 
+/** The transitions each file committed, by path, in order: what the configuration's storage floor replays; or why there is none. */
+export type Replay = ReadonlyMap<string, ReadonlyArray<Event>> | { readonly unavailable: string }
+
 export interface MeasuredTrial {
   readonly trial: Trial
-  /** The transitions each file committed, by path: what the configuration's storage floor replays. */
-  readonly replay: ReadonlyMap<string, ReadonlyArray<Event>>
+  readonly replay: Replay
 }
+
+/**
+ * A trial whose batch commit failed cannot be replayed: a redone file's
+ * outcome holds only what its recovery pass did, from where the database
+ * stood, and the transitions lost with the batch are in no file's order.
+ */
+const NO_REPLAY_AFTER_RECOVERY = "the trial lost a batch commit and redid files (--fail-batch): " +
+  "the order of each file's committed transitions is not known, so the floor cannot replay them"
 
 export const measureTrial = (
   spec: TrialSpec
@@ -87,7 +97,10 @@ export const measureTrial = (
       files: spec.files,
       measurement
     })
-    return { trial, replay: new Map(measurement.outcomes.map((o) => [o.path, o.events])) }
+    const replay: Replay = measurement.recovery !== null && measurement.recovery.failedCommits > 0
+      ? { unavailable: NO_REPLAY_AFTER_RECOVERY }
+      : new Map(measurement.outcomes.map((o) => [o.path, o.events]))
+    return { trial, replay }
   })
 
 export const describeTrial = (tag: string, t: Trial): string =>

@@ -466,3 +466,37 @@ describe("bench CLI: bad input exits 2 with one clear line and touches nothing",
       }))
   })
 })
+
+describe("bench CLI: --fail-batch and the storage floor", () => {
+  const cases: ReadonlyArray<readonly [string, string, ReadonlyArray<string>]> = [
+    ["better-sqlite3", "6", []],
+    ["threaded", "11", []],
+    ["better-sqlite3", "3", ["--scenario", "reupload"]]
+  ]
+  for (const [driver, k, extra] of cases) {
+    it.live(`${driver}, batch ${k} of the run fails${extra.length > 0 ? `, ${extra.join(" ")}` : ""}: no floor replays the fault, ` +
+      "and the database is left holding the batch it reported", () =>
+      Effect.gen(function*() {
+        const dir = tempDir()
+        const db = path.join(dir, "bench.db")
+        const r = yield* bench(
+          "--files", "40", "--quick", "--profiles", "zero", "--trials", "1", "--warmup", "0", "--concurrency", "10",
+          "--contrast", "off", "--ladder", "off", "--mitigations", "in-memory-guards,batched-writes", "--fail-batch", k,
+          "--driver", driver, "--db", db, "--out", dir, "--json", ...extra
+        )
+        expect(r.stderr).not.toContain("storage floor not measured")
+        const doc = JSON.parse(r.stdout)
+        const batched = doc.runs[0]
+        expect(batched.recovery.failedCommits).toBe(1)
+        expect(batched.integrity.ok).toBe(true)
+        expect(batched.floor).toBeNull()
+        expect(batched.floorUnavailable).toMatch(/lost a batch commit and redid files \(--fail-batch\)/)
+        // The baseline it is compared with lost nothing: its floor is measured.
+        expect(doc.comparisons.steps[0].before.floor).not.toBeNull()
+        const conn = new Database(db, { readonly: true })
+        const states = conn.prepare("SELECT gemini_state AS state, COUNT(*) AS n FROM files GROUP BY 1").all()
+        conn.close()
+        expect(states).toEqual([{ state: "indexed", n: batched.indexed }])
+      }))
+  }
+})

@@ -65,6 +65,7 @@ describe.each(stores)("the storage floor on %s", (_name, driver) => {
         yield* Effect.scoped(seeded(dbPath, FILES))
         const { trial, replay } = yield* trialOn(dbPath, set)
         expect(trial.integrity.ok).toBe(true)
+        if ("unavailable" in replay) throw new Error(`no replay: ${replay.unavailable}`)
         const { counter, layer } = countingRaw(driver)
         const { floor } = yield* measureFloor({ dbPath, files: FILES, seed: 42, replay, parts: partsOf(set, 3), runs: 2 })
           .pipe(Effect.provide(layer))
