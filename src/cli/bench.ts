@@ -10,6 +10,7 @@ import * as Clock from "effect/Clock"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
@@ -340,12 +341,24 @@ export const configOf = (values: BenchValues, registered: Registered = { registr
   })
 }
 
-const write = (doc: ResultsDocument, exporters: ReadonlyArray<Exporter>, reserved: Reservation) =>
+/** The exporters' files written; a body already rendered (by exporter name) is not rendered again. */
+const write = (
+  doc: ResultsDocument,
+  exporters: ReadonlyArray<Exporter>,
+  reserved: Reservation,
+  rendered: ReadonlyMap<string, string | null> = new Map()
+) =>
   Effect.forEach(exporters, (exporter) =>
-    Effect.flatMap(exporter.render(doc), (body) =>
+    Effect.flatMap(rendered.has(exporter.name) ? Effect.succeed(rendered.get(exporter.name) ?? null) : exporter.render(doc), (body) =>
       body === null || exporter.file === null
         ? Effect.succeed([])
         : Effect.map(reserved.fill(exporter.file(reserved.suffix), body), (p) => [p]))).pipe(Effect.map((paths) => paths.flat()))
+
+/** The document with the names of the files it will be written to (null for a run that writes none). */
+const named = (doc: Omit<ResultsDocument, "files">, reserved: Reservation | null, report: boolean): ResultsDocument => ({
+  ...doc,
+  files: reserved === null ? null : outputFiles(fileExporters, reserved.suffix, { mitigation: doc.comparisons !== null, report })
+})
 
 /**
  * An interrupted run: the configurations it completed, written as a result
@@ -366,10 +379,11 @@ const writePartial = (
     if (environment === null || runs.length === 0) {
       return yield* Console.error(`interrupted (${signal}) before any configuration completed: nothing written`)
     }
-    const doc: ResultsDocument = {
-      ...documentOf(config, target, { environment, runs, comparisons: null, contrast: null, partial: true }, registry),
-      files: outputFiles(fileExporters, reserved.suffix)
-    }
+    const doc = named(
+      documentOf(config, target, { environment, runs, comparisons: null, contrast: null, partial: true }, registry),
+      reserved,
+      false
+    )
     const written = yield* write(doc, exporters.filter((e) => e.name !== "report"), reserved)
     yield* Console.error(
       `interrupted (${signal}) after ${runs.length} of ${planned} configurations; partial results (marked "partial": true) ` +
@@ -506,13 +520,29 @@ export const benchRun = (config: BenchConfig, registry: Registry, presentation: 
       ),
       Effect.onInterrupt(() => reserved === null ? Effect.void : writePartial(config, registry, target, exporters, reserved))
     )
-    const doc: ResultsDocument = { ...measured.doc, files: reserved === null ? null : outputFiles(fileExporters, reserved.suffix) }
-    const written = [
-      ...(reserved === null ? [] : yield* write(doc, exporters, reserved)),
-      ...(config.trace === null || measured.trace === null
-        ? []
-        : [yield* writeNewFile(config.trace, traceJson(measured.trace))])
-    ]
+    const doc = named(measured.doc, reserved, true)
+    // The HTML report is rendered first (seconds, interruptible); then every file is written at once, uninterruptibly,
+    // so that a document never names a file that is not there. Interrupted while rendering, the results are written
+    // without the report, and a line says so.
+    if (reserved !== null && !quiet) yield* Console.error(`measured; writing the results and the HTML report in ${out}`)
+    const report = reserved === null ? null : yield* fileExporters.report.render(doc).pipe(
+      Effect.onInterrupt(() =>
+        Effect.flatMap(
+          write(named(measured.doc, reserved, false), exporters.filter((e) => e.name !== "report"), reserved),
+          (paths) => Console.error(`interrupted (${stopSignal()}) while rendering the HTML report: the results are complete without it, in ${paths.join(", ")}`)
+        ).pipe(Effect.catchAll((e) => Console.error(`interrupted (${stopSignal()}); results not written: ${e.message}`))))
+    )
+    const written = yield* Effect.uninterruptible(Effect.map(
+      Effect.all([
+        reserved === null ? Effect.succeed([]) : write(doc, exporters, reserved, new Map([[fileExporters.report.name, report]])),
+        config.trace === null || measured.trace === null ? Effect.succeed([]) : Effect.map(writeNewFile(config.trace, traceJson(measured.trace)), (p) => [p])
+      ]),
+      (lists) => lists.flat()
+    ))
+    // Written: an interruption from here on says where the results are.
+    yield* Effect.addFinalizer((exit) =>
+      Exit.isInterrupted(exit) ? Console.error(`interrupted (${stopSignal()}) after the results were written: ${written.join(", ")}`) : Effect.void
+    )
     if (!quiet && config.json) {
       yield* Console.log(((yield* fileExporters.results.render(doc)) ?? "").trimEnd())
       yield* Console.error(`written: ${written.join(", ")}`)

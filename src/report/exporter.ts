@@ -16,10 +16,14 @@ export interface Exporter {
   readonly render: (doc: ResultsDocument) => Effect.Effect<string | null>
 }
 
-/** The document's `files` record, from the exporters that write them. */
-export const outputFiles = (files: { readonly [K in keyof OutputFiles]: Exporter }, suffix: string): OutputFiles => ({
+/** The document's `files` record, from the exporters that write them: a file that will not be written is null. */
+export const outputFiles = (
+  files: { readonly [K in keyof OutputFiles]: Exporter },
+  suffix: string,
+  writes: { readonly mitigation: boolean; readonly report: boolean }
+): OutputFiles => ({
   results: files.results.file?.(suffix) ?? "",
-  mitigation: files.mitigation.file?.(suffix) ?? "",
+  mitigation: writes.mitigation ? files.mitigation.file?.(suffix) ?? null : null,
   summary: files.summary.file?.(suffix) ?? "",
-  report: files.report.file?.(suffix) ?? ""
+  report: writes.report ? files.report.file?.(suffix) ?? null : null
 })

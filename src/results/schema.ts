@@ -404,9 +404,11 @@ export type DocumentConfig = typeof DocumentConfig.Type
 
 export const OutputFiles = Schema.Struct({
   results: Schema.String,
-  mitigation: Schema.String,
+  /** Null when nothing was compared (no mitigation file). */
+  mitigation: Schema.NullOr(Schema.String),
   summary: Schema.String,
-  report: Schema.String
+  /** Null when no HTML report was written (an interrupted run, or one interrupted while rendering it). */
+  report: Schema.NullOr(Schema.String)
 }).annotations({ identifier: "OutputFiles" })
 export type OutputFiles = typeof OutputFiles.Type
 

@@ -41,6 +41,25 @@ describe("signals", () => {
     expect(fs.readdirSync(out).sort()).toEqual([doc.files.report, doc.files.results, doc.files.summary].sort())
   })
 
+  it("a signal while the HTML report renders: exit 130, the line, the results written without it, and no name of a missing file", async () => {
+    const out = tempDir()
+    const r = await interrupted(process.execPath, [
+      "--import", "tsx", "programs/bench.ts", "--files", "50", "--concurrency", "10", "--profiles", "zero", "--trials", "1",
+      "--warmup", "0", "--ladder", "off", "--contrast", "off", "--driver", "better-sqlite3", "--out", out
+    ], /^measured; writing the results/m, "SIGINT")
+    expect(r.code).toBe(130)
+    expect(r.stderr).toMatch(/^interrupted \(SIGINT\) while rendering the HTML report: the results are complete without it/m)
+    const results = fs.readdirSync(out).filter((n) => n.startsWith("results-"))
+    expect(results).toHaveLength(1)
+    const doc = JSON.parse(fs.readFileSync(path.join(out, results[0] ?? ""), "utf8"))
+    expect(doc.partial).toBe(false)
+    expect(doc.files.report).toBeNull()
+    for (const file of Object.values(doc.files)) {
+      if (file !== null) expect(fs.existsSync(path.join(out, String(file))), `the document names ${String(file)}`).toBe(true)
+    }
+    expect(fs.readdirSync(out).filter((n) => n.endsWith(".html") || fs.statSync(path.join(out, n)).size === 0)).toEqual([])
+  })
+
   it("SIGTERM mid-run: exit 143, the completed configuration written as partial results, no temporary folder left", async () => {
     const out = tempDir()
     const r = await interrupted(process.execPath, args(out), /\[2\/2\] trial 1\/8/, "SIGTERM")

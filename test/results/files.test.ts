@@ -16,8 +16,11 @@ describe("result file names", () => {
         Effect.gen(function*() {
           const a = yield* reserveNames(dir, createdAt, names)
           const b = yield* reserveNames(dir, createdAt, names)
-          // Both sets exist from the start, empty.
-          expect(fs.readdirSync(dir).sort()).toEqual([...names(a.suffix), ...names(b.suffix)].sort())
+          // Both sets exist from the start, empty, each with its owner's pid beside it.
+          expect(fs.readdirSync(dir).sort()).toEqual(
+            [...names(a.suffix), ...names(b.suffix), `.reserved-${a.suffix}.pid`, `.reserved-${b.suffix}.pid`].sort()
+          )
+          expect(fs.readFileSync(path.join(dir, `.reserved-${a.suffix}.pid`), "utf8")).toBe(String(process.pid))
           yield* a.fill(`results-${a.suffix}.json`, "{}\n")
           yield* b.fill(`summary-${b.suffix}.md`, "# b\n")
           return [a.suffix, b.suffix] as const
