@@ -6,7 +6,7 @@
  * nothing run and nothing written; a config's mitigation that dies mid-run
  * fails its configuration with exit 3, naming it.
  */
-import { spawnSync } from "node:child_process"
+import { spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { describe, expect, it } from "@effect/vitest"
@@ -26,10 +26,23 @@ const configIn = (body: string): string => {
   return dir
 }
 
-const bench = (cwd: string, ...args: ReadonlyArray<string>) => {
-  const r = spawnSync(process.execPath, [bin, "bench", ...args], { cwd, encoding: "utf8", timeout: 120_000 })
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr }
-}
+/** The bench as a process in `cwd` (spawned, not run synchronously: the test runner's own messages go on meanwhile). */
+const bench = (cwd: string, ...args: ReadonlyArray<string>) =>
+  new Promise<{ readonly code: number | null; readonly stdout: string; readonly stderr: string }>((resolve, reject) => {
+    const child = spawn(process.execPath, [bin, "bench", ...args], { cwd, stdio: ["ignore", "pipe", "pipe"] })
+    let stdout = ""
+    let stderr = ""
+    child.stdout.on("data", (d: Buffer) => void (stdout += d.toString()))
+    child.stderr.on("data", (d: Buffer) => void (stderr += d.toString()))
+    const guard = setTimeout(() => {
+      child.kill("SIGKILL")
+      reject(new Error(`no exit within 120 s; stderr: ${stderr.slice(-500)}`))
+    }, 120_000)
+    child.on("close", (code) => {
+      clearTimeout(guard)
+      resolve({ code, stdout, stderr })
+    })
+  })
 
 const SMALL = ["--files", "20", "--quick", "--profiles", "zero", "--concurrency", "4", "--trials", "1", "--warmup", "0", "--contrast", "off"]
 
@@ -50,13 +63,13 @@ export const ${name.replaceAll("-", "_")} = defineMitigation({
 `
 
 describe("a config file's mitigations", () => {
-  it("found in the working directory: its mitigation runs on its ladder, with a floor, and the result says where it came from", () => {
+  it("found in the working directory: its mitigation runs on its ladder, with a floor, and the result says where it came from", async () => {
     const dir = configIn(`${trustingGuard("trusting-guard")}
 import { defineConfig } from "upload-fsm-bench"
 export default defineConfig({ mitigations: [trusting_guard], ladder: [["trusting-guard"]] })
 `)
     const out = path.join(dir, "out")
-    const r = bench(dir, ...SMALL, "--ladder", "full", "--out", out, "--json")
+    const r = await bench(dir, ...SMALL, "--ladder", "full", "--out", out, "--json")
     expect(r.stderr).not.toContain("error")
     const doc = JSON.parse(r.stdout)
     expect(doc.comparisons.steps.map((s: { mitigation: string }) => s.mitigation)).toEqual(["trusting-guard"])
@@ -69,13 +82,13 @@ export default defineConfig({ mitigations: [trusting_guard], ladder: [["trusting
     expect(doc.answer.mitigations.map((m: { set: string }) => m.set)).toEqual(["trusting-guard"])
   })
 
-  it("with --config and --workers 2: each worker loads it, and --mitigations takes its names", () => {
+  it("with --config and --workers 2: each worker loads it, and --mitigations takes its names", async () => {
     const dir = configIn(`${trustingGuard("trusting-guard")}
 import { defineConfig } from "upload-fsm-bench"
 export default defineConfig({ mitigations: [trusting_guard] })
 `)
     const elsewhere = tempDir()
-    const r = bench(elsewhere, ...SMALL, "--config", path.join(dir, "upload-fsm-bench.config.ts"), "--mitigations", "trusting-guard",
+    const r = await bench(elsewhere, ...SMALL, "--config", path.join(dir, "upload-fsm-bench.config.ts"), "--mitigations", "trusting-guard",
       "--workers", "2", "--out", path.join(elsewhere, "out"), "--json")
     const doc = JSON.parse(r.stdout)
     expect(doc.config.mitigations).toEqual(["trusting-guard"])
@@ -84,12 +97,12 @@ export default defineConfig({ mitigations: [trusting_guard] })
     expect(doc.runs[0].integrity.ok).toBe(true)
   })
 
-  it("a mitigation without a floor: its efficiency is unavailable, and the result says why", () => {
+  it("a mitigation without a floor: its efficiency is unavailable, and the result says why", async () => {
     const dir = configIn(`${trustingGuard("no-floor", "").replace("floor: () => ({ readBeforeWrite: false })", 'floor: { none: "it cannot be replayed" }')}
 import { defineConfig } from "upload-fsm-bench"
 export default defineConfig({ mitigations: [no_floor] })
 `)
-    const r = bench(dir, ...SMALL, "--mitigations", "no-floor", "--out", path.join(dir, "out"), "--json")
+    const r = await bench(dir, ...SMALL, "--mitigations", "no-floor", "--out", path.join(dir, "out"), "--json")
     const doc = JSON.parse(r.stdout)
     const step = doc.comparisons.steps[0]
     expect(step.after.floor).toBeNull()
@@ -142,10 +155,10 @@ export default defineConfig({ mitigations: [broken] })`,
     ["has a bad default", "export default { defaults: { batchSize: 0 } }", /defaults\.batchSize: must be at least 1/]
   ]
   for (const [what, body, message] of bad) {
-    it(`a config that ${what}: one line naming the file, exit 2, nothing written`, () => {
+    it(`a config that ${what}: one line naming the file, exit 2, nothing written`, async () => {
       const dir = configIn(body)
       const out = path.join(dir, "out")
-      const r = bench(dir, ...SMALL, "--out", out)
+      const r = await bench(dir, ...SMALL, "--out", out)
       expect(r.code).toBe(2)
       const lines = r.stderr.trim().split("\n")
       expect(lines).toHaveLength(1)
@@ -156,15 +169,15 @@ export default defineConfig({ mitigations: [broken] })`,
     })
   }
 
-  it("--config naming a file that is not there: one line, exit 2", () => {
+  it("--config naming a file that is not there: one line, exit 2", async () => {
     const dir = tempDir()
-    const r = bench(dir, ...SMALL, "--config", "missing.config.ts", "--out", path.join(dir, "out"))
+    const r = await bench(dir, ...SMALL, "--config", "missing.config.ts", "--out", path.join(dir, "out"))
     expect(r.code).toBe(2)
     expect(r.stderr.trim()).toMatch(/^error: config missing\.config\.ts: cannot read/)
     expect(fs.existsSync(path.join(dir, "out"))).toBe(false)
   })
 
-  it("a config's writer that dies mid-run: exit 3, and the message names the configuration and the mitigation", () => {
+  it("a config's writer that dies mid-run: exit 3, and the message names the configuration and the mitigation", async () => {
     const dir = configIn(`
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -186,7 +199,7 @@ const flaky = defineMitigation({
 })
 export default defineConfig({ mitigations: [flaky] })
 `)
-    const r = bench(dir, ...SMALL, "--mitigations", "flaky-writer", "--out", path.join(dir, "out"))
+    const r = await bench(dir, ...SMALL, "--mitigations", "flaky-writer", "--out", path.join(dir, "out"))
     expect(r.code).toBe(3)
     expect(r.stderr).toMatch(/error: c=4 zero flaky-writer \(the config's flaky-writer\): .*the disk went away/)
   })
