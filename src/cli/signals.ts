@@ -1,7 +1,10 @@
 /**
  * Which signal stopped the process: SIGINT (Ctrl-C, exit 130) or SIGTERM
- * (exit 143). The runtime interrupts the command on either; this only
- * remembers which it was, for the exit code and the message.
+ * (exit 143). The runtime interrupts the command on the first and then stops
+ * listening; these listeners stay, so that a second signal (Ctrl-C pressed
+ * twice) does not kill the process halfway through its cleanup (a throwaway
+ * server left running, temporary files, reserved names): it says that the
+ * cleanup is under way, and the first signal's exit stands.
  */
 import process from "node:process"
 
@@ -9,14 +12,18 @@ export type StopSignal = "SIGINT" | "SIGTERM"
 
 let received: StopSignal | null = null
 
-/** Listen for both signals (once per process); the runtime's own listeners do the interrupting. */
+let listening = false
+
+/** Listen for both signals for the life of the process; the runtime's own listeners do the interrupting. */
 export const rememberSignals = (): void => {
-  process.once("SIGINT", () => {
-    received ??= "SIGINT"
-  })
-  process.once("SIGTERM", () => {
-    received ??= "SIGTERM"
-  })
+  if (listening) return
+  listening = true
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.on(signal, () => {
+      if (received === null) received = signal
+      else process.stderr.write(`${signal} again: still cleaning up after ${received}; the run stops by itself\n`)
+    })
+  }
 }
 
 /** The signal received; an interruption without one (a test's) counts as SIGINT. */

@@ -107,6 +107,26 @@ describe("signals", () => {
     expect(fs.existsSync(folders.foreign)).toBe(true)
   })
 
+  it("Ctrl-C twice, 20 ms apart, on a Postgres run: exit 130, the message, the throwaway server and every file cleaned up", async () => {
+    const out = tempDir()
+    const r = await interrupted(
+      process.execPath,
+      [
+        "--import", "tsx", "programs/bench.ts", "--store", "postgres", "--files", "200", "--quick", "--profiles", "zero",
+        "--trials", "30", "--warmup", "0", "--ladder", "off", "--concurrency", "10", "--out", out
+      ],
+      /\[1\/1\] trial 1\/30/,
+      "SIGINT",
+      true,
+      20
+    )
+    expect(r.code).toBe(130)
+    expect(r.stderr).toContain("interrupted (SIGINT) before any configuration completed: nothing written")
+    expect(r.stderr).toContain("SIGINT again: still cleaning up after SIGINT")
+    expect(r.leftBehind).toEqual([])
+    expect(fs.readdirSync(out)).toEqual([])
+  }, 120_000)
+
   it("SIGINT while worker processes run a Postgres trial: exit 130, the workers gone, the throwaway server stopped and removed", async () => {
     const out = tempDir()
     const r = await interrupted(

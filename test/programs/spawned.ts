@@ -18,7 +18,15 @@ export const spawn = (command: string, args: ReadonlyArray<string>) => {
  * `when`; its exit code, stderr, and the temporary folders its pid owned
  * that are still there.
  */
-export const interrupted = (command: string, args: ReadonlyArray<string>, when: RegExp, signal: NodeJS.Signals, toGroup = false) =>
+export const interrupted = (
+  command: string,
+  args: ReadonlyArray<string>,
+  when: RegExp,
+  signal: NodeJS.Signals,
+  toGroup = false,
+  /** Send the signal a second time this many ms after the first (a user pressing Ctrl-C twice). */
+  again: number | null = null
+) =>
   new Promise<{ code: number | null; stderr: string; leftBehind: ReadonlyArray<string>; pid: number | undefined }>((resolve, reject) => {
     // toGroup: the child leads its own process group, and the signal goes to all of it, as a terminal's Ctrl-C or a
     // supervisor's stop does (a wrapper may relay it to the program too).
@@ -33,8 +41,16 @@ export const interrupted = (command: string, args: ReadonlyArray<string>, when: 
       stderr += d.toString()
       if (!sent && when.test(stderr)) {
         sent = true
-        if (toGroup && child.pid !== undefined) process.kill(-child.pid, signal)
-        else child.kill(signal)
+        const send = () => {
+          try {
+            if (toGroup && child.pid !== undefined) process.kill(-child.pid, signal)
+            else child.kill(signal)
+          } catch {
+            // Gone already.
+          }
+        }
+        send()
+        if (again !== null) setTimeout(send, again)
       }
     })
     // A wrapper killed by the signal itself (npx) has no code: the shell's 128 + signal number stands for it.
