@@ -25,7 +25,7 @@ import { boundHeapGrowth } from "../metrics/heapGrowth.ts"
 import { CodeOrigin } from "../metrics/processCost.ts"
 import { EXIT, ExitCode, type Subcommand } from "./program.ts"
 import { responsiveScheduler } from "./scheduler.ts"
-import { exitCodeOf, rememberSignals, stopSignal } from "./signals.ts"
+import { commandFinished, exitCodeOf, rememberSignals, stopSignal } from "./signals.ts"
 
 const NAME = "upload-fsm-bench"
 const VERSION = "0.1.0"
@@ -122,7 +122,12 @@ export const main = (args: ReadonlyArray<string>, origin?: string): void => {
   boundHeapGrowth()
   run(args).pipe(
     Effect.provideService(CodeOrigin, origin ?? CodeOrigin.defaultValue()),
-    Effect.flatMap((code) => Effect.sync(() => (process.exitCode = code))),
+    Effect.flatMap((code) =>
+      Effect.sync(() => {
+        process.exitCode = code
+        commandFinished()
+      })
+    ),
     Effect.provide(NodeContext.layer),
     // Phase logs (--log-level debug) go to stderr: stdout is for the report or --json's document.
     Effect.provide(Logger.replace(Logger.defaultLogger, Logger.withConsoleError(Logger.logfmtLogger))),

@@ -13,6 +13,15 @@ export type StopSignal = "SIGINT" | "SIGTERM"
 let received: StopSignal | null = null
 
 let listening = false
+let finished = false
+
+/**
+ * The command has finished and set its exit code: a signal from here on
+ * (something still holding the process open) ends the process at once.
+ */
+export const commandFinished = (): void => {
+  finished = true
+}
 
 /** Listen for both signals for the life of the process; the runtime's own listeners do the interrupting. */
 export const rememberSignals = (): void => {
@@ -20,6 +29,7 @@ export const rememberSignals = (): void => {
   listening = true
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     process.on(signal, () => {
+      if (finished) process.exit(exitCodeOf(signal))
       if (received === null) received = signal
       else process.stderr.write(`${signal} again: still cleaning up after ${received}; the run stops by itself\n`)
     })

@@ -27,6 +27,7 @@ import * as Layer from "effect/Layer"
 import pg from "pg"
 import { makeDriver } from "../sqlite/client.ts"
 import { type RawConnection, SqliteDriver } from "../sqlite/driver.ts"
+import { connectedClient } from "./client.ts"
 import { postgresDialect } from "./dialect.ts"
 
 const spoken = new Map<string, string>()
@@ -90,9 +91,7 @@ const onePool = (url: string) =>
 const CONNECT_MS = 10_000
 
 const rawConnect = async (url: string): Promise<RawConnection> => {
-  const client = new pg.Client({ connectionString: url, application_name: "upload-fsm-bench floor" })
-  client.on("error", () => undefined)
-  await client.connect()
+  const client = await connectedClient({ connectionString: url, application_name: "upload-fsm-bench floor" })
   return {
     rows: async (sql, params) => (await client.query(pgText(sql), [...params])).rows,
     changes: async (sql, params) => rowCountOf(await client.query(pgText(sql), [...params])),

@@ -32,7 +32,7 @@ import * as Data from "effect/Data"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
-import pg from "pg"
+import { connectedClient } from "./client.ts"
 import { exited, stopChild } from "../childProcess.ts"
 import { OWNER_FILE, removeStaleTemporaryFolders, TEMPORARY_PREFIX } from "../sqlite/dbFile.ts"
 
@@ -207,8 +207,7 @@ export const throwawayServer = (options: { readonly maxConnections: number }): E
 export const query = (url: string, text: string) =>
   Effect.tryPromise({
     try: async () => {
-      const client = new pg.Client({ connectionString: url })
-      await client.connect()
+      const client = await connectedClient({ connectionString: url })
       try {
         return (await client.query(text)).rows
       } finally {

@@ -5,7 +5,7 @@
  */
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
-import pg from "pg"
+import { connectedClient } from "./client.ts"
 import { APPLICATION_ID } from "../identity.ts"
 import { DatabasePathError } from "../sqlite/dbFile.ts"
 import type { SqliteDriver } from "../sqlite/driver.ts"
@@ -27,9 +27,7 @@ const holdDatabase = (url: string, connections: number): Effect.Effect<void, Dat
   Effect.acquireRelease(
     Effect.tryPromise({
       try: async () => {
-        const client = new pg.Client({ connectionString: url, application_name: "upload-fsm-bench lock" })
-        client.on("error", () => undefined)
-        await client.connect()
+        const client = await connectedClient({ connectionString: url, application_name: "upload-fsm-bench lock" })
         const { rows } = await client.query<{ locked: boolean; free: number }>(
           `SELECT pg_try_advisory_lock($1) AS locked,
             current_setting('max_connections')::int - current_setting('superuser_reserved_connections')::int

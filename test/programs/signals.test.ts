@@ -1,5 +1,6 @@
 /** Ctrl-C and SIGTERM on a running bench, as a process: the exit code, the message, what is written and left. */
-import { spawnSync } from "node:child_process"
+import { spawn, spawnSync } from "node:child_process"
+import * as net from "node:net"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { describe, expect, it } from "@effect/vitest"
@@ -143,4 +144,61 @@ describe("signals", () => {
     expect(r.leftBehind).toEqual([])
     expect(workersOf(r.pid)).toEqual([])
   }, 120_000)
+
+  it("--pg-url with no password on a server that asks for SCRAM: one line, exit 2, and the process ends by itself", async () => {
+    // A loopback server that asks every client for SCRAM-SHA-256 and then waits, as a real one does until its
+    // authentication timeout; it closes a connection when the client closes its side.
+    const sockets = new Set<net.Socket>()
+    const message = (code: number, text: string) => {
+      const body = Buffer.concat([Buffer.alloc(4), Buffer.from(text, "latin1")])
+      body.writeInt32BE(code)
+      const length = Buffer.alloc(4)
+      length.writeInt32BE(4 + body.length)
+      return Buffer.concat([Buffer.from("R"), length, body])
+    }
+    const server = net.createServer((socket) => {
+      sockets.add(socket)
+      let received = 0
+      socket.on("data", (data: Buffer) => {
+        received += 1
+        // The startup message: AuthenticationSASL. The client's first SCRAM message: the server's, with its nonce.
+        if (received === 1) socket.write(message(10, "SCRAM-SHA-256\0\0"))
+        else {
+          const nonce = /r=([^,]+)/.exec(data.toString("latin1"))?.[1] ?? ""
+          socket.write(message(11, `r=${nonce}server,s=${Buffer.from("salt").toString("base64")},i=4096`))
+        }
+      })
+      socket.on("error", () => undefined)
+      socket.on("end", () => socket.end())
+    })
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
+    const port = (server.address() as net.AddressInfo).port
+    try {
+      const out = path.join(tempDir(), "out")
+      const r = await new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
+        const child = spawn(process.execPath, [
+          "--import", "tsx", "programs/bench.ts", "--store", "postgres", "--pg-url", `postgresql://postgres@127.0.0.1:${port}/bench`,
+          "--files", "10", "--out", out
+        ], { cwd: root, stdio: ["ignore", "ignore", "pipe"] })
+        let stderr = ""
+        child.stderr.on("data", (d: Buffer) => void (stderr += d.toString()))
+        const guard = setTimeout(() => {
+          child.kill("SIGKILL")
+          reject(new Error(`still running after its error; stderr: ${stderr}`))
+        }, 30_000)
+        child.on("close", (code) => {
+          clearTimeout(guard)
+          resolve({ code, stderr })
+        })
+      })
+      expect(r.code).toBe(2)
+      const lines = r.stderr.trim().split("\n")
+      expect(lines).toHaveLength(1)
+      expect(lines[0]).toMatch(new RegExp(`^error: --pg-url postgresql://postgres@127\\.0\\.0\\.1:${port}/bench: cannot connect \\(.*password`))
+      expect(fs.existsSync(out)).toBe(false)
+    } finally {
+      for (const socket of sockets) socket.destroy()
+      await new Promise((resolve) => server.close(resolve))
+    }
+  }, 60_000)
 })
