@@ -22,6 +22,47 @@ export class DatabasePathError extends Data.TaggedError("DatabasePathError")<{ r
 const MAGIC = "SQLite format 3\u0000"
 
 /**
+ * The first 100 bytes of page 1 as the WAL beside `file` holds it, if a
+ * committed transaction there wrote page 1 after the last checkpoint: a run
+ * killed before its WAL was checkpointed left its application_id and
+ * user_version there, not yet in the file's own header. Read only; null
+ * when there is no such WAL or no such frame.
+ */
+const walHeader = (file: string): Buffer | null => {
+  let fd: number
+  try {
+    fd = fs.openSync(`${file}-wal`, "r")
+  } catch {
+    return null
+  }
+  try {
+    const head = Buffer.alloc(32)
+    if (fs.readSync(fd, head, 0, 32, 0) < 32) return null
+    const magic = head.readUInt32BE(0)
+    if (magic !== 0x377f0682 && magic !== 0x377f0683) return null
+    const pageSize = head.readUInt32BE(8)
+    const size = fs.fstatSync(fd).size
+    const frame = Buffer.alloc(24)
+    let candidate: Buffer | null = null
+    let committed: Buffer | null = null
+    for (let at = 32; at + 24 + pageSize <= size; at += 24 + pageSize) {
+      fs.readSync(fd, frame, 0, 24, at)
+      // Frames of an older generation (before the last checkpoint restarted the WAL) carry other salts.
+      if (frame.readUInt32BE(8) !== head.readUInt32BE(16) || frame.readUInt32BE(12) !== head.readUInt32BE(20)) break
+      if (frame.readUInt32BE(0) === 1) {
+        candidate = Buffer.alloc(100)
+        fs.readSync(fd, candidate, 0, 100, at + 24)
+      }
+      // A commit frame (the database's size after it is set) makes what came before it part of the database.
+      if (frame.readUInt32BE(4) !== 0) committed = candidate ?? committed
+    }
+    return committed
+  } finally {
+    fs.closeSync(fd)
+  }
+}
+
+/**
  * Accepts a path that does not exist yet (in a writable folder), an empty
  * file, or a database this tool created (its header carries our
  * application_id) with a schema this code knows (its user_version at most
@@ -53,10 +94,12 @@ export const checkDatabasePath = (file: string, maxSchemaVersion: number): Effec
       if (read < 100 || header.toString("latin1", 0, 16) !== MAGIC) {
         return `--db ${file}: exists and is not an SQLite database; refusing to touch it`
       }
-      if (header.readUInt32BE(68) !== APPLICATION_ID) {
+      // The header as SQLite sees it: the WAL's newer copy of page 1 if it has one.
+      const current = walHeader(file) ?? header
+      if (current.readUInt32BE(68) !== APPLICATION_ID) {
         return `--db ${file}: is an SQLite database not created by upload-fsm-bench; refusing to touch it`
       }
-      const userVersion = header.readUInt32BE(60)
+      const userVersion = current.readUInt32BE(60)
       if (userVersion > maxSchemaVersion) {
         return `--db ${file}: has schema version ${userVersion}, newer than this tool's ${maxSchemaVersion}; refusing to touch it`
       }
