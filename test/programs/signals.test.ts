@@ -77,13 +77,16 @@ describe("signals", () => {
     expect(r.leftBehind).toEqual([])
   }, 120_000)
 
+  // tsx's CLI relays a signal to its child and SIGKILLs the child if it has not said, within 30 ms, that it got the
+  // signal: on a machine loaded by the rest of the suite that window is sometimes missed, by no fault of the run's.
+  // Retried for that alone; every attempt asserts the same.
   it("SIGTERM to the process group of `npx tsx programs/bench.ts` (the signal arrives more than once): exit 143, the message, nothing left", async () => {
     const out = tempDir()
     const r = await interrupted("npx", ["tsx", ...args(out).slice(2)], /\[1\/2\] trial 1\/8/, "SIGTERM", true)
     expect(r.code).toBe(143)
     expect(r.stderr).toContain("interrupted (SIGTERM) before any configuration completed: nothing written")
     expect(fs.readdirSync(out)).toEqual([])
-  }, 120_000)
+  }, { retry: 2, timeout: 120_000 })
 
   it("SIGINT before any configuration completed: exit 130, one line, nothing written, no temporary folder left", async () => {
     const out = tempDir()
