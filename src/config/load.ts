@@ -106,6 +106,19 @@ const importConfig = async (file: string): Promise<unknown> => {
   }
 }
 
+/**
+ * A `.ts` config in a folder whose package.json does not say `"type":
+ * "module"` is read as CommonJS, and its import of this (ES module) package
+ * fails with Node's "require() of an ES module in a cycle": say what to do.
+ */
+const commonJsProblem = (cause: unknown, file: string): string | null => {
+  const code = typeof cause === "object" && cause !== null && "code" in cause ? cause.code : undefined
+  return file.endsWith(".ts") && (code === "ERR_REQUIRE_CYCLE_MODULE" || /require\(\) ES Module/.test(reason(cause)))
+    ? "is read as CommonJS here; a config is an ES module: add \"type\": \"module\" to the package.json of its folder, " +
+      "or name it upload-fsm-bench.config.mts"
+    : null
+}
+
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value)
 
 const DEFAULT_KINDS: { readonly [K in keyof Required<ConfigDefaults>]: "integer" | "number" | "integers" | "names" | "name" | "boolean" } = {
@@ -207,7 +220,10 @@ export const loadConfig = (file: string): Effect.Effect<LoadedConfig, ConfigErro
     const fail = (detail: string) => new ConfigError({ file, detail })
     const body = yield* Effect.try({ try: () => fs.readFileSync(absolute), catch: (cause) => fail(`cannot read (${reason(cause)})`) })
     const sha256 = crypto.createHash("sha256").update(body).digest("hex")
-    const module = yield* Effect.tryPromise({ try: () => importConfig(absolute), catch: (cause) => fail(`does not load: ${reason(cause)}`) })
+    const module = yield* Effect.tryPromise({
+      try: () => importConfig(absolute),
+      catch: (cause) => fail(commonJsProblem(cause, absolute) ?? `does not load: ${reason(cause)}`)
+    })
     const exported = isRecord(module) ? module["default"] : undefined
     if (exported === undefined) return yield* fail("has no default export (export default defineConfig({ ... }))")
     const checked = checkConfig(exported, { file: absolute, sha256 })

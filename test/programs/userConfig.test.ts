@@ -169,6 +169,24 @@ export default defineConfig({ mitigations: [broken] })`,
     })
   }
 
+  it("a .ts config in a folder that is not an ES module package: one line saying what to do; as .mts it loads", async () => {
+    const dir = configIn(`${trustingGuard("trusting-guard")}
+import { defineConfig } from "upload-fsm-bench"
+export default defineConfig({ mitigations: [trusting_guard] })
+`)
+    fs.rmSync(path.join(dir, "package.json"))
+    const r = await bench(dir, ...SMALL, "--out", path.join(dir, "out"))
+    expect(r.code).toBe(2)
+    expect(r.stderr.trim()).toBe(
+      `error: config ${path.join(dir, "upload-fsm-bench.config.ts")}: is read as CommonJS here; a config is an ES module: ` +
+        "add \"type\": \"module\" to the package.json of its folder, or name it upload-fsm-bench.config.mts"
+    )
+    fs.renameSync(path.join(dir, "upload-fsm-bench.config.ts"), path.join(dir, "upload-fsm-bench.config.mts"))
+    const help = await bench(dir, "--help")
+    expect(help.code).toBe(0)
+    expect(help.stdout).toMatch(/trusting-guard\s+replaces Guard \(config\): no read before a write/)
+  })
+
   it("--config naming a file that is not there: one line, exit 2", async () => {
     const dir = tempDir()
     const r = await bench(dir, ...SMALL, "--config", "missing.config.ts", "--out", path.join(dir, "out"))
