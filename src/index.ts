@@ -52,10 +52,13 @@ export type { GuardShape, GuardTiming } from "./actor/guard.ts"
 /** Writer: how a transition reaches the database; a ledger of what it committed; a write's timing. */
 export { commitEach, makeLedger, Writer, writeTiming } from "./actor/writer.ts"
 export type { WriterShape, WriterStats, WriteTiming } from "./actor/writer.ts"
-/** The run's SQLite (or Postgres) driver: how a layer opens connections. */
-export { SqliteDriver } from "./sqlite/driver.ts"
-export type { SqliteDriverShape } from "./sqlite/driver.ts"
-/** One transition in its own write transaction on a connection (BEGIN IMMEDIATE, the OCC UPDATE, COMMIT), timed. */
+/** The run's driver: how a layer opens connections to the run's store (SQLite or Postgres). */
+export { Driver } from "./drivers/driver.ts"
+export type { DriverShape } from "./drivers/driver.ts"
+/** The run's store: the statements it speaks (in its own SQL) and how it keeps its database. */
+export { Store } from "./store/service.ts"
+export type { Statements, StoreName, StoreShape } from "./store/service.ts"
+/** One transition in its own write transaction on a driver's connection (the store's BEGIN, the OCC UPDATE, COMMIT), timed; a file's state read, timed. */
 export { transitionTransaction, timedReadState } from "./store/lanes.ts"
 export type { TransactionTiming } from "./store/lanes.ts"
 /** A transition as the writer receives it. */

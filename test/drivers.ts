@@ -1,5 +1,5 @@
 /**
- * The drivers the tests run against: every driver of `src/sqlite/drivers.ts`
+ * The drivers the tests run against: every driver of `src/drivers/all.ts`
  * that this runtime can load (node-sqlite needs Deno or Node 22.5+; vitest
  * runs on Node 20, so CI's Deno gate covers it), and Postgres. Tests that
  * exercise the store take the driver as a parameter (describe.each), so each
@@ -14,13 +14,24 @@ import { createHash } from "node:crypto"
 import { Effect, Layer } from "effect"
 import { inject } from "vitest"
 import pg from "pg"
-import { SqliteDriver } from "../src/sqlite/driver.ts"
-import { driverLayer, Drivers } from "../src/sqlite/drivers.ts"
+import { Driver } from "../src/drivers/driver.ts"
+import { driverLayer, Drivers } from "../src/drivers/all.ts"
+import * as BetterSqliteDriver from "../src/drivers/betterSqlite.ts"
+import * as ThreadedDriver from "../src/drivers/threaded.ts"
+import { sqliteStore } from "../src/sqlite/store.ts"
+import { Store, storeLayer } from "../src/store/service.ts"
+
+/** A SQLite driver's layer over the SQLite store, as `driverLayer` gives it (without its lazy import). */
+const onSqlite = (layer: Layer.Layer<Driver, never, Store>): Layer.Layer<Driver | Store> =>
+  Layer.provideMerge(layer, storeLayer(sqliteStore))
+
+export const BetterSqlite = { layer: onSqlite(BetterSqliteDriver.layer) }
+export const Threaded = { layer: onSqlite(ThreadedDriver.layer) }
 
 const specifier = "node:sqlite"
 const hasNodeSqlite = await import(specifier).then(() => true, () => false)
 
-export const drivers: ReadonlyArray<readonly [string, Layer.Layer<SqliteDriver>]> = Drivers
+export const drivers: ReadonlyArray<readonly [string, Layer.Layer<Driver>]> = Drivers
   .filter((name) => name !== "node-sqlite" || hasNodeSqlite)
   .map((name) => [name, Layer.orDie(driverLayer(name))])
 
@@ -48,9 +59,9 @@ export const databaseFor = (target: string): Promise<string> => {
 }
 
 /** The Postgres driver, each target path standing for a database of its own on the test server. */
-export const postgres: Layer.Layer<SqliteDriver> = Layer.effect(
-  SqliteDriver,
-  Effect.map(SqliteDriver, (driver) => {
+export const postgres: Layer.Layer<Driver> = Layer.effect(
+  Driver,
+  Effect.map(Driver, (driver) => {
     const url = (target: string) => Effect.promise(() => databaseFor(target))
     return {
       ...driver,
@@ -61,4 +72,4 @@ export const postgres: Layer.Layer<SqliteDriver> = Layer.effect(
   })
 ).pipe(Layer.provide(Layer.orDie(driverLayer("postgres"))))
 
-export const stores: ReadonlyArray<readonly [string, Layer.Layer<SqliteDriver>]> = [...drivers, ["postgres", postgres]]
+export const stores: ReadonlyArray<readonly [string, Layer.Layer<Driver>]> = [...drivers, ["postgres", postgres]]

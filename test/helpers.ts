@@ -10,7 +10,7 @@ import type { StrategyLayer } from "../src/actor/strategy.ts"
 import type { FloorParts } from "../src/mitigations/define.ts"
 import { baseline, builtInRegistry, floorPlan } from "../src/mitigations/registry.ts"
 import { timed } from "../src/metrics/timing.ts"
-import { SqliteDriver } from "../src/sqlite/driver.ts"
+import { Driver } from "../src/drivers/driver.ts"
 import { migrate, seedFiles, type TransitionWrite } from "../src/store/store.ts"
 
 const created: Array<string> = []
@@ -30,7 +30,7 @@ export const removeTempDirs = (): void => {
 export const tempDb = (): string => path.join(tempDir(), "test.db")
 
 /** Open a connection to `db` with the driver in context (scoped). */
-export const open = (db: string) => Effect.flatMap(SqliteDriver, (driver) => driver.open(db))
+export const open = (db: string) => Effect.flatMap(Driver, (driver) => driver.open(db))
 
 /** Reserve the client's connection for `use`; the time spent waiting for it, with the body's value. */
 export const withConnection = <A, E, R>(sql: SqlClient, use: (conn: Connection) => Effect.Effect<A, E, R>) =>

@@ -13,7 +13,7 @@ import {
   defineMitigation,
   makeLedger,
   type OccConflict,
-  SqliteDriver,
+  Driver,
   type StoreError,
   storeError,
   transitionTransaction,
@@ -33,7 +33,7 @@ const singleWriterLayer = (dbPath: string) =>
   Layer.scoped(
     Writer,
     Effect.gen(function*() {
-      const driver = yield* SqliteDriver
+      const driver = yield* Driver
       const conn = yield* driver.connect(dbPath).pipe(Effect.mapError(storeError("open the single writer's connection")))
       const mailbox = yield* Queue.unbounded<Letter>()
       const { add, snapshot } = makeLedger()

@@ -22,7 +22,7 @@ import * as Queue from "effect/Queue"
 import type { StoreError } from "../store/errors.ts"
 import { timed } from "../metrics/timing.ts"
 import { storeError } from "../store/transaction.ts"
-import { inlineStatements, SqliteDriver } from "../sqlite/driver.ts"
+import { inlineStatements, Driver } from "../drivers/driver.ts"
 import { type LaneStep, onConnection } from "../store/lanes.ts"
 import { type Lock, makeLock, withLock } from "./lock.ts"
 
@@ -107,10 +107,10 @@ export const pooledLease = (free: Queue.Queue<Connection>): LeaseShape => {
 }
 
 /** A fresh connection for every file, held by it until its actor ends, on failure and interruption too. */
-export const perFile = (dbPath: string): Layer.Layer<Connections, never, SqliteDriver> =>
+export const perFile = (dbPath: string): Layer.Layer<Connections, never, Driver> =>
   Layer.effect(
     Connections,
-    Effect.map(SqliteDriver, (driver) => {
+    Effect.map(Driver, (driver) => {
       const open = driver.connect(dbPath).pipe(Effect.mapError(storeError("open connection")))
       return {
         name: "per-file",

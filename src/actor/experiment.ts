@@ -24,7 +24,7 @@ import { makeRecorder, type RunLabels } from "../metrics/recorder.ts"
 import type { Samples } from "../metrics/samples.ts"
 import { timed } from "../metrics/timing.ts"
 import { walBytes, walSalt } from "../sqlite/dbFile.ts"
-import { SqliteDriver } from "../sqlite/driver.ts"
+import { Driver } from "../drivers/driver.ts"
 import type { StoreError } from "../store/errors.ts"
 import { type ForeignDatabase, migrate, readAll, seedFiles, type StoredFile, resetLog } from "../store/store.ts"
 import { storeError } from "../store/transaction.ts"
@@ -112,10 +112,10 @@ const MAX_RECOVERY_PASSES = 3
 const believedDiffers = (outcome: FileOutcome, row: StoredFile | undefined) =>
   row === undefined || row.state !== outcome.machine.state || row.version !== outcome.machine.version
 
-export const runExperiment = (spec: ExperimentSpec): Effect.Effect<Measurement, StoreError | ForeignDatabase, SqliteDriver> =>
+export const runExperiment = (spec: ExperimentSpec): Effect.Effect<Measurement, StoreError | ForeignDatabase, Driver> =>
   Effect.scoped(
     Effect.gen(function*() {
-      const driver = yield* SqliteDriver
+      const driver = yield* Driver
       const observer = yield* driver.open(spec.dbPath).pipe(Effect.mapError(storeError("open observer connection")))
       yield* migrate(observer)
       const paths = spec.resume === true
@@ -151,7 +151,7 @@ export const runActors = (
   paths: ReadonlyArray<string>,
   recorder: ReturnType<typeof makeRecorder>,
   observer: SqlClient
-): Effect.Effect<ActorsPart, StoreError, SqliteDriver> =>
+): Effect.Effect<ActorsPart, StoreError, Driver> =>
   Effect.gen(function*() {
     const apiClock = ApiClock.make(spec.clock)
     // Everything from here to the end of the strategy's teardown is timed

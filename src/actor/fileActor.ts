@@ -29,6 +29,7 @@ import { Trace } from "../metrics/trace.ts"
 import { Connections, type LeaseShape } from "./connections.ts"
 import { Guard } from "./guard.ts"
 import { Writer } from "./writer.ts"
+import { Driver } from "../drivers/driver.ts"
 
 export interface FileOutcome {
   readonly path: string
@@ -55,7 +56,7 @@ export interface FileRun {
 export type ActorError = IllegalTransition | OccConflict | StoreError
 
 /** What every file's actor needs besides its lease: the run's services, resolved once per batch. */
-export type ActorServices = Connections | Guard | Writer | UploadApi | RetryPolicy | ApiClock | Scenario
+export type ActorServices = Connections | Guard | Writer | UploadApi | RetryPolicy | ApiClock | Scenario | Driver
 
 /**
  * The actor of each file of a batch: `makeActor` resolves the run's services
@@ -78,6 +79,7 @@ export const makeActor: Effect.Effect<
   const apiClock = yield* ApiClock
   const scenario = yield* Scenario
   const trace = yield* Trace
+  const { statements } = (yield* Driver).store
   // The run's clock (under the time warp, the warp's): every timing and timestamp of an actor.
   const clock = yield* Effect.clock
   const msSince = (start: bigint) => nanosToMs(clock.unsafeCurrentTimeNanos() - start)
@@ -154,7 +156,7 @@ export const makeActor: Effect.Effect<
           }))
 
       const lifecycle = (lease: LeaseShape) => Effect.gen(function*() {
-        const read = yield* lease.step(readStep(path))
+        const read = yield* lease.step(readStep(statements, path))
         if (trace.enabled) traced([["queue wait", read.queueWaitMs], ["hydrate", read.value[0]]])
         m.queue_wait_ms += read.queueWaitMs
         m.hydrate_ms += read.value[0]

@@ -11,6 +11,7 @@ import * as Layer from "effect/Layer"
 import type { Event, Machine } from "../lifecycle/fsm.ts"
 import { OccConflict, type StoreError } from "../store/errors.ts"
 import { readStep } from "../store/lanes.ts"
+import { Driver } from "../drivers/driver.ts"
 import type { LeaseShape } from "./connections.ts"
 
 export interface GuardTiming {
@@ -31,13 +32,16 @@ export interface GuardShape {
 
 export class Guard extends Context.Tag("upload-fsm-bench/Guard")<Guard, GuardShape>() {}
 
-export const readingGuard: Layer.Layer<Guard> = Layer.succeed(Guard, {
-  name: "db-read",
-  check: (lease, path, machine, event) =>
-    Effect.flatMap(lease.step(readStep(path)), ({ queueWaitMs, value: [guardMs, stored] }) =>
-      stored.state === machine.state && stored.version === machine.version
-        ? Effect.succeed({ queueWaitMs, guardMs })
-        : Effect.fail(
-          new OccConflict({ path, event, expectedState: machine.state, expectedVersion: machine.version })
-        ))
-})
+export const readingGuard: Layer.Layer<Guard, never, Driver> = Layer.effect(
+  Guard,
+  Effect.map(Driver, ({ store: { statements } }) => ({
+    name: "db-read",
+    check: (lease, path, machine, event) =>
+      Effect.flatMap(lease.step(readStep(statements, path)), ({ queueWaitMs, value: [guardMs, stored] }) =>
+        stored.state === machine.state && stored.version === machine.version
+          ? Effect.succeed({ queueWaitMs, guardMs })
+          : Effect.fail(
+            new OccConflict({ path, event, expectedState: machine.state, expectedVersion: machine.version })
+          ))
+  }))
+)

@@ -7,13 +7,13 @@
 import * as Effect from "effect/Effect"
 import type * as Layer from "effect/Layer"
 import type { StrategyNames } from "../results/schema.ts"
-import type { SqliteDriver } from "../sqlite/driver.ts"
+import type { Driver } from "../drivers/driver.ts"
 import type { StoreError } from "../store/errors.ts"
 import { Connections } from "./connections.ts"
 import { Guard } from "./guard.ts"
 import { Writer } from "./writer.ts"
 
-export type StrategyLayer = Layer.Layer<Connections | Guard | Writer, StoreError, SqliteDriver>
+export type StrategyLayer = Layer.Layer<Connections | Guard | Writer, StoreError, Driver>
 
 /** The names of the strategy's services, as recorded in each run's result. */
 export const strategyNames: Effect.Effect<StrategyNames, never, Connections | Guard | Writer> = Effect.all({

@@ -11,7 +11,7 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type { Event } from "../lifecycle/fsm.ts"
-import { SqliteDriver } from "../sqlite/driver.ts"
+import { Driver } from "../drivers/driver.ts"
 import type { OccConflict, StoreError } from "../store/errors.ts"
 import { transactionStep } from "../store/lanes.ts"
 import type { TransitionWrite } from "../store/store.ts"
@@ -69,9 +69,9 @@ export const makeLedger = () => {
   }
 }
 
-export const commitEach: Layer.Layer<Writer, never, SqliteDriver> = Layer.effect(
+export const commitEach: Layer.Layer<Writer, never, Driver> = Layer.effect(
   Writer,
-  Effect.map(SqliteDriver, (driver) => {
+  Effect.map(Driver, (driver) => {
     const { add, snapshot } = makeLedger()
     let commits = 0
     return {

@@ -9,7 +9,7 @@ import type { ClockMode } from "../clock/apiClock.ts"
 import { SegmentNames } from "../metrics/segments.ts"
 import { round } from "../metrics/stats.ts"
 import type { RunResult, Trial } from "../results/schema.ts"
-import type { SqliteDriver } from "../sqlite/driver.ts"
+import type { Driver } from "../drivers/driver.ts"
 import type { StoreError } from "../store/errors.ts"
 import type { ForeignDatabase } from "../store/store.ts"
 import { combineTrials } from "./aggregate.ts"
@@ -49,7 +49,7 @@ const relative = (real: number, simulated: number) => (real > 0 ? round((simulat
 
 export const runClockCheck = (
   spec: ClockCheckSpec
-): Effect.Effect<ClockCheckResult, StoreError | ForeignDatabase, SqliteDriver | Progress> =>
+): Effect.Effect<ClockCheckResult, StoreError | ForeignDatabase, Driver | Progress> =>
   Effect.gen(function*() {
     const progress = yield* Progress
     const profile: LatencyProfile = realistic(spec.delaySeconds)

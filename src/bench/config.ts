@@ -8,7 +8,7 @@ import * as Schema from "effect/Schema"
 import { Scenarios } from "../actor/scenario.ts"
 import { BuiltInProfiles, LatencyProfile } from "../api/profiles.ts"
 import { ClockModes } from "../clock/apiClock.ts"
-import { Drivers, StoreDrivers } from "../sqlite/drivers.ts"
+import { driverNamed, Drivers, StoreDrivers } from "../drivers/all.ts"
 
 export const LadderModes = ["first", "full", "off"] as const
 
@@ -22,25 +22,9 @@ const isPostgresUrl = (text: string): boolean => /^(postgres(ql)?:\/\/|socket:)/
 const Positive = Schema.Int.pipe(Schema.positive())
 const Seconds = Schema.Number.pipe(Schema.finite(), Schema.positive())
 
-/**
- * The most actors the threaded driver runs at once, all queueing for one
- * write lock. Measured on the project's 2-core machine (818 files, zero
- * profile, two trials, the pooled threads): at 64 the lock P95 was 1.6 s and
- * the longest wait 3.9 s; at 100 the P95 was 3.4 s and 7 files gave up at the
- * 5 s lock timeout (counted as `integrity.lockTimeouts`, failing the
- * threshold). Beyond it a run measures mostly timeouts.
- */
-export const THREADED_MAX_CONCURRENCY = 64
-
 /** The state stores: a SQLite file (one of the SQLite drivers), or a PostgreSQL server. */
-export const Stores = ["sqlite", "postgres"] as const
-
-/**
- * The most actors on Postgres: each per-file actor holds a server
- * connection, and each connection is a server process (a few MB each); 200
- * is four times the reference runs' largest concurrency.
- */
-export const POSTGRES_MAX_CONCURRENCY = 200
+import { Stores } from "../store/service.ts"
+export { Stores }
 
 /** The most worker processes: each is a Node process of its own (about 100 MB), and the machine has 2 cores. */
 export const MAX_WORKERS = 16
@@ -123,9 +107,8 @@ export const BenchConfig = Schema.Struct({
   ),
   Schema.filter((c) => {
     const most = Math.max(...c.concurrency)
-    return c.driver !== "threaded" || most <= THREADED_MAX_CONCURRENCY ||
-      `--concurrency ${most}: the threaded driver takes at most ${THREADED_MAX_CONCURRENCY} ` +
-        `(beyond it, waits for SQLite's write lock pass its 5 s timeout on a 2-core machine; see README, "Drivers")`
+    const cap = driverNamed(c.driver).maxConcurrency
+    return cap === null || most <= cap.limit || `--concurrency ${most}: ${cap.who} at most ${cap.limit} (${cap.why})`
   }),
   Schema.filter((c) => {
     // Every file commits at least its 3 happy-path transitions: the batches a run surely commits.
@@ -154,11 +137,6 @@ export const BenchConfig = Schema.Struct({
   ),
   Schema.filter((c) => (c.store === "postgres") === (c.driver === "postgres") || `--driver ${c.driver}: a SQLite driver; --store postgres has its own`),
   Schema.filter((c) => c.store === "sqlite" || c.contrast === null || `--contrast ${c.contrast}: compares SQLite drivers; not with --store postgres`),
-  Schema.filter((c) => {
-    const most = Math.max(...c.concurrency)
-    return c.store === "sqlite" || most <= POSTGRES_MAX_CONCURRENCY ||
-      `--concurrency ${most}: on Postgres at most ${POSTGRES_MAX_CONCURRENCY} (each actor holds a server connection; see README, "Postgres")`
-  }),
   Schema.filter((c) => c.poolSize <= MAX_POOL_SIZE || `--pool-size ${c.poolSize}: at most ${MAX_POOL_SIZE}`),
   Schema.filter((c) => c.workers <= MAX_WORKERS || `--workers ${c.workers}: at most ${MAX_WORKERS}`),
   Schema.filter((c) => {

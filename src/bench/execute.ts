@@ -23,7 +23,7 @@ import {
   type Step,
   type Trial
 } from "../results/schema.ts"
-import { SqliteDriver } from "../sqlite/driver.ts"
+import { Driver } from "../drivers/driver.ts"
 import { StoreError } from "../store/errors.ts"
 import { type ForeignDatabase, migrate, storeVersion, withDatabase } from "../store/store.ts"
 import { CodeOrigin, firstTrialLine, processCost } from "../metrics/processCost.ts"
@@ -55,7 +55,7 @@ export interface Target {
    */
   readonly collected?: Collected
   /** A second driver, built, to measure the baseline at the comparison configuration on for contrast. */
-  readonly contrast?: { readonly name: string; readonly context: Context.Context<SqliteDriver> } | null
+  readonly contrast?: { readonly name: string; readonly context: Context.Context<Driver> } | null
 }
 
 /** A configuration as one trial runs it; `driver` names a contrast driver, absent for the run's own. */
@@ -77,10 +77,10 @@ export interface Measured {
 export const measureBench = (
   config: BenchConfig,
   target: Target
-): Effect.Effect<Measured, StoreError | ForeignDatabase, SqliteDriver | Progress | MitigationRegistry> =>
+): Effect.Effect<Measured, StoreError | ForeignDatabase, Driver | Progress | MitigationRegistry> =>
   Effect.gen(function*() {
     const { dbPath, createdAt } = target
-    const driver = yield* SqliteDriver
+    const driver = yield* Driver
     const progress = yield* Progress
     const registry = yield* MitigationRegistry
     const plan = planOf(config, registry)

@@ -13,7 +13,7 @@ import * as Effect from "effect/Effect"
 import { runExperiment } from "../actor/experiment.ts"
 import { MitigationRegistry, mitigationLabel, strategy } from "../mitigations/registry.ts"
 import type { Integrity } from "../results/schema.ts"
-import { SqliteDriver } from "../sqlite/driver.ts"
+import { Driver } from "../drivers/driver.ts"
 import type { StoreError } from "../store/errors.ts"
 import { type BatchSummary, batchOf, type ForeignDatabase, hasFilesTable, migrate, readAll, withDatabase } from "../store/store.ts"
 import { checkIntegrity } from "../verdict/integrity.ts"
@@ -41,7 +41,7 @@ export interface ResumeReport {
  * database). Read only: a database refused for the batch it holds is left
  * exactly as it was (not even migrated).
  */
-export const batchIn = (dbPath: string): Effect.Effect<BatchSummary | null, StoreError, SqliteDriver> =>
+export const batchIn = (dbPath: string): Effect.Effect<BatchSummary | null, StoreError, Driver> =>
   withDatabase(dbPath, (sql) =>
     Effect.flatMap(hasFilesTable(sql), (has) => (has ? batchOf(sql) : Effect.succeed(null)))).pipe(
       Effect.map((batch) => (batch === null || batch.files === 0 ? null : batch))
@@ -50,7 +50,7 @@ export const batchIn = (dbPath: string): Effect.Effect<BatchSummary | null, Stor
 export const resumeBatch = (
   config: BenchConfig,
   dbPath: string
-): Effect.Effect<ResumeReport, StoreError | ForeignDatabase, SqliteDriver | MitigationRegistry> =>
+): Effect.Effect<ResumeReport, StoreError | ForeignDatabase, Driver | MitigationRegistry> =>
   Effect.gen(function*() {
     const registry = yield* MitigationRegistry
     // The first configuration of the flags' matrix drives the rest of the batch.

@@ -10,7 +10,7 @@ import type { ClockMode } from "../clock/apiClock.ts"
 import type { BatchOptions } from "../mitigations/define.ts"
 import { MitigationRegistry, mitigationLabel, strategy } from "../mitigations/registry.ts"
 import type { Trial } from "../results/schema.ts"
-import type { SqliteDriver } from "../sqlite/driver.ts"
+import type { Driver } from "../drivers/driver.ts"
 import type { StoreError } from "../store/errors.ts"
 import type { ForeignDatabase } from "../store/store.ts"
 import { type Expectation, happyPath } from "../verdict/integrity.ts"
@@ -68,7 +68,7 @@ const NO_REPLAY_AFTER_RECOVERY = "the trial lost a batch commit and redid files 
 
 export const measureTrial = (
   spec: TrialSpec
-): Effect.Effect<MeasuredTrial, StoreError | ForeignDatabase, SqliteDriver | MitigationRegistry> =>
+): Effect.Effect<MeasuredTrial, StoreError | ForeignDatabase, Driver | MitigationRegistry> =>
   Effect.gen(function*() {
     const registry = yield* MitigationRegistry
     const mitigation = mitigationLabel(spec.mitigations)

@@ -37,8 +37,8 @@ import { connectionsNeeded, redacted } from "../postgres/common.ts"
 import { workersLayer } from "../workers/pool.ts"
 import { SCHEMA_VERSION } from "../store/schema.ts"
 import { corruption } from "../store/store.ts"
-import { SqliteDriver } from "../sqlite/driver.ts"
-import { driverLayer, Drivers } from "../sqlite/drivers.ts"
+import { Driver } from "../drivers/driver.ts"
+import { driverLayer, Drivers } from "../drivers/all.ts"
 import { endLine, processCost } from "../metrics/processCost.ts"
 import { choice, integer, integerProblem, list, noiseFlag, number, on, optionsOf, text, type Values } from "./flags.ts"
 import { EXIT, subcommand, usageError } from "./program.ts"
@@ -406,7 +406,7 @@ const writtenLine = (dir: string, paths: ReadonlyArray<string>, wide: boolean) =
 const checkStructure = (file: string) =>
   Effect.gen(function*() {
     if ((fs.statSync(file, { throwIfNoEntry: false })?.size ?? 0) === 0) return
-    const driver = yield* SqliteDriver
+    const driver = yield* Driver
     const problem = yield* Effect.scoped(
       Effect.flatMap(driver.open(file), corruption).pipe(
         Effect.catchAll((error) => Effect.succeed(String(error.cause instanceof Error ? error.cause.message : error.message)))

@@ -8,7 +8,10 @@ import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import { runClockCheck } from "../bench/clockCheck.ts"
 import { table } from "../report/format.ts"
-import * as BetterSqlite from "../sqlite/betterSqlite.ts"
+import * as Layer from "effect/Layer"
+import * as BetterSqlite from "../drivers/betterSqlite.ts"
+import { sqliteStore } from "../sqlite/store.ts"
+import { storeLayer } from "../store/service.ts"
 import { temporaryDatabase } from "../sqlite/dbFile.ts"
 import { integer, number, optionsOf } from "./flags.ts"
 import { EXIT, subcommand } from "./program.ts"
@@ -80,6 +83,6 @@ export const clockCheckCommand = subcommand(
     }).pipe(
       Effect.scoped,
       Effect.provide(terminalProgress({ live: false })),
-      Effect.provide(BetterSqlite.layer)
+      Effect.provide(Layer.provideMerge(BetterSqlite.layer, storeLayer(sqliteStore)))
     )
 )

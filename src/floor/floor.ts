@@ -4,7 +4,7 @@
  * bookkeeping. Same driver, same connection strategy (a connection per file,
  * or one shared), same guard (a read before each write, or none), same writer
  * (a transaction per transition, or write-behind batches of N on a connection
- * of its own), the same statements (`store/store.ts` builds them for both),
+ * of its own), the same statements (the store's, `store/service.ts`),
  * the same files, each replaying the transitions it committed in the run, one
  * file after another.
  *
@@ -17,8 +17,9 @@ import { setImmediate } from "node:timers"
 import type * as Clock from "effect/Clock"
 import type { Event, Machine } from "../lifecycle/fsm.ts"
 import { Transitions } from "../lifecycle/fsm.ts"
-import type { RawConnection } from "../sqlite/driver.ts"
-import { READ_STATE_SQL, storedStateOf, transitionStatement, transitionWrite } from "../store/store.ts"
+import type { DriverShape, RawConnection } from "../drivers/driver.ts"
+import { transitionStatement } from "../store/service.ts"
+import { storedStateOf, transitionWrite } from "../store/store.ts"
 
 /** One file's share of the work: its path and the transitions it committed, in order. */
 export interface FloorFile {
@@ -62,21 +63,24 @@ const then = <A, B>(value: A | Promise<A>, f: (a: A) => B | Promise<B>): B | Pro
   isPromise(value) ? value.then(f) : f(value)
 
 /**
- * The work done once, on connections from `connect`; its duration in
+ * The work done once, on the driver's raw connections, with its store's
+ * statements; its duration in
  * milliseconds on `clock`. Every step answers a value or a promise, and the
  * loop awaits only promises (`isPromise(x) ? await x : x`): on a synchronous
  * driver it runs as a plain loop would, but for one turn of the event loop
  * every 20 ms (so that a signal is heard).
  */
 export const runFloor = async (
-  connect: (filename: string) => RawConnection | Promise<RawConnection>,
+  driver: Pick<DriverShape, "rawConnect" | "store">,
   work: FloorWork,
   clock: Clock.Clock,
   /** Stops the loop (between two files) when aborted: an interrupted run does not wait for its floor. */
   signal?: AbortSignal
 ): Promise<number> => {
+  const connect = driver.rawConnect
+  const { statements } = driver.store
   const read = (conn: RawConnection, path: string): Machine | Promise<Machine> =>
-    then(conn.rows(READ_STATE_SQL, [path]), ([row]) => {
+    then(conn.rows(statements.readState, [path]), ([row]) => {
       const stored = storedStateOf(path, row)
       if (typeof stored === "string") throw new FloorError(stored)
       return stored
@@ -84,7 +88,7 @@ export const runFloor = async (
   const update = (conn: RawConnection, path: string, machine: Machine, event: Event): void | Promise<void> => {
     const now = new Date(clock.unsafeCurrentTimeMillis()).toISOString()
     const values = { now, fileId: `floor/${path}`, uri: `floor://${path}`, documentId: `floor/${path}`, error: "floor" }
-    const { text, params } = transitionStatement(transitionWrite(path, machine, event, values))
+    const { text, params } = transitionStatement(statements, transitionWrite(path, machine, event, values))
     return then(conn.changes(text, params), (changed) => {
       if (changed !== 1) throw new FloorError(`${event} on ${path} changed ${changed} rows`)
     })
@@ -131,21 +135,21 @@ export const runFloor = async (
           }
         }
         if (writer === null || work.batchSize === null) {
-          let x = exec(conn, "BEGIN IMMEDIATE")
+          let x = exec(conn, statements.begin)
           if (isPromise(x)) await x
           try {
             const u = update(conn, file.path, machine, event)
             if (isPromise(u)) await u
           } catch (error) {
-            x = exec(conn, "ROLLBACK")
+            x = exec(conn, statements.rollback)
             if (isPromise(x)) await x
             throw error
           }
-          x = exec(conn, "COMMIT")
+          x = exec(conn, statements.commit)
           if (isPromise(x)) await x
         } else {
           if (!batchOpen) {
-            const x = exec(writer, "BEGIN IMMEDIATE")
+            const x = exec(writer, statements.begin)
             if (isPromise(x)) await x
             batchOpen = true
           }
@@ -153,7 +157,7 @@ export const runFloor = async (
           if (isPromise(u)) await u
           inBatch += 1
           if (inBatch >= work.batchSize) {
-            const x = exec(writer, "COMMIT")
+            const x = exec(writer, statements.commit)
             if (isPromise(x)) await x
             batchOpen = false
             inBatch = 0
@@ -199,7 +203,7 @@ export const runFloor = async (
     )
     if (failure !== null) throw (failure as { readonly error: unknown }).error
     if (writer !== null && batchOpen) {
-      const x = exec(writer, "COMMIT")
+      const x = exec(writer, statements.commit)
       if (isPromise(x)) await x
       batchOpen = false
     }
@@ -208,7 +212,7 @@ export const runFloor = async (
       if (batchOpen) {
         // Best effort: the loop is already failing with its own error.
         try {
-          const x = exec(writer, "ROLLBACK")
+          const x = exec(writer, statements.rollback)
           if (isPromise(x)) await x.catch(() => 0)
         } catch {
           // A synchronous driver's ROLLBACK that throws: nothing left to undo.

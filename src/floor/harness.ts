@@ -24,10 +24,11 @@ import { zero } from "../api/profiles.ts"
 import { builtInRegistry, mitigationLabel, strategy } from "../mitigations/registry.ts"
 import type { BatchOptions } from "../mitigations/define.ts"
 import { makeRecorder } from "../metrics/recorder.ts"
-import { makeDriver } from "../sqlite/client.ts"
-import { SqliteDriver, synchronousConnect, synchronousRaw, type SynchronousStatements } from "../sqlite/driver.ts"
+import { makeDriver } from "../drivers/client.ts"
+import { Driver, synchronousConnect, synchronousRaw, type SynchronousStatements } from "../drivers/driver.ts"
 import type { StoreError } from "../store/errors.ts"
-import { READ_STATE_SQL } from "../store/store.ts"
+import { storeLayer } from "../store/service.ts"
+import { sqliteStatements, sqliteStore } from "../sqlite/store.ts"
 
 interface MemoryRow {
   state: string
@@ -62,7 +63,8 @@ const shapeOf = (sql: string): TransitionShape | null => {
   }
 }
 
-const CONTROL = new Set(["BEGIN IMMEDIATE", "COMMIT", "ROLLBACK"])
+const CONTROL = new Set([sqliteStatements.begin, sqliteStatements.commit, sqliteStatements.rollback])
+const READ_STATE_SQL = sqliteStatements.readState
 
 /** The stand-in's statements over `rows`: what an actor sends, answered at once; anything else refused. */
 export const memoryStatements = (rows: MemoryRows): SynchronousStatements => {
@@ -111,14 +113,17 @@ export const memoryStatements = (rows: MemoryRows): SynchronousStatements => {
 /** A database of the stand-in: its setup statements (PRAGMAs) do nothing. */
 const standIn = () => ({ exec: () => undefined, close: () => undefined })
 
-/** The stand-in store as a driver on the inline lane (as better-sqlite3 is): every connection to any name sees `rows`. */
-export const memoryDriver = (rows: MemoryRows): Layer.Layer<SqliteDriver> => {
+/**
+ * The stand-in store as a driver on the inline lane (as better-sqlite3 is),
+ * answering the SQLite store's statements: every connection to any name sees `rows`.
+ */
+export const memoryDriver = (rows: MemoryRows): Layer.Layer<Driver> => {
   const statementsOn = () => memoryStatements(rows)
   const notBusy = () => false
   return Layer.effect(
-    SqliteDriver,
+    Driver,
     makeDriver("memory", synchronousConnect("memory", standIn, statementsOn, notBusy), notBusy, synchronousRaw(standIn, statementsOn))
-  )
+  ).pipe(Layer.provide(storeLayer(sqliteStore)))
 }
 
 export interface HarnessSpec {
@@ -153,7 +158,7 @@ export const measureHarness = (spec: HarnessSpec): Effect.Effect<ReadonlyArray<H
       const rows = memoryRows(paths)
       const labels = { run: `harness#${label}#${i}` }
       const part = yield* Effect.scoped(Effect.gen(function*() {
-        const observer = yield* Effect.flatMap(SqliteDriver, (driver) => driver.open("memory")).pipe(
+        const observer = yield* Effect.flatMap(Driver, (driver) => driver.open("memory")).pipe(
           Effect.orDieWith((e) => new Error(`the stand-in store did not open: ${e.message}`))
         )
         return yield* runActors(

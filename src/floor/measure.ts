@@ -10,7 +10,7 @@ import { median } from "../metrics/bootstrap.ts"
 import { round } from "../metrics/stats.ts"
 import type { FloorParts } from "../mitigations/define.ts"
 import type { Floor } from "../results/schema.ts"
-import { SqliteDriver } from "../sqlite/driver.ts"
+import { Driver } from "../drivers/driver.ts"
 import type { StoreError } from "../store/errors.ts"
 import { seedFiles, resetLog } from "../store/store.ts"
 import { storeError } from "../store/transaction.ts"
@@ -39,9 +39,9 @@ export interface FloorSpec {
 export type FloorOutcome = { readonly floor: Floor; readonly unavailable: null } | { readonly floor: null; readonly unavailable: string }
 
 /** The floor, or why not (with a warning in the log) if its loop met what a run would have reported. */
-export const measureFloor = (spec: FloorSpec): Effect.Effect<FloorOutcome, StoreError, SqliteDriver> =>
+export const measureFloor = (spec: FloorSpec): Effect.Effect<FloorOutcome, StoreError, Driver> =>
   Effect.gen(function*() {
-    const driver = yield* SqliteDriver
+    const driver = yield* Driver
     const once = Effect.scoped(
       Effect.gen(function*() {
         const observer = yield* driver.open(spec.dbPath).pipe(Effect.mapError(storeError("open observer connection")))
@@ -57,7 +57,7 @@ export const measureFloor = (spec: FloorSpec): Effect.Effect<FloorOutcome, Store
         }
         const ms = yield* Effect.clockWith((clock) =>
           Effect.tryPromise({
-            try: (signal) => runFloor(driver.rawConnect, work, clock, signal),
+            try: (signal) => runFloor(driver, work, clock, signal),
             catch: (cause) => new FloorFailed({ detail: cause instanceof Error ? cause.message : String(cause) })
           })
         )

@@ -17,7 +17,7 @@ import type { LeaseShape } from "../actor/connections.ts"
 import { makeLock, withLock } from "../actor/lock.ts"
 import { makeLedger, Writer, type WriteTiming, writeTiming } from "../actor/writer.ts"
 import { nanosToMs, timed } from "../metrics/timing.ts"
-import { type InlineStatements, inlineStatements, SqliteDriver } from "../sqlite/driver.ts"
+import { type InlineStatements, inlineStatements, Driver } from "../drivers/driver.ts"
 import { type OccConflict, StoreError } from "../store/errors.ts"
 import { afterQueue, applyInline, applyTransitionOn, attemptInline, beginInline, rollbackInline } from "../store/lanes.ts"
 import type { TransitionWrite } from "../store/store.ts"
@@ -29,17 +29,18 @@ export type { BatchOptions } from "./define.ts"
 
 const noLock: LockAcquisition = { lockWaitMs: 0, busyEvents: 0, busyWaitMs: 0 }
 
-export const batched = (dbPath: string, options: BatchOptions): Layer.Layer<Writer, StoreError, SqliteDriver> =>
+export const batched = (dbPath: string, options: BatchOptions): Layer.Layer<Writer, StoreError, Driver> =>
   Layer.scoped(
     Writer,
     Effect.gen(function*() {
-      const driver = yield* SqliteDriver
+      const driver = yield* Driver
       const client = yield* driver.open(dbPath).pipe(Effect.mapError(storeError("open writer connection")))
       // The writer's connection is its own for the whole run.
       const conn: Connection = yield* client.reserve.pipe(Effect.mapError(storeError("reserve writer connection")))
       // Who writes on the writer's connection now (see `actor/lock.ts`).
       const lock = makeLock()
       const inline = inlineStatements(conn)
+      const { statements } = driver.store
       const { add, snapshot } = makeLedger()
       let pending: Array<TransitionWrite> = []
       let open = false
@@ -62,7 +63,7 @@ export const batched = (dbPath: string, options: BatchOptions): Layer.Layer<Writ
         Effect.suspend(() => {
           const error = dropBatch(reason)
           // A failed COMMIT may already have rolled back; a second ROLLBACK then has nothing to do.
-          return Effect.zipRight(Effect.ignore(conn.executeUnprepared("ROLLBACK", [], undefined)), Effect.fail(error))
+          return Effect.zipRight(Effect.ignore(conn.executeUnprepared(statements.rollback, [], undefined)), Effect.fail(error))
         })
 
       // The batch committed: its transitions in the ledger.
@@ -77,7 +78,7 @@ export const batched = (dbPath: string, options: BatchOptions): Layer.Layer<Writ
       const commit = Effect.gen(function*() {
         commitNumber += 1
         if (commitNumber === options.failBatch) return yield* lose(injectedFailure())
-        const committed = yield* Effect.either(conn.executeUnprepared("COMMIT", [], undefined))
+        const committed = yield* Effect.either(conn.executeUnprepared(statements.commit, [], undefined))
         if (committed._tag === "Left") return yield* lose(storeError("COMMIT batch")(committed.left).detail)
         settle()
       })
@@ -87,17 +88,17 @@ export const batched = (dbPath: string, options: BatchOptions): Layer.Layer<Writ
         commitNumber += 1
         const failure = commitNumber === options.failBatch
           ? injectedFailure()
-          : Either.match(attemptInline("COMMIT batch", () => s.raw("COMMIT", [])), { onLeft: (e) => e.detail, onRight: () => null })
+          : Either.match(attemptInline("COMMIT batch", () => s.raw(statements.commit, [])), { onLeft: (e) => e.detail, onRight: () => null })
         if (failure === null) {
           settle()
           return Either.void
         }
-        rollbackInline(s)
+        rollbackInline(s, statements)
         return Either.left(dropBatch(failure))
       }
 
       // Interrupting the run must not leave a half-open batch behind: roll it back.
-      yield* Effect.addFinalizer(() => (open ? Effect.ignore(conn.executeUnprepared("ROLLBACK", [], undefined)) : Effect.void))
+      yield* Effect.addFinalizer(() => (open ? Effect.ignore(conn.executeUnprepared(statements.rollback, [], undefined)) : Effect.void))
 
       // A transition as Effects, holding the lock: on a driver that answers later, when another holds the
       // lock, or when a BEGIN was busy (`resumed`, carried on from its first answer).
@@ -110,7 +111,7 @@ export const batched = (dbPath: string, options: BatchOptions): Layer.Layer<Writ
               : yield* beginImmediate(conn, driver, resumed === undefined ? undefined : afterQueue(resumed, queueWaitMs))
             open = true
             const [writeMs] = yield* timed(
-              applyTransitionOn(conn, write).pipe(
+              applyTransitionOn(conn, statements, write).pipe(
                 Effect.catchTag("StoreError", (e) => lose(e.message)),
                 Effect.tap(() => {
                   pending.push(write)
@@ -131,17 +132,17 @@ export const batched = (dbPath: string, options: BatchOptions): Layer.Layer<Writ
       ): Either.Either<WriteTiming, OccConflict | StoreError> | BusySoFar => {
         let acquired = noLock
         if (!open) {
-          const began = beginInline(s, clock)
+          const began = beginInline(s, statements, clock)
           if (!Either.isEither(began)) return began
           if (Either.isLeft(began)) return Either.left(began.left)
           acquired = began.right
           open = true
         }
         const start = clock.unsafeCurrentTimeNanos()
-        const applied = applyInline(s, write)
+        const applied = applyInline(s, statements, write)
         if (Either.isLeft(applied)) {
           if (applied.left._tag === "OccConflict") return Either.left(applied.left)
-          rollbackInline(s)
+          rollbackInline(s, statements)
           return Either.left(dropBatch(applied.left.message))
         }
         pending.push(write)
@@ -175,7 +176,7 @@ export const batched = (dbPath: string, options: BatchOptions): Layer.Layer<Writ
               : open
               // Only conflicts since the last commit: nothing to write, but release the write lock.
               ? Effect.zipRight(
-                conn.executeUnprepared("COMMIT", [], undefined).pipe(Effect.mapError(storeError("COMMIT batch"))),
+                conn.executeUnprepared(statements.commit, [], undefined).pipe(Effect.mapError(storeError("COMMIT batch"))),
                 Effect.sync(() => {
                   open = false
                 })

@@ -10,7 +10,7 @@ import type * as Layer from "effect/Layer"
 import type { Connections } from "../actor/connections.ts"
 import type { Guard } from "../actor/guard.ts"
 import type { Writer } from "../actor/writer.ts"
-import type { SqliteDriver } from "../sqlite/driver.ts"
+import type { Driver } from "../drivers/driver.ts"
 
 /** The baseline services a mitigation can replace. */
 export const Services = ["Connections", "Guard", "Writer"] as const
@@ -83,7 +83,7 @@ export interface MitigationSpec<S extends Service> {
   /** What adopting it risks (said in the summary's recommendations); null when nothing. */
   readonly risk: string | null
   /** The layer that provides the replaced service, built once per trial from the run's context. */
-  readonly layer: (ctx: StrategyContext) => Layer.Layer<ServiceTags[S], unknown, SqliteDriver>
+  readonly layer: (ctx: StrategyContext) => Layer.Layer<ServiceTags[S], unknown, Driver>
   /** How the storage floor runs the same storage work, or why it cannot. */
   readonly floor: ((ctx: StrategyContext) => FloorParts[S]) | NoFloor
 }

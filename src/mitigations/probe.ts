@@ -7,7 +7,7 @@
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { temporaryDatabase } from "../sqlite/dbFile.ts"
-import type { SqliteDriver } from "../sqlite/driver.ts"
+import type { Driver } from "../drivers/driver.ts"
 import { migrate, withDatabase } from "../store/store.ts"
 import { type Registry, strategy } from "./registry.ts"
 
@@ -15,7 +15,7 @@ import { type Registry, strategy } from "./registry.ts"
 export const probeMitigations = (
   registry: Registry,
   options: { readonly batchSize: number; readonly poolSize: number }
-): Effect.Effect<string | null, never, SqliteDriver> =>
+): Effect.Effect<string | null, never, Driver> =>
   Effect.gen(function*() {
     const own = registry.mitigations.filter((m) => m.origin.kind !== "built-in")
     if (own.length === 0) return null

@@ -25,7 +25,7 @@ import {
 } from "./define.ts"
 import { inMemoryGuards } from "./inMemoryGuards.ts"
 import { sharedConnection } from "./sharedConnection.ts"
-import type { SqliteDriver } from "../sqlite/driver.ts"
+import type { Driver } from "../drivers/driver.ts"
 
 export type { StrategyContext } from "./define.ts"
 
@@ -147,7 +147,7 @@ export const extend = (
 }
 
 /** What runs where no mitigation replaces a service: production's layers, and the floor's part for each. */
-const baselines: { readonly [S in Service]: (ctx: StrategyContext) => Layer.Layer<ServiceTags[S], StoreError, SqliteDriver> } = {
+const baselines: { readonly [S in Service]: (ctx: StrategyContext) => Layer.Layer<ServiceTags[S], StoreError, Driver> } = {
   Connections: ({ dbPath }) => perFile(dbPath),
   Guard: () => readingGuard,
   Writer: () => commitEach
@@ -174,10 +174,10 @@ const causeLine = (cause: Cause.Cause<unknown>): string => {
 const layerOf = <S extends Service>(
   entry: Registered,
   ctx: StrategyContext
-): Layer.Layer<ServiceTags[S], StoreError, SqliteDriver> => {
-  const layer = entry.definition.layer(ctx) as Layer.Layer<ServiceTags[S], unknown, SqliteDriver>
+): Layer.Layer<ServiceTags[S], StoreError, Driver> => {
+  const layer = entry.definition.layer(ctx) as Layer.Layer<ServiceTags[S], unknown, Driver>
   // A built-in's layer fails only with StoreError (its own files' types say so).
-  if (entry.origin.kind === "built-in") return layer as Layer.Layer<ServiceTags[S], StoreError, SqliteDriver>
+  if (entry.origin.kind === "built-in") return layer as Layer.Layer<ServiceTags[S], StoreError, Driver>
   return Layer.catchAllCause(layer, (cause) =>
     Cause.isInterruptedOnly(cause)
       ? Layer.failCause(cause as Cause.Cause<never>)
@@ -189,7 +189,7 @@ const replacing = (registry: Registry, set: ReadonlyArray<string>, service: Serv
 
 /** The strategy of a set of mitigations: for each service, the layer of the mitigation replacing it, or production's. */
 export const strategy = (registry: Registry, set: ReadonlyArray<string>, ctx: StrategyContext): StrategyLayer => {
-  const layer = <S extends Service>(service: S): Layer.Layer<ServiceTags[S], StoreError, SqliteDriver> => {
+  const layer = <S extends Service>(service: S): Layer.Layer<ServiceTags[S], StoreError, Driver> => {
     const m = replacing(registry, set, service)
     return m === undefined ? baselines[service](ctx) : layerOf<S>(m, ctx)
   }

@@ -11,16 +11,16 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Queue from "effect/Queue"
 import { Connections, type LeaseShape, pooledLease, sharedLease } from "../actor/connections.ts"
-import { SqliteDriver } from "../sqlite/driver.ts"
+import { Driver } from "../drivers/driver.ts"
 import type { StoreError } from "../store/errors.ts"
 import { storeError } from "../store/transaction.ts"
 import { defineMitigation } from "./define.ts"
 
-export const shared = (dbPath: string, poolSize: number = 1): Layer.Layer<Connections, StoreError, SqliteDriver> =>
+export const shared = (dbPath: string, poolSize: number = 1): Layer.Layer<Connections, StoreError, Driver> =>
   Layer.scoped(
     Connections,
     Effect.gen(function*() {
-      const driver = yield* SqliteDriver
+      const driver = yield* Driver
       const open = driver.connect(dbPath).pipe(Effect.mapError(storeError("open shared connection")))
       let lease: LeaseShape
       if (poolSize === 1) lease = sharedLease(yield* open)

@@ -8,10 +8,10 @@ import type * as Scope from "effect/Scope"
 import { connectedClient } from "./client.ts"
 import { APPLICATION_ID } from "../identity.ts"
 import { DatabasePathError } from "../sqlite/dbFile.ts"
-import type { SqliteDriver } from "../sqlite/driver.ts"
+import type { Driver } from "../drivers/driver.ts"
 import type { StoreError } from "../store/errors.ts"
 import { type ForeignDatabase, withDatabase } from "../store/store.ts"
-import { refuseForeign } from "./dialect.ts"
+import { refuseForeign } from "./store.ts"
 import { redacted, SLACK } from "./common.ts"
 import { type PostgresUnavailable, throwawayServer } from "./server.ts"
 
@@ -69,7 +69,7 @@ export const postgresTarget = (
   pgUrl: string | null,
   /** The most connections the run may hold at once (`connectionsNeeded`). */
   needed: number
-): Effect.Effect<PostgresTarget, DatabasePathError | PostgresUnavailable | StoreError | ForeignDatabase, Scope.Scope | SqliteDriver> =>
+): Effect.Effect<PostgresTarget, DatabasePathError | PostgresUnavailable | StoreError | ForeignDatabase, Scope.Scope | Driver> =>
   pgUrl === null
     ? Effect.map(throwawayServer({ maxConnections: needed + SLACK }), (server) => ({ url: server.url, label: "throwaway PostgreSQL server" }))
     : Effect.gen(function*() {

@@ -7,6 +7,7 @@
 import type { CatalogEntry, ResultsDocument } from "../results/schema.ts"
 import { ms, percent, seconds, shortLabel } from "./format.ts"
 import { wrapText } from "./wrap.ts"
+import { AllDrivers } from "../drivers/all.ts"
 
 type Ranked = ResultsDocument["answer"]["mitigations"][number]
 
@@ -27,15 +28,11 @@ const fixesOf = (ranked: ReadonlyArray<Ranked>, catalog: ReadonlyArray<CatalogEn
   }`
 }
 
-/** A driver's figures, in words: what kind of system they stand for. */
-const driverNote = (driver: string): string =>
-  driver === "threaded"
-    ? "connections on threads, like production's async driver"
-    : driver === "better-sqlite3" || driver === "node-sqlite" || driver === "effect-sqlite"
-    ? "inline: connections never wait for the write lock"
-    : driver === "postgres"
-    ? "row locks, a round trip per statement"
-    : ""
+/** A driver's figures, in words: what kind of system they stand for (its definition's summary). */
+const driverNote = (driver: string): string => AllDrivers.find((d) => d.name === driver)?.summary ?? ""
+
+/** Whether a driver's connections in one process never contend for the write lock (it runs them inline). */
+const inline = (driver: string): boolean => AllDrivers.some((d) => d.name === driver && d.store === "sqlite" && !d.contends)
 
 const driverLine = (doc: ResultsDocument): string => {
   const a = doc.answer
@@ -46,7 +43,7 @@ const driverLine = (doc: ResultsDocument): string => {
     ...(workers > 1 ? [`up to ${workers} processes`] : [])
   ].map((part) => `, ${part}`).join("")
   // Inline connections wait for each other only across processes.
-  const note = workers > 1 && driverNote(a.driver).startsWith("inline")
+  const note = workers > 1 && inline(a.driver)
     ? "inline in each process; the processes contend for the write lock"
     : driverNote(a.driver)
   // With a contrast the note is cut to its gist, so that the line stays one line.
@@ -55,7 +52,7 @@ const driverLine = (doc: ResultsDocument): string => {
     : c === null
     ? `Driver: ${a.driver}${note === "" ? "" : ` (${note})`}${extra}`
     : `Driver: ${a.driver}${a.driver === "threaded" ? " (as production)" : ""}${extra}; ` +
-      `${driverNote(c.driver).startsWith("inline") ? "inline " : ""}${c.driver} at c=${c.concurrency} ${c.profile}: ${seconds(c.elapsedSeconds)} s`
+      `${inline(c.driver) ? "inline " : ""}${c.driver} at c=${c.concurrency} ${c.profile}: ${seconds(c.elapsedSeconds)} s`
 }
 
 export const answerLines = (doc: ResultsDocument): ReadonlyArray<string> => {

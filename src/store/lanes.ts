@@ -29,19 +29,11 @@ import { SqlError } from "@effect/sql/SqlError"
 import type * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import { changesOf, inlineStatements, type InlineStatements, type SqliteDriverShape } from "../sqlite/driver.ts"
+import { changesOf, inlineStatements, type InlineStatements, type DriverShape } from "../drivers/driver.ts"
 import { nanosToMs, timed } from "../metrics/timing.ts"
 import type { OccConflict, StoreError } from "./errors.ts"
-import {
-  applyTransition,
-  READ_STATE_SQL,
-  readState,
-  readStateOutcome,
-  type StoredState,
-  transitionOutcome,
-  transitionStatement,
-  type TransitionWrite
-} from "./store.ts"
+import { type Statements, transitionStatement } from "./service.ts"
+import { applyTransition, readState, readStateOutcome, type StoredState, transitionOutcome, type TransitionWrite } from "./store.ts"
 import { type BusySoFar, type LockAcquisition, storeError, writeTransaction } from "./transaction.ts"
 
 /** A driver's throw, as the Effect lane's `attempt` would have typed it. */
@@ -56,8 +48,8 @@ export const attemptInline = <A>(operation: string, f: () => A): Either.Either<A
   }
 }
 
-const readInline = (s: InlineStatements, path: string): Either.Either<StoredState, StoreError> =>
-  Either.flatMap(attemptInline("read state", () => s.rows(READ_STATE_SQL, [path])), ([row]) => readStateOutcome(path, row))
+const readInline = (s: InlineStatements, statements: Statements, path: string): Either.Either<StoredState, StoreError> =>
+  Either.flatMap(attemptInline("read state", () => s.rows(statements.readState, [path])), ([row]) => readStateOutcome(path, row))
 
 /**
  * One piece of an actor's statement work (a read, a write transaction), in
@@ -89,31 +81,42 @@ export const onConnection = <A, E>(conn: Connection, step: LaneStep<A, E>): Effe
   })
 }
 
-/** Reading a file's stored state, and how long the read took (ms). */
-export const readStep = (path: string): LaneStep<readonly [number, StoredState], StoreError> => ({
+/** Reading a file's stored state with the store's `statements`, and how long the read took (ms). */
+export const readStep = (statements: Statements, path: string): LaneStep<readonly [number, StoredState], StoreError> => ({
   now: (s, clock) => {
     const start = clock.unsafeCurrentTimeNanos()
-    const read = readInline(s, path)
+    const read = readInline(s, statements, path)
     const ms = nanosToMs(clock.unsafeCurrentTimeNanos() - start)
     return Either.map(read, (stored) => [ms, stored] as const)
   },
-  later: (conn) => timed(readState(conn, path))
+  later: (conn) => timed(readState(conn, statements, path))
 })
 
-/** The file's stored state, read on `conn`, and how long the read took (ms). */
-export const timedReadState = (conn: Connection, path: string): Effect.Effect<readonly [number, StoredState], StoreError> =>
-  onConnection(conn, readStep(path))
+/** The file's stored state, read on `conn` (a connection of `driver`'s), and how long the read took (ms). */
+export const timedReadState = (
+  conn: Connection,
+  driver: Pick<DriverShape, "store">,
+  path: string
+): Effect.Effect<readonly [number, StoredState], StoreError> => onConnection(conn, readStep(driver.store.statements, path))
 
 /** The OCC UPDATE of one transition, at once, inside the caller's open transaction. */
-export const applyInline = (s: InlineStatements, write: TransitionWrite): Either.Either<void, OccConflict | StoreError> => {
-  const { text, params } = transitionStatement(write)
+export const applyInline = (
+  s: InlineStatements,
+  statements: Statements,
+  write: TransitionWrite
+): Either.Either<void, OccConflict | StoreError> => {
+  const { text, params } = transitionStatement(statements, write)
   return Either.flatMap(attemptInline(`UPDATE (${write.event})`, () => changesOf(s.raw(text, params))), (changed) => transitionOutcome(write, changed))
 }
 
 /** The OCC UPDATE of one transition inside the caller's open transaction on `conn`. */
-export const applyTransitionOn = (conn: Connection, write: TransitionWrite): Effect.Effect<void, OccConflict | StoreError> => {
+export const applyTransitionOn = (
+  conn: Connection,
+  statements: Statements,
+  write: TransitionWrite
+): Effect.Effect<void, OccConflict | StoreError> => {
   const inline = inlineStatements(conn)
-  return inline === undefined ? applyTransition(conn, write) : Effect.suspend(() => applyInline(inline, write))
+  return inline === undefined ? applyTransition(conn, statements, write) : Effect.suspend(() => applyInline(inline, statements, write))
 }
 
 export interface TransactionTiming {
@@ -122,9 +125,9 @@ export interface TransactionTiming {
 }
 
 /** ROLLBACK at once; a failure to roll back is ignored (a failed COMMIT may already have rolled back). */
-export const rollbackInline = (s: InlineStatements): void => {
+export const rollbackInline = (s: InlineStatements, statements: Statements): void => {
   try {
-    s.raw("ROLLBACK", [])
+    s.raw(statements.rollback, [])
   } catch {
     // As the Effect lane's `Effect.ignore`: a failed COMMIT may already have rolled back.
   }
@@ -135,10 +138,14 @@ export const rollbackInline = (s: InlineStatements): void => {
  * busy answer, where the Effect lane's retry loop takes over (this first
  * answer counted).
  */
-export const beginInline = (s: InlineStatements, clock: Clock.Clock): Either.Either<LockAcquisition, StoreError> | BusySoFar => {
+export const beginInline = (
+  s: InlineStatements,
+  statements: Statements,
+  clock: Clock.Clock
+): Either.Either<LockAcquisition, StoreError> | BusySoFar => {
   const start = clock.unsafeCurrentTimeNanos()
   try {
-    s.raw("BEGIN IMMEDIATE", [])
+    s.raw(statements.begin, [])
   } catch (cause) {
     const error = failed(cause)
     return s.isBusy(error)
@@ -150,16 +157,17 @@ export const beginInline = (s: InlineStatements, clock: Clock.Clock): Either.Eit
 
 const transactionInline = (
   s: InlineStatements,
+  statements: Statements,
   clock: Clock.Clock,
   write: TransitionWrite
 ): Either.Either<TransactionTiming, OccConflict | StoreError> | BusySoFar => {
-  const began = beginInline(s, clock)
+  const began = beginInline(s, statements, clock)
   if (!Either.isEither(began)) return began
   if (Either.isLeft(began)) return Either.left(began.left)
   const locked = clock.unsafeCurrentTimeNanos()
-  const written = Either.flatMap(applyInline(s, write), () => attemptInline("COMMIT", () => s.raw("COMMIT", [])))
+  const written = Either.flatMap(applyInline(s, statements, write), () => attemptInline("COMMIT", () => s.raw(statements.commit, [])))
   if (Either.isLeft(written)) {
-    rollbackInline(s)
+    rollbackInline(s, statements)
     return Either.left(written.left)
   }
   return Either.right({ lock: began.right, writeMs: nanosToMs(clock.unsafeCurrentTimeNanos() - locked) })
@@ -176,21 +184,24 @@ export const afterQueue = (busy: BusySoFar, queuedMs: number): BusySoFar => {
  * unit): BEGIN IMMEDIATE, the OCC UPDATE, COMMIT, ROLLBACK on failure.
  */
 export const transactionStep = (
-  driver: Pick<SqliteDriverShape, "begin">,
+  driver: Pick<DriverShape, "begin" | "store">,
   write: TransitionWrite
-): LaneStep<TransactionTiming, OccConflict | StoreError> => ({
-  now: (s, clock) => {
-    const done = transactionInline(s, clock, write)
-    return Either.isEither(done)
-      ? done
-      : (conn, queuedMs) => writeTransaction(conn, driver, applyTransition(conn, write), afterQueue(done, queuedMs))
-  },
-  later: (conn) => writeTransaction(conn, driver, applyTransition(conn, write))
-})
+): LaneStep<TransactionTiming, OccConflict | StoreError> => {
+  const { statements } = driver.store
+  return {
+    now: (s, clock) => {
+      const done = transactionInline(s, statements, clock, write)
+      return Either.isEither(done)
+        ? done
+        : (conn, queuedMs) => writeTransaction(conn, driver, applyTransition(conn, statements, write), afterQueue(done, queuedMs))
+    },
+    later: (conn) => writeTransaction(conn, driver, applyTransition(conn, statements, write))
+  }
+}
 
 /** One transition in its own write transaction on `conn` (see `transactionStep`). */
 export const transitionTransaction = (
   conn: Connection,
-  driver: Pick<SqliteDriverShape, "begin">,
+  driver: Pick<DriverShape, "begin" | "store">,
   write: TransitionWrite
 ): Effect.Effect<TransactionTiming, OccConflict | StoreError> => onConnection(conn, transactionStep(driver, write))

@@ -12,10 +12,10 @@ import * as Either from "effect/Either"
 import { seededRandom } from "../random.ts"
 import { type Event, isState, type Machine, type State, States, Transitions } from "../lifecycle/fsm.ts"
 import { OccConflict, StoreError } from "./errors.ts"
-import { APPLICATION_ID } from "../identity.ts"
-import { migrations, SCHEMA_VERSION } from "./schema.ts"
 import { storeError } from "./transaction.ts"
-import { changesOf, type Dialect, SqliteDriver } from "../sqlite/driver.ts"
+import { changesOf, Driver } from "../drivers/driver.ts"
+import type { Statements } from "./service.ts"
+import { transitionStatement } from "./service.ts"
 
 /** The database holds something that is not this tool's (or a newer schema): never written to. */
 export class ForeignDatabase extends Data.TaggedError("ForeignDatabase")<{ readonly detail: string }> {
@@ -31,7 +31,8 @@ export const rows = (conn: Connection, operation: string, text: string, params: 
     Effect.mapError(storeError(operation))
   )
 
-const exec = (conn: Connection, operation: string, text: string, params: ReadonlyArray<unknown> = []) =>
+/** A statement run for its effect on `conn`: the rows it changed, its failure a StoreError naming `operation`. */
+export const exec = (conn: Connection, operation: string, text: string, params: ReadonlyArray<unknown> = []) =>
   conn.executeRaw(text, params).pipe(Effect.map(changesOf), Effect.mapError(storeError(operation)))
 
 /**
@@ -50,70 +51,34 @@ export const int = (value: unknown): number =>
     ? Number(value)
     : NaN
 
-/** Create or upgrade the schema, as the run's store does it (`Dialect.migrate`). */
-export const migrate = (sql: SqlClient): Effect.Effect<void, StoreError | ForeignDatabase, SqliteDriver> =>
-  Effect.flatMap(SqliteDriver, (driver) => driver.dialect.migrate(sql))
+/** `use` on one of `sql`'s connections, reserved for it alone. */
+export const withConnection = <A, E>(sql: SqlClient, use: (conn: Connection) => Effect.Effect<A, E>) =>
+  Effect.scoped(Effect.flatMap(sql.reserve.pipe(Effect.mapError(storeError("reserve connection"))), use))
 
-/** Bring the store's log to the same state before a trial (`Dialect.resetLog`). */
-export const resetLog = (sql: SqlClient): Effect.Effect<void, StoreError, SqliteDriver> =>
-  Effect.flatMap(SqliteDriver, (driver) => driver.dialect.resetLog(sql))
+/** Create or upgrade the schema, as the run's store does it (`StoreShape.migrate`). */
+export const migrate = (sql: SqlClient): Effect.Effect<void, StoreError | ForeignDatabase, Driver> =>
+  Effect.flatMap(Driver, (driver) => driver.store.migrate(sql))
 
-/** The store's own check of the database (`Dialect.corruption`): null when it finds nothing wrong. */
-export const corruption = (sql: SqlClient): Effect.Effect<string | null, never, SqliteDriver> =>
-  Effect.flatMap(SqliteDriver, (driver) => driver.dialect.corruption(sql))
+/** Bring the store's log to the same state before a trial (`StoreShape.resetLog`). */
+export const resetLog = (sql: SqlClient): Effect.Effect<void, StoreError, Driver> =>
+  Effect.flatMap(Driver, (driver) => driver.store.resetLog(sql))
 
-/** The store's name and version (`Dialect.version`). */
-export const storeVersion = (sql: SqlClient): Effect.Effect<string, StoreError, SqliteDriver> =>
-  Effect.flatMap(SqliteDriver, (driver) => driver.dialect.version(sql))
+/** The store's own check of the database (`StoreShape.corruption`): null when it finds nothing wrong. */
+export const corruption = (sql: SqlClient): Effect.Effect<string | null, never, Driver> =>
+  Effect.flatMap(Driver, (driver) => driver.store.corruption(sql))
 
-/** Whether the database has the files table yet, read only (`Dialect.hasFilesTable`). */
-export const hasFilesTable = (sql: SqlClient): Effect.Effect<boolean, StoreError, SqliteDriver> =>
-  Effect.flatMap(SqliteDriver, (driver) => driver.dialect.hasFilesTable(sql))
+/** The store's name and version (`StoreShape.version`). */
+export const storeVersion = (sql: SqlClient): Effect.Effect<string, StoreError, Driver> =>
+  Effect.flatMap(Driver, (driver) => driver.store.version(sql))
 
-/**
- * Create or upgrade the schema. A database with tables but without our
- * application id, or with a schema newer than this code, is refused untouched.
- */
-const migrateSqlite = (sql: SqlClient): Effect.Effect<void, StoreError | ForeignDatabase> =>
-  Effect.scoped(
-    Effect.gen(function*() {
-      const conn = yield* sql.reserve.pipe(Effect.mapError(storeError("reserve connection")))
-      const [header] = yield* rows(
-        conn,
-        "read schema header",
-        "SELECT (SELECT application_id FROM pragma_application_id) AS app, (SELECT user_version FROM pragma_user_version) AS ver, (SELECT COUNT(*) FROM sqlite_schema) AS objects"
-      )
-      const app = int(header?.["app"])
-      const ver = int(header?.["ver"])
-      const objects = int(header?.["objects"])
-      if (app !== APPLICATION_ID && (app !== 0 || objects > 0)) {
-        return yield* new ForeignDatabase({
-          detail: `the database is not an upload-fsm-bench database (application_id ${app}, ${objects} schema objects)`
-        })
-      }
-      if (ver > SCHEMA_VERSION) {
-        return yield* new ForeignDatabase({
-          detail: `the database has schema version ${ver}, newer than this tool's ${SCHEMA_VERSION}`
-        })
-      }
-      for (let v = ver; v < SCHEMA_VERSION; v++) {
-        yield* exec(conn, "migrate", "BEGIN IMMEDIATE")
-        for (const statement of migrations[v] ?? []) {
-          yield* exec(conn, `migration ${v + 1}`, statement).pipe(
-            Effect.tapError(() => Effect.ignore(conn.executeUnprepared("ROLLBACK", [], undefined)))
-          )
-        }
-        yield* exec(conn, "migrate", `PRAGMA application_id = ${APPLICATION_ID}`)
-        yield* exec(conn, "migrate", `PRAGMA user_version = ${v + 1}`)
-        yield* exec(conn, "migrate", "COMMIT")
-      }
-    })
-  )
+/** Whether the database has the files table yet, read only (`StoreShape.hasFilesTable`). */
+export const hasFilesTable = (sql: SqlClient): Effect.Effect<boolean, StoreError, Driver> =>
+  Effect.flatMap(Driver, (driver) => driver.store.hasFilesTable(sql))
 
 /** `use` on a client over `dbPath`, opened with the run's driver and closed after. */
 export const withDatabase = <A, E, R>(dbPath: string, use: (sql: SqlClient) => Effect.Effect<A, E, R>) =>
   Effect.scoped(
-    Effect.flatMap(SqliteDriver, (driver) =>
+    Effect.flatMap(Driver, (driver) =>
       Effect.flatMap(driver.open(dbPath).pipe(Effect.mapError(storeError("open database"))), use))
   )
 
@@ -126,20 +91,17 @@ export const filePath = (index: number): string => `library/${String(index).padS
 export const seedFiles = (
   sql: SqlClient,
   options: { readonly files: number; readonly seed: number }
-): Effect.Effect<ReadonlyArray<string>, StoreError, SqliteDriver> =>
+): Effect.Effect<ReadonlyArray<string>, StoreError, Driver> =>
   Effect.scoped(
     Effect.gen(function*() {
-      const { dialect } = yield* SqliteDriver
+      const { statements } = (yield* Driver).store
       const conn = yield* sql.reserve.pipe(Effect.mapError(storeError("reserve connection")))
       const random = seededRandom(options.seed)
       const between = (lo: number, hi: number) => lo + Math.floor(random() * (hi - lo))
       const paths: Array<string> = []
-      yield* exec(conn, "seed", "BEGIN IMMEDIATE")
-      yield* exec(conn, "seed", dialect.clearFiles)
-      const insert = `INSERT INTO files (file_path, content_hash, filename, file_extension, file_size, mime_type,
-        encoding, language, word_count, title, author, category, course, source_dir, metadata_json,
-        metadata_quality, tags_json, created_at, modified_at, last_scanned_at)
-        VALUES (?, ?, ?, 'txt', ?, 'text/plain', 'utf-8', 'en', ?, ?, ?, ?, ?, 'library', ?, 'complete', '[]', ?, ?, ?)`
+      yield* exec(conn, "seed", statements.begin)
+      yield* exec(conn, "seed", statements.clearFiles)
+      const insert = statements.insertFile
       for (let i = 1; i <= options.files; i++) {
         const path = filePath(i)
         const size = between(2_000, 400_000)
@@ -159,10 +121,10 @@ export const seedFiles = (
           "2026-01-01T00:00:00.000Z",
           "2026-01-01T00:00:00.000Z",
           "2026-01-01T00:00:00.000Z"
-        ]).pipe(Effect.tapError(() => Effect.ignore(conn.executeUnprepared("ROLLBACK", [], undefined))))
+        ]).pipe(Effect.tapError(() => Effect.ignore(conn.executeUnprepared(statements.rollback, [], undefined))))
         paths.push(path)
       }
-      yield* exec(conn, "seed", "COMMIT")
+      yield* exec(conn, "seed", statements.commit)
       return paths
     })
   )
@@ -178,25 +140,7 @@ export interface StoredState {
   readonly round: number
 }
 
-/**
- * Checkpoint everything and truncate the WAL, so that every run starts from
- * the same on-disk state; then write one frame (the schema version, rewritten
- * unchanged) so that the fresh log has a header to count restarts from.
- */
-const truncateWal = (sql: SqlClient): Effect.Effect<void, StoreError> =>
-  Effect.scoped(
-    Effect.flatMap(sql.reserve.pipe(Effect.mapError(storeError("reserve connection"))), (conn) =>
-      Effect.zipRight(
-        rows(conn, "checkpoint", "PRAGMA wal_checkpoint(TRUNCATE)"),
-        exec(conn, "start the log", `PRAGMA user_version = ${SCHEMA_VERSION}`)
-      ))
-  )
-
-/** The statement that reads a file's lifecycle columns (hydration, the reading guard): its one parameter is the path. */
-export const READ_STATE_SQL =
-  "SELECT gemini_state, version, gemini_file_id, upload_attempt_count, upload_round FROM files WHERE file_path = ?"
-
-/** A row read by READ_STATE_SQL, checked: its stored state, or why it is not one. */
+/** A row read by `Statements.readState`, checked: its stored state, or why it is not one. */
 export const storedStateOf = (path: string, row: Record<string, unknown> | undefined): StoredState | string => {
   if (row === undefined) return `no row for ${path}`
   const state = row["gemini_state"]
@@ -211,10 +155,10 @@ export const storedStateOf = (path: string, row: Record<string, unknown> | undef
 }
 
 /** The file's stored state and version (what an FSM is hydrated from, and what a reading guard checks). */
-export const readState = (conn: Connection, path: string): Effect.Effect<StoredState, StoreError> =>
-  Effect.flatMap(rows(conn, "read state", READ_STATE_SQL, [path]), ([row]) => readStateOutcome(path, row))
+export const readState = (conn: Connection, statements: Statements, path: string): Effect.Effect<StoredState, StoreError> =>
+  Effect.flatMap(rows(conn, "read state", statements.readState, [path]), ([row]) => readStateOutcome(path, row))
 
-/** The row read by READ_STATE_SQL as a stored state, or the StoreError saying why it is not one. */
+/** The row read by `Statements.readState` as a stored state, or the StoreError saying why it is not one. */
 export const readStateOutcome = (path: string, row: Record<string, unknown> | undefined): Either.Either<StoredState, StoreError> => {
   const stored = storedStateOf(path, row)
   return typeof stored === "string" ? Either.left(new StoreError({ operation: "read state", detail: stored })) : Either.right(stored)
@@ -251,8 +195,12 @@ export interface TransitionWrite {
  * transaction. Zero rows changed means the row was not at (from, version):
  * an OccConflict, never ignored.
  */
-export const applyTransition = (conn: Connection, write: TransitionWrite): Effect.Effect<void, OccConflict | StoreError> => {
-  const { text, params } = transitionStatement(write)
+export const applyTransition = (
+  conn: Connection,
+  statements: Statements,
+  write: TransitionWrite
+): Effect.Effect<void, OccConflict | StoreError> => {
+  const { text, params } = transitionStatement(statements, write)
   return Effect.flatMap(exec(conn, `UPDATE (${write.event})`, text, params), (changed) => transitionOutcome(write, changed))
 }
 
@@ -265,49 +213,6 @@ export const transitionOutcome = (write: TransitionWrite, changed: number): Eith
       new OccConflict({ path: write.path, event: write.event, expectedState: write.from, expectedVersion: write.expectedVersion })
     )
     : Either.left(new StoreError({ operation: `UPDATE (${write.event})`, detail: `${changed} rows changed` }))
-
-/** The OCC UPDATE of one transition: its text and parameters. Exactly one row changed is success. */
-export const transitionStatement = (write: TransitionWrite): { readonly text: string; readonly params: ReadonlyArray<unknown> } => {
-  return {
-    text: transitionText(write),
-    params: [
-      write.to,
-      write.expectedVersion + 1,
-      write.at,
-      ...write.set.map(([, value]) => value),
-      write.path,
-      write.from,
-      write.expectedVersion
-    ]
-  }
-}
-
-const buildTransitionText = (write: Pick<TransitionWrite, "set" | "countsAttempt">): string => {
-  const assignments = [
-    "gemini_state = ?",
-    "version = ?",
-    "gemini_state_updated_at = ?",
-    ...write.set.map(([column]) => `${column} = ?`),
-    ...(write.countsAttempt ? ["upload_attempt_count = upload_attempt_count + 1"] : [])
-  ]
-  return `UPDATE files SET ${assignments.join(", ")} WHERE file_path = ? AND gemini_state = ? AND version = ?`
-}
-
-// The text depends only on the columns set (the same for every write of one
-// event), and every transition of every file builds it: kept per event, and
-// rebuilt for a write whose columns differ from the kept ones.
-const textByEvent = new Map<Event, { readonly columns: ReadonlyArray<TransitionColumn>; readonly counts: boolean; readonly text: string }>()
-
-const transitionText = (write: TransitionWrite): string => {
-  const kept = textByEvent.get(write.event)
-  if (
-    kept !== undefined && kept.counts === write.countsAttempt && kept.columns.length === write.set.length &&
-    kept.columns.every((column, i) => write.set[i]?.[0] === column)
-  ) return kept.text
-  const text = buildTransitionText(write)
-  textByEvent.set(write.event, { columns: write.set.map(([column]) => column), counts: write.countsAttempt, text })
-  return text
-}
 
 /** What a transition brings besides its state, version and time: the API's answers, an error. */
 export interface TransitionValues {
@@ -375,17 +280,11 @@ export interface StoredFile {
 }
 
 /** Every row's lifecycle columns, for the integrity check. */
-export const readAll = (sql: SqlClient): Effect.Effect<ReadonlyArray<StoredFile>, StoreError> =>
-  Effect.scoped(
-    Effect.flatMap(sql.reserve.pipe(Effect.mapError(storeError("reserve connection"))), (conn) =>
+export const readAll = (sql: SqlClient): Effect.Effect<ReadonlyArray<StoredFile>, StoreError, Driver> =>
+  Effect.flatMap(Driver, (driver) =>
+    withConnection(sql, (conn) =>
       Effect.map(
-        rows(
-          conn,
-          "read files",
-          `SELECT file_path, gemini_state, version, gemini_file_id IS NOT NULL AS has_file_id,
-             gemini_store_doc_id IS NOT NULL AS has_doc_id, error_message IS NOT NULL AS has_error,
-             upload_attempt_count, upload_round FROM files ORDER BY file_path`
-        ),
+        rows(conn, "read files", driver.store.statements.readAll),
         (all) =>
           all.map((row) => {
             const state = row["gemini_state"]
@@ -403,34 +302,6 @@ export const readAll = (sql: SqlClient): Effect.Effect<ReadonlyArray<StoredFile>
       ))
   )
 
-/**
- * SQLite's own check of the database's structure (`PRAGMA quick_check`,
- * read only): null when it finds nothing wrong, else what it found first. A
- * database too broken to be read at all answers the same, from its error.
- */
-const corruptionSqlite = (sql: SqlClient): Effect.Effect<string | null> =>
-  Effect.scoped(
-    Effect.flatMap(sql.reserve, (conn) => conn.executeUnprepared("PRAGMA quick_check", [], undefined))
-  ).pipe(
-    Effect.map((all) => {
-      const found = all.flatMap((row) => Object.values(row).map(String))
-      if (found.length === 1 && found[0] === "ok") return null
-      // One line for the user: SQLite's findings run over several rows and lines.
-      const text = found.join("\n").split("\n").map((line) => line.replace(/\*\*\*.*\*\*\*/, "").trim()).filter((l) => l !== "").join("; ")
-      return text.length > 160 ? `${text.slice(0, 159)}…` : text
-    }),
-    Effect.catchAll((error) =>
-      Effect.succeed(String(error.cause instanceof Error ? error.cause.message : error.message))
-    )
-  )
-
-/** The SQLite library version the connection runs. */
-const sqliteVersion = (sql: SqlClient): Effect.Effect<string, StoreError> =>
-  Effect.scoped(
-    Effect.flatMap(sql.reserve.pipe(Effect.mapError(storeError("reserve connection"))), (conn) =>
-      Effect.map(rows(conn, "sqlite version", "SELECT sqlite_version() AS v"), ([row]) => `SQLite ${String(row?.["v"])}`))
-  )
-
 /** The batch a database holds: its files per state, and how many have an open write-ahead intent (mid-upload). */
 export interface BatchSummary {
   readonly files: number
@@ -438,15 +309,11 @@ export interface BatchSummary {
   readonly openIntents: number
 }
 
-export const batchOf = (sql: SqlClient): Effect.Effect<BatchSummary, StoreError> =>
-  Effect.scoped(
-    Effect.flatMap(sql.reserve.pipe(Effect.mapError(storeError("reserve connection"))), (conn) =>
+export const batchOf = (sql: SqlClient): Effect.Effect<BatchSummary, StoreError, Driver> =>
+  Effect.flatMap(Driver, (driver) =>
+    withConnection(sql, (conn) =>
       Effect.map(
-        rows(
-          conn,
-          "read the batch",
-          "SELECT gemini_state AS state, COUNT(*) AS n, COUNT(intent_type) AS intents FROM files GROUP BY gemini_state"
-        ),
+        rows(conn, "read the batch", driver.store.statements.batch),
         (all) => {
           const byState = Object.fromEntries(States.map((s) => [s, 0])) as Record<State, number>
           let files = 0
@@ -463,22 +330,3 @@ export const batchOf = (sql: SqlClient): Effect.Effect<BatchSummary, StoreError>
       ))
   )
 
-const hasFilesTableSqlite = (sql: SqlClient): Effect.Effect<boolean, StoreError> =>
-  Effect.scoped(
-    Effect.flatMap(sql.reserve.pipe(Effect.mapError(storeError("reserve connection"))), (conn) =>
-      Effect.map(
-        rows(conn, "read the schema", "SELECT COUNT(*) AS n FROM sqlite_schema WHERE type = 'table' AND name = 'files'"),
-        ([row]) => int(row?.["n"]) > 0
-      ))
-  )
-
-/** SQLite's ways (every SQLite driver's). */
-export const sqliteDialect: Dialect = {
-  store: "sqlite",
-  migrate: migrateSqlite,
-  resetLog: truncateWal,
-  corruption: corruptionSqlite,
-  version: sqliteVersion,
-  hasFilesTable: hasFilesTableSqlite,
-  clearFiles: "DELETE FROM files"
-}

@@ -15,7 +15,7 @@ import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
-import type { SqliteDriverShape } from "../sqlite/driver.ts"
+import type { DriverShape } from "../drivers/driver.ts"
 import { nanosToMs, timed } from "../metrics/timing.ts"
 import { StoreError } from "./errors.ts"
 
@@ -47,7 +47,7 @@ export interface BusySoFar {
 
 export const beginImmediate = (
   conn: Connection,
-  driver: Pick<SqliteDriverShape, "begin">,
+  driver: Pick<DriverShape, "begin">,
   /** Carry on a wait begun elsewhere: backed off from its busy answers first, measured from its start. */
   resumed?: BusySoFar
 ): Effect.Effect<LockAcquisition, StoreError> =>
@@ -92,7 +92,7 @@ export const beginImmediate = (
  */
 export const writeTransaction = <A, E, R>(
   conn: Connection,
-  driver: Pick<SqliteDriverShape, "begin">,
+  driver: Pick<DriverShape, "begin" | "store">,
   body: Effect.Effect<A, E, R>,
   resumed?: BusySoFar
 ): Effect.Effect<{ readonly lock: LockAcquisition; readonly writeMs: number; readonly value: A }, E | StoreError, R> =>
@@ -101,9 +101,9 @@ export const writeTransaction = <A, E, R>(
       const lock = yield* restore(beginImmediate(conn, driver, resumed))
       const [writeMs, value] = yield* timed(
         restore(body).pipe(
-          Effect.tap(() => conn.executeUnprepared("COMMIT", [], undefined).pipe(Effect.mapError(storeError("COMMIT")))),
+          Effect.tap(() => conn.executeUnprepared(driver.store.statements.commit, [], undefined).pipe(Effect.mapError(storeError("COMMIT")))),
           Effect.onExit((exit) =>
-            Exit.isSuccess(exit) ? Effect.void : Effect.ignore(conn.executeUnprepared("ROLLBACK", [], undefined))
+            Exit.isSuccess(exit) ? Effect.void : Effect.ignore(conn.executeUnprepared(driver.store.statements.rollback, [], undefined))
           )
         )
       )

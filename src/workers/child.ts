@@ -13,20 +13,20 @@ import { boundHeapGrowth } from "../metrics/heapGrowth.ts"
 import { makeRecorder } from "../metrics/recorder.ts"
 import { loadConfig } from "../config/load.ts"
 import { builtInRegistry, type Registry, strategy } from "../mitigations/registry.ts"
-import { SqliteDriver } from "../sqlite/driver.ts"
-import { driverLayer } from "../sqlite/drivers.ts"
+import { Driver } from "../drivers/driver.ts"
+import { driverLayer } from "../drivers/all.ts"
 import { storeError } from "../store/transaction.ts"
 import { encodePart, errorData, type FromWorker, type PartRequest, type ToWorker } from "./protocol.ts"
 
 const send = (message: FromWorker) => process.send?.(message)
 
-let runtime: ManagedRuntime.ManagedRuntime<SqliteDriver, unknown> | null = null
+let runtime: ManagedRuntime.ManagedRuntime<Driver, unknown> | null = null
 let registry: Registry = builtInRegistry
 
 const part = (request: PartRequest) =>
   Effect.scoped(
     Effect.gen(function*() {
-      const driver = yield* SqliteDriver
+      const driver = yield* Driver
       const observer = yield* driver.open(request.dbPath).pipe(Effect.mapError(storeError("open observer connection")))
       const layer = strategy(registry, request.mitigations, { dbPath: request.dbPath, batch: request.batch, poolSize: request.poolSize })
       return yield* runActors(request, layer, request.paths, makeRecorder(request.labels), observer)
@@ -39,7 +39,7 @@ process.on("message", (message: ToWorker) => {
   if (message.kind === "setup") {
     runtime = ManagedRuntime.make(driverLayer(message.driver))
     const config = message.config
-    runtime.runPromise(SqliteDriver).then(
+    runtime.runPromise(Driver).then(
       () => (config === null ? undefined : Effect.runPromise(loadConfig(config)).then((loaded) => void (registry = loaded.registry)))
     ).then(
       () => send({ kind: "ready" }),

@@ -12,7 +12,7 @@ import type { ClockMode } from "../clock/apiClock.ts"
 import { IllegalTransition, isEvent, isState } from "../lifecycle/fsm.ts"
 import type { BatchOptions } from "../mitigations/define.ts"
 import type { RunLabels } from "../metrics/recorder.ts"
-import type { StoreDriverName } from "../sqlite/drivers.ts"
+import type { StoreDriverName } from "../drivers/all.ts"
 import { OccConflict, StoreError } from "../store/errors.ts"
 
 /** One worker's share of a trial: its files, its actors, and how to build the run's strategy. */

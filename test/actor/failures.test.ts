@@ -5,7 +5,7 @@ import type { LatencyProfile } from "../../src/api/profiles.ts"
 import { checkIntegrity } from "../../src/verdict/integrity.ts"
 import { expectationOf } from "../../src/bench/trial.ts"
 import { Events } from "../../src/lifecycle/fsm.ts"
-import * as BetterSqlite from "../../src/sqlite/betterSqlite.ts"
+import { BetterSqlite } from "../drivers.ts"
 import { experiment } from "../helpers.ts"
 
 const faulty: LatencyProfile = {

@@ -2,9 +2,10 @@ import { describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, Either, Fiber, FiberId } from "effect"
 import { sharedLease } from "../../src/actor/connections.ts"
 import { makeLock, withLock } from "../../src/actor/lock.ts"
-import * as BetterSqlite from "../../src/sqlite/betterSqlite.ts"
-import { SqliteDriver } from "../../src/sqlite/driver.ts"
+import { BetterSqlite } from "../drivers.ts"
+import { Driver } from "../../src/drivers/driver.ts"
 import { readStep, transactionStep } from "../../src/store/lanes.ts"
+import { sqliteStatements } from "../../src/sqlite/store.ts"
 import { open, seeded, startUpload, tempDb } from "../helpers.ts"
 
 describe("the shared connection's lock", () => {
@@ -71,7 +72,7 @@ describe("the shared connection's lock", () => {
 })
 
 describe("steps on a shared connection of a driver that answers at once", () => {
-  const inDriver = <A, E>(body: Effect.Effect<A, E, SqliteDriver | import("effect").Scope.Scope>) =>
+  const inDriver = <A, E>(body: Effect.Effect<A, E, Driver | import("effect").Scope.Scope>) =>
     Effect.scoped(body).pipe(Effect.provide(BetterSqlite.layer))
 
   it.live("a step waits behind a use that holds the connection across Effect steps, and runs after it", () =>
@@ -79,14 +80,14 @@ describe("steps on a shared connection of a driver that answers at once", () => 
       const db = tempDb()
       const { paths } = yield* seeded(db, 1)
       const path = paths[0] ?? ""
-      const conn = yield* Effect.flatMap(SqliteDriver, (driver) => driver.connect(db))
+      const conn = yield* Effect.flatMap(Driver, (driver) => driver.connect(db))
       const lease = sharedLease(conn)
       const order: Array<string> = []
       const holder = yield* Effect.fork(lease.use(() =>
         Effect.zipRight(Effect.sleep(Duration.millis(30)), Effect.sync(() => order.push("use")))
       ))
       yield* Effect.sleep(Duration.millis(5))
-      const read = yield* Effect.tap(lease.step(readStep(path)), () => Effect.sync(() => order.push("step")))
+      const read = yield* Effect.tap(lease.step(readStep(sqliteStatements, path)), () => Effect.sync(() => order.push("step")))
       yield* Fiber.join(holder)
       expect(order).toEqual(["use", "step"])
       expect(read.queueWaitMs).toBeGreaterThan(0)
@@ -95,10 +96,10 @@ describe("steps on a shared connection of a driver that answers at once", () => 
 
   it.live("a transaction whose BEGIN is busy carries on holding the connection until it commits; the lock is free after", () =>
     inDriver(Effect.gen(function*() {
-      const sqlite = yield* SqliteDriver
+      const sqlite = yield* Driver
       const db = tempDb()
       const { sql: holder, paths } = yield* seeded(db, 2)
-      const conn = yield* Effect.flatMap(SqliteDriver, (driver) => driver.connect(db))
+      const conn = yield* Effect.flatMap(Driver, (driver) => driver.connect(db))
       const lock = makeLock()
       const lease = sharedLease(conn, lock)
       yield* holder.unsafe("BEGIN IMMEDIATE").raw
@@ -106,7 +107,7 @@ describe("steps on a shared connection of a driver that answers at once", () => 
       yield* Effect.sleep(Duration.millis(10))
       // The busy transaction holds the connection through its retries: a read waits for it.
       expect(lock.held()).toBe(true)
-      const read = yield* Effect.fork(lease.step(readStep(paths[1] ?? "")))
+      const read = yield* Effect.fork(lease.step(readStep(sqliteStatements, paths[1] ?? "")))
       yield* Effect.sleep(Duration.millis(10))
       expect(read.unsafePoll()).toBeNull()
       yield* holder.unsafe("COMMIT").raw
@@ -122,10 +123,10 @@ describe("steps on a shared connection of a driver that answers at once", () => 
 
   it.live("a step that fails (a conflict) gives the connection back", () =>
     inDriver(Effect.gen(function*() {
-      const sqlite = yield* SqliteDriver
+      const sqlite = yield* Driver
       const db = tempDb()
       const { paths } = yield* seeded(db, 1)
-      const conn = yield* Effect.flatMap(SqliteDriver, (driver) => driver.connect(db))
+      const conn = yield* Effect.flatMap(Driver, (driver) => driver.connect(db))
       const lock = makeLock()
       const lease = sharedLease(conn, lock)
       const stale = yield* Effect.either(lease.step(transactionStep(sqlite, startUpload(paths[0] ?? "", 5))))

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Context, Duration, Effect, Fiber, Layer, Queue, type Scope } from "effect"
-import { beginWith, SqliteDriver } from "../../src/sqlite/driver.ts"
+import { beginWith, Driver } from "../../src/drivers/driver.ts"
 import type { Connection } from "@effect/sql/SqlConnection"
 import { type LeaseShape, pooledLease, sharedLease } from "../../src/actor/connections.ts"
 import { strategyNames } from "../../src/actor/strategy.ts"
@@ -10,9 +10,10 @@ import { BUILT_IN_LADDER as LADDER, builtInRegistry, mitigationLabel } from "../
 import { strategy } from "../../src/mitigations/registry.ts"
 import { type LatencyProfile, realistic, zero } from "../../src/api/profiles.ts"
 import { checkIntegrity, happyPath } from "../../src/verdict/integrity.ts"
-import * as BetterSqlite from "../../src/sqlite/betterSqlite.ts"
-import * as Threaded from "../../src/sqlite/threaded.ts"
-import { isBusy } from "../../src/sqlite/betterSqlite.ts"
+import { BetterSqlite } from "../drivers.ts"
+import { Threaded } from "../drivers.ts"
+import { isBusy } from "../../src/drivers/betterSqlite.ts"
+import { sqliteStore } from "../../src/sqlite/store.ts"
 import { readAll } from "../../src/store/store.ts"
 import * as ScenarioLayer from "../../src/actor/scenario.ts"
 import { expectationOf } from "../../src/bench/trial.ts"
@@ -23,7 +24,7 @@ import { experiment, open, seeded, startUpload, tempDb } from "../helpers.ts"
 const run = (
   mitigations: ReadonlyArray<string>,
   options: { files?: number; concurrency?: number; profile?: LatencyProfile; batchSize?: number; failBatch?: number | null; poolSize?: number } = {},
-  driver: Layer.Layer<SqliteDriver> = BetterSqlite.layer
+  driver: Layer.Layer<Driver> = BetterSqlite.layer
 ) => {
   const files = options.files ?? 30
   return Effect.map(
@@ -81,8 +82,8 @@ describe("mitigation layers", () => {
       // The driver, counting the lone connections it opens (the observer's client is not one).
       let connects = 0
       const counting = Layer.effect(
-        SqliteDriver,
-        Effect.map(SqliteDriver, (driver) => ({
+        Driver,
+        Effect.map(Driver, (driver) => ({
           ...driver,
           connect: (file: string) => Effect.zipRight(Effect.sync(() => void (connects += 1)), driver.connect(file))
         }))
@@ -104,7 +105,7 @@ describe("mitigation layers", () => {
   it.live("a pool of shared connections: at most its size in use at once, each use on a free one; the next waits", () =>
     Effect.scoped(Effect.gen(function*() {
       const free = yield* Queue.bounded<Connection>(2)
-      const driver = yield* SqliteDriver
+      const driver = yield* Driver
       for (let i = 0; i < 2; i++) yield* Queue.offer(free, yield* driver.connect(tempDb()))
       const lease = pooledLease(free)
       const inUse = new Set<Connection>()
@@ -142,9 +143,9 @@ describe("mitigation layers", () => {
     Effect.scoped(Effect.gen(function*() {
       const db = tempDb()
       yield* seeded(db, 2)
-      const conn = yield* Effect.flatMap(SqliteDriver, (driver) => driver.connect(db))
+      const conn = yield* Effect.flatMap(Driver, (driver) => driver.connect(db))
       const lease = sharedLease(conn)
-      const slow = lease.use((c) => writeTransaction(c, { begin: beginWith(isBusy) }, Effect.sleep(Duration.millis(40))))
+      const slow = lease.use((c) => writeTransaction(c, { begin: beginWith(sqliteStore, isBusy), store: sqliteStore }, Effect.sleep(Duration.millis(40))))
       const [a, b] = yield* Effect.all([slow, slow], { concurrency: "unbounded" })
       const queued = Math.max(a?.queueWaitMs ?? 0, b?.queueWaitMs ?? 0)
       expect(queued).toBeGreaterThanOrEqual(35)
@@ -159,7 +160,7 @@ describe("mitigation layers", () => {
   ]
   it.live.each(leases)("%s is given back when its use fails or is interrupted: the next one gets it", ([, make]) =>
     Effect.scoped(Effect.gen(function*() {
-      const conn = yield* Effect.flatMap(SqliteDriver, (driver) => driver.connect(tempDb()))
+      const conn = yield* Effect.flatMap(Driver, (driver) => driver.connect(tempDb()))
       const lease = yield* make(conn)
       yield* Effect.flip(lease.use(() => Effect.fail("boom")))
       const hung = yield* Effect.fork(lease.use(() => Effect.never))
@@ -188,7 +189,7 @@ describe("the threaded driver", () => {
 })
 
 describe.each(stores)("batched writes on %s", (_name, driver) => {
-  const inStore = <A, E>(body: Effect.Effect<A, E, Scope.Scope | SqliteDriver>) => Effect.scoped(body).pipe(Effect.provide(driver))
+  const inStore = <A, E>(body: Effect.Effect<A, E, Scope.Scope | Driver>) => Effect.scoped(body).pipe(Effect.provide(driver))
 
   it.live("an OCC conflict inside a batch fails that write alone; the rest of the batch commits", () =>
     inStore(Effect.gen(function*() {

@@ -15,8 +15,8 @@ import { checkIntegrity, happyPath } from "../../src/verdict/integrity.ts"
 import { makeRecorder } from "../../src/metrics/recorder.ts"
 import { sampleList } from "../../src/metrics/samples.ts"
 import { fsmNetLeaves } from "../../src/metrics/segments.ts"
-import * as BetterSqlite from "../../src/sqlite/betterSqlite.ts"
-import { SqliteDriver } from "../../src/sqlite/driver.ts"
+import { BetterSqlite } from "../drivers.ts"
+import { Driver } from "../../src/drivers/driver.ts"
 import { OccConflict } from "../../src/store/errors.ts"
 import { experiment, seeded, tempDb } from "../helpers.ts"
 
@@ -24,8 +24,8 @@ import { experiment, seeded, tempDb } from "../helpers.ts"
 const countingDriver = () => {
   const counts = { opened: 0, closed: 0 }
   const layer = Layer.effect(
-    SqliteDriver,
-    Effect.map(SqliteDriver, (inner) => {
+    Driver,
+    Effect.map(Driver, (inner) => {
       const counted = Effect.acquireRelease(Effect.sync(() => (counts.opened += 1)), () => Effect.sync(() => (counts.closed += 1)))
       return {
         ...inner,
@@ -126,7 +126,7 @@ describe("batch runner", () => {
             Scenario.layer("happy", 1)
           ).pipe(
             Layer.provideMerge(ApiClock.layer("real")),
-            Layer.provide(layer)
+            Layer.provideMerge(layer)
           )
         ),
         Effect.fork

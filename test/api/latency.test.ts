@@ -3,7 +3,7 @@ import { Effect, Either } from "effect"
 import { type LatencyModel, type LatencyProfile, meanSeconds, parseProfile, sample } from "../../src/api/profiles.ts"
 import { seededRandom } from "../../src/random.ts"
 import { percentile } from "../../src/metrics/stats.ts"
-import * as BetterSqlite from "../../src/sqlite/betterSqlite.ts"
+import { BetterSqlite } from "../drivers.ts"
 import { experiment } from "../helpers.ts"
 
 const draws = (model: LatencyModel, n: number, seed: number) => {

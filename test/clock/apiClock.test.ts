@@ -4,7 +4,7 @@ import { makeReal, makeWarp } from "../../src/clock/apiClock.ts"
 import { runClockCheck } from "../../src/bench/clockCheck.ts"
 import { silent } from "../../src/bench/progress.ts"
 import { nanosToMs } from "../../src/metrics/timing.ts"
-import * as BetterSqlite from "../../src/sqlite/betterSqlite.ts"
+import { BetterSqlite } from "../drivers.ts"
 import { tempDb } from "../helpers.ts"
 
 const realMs = () => performance.now()

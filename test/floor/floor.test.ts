@@ -5,8 +5,8 @@ import { measureTrial } from "../../src/bench/trial.ts"
 import { measureFloor } from "../../src/floor/measure.ts"
 import { type Event, HAPPY_PATH } from "../../src/lifecycle/fsm.ts"
 import { BUILT_IN_LADDER as LADDER, builtInRegistry, MitigationRegistry, mitigationLabel } from "../../src/mitigations/registry.ts"
-import { type RawConnection, SqliteDriver } from "../../src/sqlite/driver.ts"
-import * as BetterSqlite from "../../src/sqlite/betterSqlite.ts"
+import { type RawConnection, Driver } from "../../src/drivers/driver.ts"
+import { BetterSqlite } from "../drivers.ts"
 import { filePath, readAll } from "../../src/store/store.ts"
 import { drivers, stores } from "../drivers.ts"
 import { open, partsOf, seeded, tempDb } from "../helpers.ts"
@@ -29,7 +29,7 @@ const trialOn = (dbPath: string, mitigations: ReadonlyArray<string>) =>
   }).pipe(Effect.provideService(MitigationRegistry, builtInRegistry))
 
 /** The driver, counting the raw connections it opens and how many are open at once (answering as the driver does). */
-const countingRaw = (driver: Layer.Layer<SqliteDriver>) => {
+const countingRaw = (driver: Layer.Layer<Driver>) => {
   const counter = { opened: 0, open: 0, most: 0 }
   const counted = (conn: RawConnection): RawConnection => {
     counter.opened += 1
@@ -43,8 +43,8 @@ const countingRaw = (driver: Layer.Layer<SqliteDriver>) => {
     }
   }
   const layer = Layer.effect(
-    SqliteDriver,
-    Effect.map(SqliteDriver, (d) => ({
+    Driver,
+    Effect.map(Driver, (d) => ({
       ...d,
       rawConnect: (file: string) => {
         const conn = d.rawConnect(file)

@@ -2,7 +2,11 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { measureHarness, memoryRows, memoryStatements } from "../../src/floor/harness.ts"
 import { BUILT_IN_LADDER as LADDER, mitigationLabel } from "../../src/mitigations/registry.ts"
-import { READ_STATE_SQL, transitionStatement, transitionWrite } from "../../src/store/store.ts"
+import { transitionWrite } from "../../src/store/store.ts"
+import { transitionStatement } from "../../src/store/service.ts"
+import { sqliteStatements } from "../../src/sqlite/store.ts"
+
+const READ_STATE_SQL = sqliteStatements.readState
 
 const sets: ReadonlyArray<ReadonlyArray<string>> = [[], ...LADDER]
 
@@ -29,7 +33,7 @@ describe("the harness alone", () => {
 describe("the stand-in store", () => {
   const path = "a/file.pdf"
   const write = (version: number, event: "start_upload" | "complete_upload", values = {}) =>
-    transitionStatement(transitionWrite(path, { state: version === 0 ? "untracked" : "uploading", version }, event, { now: "t", ...values }))
+    transitionStatement(sqliteStatements, transitionWrite(path, { state: version === 0 ? "untracked" : "uploading", version }, event, { now: "t", ...values }))
 
   it("applies a transition where the row is at its state and version, and nowhere else", () => {
     const rows = memoryRows([path])

@@ -12,7 +12,7 @@ import { measureBench } from "../../src/bench/execute.ts"
 import { builtInRegistry, MitigationRegistry } from "../../src/mitigations/registry.ts"
 import { silent } from "../../src/bench/progress.ts"
 import { reportHtml } from "../../src/report/html.ts"
-import * as BetterSqlite from "../../src/sqlite/betterSqlite.ts"
+import { BetterSqlite } from "../drivers.ts"
 import { configFrom } from "../cli/inProcess.ts"
 import { tempDb, tempDir } from "../helpers.ts"
 

@@ -14,7 +14,7 @@ import { silent } from "../../src/bench/progress.ts"
 import { decodeResults, encodeResults } from "../../src/results/files.ts"
 import { resultsJsonSchema } from "../../src/results/jsonSchema.ts"
 import { SCHEMA_ID, SCHEMA_VERSION } from "../../src/results/schema.ts"
-import * as BetterSqlite from "../../src/sqlite/betterSqlite.ts"
+import { BetterSqlite } from "../drivers.ts"
 import { configFrom } from "../cli/inProcess.ts"
 import { tempDb } from "../helpers.ts"
 

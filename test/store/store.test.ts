@@ -1,19 +1,22 @@
 import * as fs from "node:fs"
 import { describe, expect, it } from "@effect/vitest"
 import type { Scope } from "effect"
-import { SqliteDriver } from "../../src/sqlite/driver.ts"
+import { Driver } from "../../src/drivers/driver.ts"
 import { drivers, stores } from "../drivers.ts"
 import { Effect, Either } from "effect"
 import { checkDatabasePath } from "../../src/sqlite/dbFile.ts"
 import { APPLICATION_ID } from "../../src/identity.ts"
 import { SCHEMA_VERSION } from "../../src/store/schema.ts"
-import { applyTransition, migrate, readAll, readState, transitionStatement, type TransitionWrite } from "../../src/store/store.ts"
+import { applyTransition, migrate, readAll, readState, type TransitionWrite } from "../../src/store/store.ts"
+import { transitionStatement } from "../../src/store/service.ts"
+import { postgresStatements } from "../../src/postgres/store.ts"
+import { sqliteStatements } from "../../src/sqlite/store.ts"
 import { writeTransaction } from "../../src/store/transaction.ts"
 import { open, seeded, startUpload, tempDb, withConnection } from "../helpers.ts"
 
 const persist = (sql: Parameters<typeof withConnection>[0], write: TransitionWrite) =>
-  Effect.flatMap(SqliteDriver, (driver) =>
-    withConnection(sql, (conn) => writeTransaction(conn, driver, applyTransition(conn, write))))
+  Effect.flatMap(Driver, (driver) =>
+    withConnection(sql, (conn) => writeTransaction(conn, driver, applyTransition(conn, driver.store.statements, write))))
 
 /** Per store: the tables and indexes a database has, and how its schema version is set behind our back. */
 const catalog = (name: string) =>
@@ -29,8 +32,12 @@ const catalog = (name: string) =>
       setVersion: (v: number) => `PRAGMA user_version = ${v}`
     }
 
+/** The file's stored state, read with the run's store's statements. */
+const readStateOn = (conn: Parameters<typeof readState>[0], path: string) =>
+  Effect.flatMap(Driver, (driver) => readState(conn, driver.store.statements, path))
+
 describe.each(stores)("state store on %s", (name, driver) => {
-  const inDriver = <A, E>(body: Effect.Effect<A, E, Scope.Scope | SqliteDriver>) =>
+  const inDriver = <A, E>(body: Effect.Effect<A, E, Scope.Scope | Driver>) =>
     Effect.scoped(body).pipe(Effect.provide(driver))
 
   it.live("seeds N untracked rows at version 0 with the schema's CHECK and index", () =>
@@ -50,7 +57,7 @@ describe.each(stores)("state store on %s", (name, driver) => {
       const { sql, paths } = yield* seeded(tempDb(), 3)
       const path = paths[0] ?? ""
       yield* persist(sql, startUpload(path, 0))
-      const after = yield* withConnection(sql, (conn) => readState(conn, path))
+      const after = yield* withConnection(sql, (conn) => readStateOn(conn, path))
       expect(after.value).toMatchObject({ state: "uploading", version: 1 })
       const [row] = yield* readAll(sql)
       expect(row?.attempts).toBe(1)
@@ -68,7 +75,7 @@ describe.each(stores)("state store on %s", (name, driver) => {
         expect(stale.expectedState).toBe("untracked")
         expect(stale.expectedVersion).toBe(0)
       }
-      const after = yield* withConnection(sql, (conn) => readState(conn, path))
+      const after = yield* withConnection(sql, (conn) => readStateOn(conn, path))
       expect(after.value).toMatchObject({ state: "uploading", version: 1 })
       const rows = yield* readAll(sql)
       expect(rows.find((r) => r.path === path)?.attempts).toBe(1)
@@ -82,7 +89,7 @@ describe.each(stores)("state store on %s", (name, driver) => {
       const a = yield* open(db)
       const b = yield* open(db)
       // Both hydrate first and see the same (state, version): the lost-update race.
-      const seen = yield* Effect.all([a, b].map((sql) => withConnection(sql, (conn) => readState(conn, path))), {
+      const seen = yield* Effect.all([a, b].map((sql) => withConnection(sql, (conn) => readStateOn(conn, path))), {
         concurrency: "unbounded"
       })
       expect(seen.map((s) => s.value.version)).toEqual([0, 0])
@@ -94,7 +101,7 @@ describe.each(stores)("state store on %s", (name, driver) => {
       expect(wins).toHaveLength(1)
       expect(losses).toHaveLength(1)
       expect(losses[0]?.left._tag).toBe("OccConflict")
-      const after = yield* withConnection(a, (conn) => readState(conn, path))
+      const after = yield* withConnection(a, (conn) => readStateOn(conn, path))
       expect(after.value).toMatchObject({ state: "uploading", version: 1 })
     })))
 
@@ -121,7 +128,7 @@ describe.each(stores)("state store on %s", (name, driver) => {
 })
 
 describe.each(drivers)("the SQLite file on %s", (_name, driver) => {
-  const inDriver = <A, E>(body: Effect.Effect<A, E, Scope.Scope | SqliteDriver>) =>
+  const inDriver = <A, E>(body: Effect.Effect<A, E, Scope.Scope | Driver>) =>
     Effect.scoped(body).pipe(Effect.provide(driver))
 
   it.live("the file check refuses a non-SQLite file and a foreign SQLite file, and accepts ours", () =>
@@ -156,15 +163,28 @@ describe("the transition's UPDATE text", () => {
     countsAttempt: false
   })
   it("sets exactly the write's columns, also when a write of the same event sets others than the last one", () => {
-    const first = transitionStatement(write([["gemini_file_id", "f"], ["gemini_file_uri", "u"]]))
+    const first = transitionStatement(sqliteStatements, write([["gemini_file_id", "f"], ["gemini_file_uri", "u"]]))
     expect(first.text).toBe(
       "UPDATE files SET gemini_state = ?, version = ?, gemini_state_updated_at = ?, gemini_file_id = ?, gemini_file_uri = ? " +
         "WHERE file_path = ? AND gemini_state = ? AND version = ?"
     )
     expect(first.params).toEqual(["processing", 2, "2026-01-01T00:00:00.000Z", "f", "u", "library/00001.txt", "uploading", 1])
-    const other = transitionStatement(write([["error_message", "x"]]))
+    const other = transitionStatement(sqliteStatements, write([["error_message", "x"]]))
     expect(other.text).toContain("error_message = ?")
     expect(other.text).not.toContain("gemini_file_id")
-    expect(transitionStatement(write([["gemini_file_id", "g"], ["gemini_file_uri", "v"]])).text).toBe(first.text)
+    expect(transitionStatement(sqliteStatements, write([["gemini_file_id", "g"], ["gemini_file_uri", "v"]])).text).toBe(first.text)
+  })
+
+  it("is written in each store's own SQL: Postgres numbers its parameters, in the same order", () => {
+    const sqlite = transitionStatement(sqliteStatements, write([["gemini_file_id", "f"]]))
+    const postgres = transitionStatement(postgresStatements, write([["gemini_file_id", "f"]]))
+    expect(postgres.text).toBe(
+      "UPDATE files SET gemini_state = $1, version = $2, gemini_state_updated_at = $3, gemini_file_id = $4 " +
+        "WHERE file_path = $5 AND gemini_state = $6 AND version = $7"
+    )
+    expect(postgres.params).toEqual(sqlite.params)
+    expect(postgres.text).not.toContain("?")
+    expect(sqliteStatements.begin).toBe("BEGIN IMMEDIATE")
+    expect(postgresStatements.begin).toBe("BEGIN")
   })
 })

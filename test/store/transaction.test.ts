@@ -2,7 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { vi } from "vitest"
 import type { Scope } from "effect"
 import type { Connection } from "@effect/sql/SqlConnection"
-import { inlineStatements, SqliteDriver } from "../../src/sqlite/driver.ts"
+import { inlineStatements, Driver } from "../../src/drivers/driver.ts"
 import { timedReadState, transitionTransaction } from "../../src/store/lanes.ts"
 import { drivers, stores } from "../drivers.ts"
 import { Clock, Duration, Effect, Fiber } from "effect"
@@ -17,8 +17,8 @@ import { open, seeded, startUpload, tempDb, withConnection } from "../helpers.ts
  * one, but refuses a SAVEPOINT outside one.
  */
 const noTransactionOpen = (conn: Connection) =>
-  Effect.flatMap(SqliteDriver, (driver) =>
-    driver.dialect.store === "postgres"
+  Effect.flatMap(Driver, (driver) =>
+    driver.store.name === "postgres"
       ? Effect.map(Effect.either(conn.executeUnprepared("SAVEPOINT probe", [], undefined)), (r) => r._tag === "Left")
       : Effect.map(
         Effect.either(Effect.zipRight(driver.begin(conn), conn.executeUnprepared("ROLLBACK", [], undefined))),
@@ -35,13 +35,13 @@ const lockHeld = Effect.gen(function*() {
 })
 
 describe.each(drivers)("write transactions on %s", (_name, driver) => {
-  const inDriver = <A, E>(body: Effect.Effect<A, E, Scope.Scope | SqliteDriver>) =>
+  const inDriver = <A, E>(body: Effect.Effect<A, E, Scope.Scope | Driver>) =>
     Effect.scoped(body).pipe(Effect.provide(driver))
 
   it.live("lock wait is the time until the write lock is free, with every SQLITE_BUSY counted", () =>
     inDriver(
       Effect.gen(function*() {
-        const sqlite = yield* SqliteDriver
+        const sqlite = yield* Driver
         // The holder keeps the write lock for ~60 ms.
         const { holder, waiter } = yield* lockHeld
         const release = yield* Effect.fork(Effect.delay(holder.unsafe("COMMIT").raw, Duration.millis(60)))
@@ -58,7 +58,7 @@ describe.each(drivers)("write transactions on %s", (_name, driver) => {
   it.live("a write lock never freed: the wait gives up at the lock timeout, an error marked as a lock timeout", () =>
     inDriver(
       Effect.gen(function*() {
-        const sqlite = yield* SqliteDriver
+        const sqlite = yield* Driver
         const { holder, waiter } = yield* lockHeld
         // A clock that moves a second per reading: the 5 s timeout passes within a few busy answers.
         const real = Clock.make()
@@ -82,7 +82,7 @@ describe.each(drivers)("write transactions on %s", (_name, driver) => {
   it.live("an uncontended BEGIN IMMEDIATE sees no SQLITE_BUSY", () =>
     inDriver(
       Effect.gen(function*() {
-        const sqlite = yield* SqliteDriver
+        const sqlite = yield* Driver
         const { sql } = yield* seeded(tempDb(), 1)
         const lock = yield* withConnection(sql, (conn) =>
           Effect.zipLeft(beginImmediate(conn, sqlite), conn.executeUnprepared("COMMIT", [], undefined)))
@@ -93,13 +93,13 @@ describe.each(drivers)("write transactions on %s", (_name, driver) => {
 })
 
 describe.each(stores)("the lanes of an actor's statement work on %s", (name, driver) => {
-  const inDriver = <A, E>(body: Effect.Effect<A, E, Scope.Scope | SqliteDriver>) =>
+  const inDriver = <A, E>(body: Effect.Effect<A, E, Scope.Scope | Driver>) =>
     Effect.scoped(body).pipe(Effect.provide(driver))
   const start = (path: string) => startUpload(path, 0)
 
   it.live("a driver that answers at once takes the inline lane (no statement through the Connection); one that answers later, the Effect lane", () =>
     inDriver(Effect.gen(function*() {
-      const sqlite = yield* SqliteDriver
+      const sqlite = yield* Driver
       const db = tempDb()
       const { paths } = yield* seeded(db, 1)
       const path = paths[0] ?? ""
@@ -113,7 +113,7 @@ describe.each(stores)("the lanes of an actor's statement work on %s", (name, dri
         vi.spyOn(conn, "executeUnprepared")
       ]
       yield* transitionTransaction(conn, sqlite, start(path))
-      const [, stored] = yield* timedReadState(conn, path)
+      const [, stored] = yield* timedReadState(conn, sqlite, path)
       expect(stored).toMatchObject({ state: "uploading", version: 1 })
       const calls = throughConnection.reduce((n, spy) => n + spy.mock.calls.length, 0)
       if (inline) expect(calls).toBe(0)
@@ -122,28 +122,28 @@ describe.each(stores)("the lanes of an actor's statement work on %s", (name, dri
 
   it.live("a transition's transaction commits it; a stale one is a conflict that leaves no transaction open", () =>
     inDriver(Effect.gen(function*() {
-      const sqlite = yield* SqliteDriver
+      const sqlite = yield* Driver
       const { sql, paths } = yield* seeded(tempDb(), 1)
       const path = paths[0] ?? ""
       const done = yield* withConnection(sql, (conn) => transitionTransaction(conn, sqlite, start(path)))
       expect(done.value.lock.busyEvents).toBe(0)
       const conflict = yield* Effect.flip(withConnection(sql, (conn) => transitionTransaction(conn, sqlite, start(path))))
       expect(conflict).toMatchObject({ _tag: "OccConflict", path, event: "start_upload", expectedVersion: 0 })
-      const read = yield* withConnection(sql, (conn) => Effect.zip(noTransactionOpen(conn), timedReadState(conn, path)))
+      const read = yield* withConnection(sql, (conn) => Effect.zip(noTransactionOpen(conn), timedReadState(conn, sqlite, path)))
       expect(read.value[0]).toBe(true)
       expect(read.value[1][1]).toMatchObject({ state: "uploading", version: 1, attempts: 1 })
-      const missing = yield* Effect.flip(withConnection(sql, (conn) => timedReadState(conn, "no/such/file")))
+      const missing = yield* Effect.flip(withConnection(sql, (conn) => timedReadState(conn, sqlite, "no/such/file")))
       expect(missing).toMatchObject({ _tag: "StoreError", operation: "read state", detail: "no row for no/such/file" })
     })))
 })
 
 describe.each(stores)("a failed transaction on %s", (_name, driver) => {
-  const inDriver = <A, E>(body: Effect.Effect<A, E, Scope.Scope | SqliteDriver>) =>
+  const inDriver = <A, E>(body: Effect.Effect<A, E, Scope.Scope | Driver>) =>
     Effect.scoped(body).pipe(Effect.provide(driver))
 
   it.live("a failed body is rolled back and leaves no transaction open on the connection", () =>
     inDriver(Effect.gen(function*() {
-        const sqlite = yield* SqliteDriver
+        const sqlite = yield* Driver
       const { sql, paths } = yield* seeded(tempDb(), 1)
       const path = paths[0] ?? ""
       const write = {
@@ -157,23 +157,23 @@ describe.each(stores)("a failed transaction on %s", (_name, driver) => {
         countsAttempt: false
       } as const
       const conflict = yield* Effect.flip(
-        withConnection(sql, (conn) => writeTransaction(conn, sqlite, applyTransition(conn, write)))
+        withConnection(sql, (conn) => writeTransaction(conn, sqlite, applyTransition(conn, sqlite.store.statements, write)))
       )
       expect(conflict._tag).toBe("OccConflict")
-      const again = yield* withConnection(sql, (conn) => Effect.zip(noTransactionOpen(conn), readState(conn, path)))
+      const again = yield* withConnection(sql, (conn) => Effect.zip(noTransactionOpen(conn), readState(conn, sqlite.store.statements, path)))
       expect(again.value[0]).toBe(true)
       expect(again.value[1]).toMatchObject({ state: "untracked", version: 0, fileId: null })
     })))
 })
 
 describe.each(drivers)("the write lock, waited for by a transition on %s", (_name, driver) => {
-  const inDriver = <A, E>(body: Effect.Effect<A, E, Scope.Scope | SqliteDriver>) =>
+  const inDriver = <A, E>(body: Effect.Effect<A, E, Scope.Scope | Driver>) =>
     Effect.scoped(body).pipe(Effect.provide(driver))
   const start = (path: string) => startUpload(path, 0)
 
   it.live("a write lock held elsewhere is waited for, each SQLITE_BUSY counted, and the transition then commits", () =>
     inDriver(Effect.gen(function*() {
-      const sqlite = yield* SqliteDriver
+      const sqlite = yield* Driver
       const { holder, waiter, path } = yield* lockHeld
       const release = yield* Effect.fork(Effect.delay(holder.unsafe("COMMIT").raw, Duration.millis(60)))
       const done = yield* withConnection(waiter, (conn) => transitionTransaction(conn, sqlite, start(path)))
@@ -181,7 +181,7 @@ describe.each(drivers)("the write lock, waited for by a transition on %s", (_nam
       expect(done.value.lock.busyEvents).toBeGreaterThan(0)
       expect(done.value.lock.lockWaitMs).toBeGreaterThanOrEqual(50)
       expect(done.value.lock.busyWaitMs).toBeLessThanOrEqual(done.value.lock.lockWaitMs)
-      const read = yield* withConnection(waiter, (conn) => timedReadState(conn, path))
+      const read = yield* withConnection(waiter, (conn) => timedReadState(conn, sqlite, path))
       expect(read.value[1]).toMatchObject({ state: "uploading", version: 1 })
     })))
 })

@@ -7,9 +7,10 @@
 import type { SqlError } from "@effect/sql/SqlError"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import type { Store } from "../store/service.ts"
 import { createRequire } from "node:module"
 import { makeDriver } from "./client.ts"
-import { DriverUnavailable, SqliteDriver, synchronousConnect, type SynchronousStatements, synchronousRaw } from "./driver.ts"
+import { DriverUnavailable, Driver, synchronousConnect, type SynchronousStatements, synchronousRaw } from "./driver.ts"
 import { statementCache } from "./statementCache.ts"
 
 /** The part of node:sqlite this driver uses. */
@@ -51,16 +52,30 @@ const statementsOn = (db: DatabaseSync): SynchronousStatements => {
 // launch.ts); untyped: Node 20's type definitions have no node:sqlite.
 const require = createRequire(import.meta.url)
 
-export const layer: Layer.Layer<SqliteDriver, DriverUnavailable> = Layer.effect(
-  SqliteDriver,
+/** node:sqlite's DatabaseSync, or why this runtime has none. */
+const databaseSync = (): DatabaseSyncConstructor | string => {
+  let module: unknown
+  try {
+    module = require("node:sqlite")
+  } catch {
+    return "this runtime has no node:sqlite"
+  }
+  const DatabaseSync = typeof module === "object" && module !== null && "DatabaseSync" in module ? module.DatabaseSync : undefined
+  return isConstructor(DatabaseSync) ? DatabaseSync : "node:sqlite has no DatabaseSync here"
+}
+
+/** Why node:sqlite cannot be used here, or null. */
+export const problem = (): string | null => {
+  const found = databaseSync()
+  return typeof found === "string" ? found : null
+}
+
+export const layer: Layer.Layer<Driver, DriverUnavailable, Store> = Layer.effect(
+  Driver,
   Effect.gen(function*() {
-    const module: unknown = yield* Effect.try({
-      try: (): unknown => require("node:sqlite"),
-      catch: () => new DriverUnavailable({ detail: "--driver node-sqlite: this runtime has no node:sqlite (it needs Deno, or Node 22.5 and later)" })
-    })
-    const DatabaseSync = typeof module === "object" && module !== null && "DatabaseSync" in module ? module.DatabaseSync : undefined
-    if (!isConstructor(DatabaseSync)) {
-      return yield* new DriverUnavailable({ detail: "--driver node-sqlite: node:sqlite has no DatabaseSync here" })
+    const DatabaseSync = databaseSync()
+    if (typeof DatabaseSync === "string") {
+      return yield* new DriverUnavailable({ detail: `--driver node-sqlite: ${DatabaseSync} (it needs Deno, or Node 22.5 and later)` })
     }
     const open = (filename: string) => new DatabaseSync(filename)
     return yield* makeDriver("node-sqlite", synchronousConnect("node-sqlite", open, statementsOn, isBusy), isBusy, synchronousRaw(open, statementsOn))

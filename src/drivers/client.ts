@@ -6,15 +6,11 @@
 import * as Reactivity from "@effect/experimental/Reactivity"
 import * as Client from "@effect/sql/SqlClient"
 import type { Connection } from "@effect/sql/SqlConnection"
-import * as Statement from "@effect/sql/Statement"
 import type { SqlError } from "@effect/sql/SqlError"
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
-import { beginWith, type Dialect, type SqliteDriverShape } from "./driver.ts"
-import { sqliteDialect } from "../store/store.ts"
-
-// Statements compile with `?` placeholders; a Postgres connection reads them as its own ($1, $2, …).
-const compiler = Statement.makeCompilerSqlite()
+import { Store, type StoreShape } from "../store/service.ts"
+import { beginWith, type DriverShape } from "./driver.ts"
 
 /**
  * A client needs a Reactivity service: a driver makes one and gives it to
@@ -25,31 +21,31 @@ const compiler = Statement.makeCompilerSqlite()
 const clientOver = (
   connection: Connection,
   service: Reactivity.Reactivity["Type"],
-  dialect: Dialect["store"]
+  store: StoreShape
 ): Effect.Effect<Client.SqlClient> =>
   Effect.gen(function*() {
     const semaphore = yield* Effect.makeSemaphore(1)
     return yield* Client.make({
       acquirer: semaphore.withPermits(1)(Effect.succeed(connection)),
       transactionAcquirer: Effect.as(Effect.acquireRelease(semaphore.take(1), () => semaphore.release(1)), connection),
-      compiler,
-      spanAttributes: [["db.system.name", dialect]]
+      compiler: store.compiler,
+      spanAttributes: [["db.system.name", store.name]]
     })
   }).pipe(Effect.provideService(Reactivity.Reactivity, service))
 
-/** A driver from how it connects: `open` puts a client over a fresh connection. */
+/** A driver of the run's store from how it connects: `open` puts a client over a fresh connection. */
 export const makeDriver = (
   name: string,
   connect: (filename: string) => Effect.Effect<Connection, SqlError, Scope.Scope>,
   isBusy: (error: SqlError) => boolean,
-  rawConnect: SqliteDriverShape["rawConnect"],
-  dialect: Dialect = sqliteDialect
-): Effect.Effect<SqliteDriverShape> =>
-  Effect.map(Reactivity.make, (service) => ({
-    name,
-    dialect,
-    connect,
-    open: (filename) => Effect.flatMap(connect(filename), (connection) => clientOver(connection, service, dialect.store)),
-    begin: beginWith(isBusy),
-    rawConnect
-  }))
+  rawConnect: DriverShape["rawConnect"]
+): Effect.Effect<DriverShape, never, Store> =>
+  Effect.flatMap(Store, (store) =>
+    Effect.map(Reactivity.make, (service) => ({
+      name,
+      store,
+      connect,
+      open: (filename) => Effect.flatMap(connect(filename), (connection) => clientOver(connection, service, store)),
+      begin: beginWith(store, isBusy),
+      rawConnect
+    })))

@@ -1,10 +1,12 @@
 /**
- * The SQLite driver seam: how one connection is opened. Every driver gives
- * `@effect/sql` Connections (and SqlClients over them, `client.ts`) set up
- * the way production set up its own (WAL, synchronous=NORMAL) and with
+ * The driver seam: how one connection to the run's store is opened. Every
+ * driver gives `@effect/sql` Connections (and SqlClients over them,
+ * `client.ts`) to one store (`store/service.ts`). A SQLite driver's are set
+ * up the way production set up its own (WAL, synchronous=NORMAL) and with
  * SQLite's busy handler off, so that waiting for the write lock happens in
  * our code, where it is measured (see `store/transaction.ts`), and never
- * blocks the event loop.
+ * blocks the event loop. The helpers below are the SQLite drivers' common
+ * parts.
  */
 import type { SqlClient } from "@effect/sql/SqlClient"
 import type { Connection } from "@effect/sql/SqlConnection"
@@ -13,40 +15,16 @@ import * as Context from "effect/Context"
 import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
 import * as Scope from "effect/Scope"
-import type { StoreError } from "../store/errors.ts"
-import type { ForeignDatabase } from "../store/store.ts"
+import type { StoreShape } from "../store/service.ts"
 
 /** SQLite answered SQLITE_BUSY: another connection holds the write lock. */
 export class SqliteBusy extends Data.TaggedError("SqliteBusy")<{ readonly cause: SqlError }> {}
 
-/**
- * What differs between the stores beyond their connections: how a database
- * says whose it is and which schema it has, how its log is reset between
- * trials, how it checks itself, its version, how the table is emptied. The
- * store's own statements (`store/store.ts`) are the same for both: a
- * Postgres connection reads `?` placeholders and BEGIN IMMEDIATE as its own
- * (`postgres/driver.ts`).
- */
-export interface Dialect {
-  readonly store: "sqlite" | "postgres"
-  /** Create or upgrade the schema; a database that is not ours (or newer) is refused untouched. */
-  readonly migrate: (sql: SqlClient) => Effect.Effect<void, StoreError | ForeignDatabase>
-  /** Bring the store's log to the same state before every trial (SQLite: truncate the WAL; Postgres: a checkpoint). */
-  readonly resetLog: (sql: SqlClient) => Effect.Effect<void, StoreError>
-  /** The store's own check of the database's structure: null when it finds nothing wrong, else what it found. */
-  readonly corruption: (sql: SqlClient) => Effect.Effect<string | null>
-  /** The store's name and version, for the results' environment (`SQLite 3.53.2`, `PostgreSQL 15.18`). */
-  readonly version: (sql: SqlClient) => Effect.Effect<string, StoreError>
-  /** Whether the database has the files table yet (read only). */
-  readonly hasFilesTable: (sql: SqlClient) => Effect.Effect<boolean, StoreError>
-  /** The statement that empties the table before seeding. */
-  readonly clearFiles: string
-}
-
-export interface SqliteDriverShape {
+export interface DriverShape {
   /** Recorded in results (`config.driver`). */
   readonly name: string
-  readonly dialect: Dialect
+  /** The store its connections reach, whose statements they are sent. */
+  readonly store: StoreShape
   /**
    * One connection to `filename`, closed when the scope closes. It has no
    * queue of its own: its holder decides who uses it when (a file's actor
@@ -59,8 +37,9 @@ export interface SqliteDriverShape {
    */
   readonly open: (filename: string) => Effect.Effect<SqlClient, SqlError, Scope.Scope>
   /**
-   * `BEGIN IMMEDIATE` on `conn`: the write lock taken, or a typed SqliteBusy
-   * when another connection holds it (no wait: the busy handler is off).
+   * The store's `begin` on `conn` (SQLite: BEGIN IMMEDIATE): the write lock
+   * taken, or a typed SqliteBusy when another connection holds it (no wait:
+   * the busy handler is off).
    */
   readonly begin: (conn: Connection) => Effect.Effect<void, SqliteBusy | SqlError>
   /**
@@ -92,9 +71,9 @@ export const changesOf = (result: unknown): number =>
     ? Number(result.changes)
     : -1
 
-/** `begin` for a driver that tells a busy answer by its error (`isBusy`). */
-export const beginWith = (isBusy: (error: SqlError) => boolean) => (conn: Connection): Effect.Effect<void, SqliteBusy | SqlError> =>
-  conn.executeUnprepared("BEGIN IMMEDIATE", [], undefined).pipe(
+/** `begin` for a driver of `store` that tells a busy answer by its error (`isBusy`). */
+export const beginWith = (store: StoreShape, isBusy: (error: SqlError) => boolean) => (conn: Connection): Effect.Effect<void, SqliteBusy | SqlError> =>
+  conn.executeUnprepared(store.statements.begin, [], undefined).pipe(
     Effect.asVoid,
     Effect.mapError((error) => (isBusy(error) ? new SqliteBusy({ cause: error }) : error))
   )
@@ -106,7 +85,8 @@ export class DriverUnavailable extends Data.TaggedError("DriverUnavailable")<{ r
   }
 }
 
-export class SqliteDriver extends Context.Tag("upload-fsm-bench/SqliteDriver")<SqliteDriver, SqliteDriverShape>() {}
+/** The run's driver: how its layers open connections to the store. */
+export class Driver extends Context.Tag("upload-fsm-bench/Driver")<Driver, DriverShape>() {}
 
 /** PRAGMAs every connection gets after opening (journal_mode=WAL is set by the client itself). */
 export const connectionPragmas = ["PRAGMA synchronous = NORMAL", "PRAGMA busy_timeout = 0"] as const

@@ -23,8 +23,9 @@ import * as os from "node:os"
 import { Worker } from "node:worker_threads"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import type { Store } from "../store/service.ts"
 import { makeDriver } from "./client.ts"
-import { acquireConnection, changesOf, connectionPragmas, type RawConnection, SqliteDriver } from "./driver.ts"
+import { acquireConnection, changesOf, connectionPragmas, type RawConnection, Driver } from "./driver.ts"
 import { STATEMENT_CACHE_SIZE } from "./statementCache.ts"
 
 // The worker is plain CommonJS evaluated from this string, so that it runs the
@@ -186,8 +187,8 @@ const connectionOn = ({ thread, cid }: Slot): Connection => {
   } as Connection
 }
 
-export const layer: Layer.Layer<SqliteDriver> = Layer.scoped(
-  SqliteDriver,
+export const layer: Layer.Layer<Driver, never, Store> = Layer.scoped(
+  Driver,
   Effect.gen(function*() {
     const pool = makePool()
     yield* Effect.addFinalizer(() => pool.shutdown)

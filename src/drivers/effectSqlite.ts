@@ -12,9 +12,9 @@ import * as SqliteClient from "@effect/sql-sqlite-node/SqliteClient"
 import { SqlError } from "@effect/sql/SqlError"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import { Store } from "../store/service.ts"
 import { isBusy, rawConnect } from "./betterSqlite.ts"
-import { sqliteDialect } from "../store/store.ts"
-import { beginWith, connectionPragmas, SqliteDriver } from "./driver.ts"
+import { beginWith, connectionPragmas, Driver } from "./driver.ts"
 
 /** A stock client over one new connection (WAL is the client's default), set up as every connection is. */
 const client = (reactivity: Reactivity.Reactivity["Type"]) => (filename: string) =>
@@ -31,19 +31,19 @@ const client = (reactivity: Reactivity.Reactivity["Type"]) => (filename: string)
     Effect.catchAllDefect((cause) => Effect.fail(new SqlError({ cause, message: `cannot open ${filename}` })))
   )
 
-export const layer: Layer.Layer<SqliteDriver> = Layer.effect(
-  SqliteDriver,
-  Effect.map(Reactivity.make, (reactivity) => {
+export const layer: Layer.Layer<Driver, never, Store> = Layer.effect(
+  Driver,
+  Effect.all([Store, Reactivity.make]).pipe(Effect.map(([store, reactivity]) => {
     const open = client(reactivity)
     return {
       name: "effect-sqlite",
-      dialect: sqliteDialect,
+      store,
       open,
       // A lone connection is the client's one connection, reserved for the scope.
       connect: (filename) => Effect.flatMap(open(filename), (sql) => sql.reserve),
-      begin: beginWith(isBusy),
+      begin: beginWith(store, isBusy),
       // The stock client runs better-sqlite3: with no Effect in between, that is the same library's connection.
       rawConnect
     }
-  })
+  }))
 )

@@ -10,8 +10,9 @@
 import type { SqlError } from "@effect/sql/SqlError"
 import Database from "better-sqlite3"
 import * as Layer from "effect/Layer"
+import type { Store } from "../store/service.ts"
 import { makeDriver } from "./client.ts"
-import { SqliteDriver, synchronousConnect, type SynchronousStatements, synchronousRaw } from "./driver.ts"
+import { Driver, synchronousConnect, type SynchronousStatements, synchronousRaw } from "./driver.ts"
 import { statementCache } from "./statementCache.ts"
 
 const busyCodes = new Set(["SQLITE_BUSY", "SQLITE_BUSY_SNAPSHOT", "SQLITE_BUSY_RECOVERY", "SQLITE_BUSY_TIMEOUT"])
@@ -56,7 +57,7 @@ export const addonProblem = (): string | null => {
 /** better-sqlite3's connections with no Effect in between (the effect-sqlite driver's too: the same library). */
 export const rawConnect = synchronousRaw(open, statementsOn)
 
-export const layer: Layer.Layer<SqliteDriver> = Layer.effect(
-  SqliteDriver,
+export const layer: Layer.Layer<Driver, never, Store> = Layer.effect(
+  Driver,
   makeDriver("better-sqlite3", synchronousConnect("better-sqlite3", open, statementsOn, isBusy), isBusy, rawConnect)
 )

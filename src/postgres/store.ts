@@ -1,25 +1,46 @@
 /**
- * Postgres's ways for the store (`Dialect`, `sqlite/driver.ts`): the same
- * `files` table and migrations as SQLite's (their DDL is valid on both); a
- * database says it is ours with a one-row table `upload_fsm_bench` holding
- * the application id and the schema version, where SQLite has its header's
- * application_id and user_version.
+ * The Postgres store (`Store`, `store/service.ts`): its statements in
+ * Postgres's SQL (`$n` placeholders; `BEGIN`, there being no database-wide
+ * write lock to take), the same `files` table and migrations as SQLite's
+ * (their DDL is valid on both), and its ways: a database says it is ours
+ * with a one-row table `upload_fsm_bench` holding the application id and the
+ * schema version, where SQLite has its header's application_id and
+ * user_version; a trial starts after a CHECKPOINT; TRUNCATE empties the table.
  */
+import { makeCompiler } from "@effect/sql-pg/PgClient"
 import type { SqlClient } from "@effect/sql/SqlClient"
 import type { Connection } from "@effect/sql/SqlConnection"
 import * as Effect from "effect/Effect"
 import { APPLICATION_ID } from "../identity.ts"
-import type { Dialect } from "../sqlite/driver.ts"
 import type { StoreError } from "../store/errors.ts"
 import { migrations, SCHEMA_VERSION } from "../store/schema.ts"
-import { ForeignDatabase, int, rows } from "../store/store.ts"
+import {
+  READ_ALL_COLUMNS,
+  READ_STATE_COLUMNS,
+  SEEDED_COLUMNS,
+  type Statements,
+  type StoreShape,
+  transitionTexts
+} from "../store/service.ts"
+import { ForeignDatabase, int, rows, withConnection } from "../store/store.ts"
 import { storeError } from "../store/transaction.ts"
+
+export const postgresStatements: Statements = {
+  begin: "BEGIN",
+  commit: "COMMIT",
+  rollback: "ROLLBACK",
+  readState: `SELECT ${READ_STATE_COLUMNS} FROM files WHERE file_path = $1`,
+  insertFile: `INSERT INTO files (${SEEDED_COLUMNS})
+    VALUES ($1, $2, $3, 'txt', $4, 'text/plain', 'utf-8', 'en', $5, $6, $7, $8, $9, 'library', $10, 'complete', '[]', $11, $12, $13)`,
+  // A fresh table for every trial, where DELETE would leave dead rows for the next one to step over.
+  clearFiles: "TRUNCATE files",
+  readAll: `SELECT ${READ_ALL_COLUMNS} FROM files ORDER BY file_path`,
+  batch: "SELECT gemini_state AS state, COUNT(*) AS n, COUNT(intent_type) AS intents FROM files GROUP BY gemini_state",
+  transition: transitionTexts((n) => `$${n}`)
+}
 
 /** The table that marks a database as this tool's. */
 export const MARKER_TABLE = "upload_fsm_bench"
-
-const reserved = <A, E>(sql: SqlClient, use: (conn: Connection) => Effect.Effect<A, E>) =>
-  Effect.scoped(Effect.flatMap(sql.reserve.pipe(Effect.mapError(storeError("reserve connection"))), use))
 
 /** What a database holds, read only: whether it has our marker, its version and application id, how many tables. */
 const identity = (conn: Connection) =>
@@ -38,7 +59,7 @@ const identity = (conn: Connection) =>
 const migrate = (sql: SqlClient): Effect.Effect<void, StoreError | ForeignDatabase> =>
   Effect.zipRight(
     refuseForeign(sql),
-    reserved(sql, (conn) =>
+    withConnection(sql, (conn) =>
       Effect.gen(function*() {
         const found = yield* identity(conn)
         const exec = (operation: string, text: string) =>
@@ -68,7 +89,7 @@ const migrate = (sql: SqlClient): Effect.Effect<void, StoreError | ForeignDataba
  * table).
  */
 const resetLog = (sql: SqlClient): Effect.Effect<void, StoreError> =>
-  reserved(sql, (conn) =>
+  withConnection(sql, (conn) =>
     conn.executeUnprepared("CHECKPOINT", [], undefined).pipe(
       Effect.asVoid,
       Effect.catchAll((error) =>
@@ -80,23 +101,23 @@ const hasCode = (cause: unknown, code: string): boolean =>
   typeof cause === "object" && cause !== null && "code" in cause && cause.code === code
 
 const version = (sql: SqlClient): Effect.Effect<string, StoreError> =>
-  reserved(sql, (conn) =>
+  withConnection(sql, (conn) =>
     Effect.map(rows(conn, "server version", "SHOW server_version"), ([row]) => `PostgreSQL ${String(row?.["server_version"])}`))
 
 const hasFilesTable = (sql: SqlClient): Effect.Effect<boolean, StoreError> =>
-  reserved(sql, (conn) =>
+  withConnection(sql, (conn) =>
     Effect.map(rows(conn, "read the schema", "SELECT to_regclass('files') IS NOT NULL AS has"), ([row]) => row?.["has"] === true))
 
-export const postgresDialect: Dialect = {
-  store: "postgres",
+export const postgresStore: StoreShape = {
+  name: "postgres",
+  statements: postgresStatements,
+  compiler: makeCompiler(),
   migrate,
   resetLog,
   // The server keeps its own structure; a damaged one fails the statements that reach it.
   corruption: () => Effect.succeed(null),
   version,
-  hasFilesTable,
-  // A fresh table for every trial, where DELETE would leave dead rows for the next one to step over.
-  clearFiles: "TRUNCATE files"
+  hasFilesTable
 }
 
 /**
@@ -105,7 +126,7 @@ export const postgresDialect: Dialect = {
  * knows, passes.
  */
 export const refuseForeign = (sql: SqlClient): Effect.Effect<void, StoreError | ForeignDatabase> =>
-  reserved(sql, (conn) =>
+  withConnection(sql, (conn) =>
     Effect.flatMap(identity(conn), (found) =>
       !found.ours && found.tables > 0
         ? Effect.fail(

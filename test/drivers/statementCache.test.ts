@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { SqliteDriver } from "../../src/sqlite/driver.ts"
-import { statementCache } from "../../src/sqlite/statementCache.ts"
+import { Driver } from "../../src/drivers/driver.ts"
+import { statementCache } from "../../src/drivers/statementCache.ts"
 import { drivers } from "../drivers.ts"
 import { tempDb } from "../helpers.ts"
 
@@ -37,7 +37,7 @@ describe("statement cache", () => {
 describe.each(drivers)("a connection on %s", (_name, driver) => {
   it.live("answers right through more distinct statements than its cache holds, and again after", () =>
     Effect.scoped(Effect.gen(function*() {
-      const conn = yield* Effect.flatMap(SqliteDriver, (d) => d.connect(tempDb()))
+      const conn = yield* Effect.flatMap(Driver, (d) => d.connect(tempDb()))
       const ask = (n: number) => conn.execute(`SELECT ${n} AS n`, [], undefined)
       for (let round = 0; round < 2; round++) {
         for (let n = 0; n < 300; n++) expect(yield* ask(n)).toEqual([{ n }])

@@ -8,9 +8,8 @@
  *   one for every file (connect, authenticate, close), as production opened
  *   a SQLite connection per file; the shared connection is one, or a pool of
  *   `--pool-size`.
- * - The store's statements are written once, in SQLite's spelling; the
- *   connection reads them as its own: `?` placeholders become `$1, $2, …`,
- *   and `BEGIN IMMEDIATE` (take SQLite's write lock at once) becomes `BEGIN`.
+ * - It runs the Postgres store (`postgres/store.ts`): statements in
+ *   Postgres's own SQL, `$n` placeholders, `BEGIN` for a write transaction.
  * - `lock_wait_ms` on Postgres is the BEGIN's round trip: there is no
  *   database-wide write lock to wait for. The row lock the OCC UPDATE takes
  *   is inside `write_ms`, and no two files' transactions touch the same row,
@@ -24,33 +23,11 @@ import type { Connection } from "@effect/sql/SqlConnection"
 import { SqlError } from "@effect/sql/SqlError"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import type { Store } from "../store/service.ts"
 import pg from "pg"
-import { makeDriver } from "../sqlite/client.ts"
-import { type RawConnection, SqliteDriver } from "../sqlite/driver.ts"
-import { connectedClient } from "./client.ts"
-import { postgresDialect } from "./dialect.ts"
-
-const spoken = new Map<string, string>()
-
-/**
- * A statement of the store, as Postgres reads it: each `?` outside a quoted
- * literal is the next `$n`, and `BEGIN IMMEDIATE` is `BEGIN`. Kept per text
- * (the store has a few dozen).
- */
-export const pgText = (sql: string): string => {
-  const known = spoken.get(sql)
-  if (known !== undefined) return known
-  let n = 0
-  let quoted = false
-  let text = ""
-  for (const ch of sql) {
-    if (ch === "'") quoted = !quoted
-    text += ch === "?" && !quoted ? `$${++n}` : ch
-  }
-  if (/^\s*BEGIN\s+IMMEDIATE\s*$/i.test(text)) text = "BEGIN"
-  if (spoken.size < 1_000) spoken.set(sql, text)
-  return text
-}
+import { makeDriver } from "./client.ts"
+import { type RawConnection, Driver } from "./driver.ts"
+import { connectedClient } from "../postgres/client.ts"
 
 /** The rows a statement changed, from node-postgres's result (`rowCount`). */
 const rowCountOf = (result: unknown): number =>
@@ -58,14 +35,14 @@ const rowCountOf = (result: unknown): number =>
     ? result.rowCount
     : -1
 
-/** A @effect/sql-pg connection speaking the store's statements, its writes answering `{ changes }` as the SQLite drivers' do. */
-const speaking = (conn: Connection): Connection =>
+/** A @effect/sql-pg connection whose writes answer `{ changes }`, as the SQLite drivers' do. */
+const counting = (conn: Connection): Connection =>
   ({
-    execute: (sql, params, transformRows) => conn.execute(pgText(sql), params, transformRows),
-    executeRaw: (sql, params) => Effect.map(conn.executeRaw(pgText(sql), params), (result) => ({ changes: rowCountOf(result) })),
-    executeValues: (sql, params) => conn.executeValues(pgText(sql), params),
-    executeUnprepared: (sql, params, transformRows) => conn.executeUnprepared(pgText(sql), params, transformRows),
-    executeStream: (sql, params, transformRows) => conn.executeStream(pgText(sql), params, transformRows)
+    execute: (sql, params, transformRows) => conn.execute(sql, params, transformRows),
+    executeRaw: (sql, params) => Effect.map(conn.executeRaw(sql, params), (result) => ({ changes: rowCountOf(result) })),
+    executeValues: (sql, params) => conn.executeValues(sql, params),
+    executeUnprepared: (sql, params, transformRows) => conn.executeUnprepared(sql, params, transformRows),
+    executeStream: (sql, params, transformRows) => conn.executeStream(sql, params, transformRows)
     // The cast: Connection's methods are generic in the row type, which rows read from a database cannot prove.
   }) as Connection
 
@@ -93,14 +70,14 @@ const CONNECT_MS = 10_000
 const rawConnect = async (url: string): Promise<RawConnection> => {
   const client = await connectedClient({ connectionString: url, application_name: "upload-fsm-bench floor" })
   return {
-    rows: async (sql, params) => (await client.query(pgText(sql), [...params])).rows,
-    changes: async (sql, params) => rowCountOf(await client.query(pgText(sql), [...params])),
+    rows: async (sql, params) => (await client.query(sql, [...params])).rows,
+    changes: async (sql, params) => rowCountOf(await client.query(sql, [...params])),
     close: () => client.end()
   }
 }
 
-export const layer: Layer.Layer<SqliteDriver> = Layer.effect(
-  SqliteDriver,
+export const layer: Layer.Layer<Driver, never, Store> = Layer.effect(
+  Driver,
   Effect.flatMap(Reactivity.make, (reactivity) =>
     makeDriver(
       "postgres",
@@ -109,14 +86,13 @@ export const layer: Layer.Layer<SqliteDriver> = Layer.effect(
           const client = yield* PgClient.fromPool({ acquire: onePool(url), applicationName: "upload-fsm-bench" })
           // Uninterruptible (at most CONNECT_MS): @effect/sql-pg's reserve, interrupted while connecting, would lend
           // the connection to no one and never give it back.
-          return speaking(yield* Effect.uninterruptible(client.reserve))
+          return counting(yield* Effect.uninterruptible(client.reserve))
         }).pipe(
           Effect.provideService(Reactivity.Reactivity, reactivity),
           Effect.mapError((error) => new SqlError({ cause: error.cause, message: `cannot connect: ${error.message}` }))
         ),
       // Postgres never answers BEGIN with "busy": there is no database-wide write lock.
       () => false,
-      rawConnect,
-      postgresDialect
+      rawConnect
     ))
 )
