@@ -21,11 +21,16 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import process from "node:process"
 import { fileURLToPath, pathToFileURL } from "node:url"
+import { installStartSignals } from "./startSignals.ts"
+
+// Before anything else loads: a stop signal while the program loads is remembered, not fatal.
+installStartSignals()
 
 /** The program's entry, whichever way it was loaded. */
 export interface Entry {
   readonly main: (args: ReadonlyArray<string>, origin?: string) => void
 }
+
 
 /** The environment variable that asks for the sources. */
 export const SOURCES_VARIABLE = "UPLOAD_FSM_BENCH_SOURCES"

@@ -44,7 +44,7 @@ import { choice, integer, integerProblem, list, noiseFlag, number, on, optionsOf
 import { EXIT, subcommand, usageError } from "./program.ts"
 import { terminalProgress } from "./progress.ts"
 import { CommandConfig } from "./config.ts"
-import { stopSignal } from "./signals.ts"
+import { hearSignals, stopSignal } from "./signals.ts"
 
 const onDeno = "Deno" in globalThis
 
@@ -526,6 +526,8 @@ export const benchRun = (config: BenchConfig, registry: Registry, presentation: 
     // without the report, and a line says so.
     if (reserved !== null && !quiet) yield* Console.error(`measured; writing the results and the HTML report in ${out}`)
     const report = reserved === null ? null : yield* fileExporters.report.render(doc).pipe(
+      // A signal that came while the report rendered (its libraries load synchronously) is heard before the files are written.
+      Effect.zipLeft(hearSignals),
       Effect.onInterrupt(() =>
         Effect.flatMap(
           write(named(measured.doc, reserved, false), exporters.filter((e) => e.name !== "report"), reserved),
@@ -552,6 +554,8 @@ export const benchRun = (config: BenchConfig, registry: Registry, presentation: 
     }
     yield* Effect.flatMap(processCost, (c) => Effect.logDebug(endLine(c)))
     const code = !doc.integrity.ok ? EXIT.failure : doc.gate.verdict === "PASS" ? EXIT.ok : EXIT.no
+    // One that came while the files were written is heard while the line saying where they are still applies.
+    yield* hearSignals
     return { code, doc } satisfies BenchOutcome
   }).pipe(
     Effect.provideService(MitigationRegistry, registry),

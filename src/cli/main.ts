@@ -118,7 +118,11 @@ export const run = (args: ReadonlyArray<string>): Effect.Effect<number, never, N
  * `origin`: where this code was loaded from (`launch.ts`), for the debug log.
  */
 export const main = (args: ReadonlyArray<string>, origin?: string): void => {
-  rememberSignals()
+  const early = rememberSignals()
+  if (early !== null) {
+    process.stderr.write(`interrupted (${early}) while starting: nothing was run or written\n`)
+    process.exit(exitCodeOf(early))
+  }
   boundHeapGrowth()
   run(args).pipe(
     Effect.provideService(CodeOrigin, origin ?? CodeOrigin.defaultValue()),

@@ -14,11 +14,20 @@ import * as Scheduler from "effect/Scheduler"
 
 export const SLICE_MS = 20
 
+/**
+ * How the loop is given its turn: setImmediate under Node (after the poll
+ * phase, where signals and I/O are read). Under Deno a stop signal reaches
+ * its listener through an op that its setImmediate does not wait for (a
+ * Ctrl-C mid-trial came seconds late, after several trials); a zero-delay
+ * timer lets the loop poll it.
+ */
+const turn: (f: () => void) => void = "Deno" in globalThis ? (f) => void setTimeout(f, 0) : (f) => void setImmediate(f)
+
 export const responsiveScheduler = (sliceMs: number = SLICE_MS): Scheduler.Scheduler => {
   let turned = performance.now()
   const runnerOf = Scheduler.SchedulerRunner.cached((depth, drain) => {
     if (performance.now() - turned >= sliceMs) {
-      setImmediate(() => {
+      turn(() => {
         turned = performance.now()
         drain(0)
       })

@@ -7,6 +7,8 @@
  * cleanup is under way, and the first signal's exit stands.
  */
 import process from "node:process"
+import * as Effect from "effect/Effect"
+import { startSignals } from "../startSignals.ts"
 
 export type StopSignal = "SIGINT" | "SIGTERM"
 
@@ -23,9 +25,14 @@ export const commandFinished = (): void => {
   finished = true
 }
 
-/** Listen for both signals for the life of the process; the runtime's own listeners do the interrupting. */
-export const rememberSignals = (): void => {
-  if (listening) return
+/**
+ * Listen for both signals for the life of the process; the runtime's own
+ * listeners do the interrupting. Takes over from the listeners installed at
+ * start (`startSignals.ts`): the signal they kept, if one came while the program
+ * loaded, or null.
+ */
+export const rememberSignals = (): StopSignal | null => {
+  if (listening) return null
   listening = true
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     process.on(signal, () => {
@@ -34,7 +41,27 @@ export const rememberSignals = (): void => {
       else process.stderr.write(`${signal} again: still cleaning up after ${received}; the run stops by itself\n`)
     })
   }
+  const start = startSignals()
+  if (start === undefined) return null
+  start.stop()
+  received ??= start.received
+  return start.received
 }
+
+
+
+/**
+ * One turn of the event loop through a timer, so that a stop signal that
+ * came while the program ran without yielding to it (a long synchronous
+ * step) reaches its listeners here, where the step's handler still applies.
+ * Deno hands a signal to its listeners only when its loop polls, which a
+ * process that writes its files and exits may otherwise never do: the
+ * signal was lost, and the run exited as if none had come.
+ */
+export const hearSignals: Effect.Effect<void> = Effect.async<void>((resume) => {
+  const timer = setTimeout(() => resume(Effect.void), 0)
+  return Effect.sync(() => clearTimeout(timer))
+})
 
 /** The signal received; an interruption without one (a test's) counts as SIGINT. */
 export const stopSignal = (): StopSignal => received ?? "SIGINT"

@@ -98,6 +98,33 @@ describe("signals", () => {
     expect(r.leftBehind).toEqual([])
   }, 120_000)
 
+  it.each([
+    ["the package's bin", ["bin/upload-fsm-bench.js", "bench"]],
+    ["programs/bench.ts", ["--import", "tsx", "programs/bench.ts"]]
+  ])("a signal while %s is still loading: remembered, then exit 130 with one line; nothing written", async (_name, entry) => {
+    const out = tempDir()
+    const child = spawn(process.execPath, [...entry, "--files", "20", "--profiles", "zero", "--trials", "1", "--warmup", "0", "--out", out], {
+      cwd: root,
+      stdio: ["ignore", "pipe", "pipe"]
+    })
+    let stderr = ""
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()))
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)))
+    // The process takes the tool's name the moment its start listeners are in, long before the program has loaded.
+    const named = () => {
+      try {
+        return fs.readFileSync(`/proc/${child.pid}/comm`, "utf8").startsWith("upload-fsm-ben")
+      } catch {
+        return false
+      }
+    }
+    while (!named() && child.exitCode === null) await new Promise((resolve) => setTimeout(resolve, 1))
+    child.kill("SIGINT")
+    expect(await exited).toBe(130)
+    expect(stderr.trim().split("\n")).toEqual(["interrupted (SIGINT) while starting: nothing was run or written"])
+    expect(fs.readdirSync(out)).toEqual([])
+  }, 60_000)
+
   it("a temporary folder whose owner died is removed at the next start; a living owner's is kept", () => {
     const tmp = tempDir()
     const dead = spawnSync(process.execPath, ["-e", "0"]).pid
@@ -204,4 +231,36 @@ describe("signals", () => {
       await new Promise((resolve) => server.close(resolve))
     }
   }, 60_000)
+})
+
+describe("signals under Deno", () => {
+  const deno = path.join(root, "node_modules", ".bin", "deno")
+  const run = (out: string, ...more: ReadonlyArray<string>) => [
+    "run", "-A", "programs/bench.ts", "--quick", "--files", "300", "--concurrency", "10", "--warmup", "0", "--ladder", "off",
+    "--out", out, ...more
+  ]
+
+  it("Ctrl-C mid-trial interrupts the trial it lands in (it was heard several trials later): exit 130, the line, nothing written", async () => {
+    const out = tempDir()
+    const r = await interrupted(deno, run(out, "--profiles", "zero", "--trials", "100"), /trial 3\/100/, "SIGINT")
+    expect(r.code).toBe(130)
+    expect(r.stderr).toMatch(/^interrupted \(SIGINT\) before any configuration completed: nothing written$/m)
+    // The signal came as trial 3 was reported: at most the trial then running may still be.
+    expect((r.stderr.match(/trial \d+\/100/g) ?? []).length).toBeLessThanOrEqual(4)
+    expect(r.leftBehind).toEqual([])
+    expect(fs.readdirSync(out)).toEqual([])
+  }, 120_000)
+
+  it("Ctrl-C as the reports are written is heard (it was lost, and the run exited 1): exit 130, the line, no name of a missing file", async () => {
+    const out = tempDir()
+    const r = await interrupted(deno, run(out, "--profiles", "zero", "--trials", "1"), /^measured; writing the results/m, "SIGINT")
+    expect(r.code).toBe(130)
+    expect(r.stderr).toMatch(/^interrupted \(SIGINT\) (while rendering the HTML report|after the results were written)/m)
+    const results = fs.readdirSync(out).filter((n) => n.startsWith("results-"))
+    expect(results).toHaveLength(1)
+    const doc = JSON.parse(fs.readFileSync(path.join(out, results[0] ?? ""), "utf8"))
+    for (const file of Object.values(doc.files)) {
+      if (file !== null) expect(fs.existsSync(path.join(out, String(file))), `the document names ${String(file)}`).toBe(true)
+    }
+  }, 120_000)
 })
