@@ -26,6 +26,9 @@ const Seconds = Schema.Number.pipe(Schema.finite(), Schema.positive())
 import { Stores } from "../store/service.ts"
 export { Stores }
 
+/** The connections each process holds besides its actors' and its pool's: its observer and its batched writer. */
+export const PROCESS_CONNECTIONS = 2
+
 /** The most worker processes: each is a Node process of its own (about 100 MB), and the machine has 2 cores. */
 export const MAX_WORKERS = 16
 
@@ -108,7 +111,16 @@ export const BenchConfig = Schema.Struct({
   Schema.filter((c) => {
     const most = Math.max(...c.concurrency)
     const cap = driverNamed(c.driver).maxConcurrency
-    return cap === null || most <= cap.limit || `--concurrency ${most}: ${cap.who} at most ${cap.limit} (${cap.why})`
+    if (cap === null) return true
+    // The cap is the run's, not each process's: every worker process beyond the first holds connections of its own.
+    const extra = (c.workers - 1) * (c.poolSize + PROCESS_CONNECTIONS)
+    return most + extra <= cap.limit ||
+      (extra === 0
+        ? `--concurrency ${most}: ${cap.who} at most ${cap.limit} (${cap.why})`
+        : `--concurrency ${most} with --workers ${c.workers}: ${cap.who} at most ${cap.limit} connections across the run's ` +
+          `processes, and each worker process beyond the first holds ${c.poolSize + PROCESS_CONNECTIONS} of its own (its pool, ` +
+          `observer and writer): ` +
+          (cap.limit - extra >= 1 ? `at most --concurrency ${cap.limit - extra} here` : "lower --workers"))
   }),
   Schema.filter((c) => {
     // Every file commits at least its 3 happy-path transitions: the batches a run surely commits.

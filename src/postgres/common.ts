@@ -4,6 +4,8 @@
  * shown, and how many connections a run may need.
  */
 
+import { PROCESS_CONNECTIONS } from "../bench/config.ts"
+
 /** A URL with its password hidden, for messages and results. */
 export const redacted = (url: string): string => {
   try {
@@ -21,7 +23,7 @@ export const redacted = (url: string): string => {
  * and a few of the run's own (its setup, its lock, the floor's).
  */
 export const connectionsNeeded = (options: { readonly concurrency: number; readonly workers: number; readonly poolSize: number }): number =>
-  options.concurrency + options.workers * (options.poolSize + 2) + 10
+  options.concurrency + options.workers * (options.poolSize + PROCESS_CONNECTIONS) + 10
 
 /** A throwaway server's room beyond them: cancels of interrupted statements (one per actor at most), a curious user's psql. */
 export const SLACK = 30
