@@ -148,7 +148,7 @@ export const benchFlags = {
   workers: integer("workers", {
     group: "workload",
     description: "OS processes the actors run in, the files shared between them, all writing the one store; a driver's " +
-      "concurrency cap (threaded 64, Postgres 200) counts every process's connections: each process beyond the first " +
+      "concurrency cap on SQLite (threaded 64) counts every process's connections: each process beyond the first " +
       "adds its pool, observer and writer",
     bounds: { min: 1, max: MAX_WORKERS },
     fallback: 1
