@@ -17,8 +17,23 @@ import * as Effect from "effect/Effect"
 import * as Scope from "effect/Scope"
 import type { StoreShape } from "../store/service.ts"
 
-/** SQLite answered SQLITE_BUSY: another connection holds the write lock. */
-export class SqliteBusy extends Data.TaggedError("SqliteBusy")<{ readonly cause: SqlError }> {}
+/**
+ * SQLite answered SQLITE_BUSY: another connection holds the write lock.
+ * `gaveUp`: the driver has already waited for it (in the connection's
+ * thread) until its busy timeout, and what it saw: not to be retried.
+ */
+export class SqliteBusy extends Data.TaggedError("SqliteBusy")<{
+  readonly cause: SqlError
+  readonly gaveUp?: BeginWait & { readonly timeoutMs: number }
+}> {}
+
+/** What a driver that waits for the write lock itself (in the connection's thread) saw before it had it. */
+export interface BeginWait {
+  /** SQLITE_BUSY answers before the lock was taken. */
+  readonly busyEvents: number
+  /** Time from the first of them until the lock was taken (0 when none). */
+  readonly busyWaitMs: number
+}
 
 export interface DriverShape {
   /** Recorded in results (`config.driver`). */
@@ -38,10 +53,12 @@ export interface DriverShape {
   readonly open: (filename: string) => Effect.Effect<SqlClient, SqlError, Scope.Scope>
   /**
    * The store's `begin` on `conn` (SQLite: BEGIN IMMEDIATE): the write lock
-   * taken, or a typed SqliteBusy when another connection holds it (no wait:
-   * the busy handler is off).
+   * taken, or a typed SqliteBusy when another connection holds it. An inline
+   * driver does not wait (the busy handler is off: the caller retries); a
+   * driver whose connections have threads of their own waits there, as
+   * SQLite's busy handler would, and says what it waited (`BeginWait`).
    */
-  readonly begin: (conn: Connection) => Effect.Effect<void, SqliteBusy | SqlError>
+  readonly begin: (conn: Connection) => Effect.Effect<BeginWait | void, SqliteBusy | SqlError>
   /**
    * One connection to `filename` with no Effect in between, set up as
    * `connect`'s: what the storage floor (`floor/floor.ts`) runs its statements

@@ -4,8 +4,18 @@
  * on a thread of its own), and statements are sent to them asynchronously.
  * Concurrent actors on per-file connections then really contend for SQLite's
  * write lock: a transaction holds it from its BEGIN IMMEDIATE's answer to its
- * COMMIT's, across round trips, and a `BEGIN IMMEDIATE` answered SQLITE_BUSY
- * comes back to `store/transaction.ts`, which counts it and retries.
+ * COMMIT's, across round trips.
+ *
+ * A connection waits for the write lock where the seed's did: in its thread.
+ * Python's sqlite3 opens a connection with a 5 s busy timeout, whose handler
+ * sleeps 1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, then 100 ms between tries
+ * inside the connection's thread. The thread here retries a BEGIN IMMEDIATE
+ * answered SQLITE_BUSY on the same schedule, with a timer, so that the other
+ * connections it hosts carry on meanwhile, and answers once it has the lock
+ * (with the busy answers it saw and how long it waited after the first) or
+ * once the schedule passes the busy timeout. Nothing crosses to the event
+ * loop between tries: a wait sent every retry back through it, tens of
+ * thousands of round trips that took CPU from the lock holder.
  *
  * A fixed pool of threads hosts the connections, each thread several
  * (`THREADS`, the fewest-loaded thread takes the next connection): a
@@ -25,7 +35,17 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type { Store } from "../store/service.ts"
 import { makeDriver } from "./client.ts"
-import { acquireConnection, changesOf, connectionPragmas, type RawConnection, Driver } from "./driver.ts"
+import { LOCK_TIMEOUT_MS } from "../store/transaction.ts"
+import {
+  acquireConnection,
+  type BeginWait,
+  changesOf,
+  connectionPragmas,
+  Driver,
+  type DriverShape,
+  type RawConnection,
+  SqliteBusy
+} from "./driver.ts"
 import { STATEMENT_CACHE_SIZE } from "./statementCache.ts"
 
 // The worker is plain CommonJS evaluated from this string, so that it runs the
@@ -48,7 +68,36 @@ const prepared = (c, sql) => {
   c.cache.set(sql, stmt)
   return stmt
 }
-parentPort.on("message", ({ id, cid, op, sql, params, filename, pragmas }) => {
+// SQLite's default busy handler's sleeps (ms), the last one repeated: the seed's connections waited so.
+const DELAYS = [1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100]
+// BEGIN IMMEDIATE until it takes the write lock, a busy answer retried after the handler's sleep, until the
+// sleeps would pass the timeout (as the handler counts it: by its schedule, not the clock).
+const begin = (id, c, sql, timeoutMs) => {
+  let busy = 0
+  let firstBusy = 0
+  let slept = 0
+  const attempt = () => {
+    try {
+      prepared(c, sql).run()
+    } catch (e) {
+      const code = e && e.code
+      if (typeof code !== "string" || !code.startsWith("SQLITE_BUSY")) {
+        return parentPort.postMessage({ id, error: { message: String(e && e.message), code } })
+      }
+      if (busy === 0) firstBusy = performance.now()
+      const delay = Math.min(DELAYS[Math.min(busy, DELAYS.length - 1)], timeoutMs - slept)
+      busy += 1
+      if (delay <= 0) {
+        return parentPort.postMessage({ id, error: { message: String(e.message), code, busy, waitedMs: performance.now() - firstBusy } })
+      }
+      slept += delay
+      return void setTimeout(attempt, delay)
+    }
+    parentPort.postMessage({ id, result: { busyEvents: busy, busyWaitMs: busy === 0 ? 0 : performance.now() - firstBusy } })
+  }
+  attempt()
+}
+parentPort.on("message", ({ id, cid, op, sql, params, filename, pragmas, timeoutMs }) => {
   try {
     if (op === "open") {
       const db = new Database(filename, { timeout: 0 })
@@ -64,6 +113,7 @@ parentPort.on("message", ({ id, cid, op, sql, params, filename, pragmas }) => {
       return parentPort.postMessage({ id, result: null })
     }
     if (c === undefined) throw new Error("connection " + cid + " is not open")
+    if (op === "begin") return begin(id, c, sql, timeoutMs)
     const stmt = prepared(c, sql)
     if (op === "values") return parentPort.postMessage({ id, result: stmt.reader ? stmt.raw(true).all(...params) : (stmt.run(...params), []) })
     if (stmt.reader) return parentPort.postMessage({ id, result: stmt.all(...params) })
@@ -78,12 +128,13 @@ parentPort.on("message", ({ id, cid, op, sql, params, filename, pragmas }) => {
 interface Reply {
   readonly id: number
   readonly result?: unknown
-  readonly error?: { readonly message: string; readonly code: unknown }
+  /** `busy` and `waitedMs`: a BEGIN that gave up at the busy timeout, after that many busy answers. */
+  readonly error?: { readonly message: string; readonly code: unknown; readonly busy?: number; readonly waitedMs?: number }
 }
 
-/** An error carrying SQLite's code, as better-sqlite3 gives it. */
+/** An error carrying SQLite's code, as better-sqlite3 gives it; and, for a wait given up, what it waited. */
 class WorkerSqliteError extends Error {
-  constructor(message: string, readonly code: unknown) {
+  constructor(message: string, readonly code: unknown, readonly gaveUp?: BeginWait) {
     super(message)
   }
 }
@@ -136,7 +187,12 @@ class Thread {
   }
 }
 
-const sqliteError = (error: NonNullable<Reply["error"]>) => new WorkerSqliteError(error.message, error.code)
+const sqliteError = (error: NonNullable<Reply["error"]>) =>
+  new WorkerSqliteError(
+    error.message,
+    error.code,
+    error.busy === undefined ? undefined : { busyEvents: error.busy, busyWaitMs: error.waitedMs ?? 0 }
+  )
 
 const betterSqlite3 = createRequire(import.meta.url).resolve("better-sqlite3")
 
@@ -171,7 +227,20 @@ const makePool = () => {
   return { take, give, shutdown }
 }
 
-const connectionOn = ({ thread, cid }: Slot): Connection => {
+/** The thread and id of each connection of this driver's, for its `begin`. */
+const slots = new WeakMap<Connection, Slot>()
+
+const isBeginWait = (value: unknown): value is BeginWait =>
+  typeof value === "object" && value !== null && "busyEvents" in value && typeof value.busyEvents === "number" &&
+  "busyWaitMs" in value && typeof value.busyWaitMs === "number"
+
+const connectionOn = (slot: Slot): Connection => {
+  const connection = connectionOf(slot)
+  slots.set(connection, slot)
+  return connection
+}
+
+const connectionOf = ({ thread, cid }: Slot): Connection => {
   const run = (op: string) => (sql: string, params: ReadonlyArray<unknown>) =>
     thread.request({ cid, op, sql, params }, "Failed to execute statement")
   const rows = (sql: string, params: ReadonlyArray<unknown>) =>
@@ -187,7 +256,8 @@ const connectionOn = ({ thread, cid }: Slot): Connection => {
   } as Connection
 }
 
-export const layer: Layer.Layer<Driver, never, Store> = Layer.scoped(
+/** The driver, its connections waiting up to `busyTimeoutMs` for the write lock in their threads. */
+export const threadedLayer = (busyTimeoutMs: number): Layer.Layer<Driver, never, Store> => Layer.scoped(
   Driver,
   Effect.gen(function*() {
     const pool = makePool()
@@ -220,12 +290,25 @@ export const layer: Layer.Layer<Driver, never, Store> = Layer.scoped(
         close
       }
     }
-    return yield* makeDriver(
-      "threaded",
-      connect,
-      (error: SqlError) =>
-        error.cause instanceof WorkerSqliteError && typeof error.cause.code === "string" && error.cause.code.startsWith("SQLITE_BUSY"),
-      rawConnect
-    )
+    const isBusy = (error: SqlError) =>
+      error.cause instanceof WorkerSqliteError && typeof error.cause.code === "string" && error.cause.code.startsWith("SQLITE_BUSY")
+    const base = yield* makeDriver("threaded", connect, isBusy, rawConnect)
+    const begin: DriverShape["begin"] = (conn) => {
+      const slot = slots.get(conn)
+      if (slot === undefined) return base.begin(conn)
+      return slot.thread.request({ cid: slot.cid, op: "begin", sql: base.store.statements.begin, timeoutMs: busyTimeoutMs }, "BEGIN IMMEDIATE")
+        .pipe(
+          Effect.map((result) => (isBeginWait(result) ? result : { busyEvents: 0, busyWaitMs: 0 })),
+          Effect.mapError((error) =>
+            error.cause instanceof WorkerSqliteError && error.cause.gaveUp !== undefined
+              ? new SqliteBusy({ cause: error, gaveUp: { ...error.cause.gaveUp, timeoutMs: busyTimeoutMs } })
+              : error
+          )
+        )
+    }
+    return { ...base, begin }
   })
 )
+
+/** The driver, with the busy timeout of the seed's connections (Python's sqlite3: 5 s), which is the run's lock timeout. */
+export const layer: Layer.Layer<Driver, never, Store> = threadedLayer(LOCK_TIMEOUT_MS)

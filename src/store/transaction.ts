@@ -6,8 +6,11 @@
  * - `lock_wait_ms`: `BEGIN IMMEDIATE` until it returns, busy retries included:
  *   exactly the time spent acquiring SQLite's write lock.
  * - the body and COMMIT: the caller's work (`write_ms`).
- * SQLite's own busy handler is off (busy_timeout=0): a blocking wait inside a
- * synchronous driver would freeze the event loop, and with it the lock holder.
+ * On an inline driver SQLite's own busy handler is off (busy_timeout=0): a
+ * blocking wait inside a synchronous driver would freeze the event loop, and
+ * with it the lock holder; this loop retries instead. A driver whose
+ * connections have threads of their own (threaded) waits in the thread, as
+ * the seed's connections did, and answers once it has the lock.
  */
 import type { Connection } from "@effect/sql/SqlConnection"
 import type { SqlError } from "@effect/sql/SqlError"
@@ -60,17 +63,25 @@ export const beginImmediate = (
       const exit = yield* Effect.exit(driver.begin(conn))
       const now = yield* Clock.currentTimeNanos
       if (Exit.isSuccess(exit)) {
-        return {
-          lockWaitMs: nanosToMs(now - start),
-          busyEvents,
-          busyWaitMs: firstBusy === undefined ? 0 : nanosToMs(now - firstBusy)
-        }
+        // A driver that waited in the connection's thread says what it saw there.
+        const waited = exit.value
+        return waited === undefined
+          ? { lockWaitMs: nanosToMs(now - start), busyEvents, busyWaitMs: firstBusy === undefined ? 0 : nanosToMs(now - firstBusy) }
+          : { lockWaitMs: nanosToMs(now - start), busyEvents: busyEvents + waited.busyEvents, busyWaitMs: waited.busyWaitMs }
       }
       const failure = exit.cause._tag === "Fail" ? exit.cause.error : undefined
       if (failure?._tag !== "SqliteBusy") {
         return yield* Effect.failCause(exit.cause).pipe(
           Effect.mapError((e) => storeError("BEGIN IMMEDIATE")(e._tag === "SqliteBusy" ? e.cause : e))
         )
+      }
+      if (failure.gaveUp !== undefined) {
+        return yield* new StoreError({
+          operation: "BEGIN IMMEDIATE",
+          detail: `write lock not acquired after ${failure.gaveUp.timeoutMs} ms (${busyEvents + failure.gaveUp.busyEvents} SQLITE_BUSY ` +
+            "answers, waited in the connection's thread)",
+          lockTimeout: true
+        })
       }
       busyEvents += 1
       firstBusy ??= now

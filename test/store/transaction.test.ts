@@ -5,7 +5,10 @@ import type { Connection } from "@effect/sql/SqlConnection"
 import { inlineStatements, Driver } from "../../src/drivers/driver.ts"
 import { timedReadState, transitionTransaction } from "../../src/store/lanes.ts"
 import { drivers, stores } from "../drivers.ts"
-import { Clock, Duration, Effect, Fiber } from "effect"
+import { Clock, Duration, Effect, Fiber, Layer } from "effect"
+import { threadedLayer } from "../../src/drivers/threaded.ts"
+import { sqliteStore } from "../../src/sqlite/store.ts"
+import { storeLayer } from "../../src/store/service.ts"
 import { applyTransition, readState } from "../../src/store/store.ts"
 import { beginImmediate, LOCK_TIMEOUT_MS, writeTransaction } from "../../src/store/transaction.ts"
 import { isLockTimeout } from "../../src/store/errors.ts"
@@ -55,6 +58,24 @@ describe.each(drivers)("write transactions on %s", (_name, driver) => {
       })
     ))
 
+  it.live("an uncontended BEGIN IMMEDIATE sees no SQLITE_BUSY", () =>
+    inDriver(
+      Effect.gen(function*() {
+        const sqlite = yield* Driver
+        const { sql } = yield* seeded(tempDb(), 1)
+        const lock = yield* withConnection(sql, (conn) =>
+          Effect.zipLeft(beginImmediate(conn, sqlite), conn.executeUnprepared("COMMIT", [], undefined)))
+        expect(lock.value.busyEvents).toBe(0)
+        expect(lock.value.busyWaitMs).toBe(0)
+      })
+    ))
+})
+
+// The drivers that retry a busy BEGIN from the event loop (the threaded driver waits in its thread: below).
+describe.each(drivers.filter(([name]) => name !== "threaded"))("the lock timeout on %s", (_name, driver) => {
+  const inDriver = <A, E>(body: Effect.Effect<A, E, Scope.Scope | Driver>) =>
+    Effect.scoped(body).pipe(Effect.provide(driver))
+
   it.live("a write lock never freed: the wait gives up at the lock timeout, an error marked as a lock timeout", () =>
     inDriver(
       Effect.gen(function*() {
@@ -78,18 +99,6 @@ describe.each(drivers)("write transactions on %s", (_name, driver) => {
         expect(error.message).toContain(`write lock not acquired after ${LOCK_TIMEOUT_MS} ms`)
       })
     ))
-
-  it.live("an uncontended BEGIN IMMEDIATE sees no SQLITE_BUSY", () =>
-    inDriver(
-      Effect.gen(function*() {
-        const sqlite = yield* Driver
-        const { sql } = yield* seeded(tempDb(), 1)
-        const lock = yield* withConnection(sql, (conn) =>
-          Effect.zipLeft(beginImmediate(conn, sqlite), conn.executeUnprepared("COMMIT", [], undefined)))
-        expect(lock.value.busyEvents).toBe(0)
-        expect(lock.value.busyWaitMs).toBe(0)
-      })
-    ))
 })
 
 describe.each(stores)("the lanes of an actor's statement work on %s", (name, driver) => {
@@ -106,11 +115,13 @@ describe.each(stores)("the lanes of an actor's statement work on %s", (name, dri
       const conn = yield* sqlite.connect(db)
       const inline = name === "better-sqlite3" || name === "node-sqlite"
       expect(inlineStatements(conn) !== undefined).toBe(inline)
-      // Every statement of the Effect lane goes through one of these.
+      // Every statement of the Effect lane goes through one of these (the write lock through the driver's begin, which
+      // may wait in the connection's thread).
       const throughConnection = [
         vi.spyOn(conn, "execute"),
         vi.spyOn(conn, "executeRaw"),
-        vi.spyOn(conn, "executeUnprepared")
+        vi.spyOn(conn, "executeUnprepared"),
+        vi.spyOn(sqlite, "begin")
       ]
       yield* transitionTransaction(conn, sqlite, start(path))
       const [, stored] = yield* timedReadState(conn, sqlite, path)
@@ -183,5 +194,43 @@ describe.each(drivers)("the write lock, waited for by a transition on %s", (_nam
       expect(done.value.lock.busyWaitMs).toBeLessThanOrEqual(done.value.lock.lockWaitMs)
       const read = yield* withConnection(waiter, (conn) => timedReadState(conn, sqlite, path))
       expect(read.value[1]).toMatchObject({ state: "uploading", version: 1 })
+    })))
+})
+
+describe("the threaded driver waits for the write lock in the connection's thread", () => {
+  /** The threaded driver over the SQLite store, its busy timeout `ms`. */
+  const threadedWaiting = (ms: number) => Layer.provideMerge(threadedLayer(ms), storeLayer(sqliteStore))
+  const inThreaded = <A, E>(ms: number, body: Effect.Effect<A, E, Scope.Scope | Driver>) =>
+    Effect.scoped(body).pipe(Effect.provide(threadedWaiting(ms)))
+
+  it.live("a BEGIN on another thread's connection is held until the lock is freed, then answers with the busy answers its thread saw", () =>
+    inThreaded(LOCK_TIMEOUT_MS, Effect.gen(function*() {
+      const driver = yield* Driver
+      const { holder, waiter } = yield* lockHeld
+      const order: Array<string> = []
+      const waiting = yield* Effect.fork(withConnection(waiter, (conn) =>
+        Effect.tap(beginImmediate(conn, driver), () => Effect.sync(() => order.push("lock taken")))))
+      // The waiter's BEGIN stays unanswered while the lock is held: its thread is retrying.
+      yield* Effect.sleep(Duration.millis(40))
+      expect(waiting.unsafePoll()).toBeNull()
+      order.push("holder commits")
+      yield* holder.unsafe("COMMIT").raw
+      const lock = yield* Fiber.join(waiting)
+      expect(order).toEqual(["holder commits", "lock taken"])
+      // Counted in the thread: every busy answer, and the wait after the first.
+      expect(lock.value.busyEvents).toBeGreaterThan(0)
+      expect(lock.value.busyWaitMs).toBeGreaterThan(0)
+      expect(lock.value.busyWaitMs).toBeLessThanOrEqual(lock.value.lockWaitMs)
+    })))
+
+  it.live("past its busy timeout the thread gives up: a typed lock timeout, not retried, and the lock is still the holder's", () =>
+    inThreaded(120, Effect.gen(function*() {
+      const driver = yield* Driver
+      const { holder, waiter } = yield* lockHeld
+      const error = yield* Effect.flip(withConnection(waiter, (conn) => beginImmediate(conn, driver)))
+      expect(isLockTimeout(error)).toBe(true)
+      expect(error.message).toMatch(/write lock not acquired after 120 ms \(\d+ SQLITE_BUSY answers, waited in the connection's thread\)/)
+      // The holder still has it, and commits.
+      yield* holder.unsafe("COMMIT").raw
     })))
 })
