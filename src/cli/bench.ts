@@ -157,13 +157,13 @@ export const benchFlags = {
     group: "workload",
     description: "what runs the SQLite connections (see the README's Drivers)",
     fallback: undefined,
-    shown: "threaded; node-sqlite under Deno"
+    shown: "threaded (on node:sqlite under Deno)"
   }),
   contrast: choice("contrast", [...Drivers, "off"], {
     group: "workload",
     description: "another driver, measured at c=10 zero only, beside the run's for contrast",
     fallback: undefined,
-    shown: "better-sqlite3 when the driver is threaded, else off"
+    shown: "with threaded: better-sqlite3 (node-sqlite under Deno), else off"
   }),
   clock: choice("clock", ClockModes, {
     group: "workload",
@@ -294,7 +294,7 @@ export interface Registered {
 /** The configuration from the flags' values; the one-line message of the first rule broken. */
 export const configOf = (values: BenchValues, registered: Registered = { registry: builtInRegistry, profiles: [] }): Either.Either<BenchConfig, string> => {
   const store = values.store ?? (values.pgUrl === undefined ? "sqlite" : "postgres")
-  const driver = values.driver ?? (store === "postgres" ? "postgres" : onDeno ? "node-sqlite" : "threaded")
+  const driver = values.driver ?? (store === "postgres" ? "postgres" : "threaded")
   const mitigations = Either.flatMap(
     Either.mapLeft(orderSet(registered.registry, values.mitigations ?? []), (e) => `--mitigations: ${e}`),
     (set) => {
@@ -338,7 +338,8 @@ export const configOf = (values: BenchValues, registered: Registered = { registr
       poolSize: values.poolSize,
       workers: values.workers,
       driver,
-      contrast: values.contrast === "off" ? null : values.contrast ?? (driver === "threaded" ? "better-sqlite3" : null)
+      // The inline driver of the same engine as the threaded one's threads: better-sqlite3, or node:sqlite under Deno.
+      contrast: values.contrast === "off" ? null : values.contrast ?? (driver === "threaded" ? (onDeno ? "node-sqlite" : "better-sqlite3") : null)
     }).pipe(Either.mapLeft((error) => ParseResult.ArrayFormatter.formatErrorSync(error)[0]?.message ?? "invalid configuration"))
   })
 }

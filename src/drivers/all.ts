@@ -33,8 +33,8 @@ export const threaded = defineDriver({
   name: "threaded",
   store: "sqlite",
   contends: true,
-  summary: "connections on threads, like production's async driver",
-  needs: "better-sqlite3's native addon and worker threads (Node; not Deno)",
+  summary: "threads contending for the write lock, as in production",
+  needs: "worker threads, and better-sqlite3's native addon (Node) or the runtime's node:sqlite (Deno, Node 22.5 and later)",
   // Measured on the project's 2-core machine (818 files, zero profile, two trials, the pooled threads): at 64
   // the lock P95 was 1.6 s and the longest wait 3.9 s; at 100 the P95 was 3.4 s and 7 files gave up at the 5 s
   // lock timeout (counted as `integrity.lockTimeouts`, failing the threshold). Beyond it a run measures mostly timeouts.
@@ -43,7 +43,11 @@ export const threaded = defineDriver({
     who: "the threaded driver takes",
     why: "beyond it, waits for SQLite's write lock pass its 5 s timeout on a 2-core machine; see README, \"Drivers\""
   },
-  unavailable: addon,
+  // Its threads run better-sqlite3 where it loads, else node:sqlite.
+  unavailable: async () =>
+    (await addon()) === null || (await import("./nodeSqlite.ts")).problem() === null
+      ? null
+      : "neither better-sqlite3's addon nor node:sqlite can load in this runtime",
   load: async () => (await import("./threaded.ts")).layer
 })
 

@@ -47,12 +47,41 @@ import {
   SqliteBusy
 } from "./driver.ts"
 import { STATEMENT_CACHE_SIZE } from "./statementCache.ts"
+import { addonProblem } from "./betterSqlite.ts"
 
 // The worker is plain CommonJS evaluated from this string, so that it runs the
 // same under tsx, vitest and plain node, with no loader in the thread.
 const WORKER = `
 const { parentPort, workerData } = require("node:worker_threads")
-const Database = require(workerData.betterSqlite3)
+// The engine: better-sqlite3 (Node), or the runtime's node:sqlite (Deno, where better-sqlite3 cannot load). Both
+// give a database with exec, prepare and close; a statement is wrapped into rows, run and values.
+const engine = workerData.betterSqlite3 !== null
+  ? (() => {
+    const Database = require(workerData.betterSqlite3)
+    return {
+      open: (filename) => new Database(filename, { timeout: 0 }),
+      statement: (stmt) => ({
+        rows: (params) => (stmt.reader ? stmt.all(...params) : (stmt.run(...params), [])),
+        run: (params) => (stmt.reader ? stmt.all(...params) : stmt.run(...params)),
+        values: (params) => (stmt.reader ? stmt.raw(true).all(...params) : (stmt.run(...params), []))
+      }),
+      code: (e) => e && e.code
+    }
+  })()
+  : (() => {
+    const { DatabaseSync } = require("node:sqlite")
+    return {
+      open: (filename) => new DatabaseSync(filename),
+      // Statements without rows (writes, BEGIN, COMMIT) answer [] to all().
+      statement: (stmt) => ({
+        rows: (params) => stmt.all(...params),
+        run: (params) => stmt.run(...params),
+        values: (params) => stmt.all(...params).map((row) => Object.values(row))
+      }),
+      // node:sqlite's errors carry SQLite's result code as a number: its low byte 5 is SQLITE_BUSY.
+      code: (e) => (e && typeof e.errcode === "number" ? ((e.errcode & 0xff) === 5 ? "SQLITE_BUSY" : "SQLITE_ERROR_" + e.errcode) : e && e.code)
+    }
+  })()
 // The thread's connections by id, each with its prepared statements, least recently used dropped first
 // (statementCache.ts, in the thread).
 const connections = new Map()
@@ -63,7 +92,7 @@ const prepared = (c, sql) => {
     c.cache.set(sql, hit)
     return hit
   }
-  const stmt = c.db.prepare(sql)
+  const stmt = engine.statement(c.db.prepare(sql))
   if (c.cache.size >= workerData.cacheSize) c.cache.delete(c.cache.keys().next().value)
   c.cache.set(sql, stmt)
   return stmt
@@ -78,9 +107,9 @@ const begin = (id, c, sql, timeoutMs) => {
   let slept = 0
   const attempt = () => {
     try {
-      prepared(c, sql).run()
+      prepared(c, sql).run([])
     } catch (e) {
-      const code = e && e.code
+      const code = engine.code(e)
       if (typeof code !== "string" || !code.startsWith("SQLITE_BUSY")) {
         return parentPort.postMessage({ id, error: { message: String(e && e.message), code } })
       }
@@ -100,9 +129,9 @@ const begin = (id, c, sql, timeoutMs) => {
 parentPort.on("message", ({ id, cid, op, sql, params, filename, pragmas, timeoutMs }) => {
   try {
     if (op === "open") {
-      const db = new Database(filename, { timeout: 0 })
+      const db = engine.open(filename)
       connections.set(cid, { db, cache: new Map() })
-      db.pragma("journal_mode = WAL")
+      db.exec("PRAGMA journal_mode = WAL")
       for (const p of pragmas) db.exec(p)
       return parentPort.postMessage({ id, result: null })
     }
@@ -115,12 +144,12 @@ parentPort.on("message", ({ id, cid, op, sql, params, filename, pragmas, timeout
     if (c === undefined) throw new Error("connection " + cid + " is not open")
     if (op === "begin") return begin(id, c, sql, timeoutMs)
     const stmt = prepared(c, sql)
-    if (op === "values") return parentPort.postMessage({ id, result: stmt.reader ? stmt.raw(true).all(...params) : (stmt.run(...params), []) })
-    if (stmt.reader) return parentPort.postMessage({ id, result: stmt.all(...params) })
-    const r = stmt.run(...params)
-    parentPort.postMessage({ id, result: op === "raw" ? { changes: r.changes, lastInsertRowid: Number(r.lastInsertRowid) } : [] })
+    if (op === "values") return parentPort.postMessage({ id, result: stmt.values(params) })
+    if (op !== "raw") return parentPort.postMessage({ id, result: stmt.rows(params) })
+    const r = stmt.run(params)
+    parentPort.postMessage({ id, result: Array.isArray(r) ? r : { changes: Number(r.changes), lastInsertRowid: Number(r.lastInsertRowid) } })
   } catch (e) {
-    parentPort.postMessage({ id, error: { message: String(e && e.message), code: e && e.code } })
+    parentPort.postMessage({ id, error: { message: String(e && e.message), code: engine.code(e) } })
   }
 })
 `
@@ -194,7 +223,12 @@ const sqliteError = (error: NonNullable<Reply["error"]>) =>
     error.busy === undefined ? undefined : { busyEvents: error.busy, busyWaitMs: error.waitedMs ?? 0 }
   )
 
-const betterSqlite3 = createRequire(import.meta.url).resolve("better-sqlite3")
+/**
+ * The engine the threads run: better-sqlite3 where its addon loads (its path,
+ * for the thread's require), else the runtime's node:sqlite (null).
+ */
+const engine = (): { readonly betterSqlite3: string | null } =>
+  addonProblem() === null ? { betterSqlite3: createRequire(import.meta.url).resolve("better-sqlite3") } : { betterSqlite3: null }
 
 /** Threads in the pool: twice the cores (at least 4), so that a thread waiting on the disk leaves a core busy. */
 export const THREADS = Math.max(4, 2 * os.availableParallelism())
@@ -206,6 +240,7 @@ interface Slot {
 }
 
 const makePool = () => {
+  const { betterSqlite3 } = engine()
   const threads: Array<{ readonly thread: Thread; open: number }> = []
   let nextId = 0
   // The thread with the fewest open connections takes the next one; a new thread while the pool is not full.

@@ -10,6 +10,7 @@ import { BUILT_IN_LADDER as LADDER, builtInRegistry, mitigationLabel } from "../
 import { strategy } from "../../src/mitigations/registry.ts"
 import { type LatencyProfile, realistic, zero } from "../../src/api/profiles.ts"
 import { checkIntegrity, happyPath } from "../../src/verdict/integrity.ts"
+import { walReport } from "../../src/verdict/wal.ts"
 import { BetterSqlite } from "../drivers.ts"
 import { Threaded } from "../drivers.ts"
 import { isBusy } from "../../src/drivers/betterSqlite.ts"
@@ -172,17 +173,31 @@ describe("mitigation layers", () => {
 })
 
 describe("the threaded driver", () => {
-  it.live("per-file connections on their own threads contend for the write lock; a shared connection never does", () =>
+  it.live("per-file connections on their own threads contend for the write lock, and the WAL verdict says so from the busy answers their threads counted; a shared connection never does, CLEAN", () =>
     Effect.gen(function*() {
-      const busy = (m: { readonly outcomes: ReadonlyArray<{ readonly busyEvents: number }> }) =>
-        m.outcomes.reduce((n, o) => n + o.busyEvents, 0)
+      type Outcomes = { readonly outcomes: ReadonlyArray<{ readonly busyEvents: number; readonly busyWaitMs: number }> }
+      const busy = (m: Outcomes) => m.outcomes.reduce((n, o) => n + o.busyEvents, 0)
+      // The verdict as a run gives it, from the busy answers and the wait after them, against the database time.
+      const verdict = (m: Outcomes & { readonly samples: { readonly columns: { readonly db_total_ms: ArrayLike<number> } } }) =>
+        walReport({
+          bytesStart: 0,
+          bytesEnd: 0,
+          checkpoints: null,
+          busy: busy(m),
+          busyWaitMs: m.outcomes.reduce((n, o) => n + o.busyWaitMs, 0),
+          dbTotalMs: Array.from(m.samples.columns.db_total_ms).reduce((n, x) => n + x, 0),
+          lockWaitP95: 0,
+          dbTotalP95: 0
+        }).verdict
       const perFile = yield* run([], { files: 80, concurrency: 20, profile: zero }, Threaded.layer)
       expect(perFile.integrity.ok).toBe(true)
       expect(busy(perFile.m)).toBeGreaterThan(0)
       expect(perFile.m.samples.columns.lock_wait_ms.some((x) => x > 1)).toBe(true)
+      expect(verdict(perFile.m)).not.toBe("CLEAN")
       const shared = yield* run(["shared-connection"], { files: 80, concurrency: 20, profile: zero }, Threaded.layer)
       expect(shared.integrity.ok).toBe(true)
       expect(busy(shared.m)).toBe(0)
+      expect(verdict(shared.m)).toBe("CLEAN")
       // 240 commits of 80 rows' worth of pages: the log fills and checkpoints restart it.
       expect(perFile.m.walCheckpoints).not.toBeNull()
     }))
