@@ -46,7 +46,7 @@ const nameProcess = (): void => {
   try {
     process.title = ["upload-fsm-bench", ...process.argv.slice(2)].join(" ")
   } catch {
-    // A runtime that cannot retitle its process (Deno) keeps its own name.
+    // A runtime that cannot retitle its process keeps its own name.
   }
 }
 

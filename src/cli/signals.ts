@@ -48,8 +48,6 @@ export const rememberSignals = (): StopSignal | null => {
   return start.received
 }
 
-
-
 /**
  * One turn of the event loop through a timer, so that a stop signal that
  * came while the program ran without yielding to it (a long synchronous
