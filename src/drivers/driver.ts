@@ -27,6 +27,9 @@ export class SqliteBusy extends Data.TaggedError("SqliteBusy")<{
   readonly gaveUp?: BeginWait & { readonly timeoutMs: number }
 }> {}
 
+/** The statement sent with a BEGIN (`beginThen`) failed after the lock was taken; its transaction is rolled back. */
+export class FirstStatementFailed extends Data.TaggedError("FirstStatementFailed")<{ readonly cause: SqlError }> {}
+
 /** What a driver that waits for the write lock itself (in the connection's thread) saw before it had it. */
 export interface BeginWait {
   /** SQLITE_BUSY answers before the lock was taken. */
@@ -59,6 +62,22 @@ export interface DriverShape {
    * SQLite's busy handler would, and says what it waited (`BeginWait`).
    */
   readonly begin: (conn: Connection) => Effect.Effect<BeginWait | void, SqliteBusy | SqlError>
+  /**
+   * `begin`, then the transaction's first statement (`sql`, `params`) as
+   * soon as the lock is taken, answered together: a driver whose
+   * connections answer from another thread sends them in one round trip, as
+   * the seed's driver did (Python's sqlite3 opens the transaction itself
+   * with the first write), so the lock is not held across one more. Its
+   * `result` is the statement's run result; `afterMs`, the time after the
+   * lock was taken, is the transaction's, not lock wait. If the statement
+   * fails, the transaction is already rolled back. Absent on drivers that
+   * answer at once.
+   */
+  readonly beginThen?: (
+    conn: Connection,
+    sql: string,
+    params: ReadonlyArray<unknown>
+  ) => Effect.Effect<BeginWait & { readonly result: unknown; readonly afterMs: number }, SqliteBusy | FirstStatementFailed | SqlError>
   /**
    * One connection to `filename` with no Effect in between, set up as
    * `connect`'s: what the storage floor (`floor/floor.ts`) runs its statements

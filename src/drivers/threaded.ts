@@ -17,6 +17,14 @@
  * loop between tries: a wait sent every retry back through it, tens of
  * thousands of round trips that took CPU from the lock holder.
  *
+ * A transition's UPDATE goes with its BEGIN (`beginThen`) and runs in the
+ * thread as soon as the lock is taken; COMMIT is the second round trip. The
+ * seed's transaction had the same two: Python's sqlite3 opens the
+ * transaction itself at the first write, so its `execute(UPDATE)` took the
+ * lock and wrote, and its `commit()` followed. Sending BEGIN alone, then the
+ * UPDATE, held the lock across one round trip more, which at c=10 made lock
+ * waits longer than the seed's and the run slower.
+ *
  * A fixed pool of threads hosts the connections, each thread several
  * (`THREADS`, the fewest-loaded thread takes the next connection): a
  * connection's statements run in turn with those of the other connections on
@@ -43,6 +51,7 @@ import {
   connectionPragmas,
   Driver,
   type DriverShape,
+  FirstStatementFailed,
   type RawConnection,
   SqliteBusy
 } from "./driver.ts"
@@ -100,8 +109,10 @@ const prepared = (c, sql) => {
 // SQLite's default busy handler's sleeps (ms), the last one repeated: the seed's connections waited so.
 const DELAYS = [1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100]
 // BEGIN IMMEDIATE until it takes the write lock, a busy answer retried after the handler's sleep, until the
-// sleeps would pass the timeout (as the handler counts it: by its schedule, not the clock).
-const begin = (id, c, sql, timeoutMs) => {
+// sleeps would pass the timeout (as the handler counts it: by its schedule, not the clock). With \`then\`, the
+// transaction's first statement runs as soon as the lock is taken, in the same turn, and its answer and time
+// (\`afterMs\`) come back with the lock's; if it fails, the transaction is rolled back here.
+const begin = (id, c, sql, timeoutMs, then) => {
   let busy = 0
   let firstBusy = 0
   let slept = 0
@@ -122,11 +133,22 @@ const begin = (id, c, sql, timeoutMs) => {
       slept += delay
       return void setTimeout(attempt, delay)
     }
-    parentPort.postMessage({ id, result: { busyEvents: busy, busyWaitMs: busy === 0 ? 0 : performance.now() - firstBusy } })
+    const locked = performance.now()
+    const waited = { busyEvents: busy, busyWaitMs: busy === 0 ? 0 : locked - firstBusy }
+    if (then === undefined) return parentPort.postMessage({ id, result: waited })
+    let r
+    try {
+      r = prepared(c, then.sql).run(then.params)
+    } catch (e) {
+      try { c.db.exec(then.rollback) } catch {}
+      return parentPort.postMessage({ id, error: { message: String(e && e.message), code: engine.code(e), stage: "then" } })
+    }
+    const result = Array.isArray(r) ? r : { changes: Number(r.changes), lastInsertRowid: Number(r.lastInsertRowid) }
+    parentPort.postMessage({ id, result: { ...waited, result, afterMs: performance.now() - locked } })
   }
   attempt()
 }
-parentPort.on("message", ({ id, cid, op, sql, params, filename, pragmas, timeoutMs }) => {
+parentPort.on("message", ({ id, cid, op, sql, params, filename, pragmas, timeoutMs, then }) => {
   try {
     if (op === "open") {
       const db = engine.open(filename)
@@ -142,7 +164,7 @@ parentPort.on("message", ({ id, cid, op, sql, params, filename, pragmas, timeout
       return parentPort.postMessage({ id, result: null })
     }
     if (c === undefined) throw new Error("connection " + cid + " is not open")
-    if (op === "begin") return begin(id, c, sql, timeoutMs)
+    if (op === "begin") return begin(id, c, sql, timeoutMs, then)
     const stmt = prepared(c, sql)
     if (op === "values") return parentPort.postMessage({ id, result: stmt.values(params) })
     if (op !== "raw") return parentPort.postMessage({ id, result: stmt.rows(params) })
@@ -158,12 +180,19 @@ interface Reply {
   readonly id: number
   readonly result?: unknown
   /** `busy` and `waitedMs`: a BEGIN that gave up at the busy timeout, after that many busy answers. */
-  readonly error?: { readonly message: string; readonly code: unknown; readonly busy?: number; readonly waitedMs?: number }
+  readonly error?: {
+    readonly message: string
+    readonly code: unknown
+    readonly busy?: number
+    readonly waitedMs?: number
+    /** "then": the statement sent with a BEGIN failed, after the lock was taken (and the transaction rolled back). */
+    readonly stage?: string
+  }
 }
 
 /** An error carrying SQLite's code, as better-sqlite3 gives it; and, for a wait given up, what it waited. */
 class WorkerSqliteError extends Error {
-  constructor(message: string, readonly code: unknown, readonly gaveUp?: BeginWait) {
+  constructor(message: string, readonly code: unknown, readonly gaveUp?: BeginWait, readonly afterLock = false) {
     super(message)
   }
 }
@@ -220,7 +249,8 @@ const sqliteError = (error: NonNullable<Reply["error"]>) =>
   new WorkerSqliteError(
     error.message,
     error.code,
-    error.busy === undefined ? undefined : { busyEvents: error.busy, busyWaitMs: error.waitedMs ?? 0 }
+    error.busy === undefined ? undefined : { busyEvents: error.busy, busyWaitMs: error.waitedMs ?? 0 },
+    error.stage === "then"
   )
 
 /**
@@ -268,6 +298,9 @@ const slots = new WeakMap<Connection, Slot>()
 const isBeginWait = (value: unknown): value is BeginWait =>
   typeof value === "object" && value !== null && "busyEvents" in value && typeof value.busyEvents === "number" &&
   "busyWaitMs" in value && typeof value.busyWaitMs === "number"
+
+const isBegunWith = (value: unknown): value is BeginWait & { readonly result: unknown; readonly afterMs: number } =>
+  isBeginWait(value) && "result" in value && "afterMs" in value && typeof value.afterMs === "number"
 
 const connectionOn = (slot: Slot): Connection => {
   const connection = connectionOf(slot)
@@ -328,20 +361,46 @@ export const threadedLayer = (busyTimeoutMs: number): Layer.Layer<Driver, never,
     const isBusy = (error: SqlError) =>
       error.cause instanceof WorkerSqliteError && typeof error.cause.code === "string" && error.cause.code.startsWith("SQLITE_BUSY")
     const base = yield* makeDriver("threaded", connect, isBusy, rawConnect)
+    const { statements } = base.store
+    // A wait given up at the busy timeout is a SqliteBusy that says so; a statement sent with the BEGIN that failed
+    // after the lock was taken is that statement's error.
+    const beginRequest = (slot: Slot, then?: { readonly sql: string; readonly params: ReadonlyArray<unknown> }) =>
+      slot.thread.request(
+        {
+          cid: slot.cid,
+          op: "begin",
+          sql: statements.begin,
+          timeoutMs: busyTimeoutMs,
+          then: then === undefined ? undefined : { ...then, rollback: statements.rollback }
+        },
+        "BEGIN IMMEDIATE"
+      ).pipe(Effect.mapError((error) =>
+        !(error.cause instanceof WorkerSqliteError)
+          ? error
+          : error.cause.gaveUp !== undefined
+          ? new SqliteBusy({ cause: error, gaveUp: { ...error.cause.gaveUp, timeoutMs: busyTimeoutMs } })
+          : error.cause.afterLock
+          ? new FirstStatementFailed({ cause: new SqlError({ cause: error.cause, message: "Failed to execute statement" }) })
+          : error
+      ))
     const begin: DriverShape["begin"] = (conn) => {
       const slot = slots.get(conn)
       if (slot === undefined) return base.begin(conn)
-      return slot.thread.request({ cid: slot.cid, op: "begin", sql: base.store.statements.begin, timeoutMs: busyTimeoutMs }, "BEGIN IMMEDIATE")
-        .pipe(
-          Effect.map((result) => (isBeginWait(result) ? result : { busyEvents: 0, busyWaitMs: 0 })),
-          Effect.mapError((error) =>
-            error.cause instanceof WorkerSqliteError && error.cause.gaveUp !== undefined
-              ? new SqliteBusy({ cause: error, gaveUp: { ...error.cause.gaveUp, timeoutMs: busyTimeoutMs } })
-              : error
-          )
-        )
+      return beginRequest(slot).pipe(
+        Effect.map((result) => (isBeginWait(result) ? result : { busyEvents: 0, busyWaitMs: 0 })),
+        // Nothing was sent with this BEGIN, so nothing ran after the lock.
+        Effect.catchTag("FirstStatementFailed", (e) => Effect.fail(e.cause))
+      )
     }
-    return { ...base, begin }
+    const beginThen: NonNullable<DriverShape["beginThen"]> = (conn, sql, params) => {
+      const slot = slots.get(conn)
+      if (slot === undefined) return Effect.dieMessage("beginThen on a connection the threaded driver did not open")
+      return Effect.flatMap(beginRequest(slot, { sql, params }), (answer) =>
+        isBegunWith(answer)
+          ? Effect.succeed(answer)
+          : Effect.fail(new SqlError({ cause: answer, message: "the connection's thread gave no answer to the statement sent with BEGIN" })))
+    }
+    return { ...base, begin, beginThen }
   })
 )
 

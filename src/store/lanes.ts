@@ -34,7 +34,7 @@ import { nanosToMs, timed } from "../metrics/timing.ts"
 import type { OccConflict, StoreError } from "./errors.ts"
 import { type Statements, transitionStatement } from "./service.ts"
 import { applyTransition, readState, readStateOutcome, type StoredState, transitionOutcome, type TransitionWrite } from "./store.ts"
-import { type BusySoFar, type LockAcquisition, storeError, writeTransaction } from "./transaction.ts"
+import { type BusySoFar, type LockAcquisition, storeError, writeTransaction, writeTransactionThen } from "./transaction.ts"
 
 /** A driver's throw, as the Effect lane's `attempt` would have typed it. */
 const failed = (cause: unknown) => new SqlError({ cause, message: "Failed to execute statement" })
@@ -184,10 +184,19 @@ export const afterQueue = (busy: BusySoFar, queuedMs: number): BusySoFar => {
  * unit): BEGIN IMMEDIATE, the OCC UPDATE, COMMIT, ROLLBACK on failure.
  */
 export const transactionStep = (
-  driver: Pick<DriverShape, "begin" | "store">,
+  driver: Pick<DriverShape, "begin" | "beginThen" | "store">,
   write: TransitionWrite
 ): LaneStep<TransactionTiming, OccConflict | StoreError> => {
   const { statements } = driver.store
+  const { beginThen } = driver
+  if (beginThen !== undefined) {
+    // A driver that sends the UPDATE with its BEGIN (threaded) never answers at once.
+    const { text, params } = transitionStatement(statements, write)
+    const first = { operation: `UPDATE (${write.event})`, sql: text, params }
+    const later = (conn: Connection) =>
+      writeTransactionThen(conn, driver, beginThen, first, (result) => transitionOutcome(write, changesOf(result)))
+    return { now: () => later, later }
+  }
   return {
     now: (s, clock) => {
       const done = transactionInline(s, statements, clock, write)
@@ -202,6 +211,6 @@ export const transactionStep = (
 /** One transition in its own write transaction on `conn` (see `transactionStep`). */
 export const transitionTransaction = (
   conn: Connection,
-  driver: Pick<DriverShape, "begin" | "store">,
+  driver: Pick<DriverShape, "begin" | "beginThen" | "store">,
   write: TransitionWrite
 ): Effect.Effect<TransactionTiming, OccConflict | StoreError> => onConnection(conn, transactionStep(driver, write))

@@ -10,15 +10,17 @@
  * blocking wait inside a synchronous driver would freeze the event loop, and
  * with it the lock holder; this loop retries instead. A driver whose
  * connections have threads of their own (threaded) waits in the thread, as
- * the seed's connections did, and answers once it has the lock.
+ * the seed's connections did, and answers once it has the lock; it sends a
+ * transition's UPDATE with the BEGIN (`writeTransactionThen`).
  */
 import type { Connection } from "@effect/sql/SqlConnection"
 import type { SqlError } from "@effect/sql/SqlError"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
-import type { DriverShape } from "../drivers/driver.ts"
+import type { DriverShape, SqliteBusy } from "../drivers/driver.ts"
 import { nanosToMs, timed } from "../metrics/timing.ts"
 import { StoreError } from "./errors.ts"
 
@@ -75,14 +77,7 @@ export const beginImmediate = (
           Effect.mapError((e) => storeError("BEGIN IMMEDIATE")(e._tag === "SqliteBusy" ? e.cause : e))
         )
       }
-      if (failure.gaveUp !== undefined) {
-        return yield* new StoreError({
-          operation: "BEGIN IMMEDIATE",
-          detail: `write lock not acquired after ${failure.gaveUp.timeoutMs} ms (${busyEvents + failure.gaveUp.busyEvents} SQLITE_BUSY ` +
-            "answers, waited in the connection's thread)",
-          lockTimeout: true
-        })
-      }
+      if (failure.gaveUp !== undefined) return yield* gaveUpError(failure.gaveUp, busyEvents)
       busyEvents += 1
       firstBusy ??= now
       if (nanosToMs(now - start) > LOCK_TIMEOUT_MS) {
@@ -95,6 +90,62 @@ export const beginImmediate = (
       yield* backoff(busyEvents)
     }
   })
+
+/** A BEGIN given up at the driver's busy timeout, as the run's typed lock timeout. */
+const gaveUpError = (gaveUp: NonNullable<SqliteBusy["gaveUp"]>, busyBefore: number) =>
+  new StoreError({
+    operation: "BEGIN IMMEDIATE",
+    detail: `write lock not acquired after ${gaveUp.timeoutMs} ms (${busyBefore + gaveUp.busyEvents} SQLITE_BUSY ` +
+      "answers, waited in the connection's thread)",
+    lockTimeout: true
+  })
+
+/**
+ * One write transaction whose first statement goes with its BEGIN
+ * (`DriverShape.beginThen`): BEGIN IMMEDIATE and `first` in one round trip,
+ * `check` of `first`'s run result, COMMIT; ROLLBACK if `check` fails or
+ * COMMIT does. `lock_wait_ms` is still BEGIN IMMEDIATE until it returned:
+ * the round trip less the time the thread spent after taking the lock, which
+ * is the transaction's (`write_ms`), as the statement's would have been.
+ */
+export const writeTransactionThen = <E>(
+  conn: Connection,
+  driver: Pick<DriverShape, "store">,
+  beginThen: NonNullable<DriverShape["beginThen"]>,
+  first: { readonly operation: string; readonly sql: string; readonly params: ReadonlyArray<unknown> },
+  check: (result: unknown) => Either.Either<void, E>
+): Effect.Effect<{ readonly lock: LockAcquisition; readonly writeMs: number }, E | StoreError> =>
+  Effect.uninterruptibleMask((restore) =>
+    Effect.gen(function*() {
+      const { statements } = driver.store
+      const start = yield* Clock.currentTimeNanos
+      const begun = yield* restore(beginThen(conn, first.sql, first.params)).pipe(
+        Effect.catchTags({
+          SqliteBusy: (busy) =>
+            busy.gaveUp !== undefined ? Effect.fail(gaveUpError(busy.gaveUp, 0)) : Effect.fail(storeError("BEGIN IMMEDIATE")(busy.cause)),
+          FirstStatementFailed: (failed) => Effect.fail(storeError(first.operation)(failed.cause)),
+          SqlError: (error) => Effect.fail(storeError("BEGIN IMMEDIATE")(error))
+        })
+      )
+      const answered = yield* Clock.currentTimeNanos
+      const lock = {
+        lockWaitMs: Math.max(0, nanosToMs(answered - start) - begun.afterMs),
+        busyEvents: begun.busyEvents,
+        busyWaitMs: begun.busyWaitMs
+      }
+      const checked = check(begun.result)
+      if (Either.isLeft(checked)) {
+        yield* Effect.ignore(conn.executeUnprepared(statements.rollback, [], undefined))
+        return yield* Effect.fail(checked.left)
+      }
+      yield* conn.executeUnprepared(statements.commit, [], undefined).pipe(
+        Effect.mapError(storeError("COMMIT")),
+        Effect.tapError(() => Effect.ignore(conn.executeUnprepared(statements.rollback, [], undefined)))
+      )
+      const committed = yield* Clock.currentTimeNanos
+      return { lock, writeMs: begun.afterMs + nanosToMs(committed - answered) }
+    })
+  )
 
 /**
  * One write transaction on a reserved connection: BEGIN IMMEDIATE, `body`,

@@ -117,17 +117,21 @@ describe.each(stores)("the lanes of an actor's statement work on %s", (name, dri
       expect(inlineStatements(conn) !== undefined).toBe(inline)
       // Every statement of the Effect lane goes through one of these (the write lock through the driver's begin, which
       // may wait in the connection's thread).
+      const beginThen = sqlite.beginThen === undefined ? undefined : vi.spyOn(sqlite as Required<typeof sqlite>, "beginThen")
       const throughConnection = [
         vi.spyOn(conn, "execute"),
         vi.spyOn(conn, "executeRaw"),
         vi.spyOn(conn, "executeUnprepared"),
-        vi.spyOn(sqlite, "begin")
+        vi.spyOn(sqlite, "begin"),
+        ...(beginThen === undefined ? [] : [beginThen])
       ]
       yield* transitionTransaction(conn, sqlite, start(path))
       const [, stored] = yield* timedReadState(conn, sqlite, path)
       expect(stored).toMatchObject({ state: "uploading", version: 1 })
       const calls = throughConnection.reduce((n, spy) => n + spy.mock.calls.length, 0)
       if (inline) expect(calls).toBe(0)
+      // The threaded driver sends the UPDATE with its BEGIN: that, COMMIT, and the read.
+      else if (beginThen !== undefined) expect([beginThen.mock.calls.length, calls]).toEqual([1, 3])
       else expect(calls).toBeGreaterThanOrEqual(4)
     })))
 
@@ -232,5 +236,48 @@ describe("the threaded driver waits for the write lock in the connection's threa
       expect(error.message).toMatch(/write lock not acquired after 120 ms \(\d+ SQLITE_BUSY answers, waited in the connection's thread\)/)
       // The holder still has it, and commits.
       yield* holder.unsafe("COMMIT").raw
+    })))
+})
+
+describe("the threaded driver sends a transition's UPDATE with its BEGIN", () => {
+  const inThreaded = <A, E>(ms: number, body: Effect.Effect<A, E, Scope.Scope | Driver>) =>
+    Effect.scoped(body).pipe(Effect.provide(Layer.provideMerge(threadedLayer(ms), storeLayer(sqliteStore))))
+  const start = (path: string) => startUpload(path, 0)
+
+  it.live("a lock held elsewhere delays the UPDATE too: it runs once the holder commits, then the transition commits", () =>
+    inThreaded(LOCK_TIMEOUT_MS, Effect.gen(function*() {
+      const driver = yield* Driver
+      const { holder, waiter, path } = yield* lockHeld
+      const order: Array<string> = []
+      const writing = yield* Effect.fork(withConnection(waiter, (conn) =>
+        Effect.tap(transitionTransaction(conn, driver, start(path)), () => Effect.sync(() => order.push("transition committed")))))
+      yield* Effect.sleep(Duration.millis(40))
+      expect(writing.unsafePoll()).toBeNull()
+      // The holder still reads the file as it was: the waiter's UPDATE has not run.
+      expect(yield* holder.unsafe("SELECT gemini_state AS state FROM files WHERE file_path = ?", [path])).toEqual([{ state: "untracked" }])
+      order.push("holder commits")
+      yield* holder.unsafe("COMMIT").raw
+      const done = yield* Fiber.join(writing)
+      expect(order).toEqual(["holder commits", "transition committed"])
+      expect(done.value.lock.busyEvents).toBeGreaterThan(0)
+      expect(yield* holder.unsafe("SELECT gemini_state AS state, version FROM files WHERE file_path = ?", [path]))
+        .toEqual([{ state: "uploading", version: 1 }])
+    })))
+
+  it.live("an UPDATE that fails after the lock is taken is rolled back in the thread: a typed error naming the UPDATE, the lock free again", () =>
+    inThreaded(LOCK_TIMEOUT_MS, Effect.gen(function*() {
+      const driver = yield* Driver
+      const db = tempDb()
+      const { sql, paths } = yield* seeded(db, 1)
+      const path = paths[0] ?? ""
+      yield* sql.unsafe("CREATE TRIGGER refuse BEFORE UPDATE ON files BEGIN SELECT RAISE(ABORT, 'refused by trigger'); END").raw
+      const error = yield* Effect.flip(withConnection(sql, (conn) => transitionTransaction(conn, driver, start(path))))
+      expect(error).toMatchObject({ _tag: "StoreError", operation: "UPDATE (start_upload)" })
+      expect(error.message).toMatch(/refused by trigger/)
+      // Nothing was left open: the same connection and another both take the lock.
+      const conn = yield* driver.connect(db)
+      expect(yield* noTransactionOpen(conn)).toBe(true)
+      expect(yield* withConnection(sql, noTransactionOpen)).toMatchObject({ value: true })
+      expect(yield* withConnection(sql, (c) => timedReadState(c, driver, path))).toMatchObject({ value: [expect.any(Number), { state: "untracked", version: 0 }] })
     })))
 })
