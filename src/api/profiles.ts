@@ -18,42 +18,53 @@ import * as Schema from "effect/Schema"
 
 const Seconds = Schema.Number.pipe(Schema.finite(), Schema.nonNegative())
 
+const described = <S extends Schema.Schema.All>(schema: S, description: string) =>
+  Schema.propertySignature(schema).annotations({ description })
+
 export const LatencyModel = Schema.Union(
-  Schema.Struct({ kind: Schema.Literal("constant"), seconds: Seconds }),
-  Schema.Struct({ kind: Schema.Literal("normal"), mean: Seconds, sd: Seconds }),
+  Schema.Struct({ kind: Schema.Literal("constant"), seconds: described(Seconds, "every call's latency, s") }),
+  Schema.Struct({
+    kind: Schema.Literal("normal"),
+    mean: described(Seconds, "mean latency, s"),
+    sd: described(Seconds, "standard deviation, s (truncated at 0: a negative draw is drawn again)")
+  }),
   Schema.Struct({
     kind: Schema.Literal("lognormal"),
-    median: Seconds.pipe(Schema.positive()),
-    p95: Seconds.pipe(Schema.positive())
+    median: described(Seconds.pipe(Schema.positive()), "median latency, s"),
+    p95: described(Seconds.pipe(Schema.positive()), "95th percentile, s (σ = ln(p95 / median) / 1.645)")
   }).pipe(Schema.filter((m) => m.p95 >= m.median || "p95 must be at least the median"))
-)
+).annotations({ identifier: "LatencyModel", description: "how long one call type's calls take: constant, normal or lognormal" })
 export type LatencyModel = typeof LatencyModel.Type
 
 export const BuiltInProfiles = ["zero", "realistic"] as const
 
 const Probability = Schema.Number.pipe(Schema.between(0, 1))
-const PerCall = <A, I>(value: Schema.Schema<A, I>, fallback: () => A) =>
+const PerCall = <A, I>(value: Schema.Schema<A, I>, fallback: () => A, description: string) =>
   Schema.optionalWith(
     Schema.Struct({
-      upload: Schema.optionalWith(value, { default: fallback }),
-      import: Schema.optionalWith(value, { default: fallback })
+      upload: Schema.optionalWith(value, { default: fallback }).annotations({ description: "for upload calls" }),
+      import: Schema.optionalWith(value, { default: fallback }).annotations({ description: "for import calls" })
     }),
     { default: () => ({ upload: fallback(), import: fallback() }) }
-  )
+  ).annotations({ description })
 
 export const LatencyProfile = Schema.Struct({
+  // Described on the type itself: a struct with defaults is written from its encoded side, which keeps only that.
   name: Schema.String.pipe(
     Schema.pattern(/^[a-z][a-z0-9-]{0,39}$/, { message: () => "name: lower-case letters, digits and '-', starting with a letter" })
-  ),
+  ).annotations({ description: "the profile's name: lower-case letters, digits and '-', starting with a letter" }),
   upload: LatencyModel,
   import: LatencyModel,
-  /** Calls per minute across all actors; above it the API answers 429 with a retry-after. */
-  rateLimitPerMinute: Schema.optionalWith(Schema.NullOr(Schema.Int.pipe(Schema.positive())), { default: () => null }),
-  /** Chance that a call fails (after its latency), per call type. */
-  failureProbability: PerCall(Probability, () => 0),
-  /** A call whose latency would exceed this fails with a timeout after it, per call type; null: no timeout. */
-  timeoutSeconds: PerCall(Schema.NullOr(Seconds.pipe(Schema.positive())), () => null)
-})
+  rateLimitPerMinute: Schema.optionalWith(Schema.NullOr(Schema.Int.pipe(Schema.positive())), { default: () => null }).annotations({
+    description: "calls per minute across all actors; above it the API answers 429 with a retry-after; null: no limit"
+  }),
+  failureProbability: PerCall(Probability, () => 0, "chance that a call fails (after its latency), per call type"),
+  timeoutSeconds: PerCall(
+    Schema.NullOr(Seconds.pipe(Schema.positive())),
+    () => null,
+    "a call whose latency would exceed this fails with a timeout after it, per call type; null: no timeout"
+  )
+}).annotations({ identifier: "LatencyProfile", description: "a latency profile as run: its models, failures, timeouts and rate limit" })
 export type LatencyProfile = typeof LatencyProfile.Type
 
 const constant = (seconds: number): LatencyModel => ({ kind: "constant", seconds })

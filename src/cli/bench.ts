@@ -38,9 +38,9 @@ import { workersLayer } from "../workers/pool.ts"
 import { SCHEMA_VERSION } from "../store/schema.ts"
 import { corruption } from "../store/store.ts"
 import { Driver } from "../drivers/driver.ts"
-import { driverLayer, Drivers } from "../drivers/all.ts"
+import { AllDrivers, driverLayer, Drivers } from "../drivers/all.ts"
 import { endLine, processCost } from "../metrics/processCost.ts"
-import { choice, integer, integerProblem, list, noiseFlag, number, on, optionsOf, text, type Values } from "./flags.ts"
+import { choice, integer, integerProblem, list, noiseFlag, number, on, optionsOf, rangeText, text, type Values } from "./flags.ts"
 import { EXIT, subcommand, usageError } from "./program.ts"
 import { terminalProgress } from "./progress.ts"
 import { CommandConfig } from "./config.ts"
@@ -71,7 +71,7 @@ const MAX_ATTEMPTS = 100
  * thresholds, the ladder's intervals and the contrast are judged; three at
  * the other levels, which feed the scaling slope and the c=50 bottleneck.
  * The trade that keeps the default run near two minutes on the threaded
- * driver (README, "How long").
+ * driver (docs/running.md, "How long a run takes").
  */
 const TRIALS_AT_COMPARISON = 5
 const TRIALS_ELSEWHERE = 3
@@ -90,6 +90,9 @@ export const benchFlags = {
       const problem = integerProblem(part, { min: 1, max: MAX_CONCURRENCY })
       return problem === null ? Either.right(Number(part)) : Either.left(problem)
     },
+    range: `${rangeText({ min: 1, max: MAX_CONCURRENCY })}; at most ` +
+      AllDrivers.flatMap((d) => (d.maxConcurrency === null ? [] : [`${d.maxConcurrency.limit} on ${d.name}`])).join(", ") +
+      "; with --workers on SQLite, every process's connections count",
     fallback: "1,10,50"
   }),
   profiles: list("profiles", {
@@ -102,7 +105,7 @@ export const benchFlags = {
   profileFile: text("profile-file", {
     group: "workload",
     pseudo: "PATH",
-    description: "a JSON file defining one more latency profile (see the README)",
+    description: "a JSON file defining one more latency profile (see docs/workload.md)",
     fallback: undefined
   }),
   profile: text("profile", { group: "workload", pseudo: "JSON", description: "the same profile given inline", fallback: undefined }),
@@ -128,7 +131,7 @@ export const benchFlags = {
   }),
   store: choice("store", Stores, {
     group: "workload",
-    description: "where lifecycle state is kept: a SQLite file, or a PostgreSQL server (see the README's Postgres)",
+    description: "where lifecycle state is kept: a SQLite file, or a PostgreSQL server (see docs/stores.md)",
     fallback: undefined,
     shown: "sqlite; postgres with --pg-url"
   }),
@@ -155,7 +158,7 @@ export const benchFlags = {
   }),
   driver: choice("driver", Drivers, {
     group: "workload",
-    description: "what runs the SQLite connections (see the README's Drivers)",
+    description: "what runs the SQLite connections (see docs/methodology.md, Drivers)",
     fallback: undefined,
     shown: "threaded (on node:sqlite under Deno)"
   }),
@@ -253,7 +256,7 @@ export const benchFlags = {
   config: text("config", {
     group: "workload",
     pseudo: "PATH",
-    description: "a config file of your own mitigations, ladder, profiles and defaults (see the README's Your own mitigation)",
+    description: "a config file of your own mitigations, ladder, profiles and defaults (see docs/mitigations.md)",
     fallback: undefined,
     shown: "upload-fsm-bench.config.ts (or .mts, .mjs, .js) in the working directory, if there"
   }),

@@ -26,6 +26,8 @@ export interface Flag<A> {
   readonly shown: string | null
   /** For a flag that may stand alone: the value it then means. */
   readonly bare: string | null
+  /** The values it takes, in words, for the reference page ("1 to 1,000"); null when its shape says it. */
+  readonly range: string | null
   /** The message (without the flag's name) for a bad value; null when it is good. */
   readonly check: (text: string) => string | null
   readonly options: Options.Options<A>
@@ -68,6 +70,21 @@ export const numberProblem = (text: string, bounds: Bounds, unit: string): strin
   return Number.isFinite(n) ? boundsProblem(n, bounds, unit) : `'${text}' is not a number`
 }
 
+const figure = (n: number): string => n.toLocaleString("en-US")
+
+/** `bounds` in words, for the reference page; null when there are none. */
+export const rangeText = (b: Bounds, unit = ""): string | null => {
+  const low = b.min !== undefined ? `${figure(b.min)}${unit}` : b.above !== undefined ? `more than ${figure(b.above)}${unit}` : null
+  const high = b.max !== undefined ? `${figure(b.max)}${unit}` : null
+  return low !== null && high !== null
+    ? b.min !== undefined ? `${low} to ${high}` : `${low}, at most ${high}`
+    : low !== null
+    ? b.min !== undefined ? `at least ${low}` : low
+    : high !== null
+    ? `at most ${high}`
+    : null
+}
+
 const invalid = (message: string) => ValidationError.invalidValue(HelpDoc.p(message))
 
 /** Give the option its default, or make it optional (undefined when absent). */
@@ -90,7 +107,12 @@ interface NumericSpec<F> extends Common {
 const numeric = <F extends number | undefined>(
   name: string,
   spec: NumericSpec<F>,
-  kind: { readonly pseudo: string; readonly options: Options.Options<number>; readonly problem: (text: string) => string | null }
+  kind: {
+    readonly pseudo: string
+    readonly unit: string
+    readonly options: Options.Options<number>
+    readonly problem: (text: string) => string | null
+  }
 ): Flag<F extends number ? number : number | undefined> => ({
   name,
   group: spec.group,
@@ -98,15 +120,21 @@ const numeric = <F extends number | undefined>(
   description: spec.description,
   shown: spec.shown ?? (spec.fallback === undefined ? null : String(spec.fallback)),
   bare: null,
+  range: rangeText(spec.bounds, kind.unit),
   check: kind.problem,
   options: finish(kind.options, spec.fallback) as Options.Options<F extends number ? number : number | undefined>
 })
 
 export const integer = <const F extends number | undefined>(name: string, spec: NumericSpec<F>) =>
-  numeric(name, spec, { pseudo: "N", options: Options.integer(name), problem: (text) => integerProblem(text, spec.bounds) })
+  numeric(name, spec, { pseudo: "N", unit: "", options: Options.integer(name), problem: (text) => integerProblem(text, spec.bounds) })
 
 export const number = <const F extends number | undefined>(name: string, spec: NumericSpec<F> & { readonly unit?: string }) =>
-  numeric(name, spec, { pseudo: "S", options: Options.float(name), problem: (text) => numberProblem(text, spec.bounds, spec.unit ?? "") })
+  numeric(name, spec, {
+    pseudo: "S",
+    unit: spec.unit ?? "",
+    options: Options.float(name),
+    problem: (text) => numberProblem(text, spec.bounds, spec.unit ?? "")
+  })
 
 export const choice = <const C extends string, const F extends C | undefined>(
   name: string,
@@ -119,6 +147,7 @@ export const choice = <const C extends string, const F extends C | undefined>(
   description: spec.description,
   shown: spec.shown ?? (spec.fallback === undefined ? null : spec.fallback),
   bare: spec.bare ?? null,
+  range: null,
   check: (text) =>
     (values as ReadonlyArray<string>).includes(text) ? null : `'${text}' is not one of ${values.join(", ")}`,
   options: finish(Options.choice(name, values), spec.fallback) as Options.Options<F extends C ? C : C | undefined>
@@ -131,6 +160,8 @@ export const list = <A, const F extends string | undefined>(
     readonly item: (part: string) => Either.Either<A, string>
     readonly fallback: F
     readonly shown?: string
+    /** Each item's values, in words, for the reference page. */
+    readonly range?: string
   }
 ): Flag<F extends string ? readonly [A, ...Array<A>] : readonly [A, ...Array<A>] | undefined> => {
   const parse = (text: string): Either.Either<readonly [A, ...Array<A>], string> => {
@@ -155,6 +186,7 @@ export const list = <A, const F extends string | undefined>(
     description: spec.description,
     shown: spec.shown ?? spec.fallback ?? null,
     bare: null,
+    range: spec.range === undefined ? null : `each ${spec.range}`,
     check: (text) => Either.match(parse(text), { onLeft: (e) => e, onRight: () => null }),
     options: (spec.fallback === undefined
       ? finish(typed, undefined)
@@ -175,6 +207,7 @@ export const text = <const F extends string | undefined>(
   description: spec.description,
   shown: spec.shown ?? spec.fallback ?? null,
   bare: null,
+  range: null,
   check: (value) => (value.trim() === "" ? "empty value" : null),
   options: finish(Options.text(name), spec.fallback) as Options.Options<F extends string ? string : string | undefined>
 })
@@ -186,6 +219,7 @@ export const on = (name: string, spec: Common): Flag<boolean> => ({
   description: spec.description,
   shown: null,
   bare: null,
+  range: null,
   check: () => null,
   options: Options.boolean(name)
 })

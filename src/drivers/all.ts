@@ -35,13 +35,12 @@ export const threaded = defineDriver({
   contends: true,
   summary: "threads contending for the write lock, as in production",
   needs: "worker threads, and better-sqlite3's native addon (Node) or the runtime's node:sqlite (Deno, Node 22.5 and later)",
-  // Measured on the project's 2-core machine (818 files, zero profile, two trials, the pooled threads): at 64
-  // the lock P95 was 1.6 s and the longest wait 3.9 s; at 100 the P95 was 3.4 s and 7 files gave up at the 5 s
-  // lock timeout (counted as `integrity.lockTimeouts`, failing the threshold). Beyond it a run measures mostly timeouts.
+  // Beyond it, on a 2-core machine, files give up at the 5 s lock timeout and a run measures mostly timeouts
+  // (docs/measurements.md, "The threaded driver's pool and cap").
   maxConcurrency: {
     limit: 64,
     who: "the threaded driver takes",
-    why: "beyond it, waits for SQLite's write lock pass its 5 s timeout on a 2-core machine; see README, \"Drivers\""
+    why: "beyond it, waits for SQLite's write lock pass its 5 s timeout on a 2-core machine; see docs/methodology.md, \"Drivers\""
   },
   // Its threads run better-sqlite3 where it loads, else node:sqlite.
   unavailable: async () =>
@@ -81,7 +80,7 @@ export const postgres = defineDriver({
   needs: "a PostgreSQL server (a throwaway one of the run's own, or --pg-url)",
   // Each per-file actor holds a server connection, and each connection is a server process (a few MB each);
   // 200 is four times the reference runs' largest concurrency.
-  maxConcurrency: { limit: 200, who: "on Postgres", why: "each actor holds a server connection; see README, \"Postgres\"" },
+  maxConcurrency: { limit: 200, who: "on Postgres", why: "each actor holds a server connection; see docs/stores.md, \"Postgres\"" },
   unavailable: async () => null,
   load: async () => (await import("./postgres.ts")).layer
 })

@@ -21,7 +21,7 @@ import { tempDb } from "../helpers.ts"
 const committed = fs.readFileSync(new URL("../../results/schema.json", import.meta.url), "utf8")
 
 describe("the result document", () => {
-  it("results/schema.json is what the Schema exports (run `npm run schema` after changing it)", () => {
+  it("results/schema.json is what the Schema exports (run `npm run docs` after changing it)", () => {
     expect(committed).toBe(resultsJsonSchema())
   })
 

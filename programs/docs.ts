@@ -1,0 +1,15 @@
+/** Writes the generated reference pages and `results/schema.json` from the code: `npm run docs`. Only wiring. */
+import * as fs from "node:fs"
+import { subcommands } from "../src/cli/main.ts"
+import { cliReference, resultsReference } from "../src/docs/reference.ts"
+import { resultsJsonSchema } from "../src/results/jsonSchema.ts"
+
+const write = (path: string, text: string) => {
+  const url = new URL(`../${path}`, import.meta.url)
+  fs.mkdirSync(new URL(".", url), { recursive: true })
+  fs.writeFileSync(url, text)
+}
+
+write("docs/reference/cli.md", cliReference(subcommands))
+write("docs/reference/results.md", resultsReference())
+write("results/schema.json", resultsJsonSchema())
