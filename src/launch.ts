@@ -5,8 +5,8 @@
  * the first time it is wanted and again after any change: the fingerprint
  * covers every source file the bundle was built from, the package files and
  * this module. Loading the sources one module at a time through tsx's loader
- * costs about a second and 100 MiB before anything runs; the bundle, about a
- * quarter of that.
+ * costs several times what the bundle does before anything runs
+ * (docs/measurements.md, "Fixed cost and memory").
  *
  * The bundle is the same code: each source module's `import.meta.url` is its
  * own file's, as when it runs from the sources; only `bundled.ts` says where
@@ -46,7 +46,7 @@ const ALWAYS = ["package.json", "package-lock.json", "tsconfig.json", "src/launc
 /**
  * Packages left outside the bundle: native addons (and pg's optional one), and what only some runs load
  * (CommonJS, read with require). `pg` is inside: left outside, `@effect/sql-pg`'s top-level import of it
- * became an import at the top of the bundle, loading it (44 ms, and Node's fetch with it) for every run;
+ * became an import at the top of the bundle, loading it (and Node's fetch with it) for every run;
  * inside, it loads when a Postgres run first imports its driver.
  */
 const EXTERNAL = ["better-sqlite3", "pg-native", "playwright-core", "vega", "vega-lite", "esbuild", "tsx"]

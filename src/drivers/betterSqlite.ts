@@ -2,10 +2,11 @@
  * The better-sqlite3 driver: every statement runs synchronously on the calling
  * thread. Each connection is a better-sqlite3 Database under the same thin
  * `@effect/sql` client as the other drivers (`client.ts`), with its prepared
- * statements cached per connection (`statementCache.ts`). It used to run
- * under `@effect/sql-sqlite-node`'s client, which builds an Effect cache, a
+ * statements cached per connection (`statementCache.ts`), not under
+ * `@effect/sql-sqlite-node`'s client, which builds an Effect cache, a
  * compiler and a client for every connection: harness cost in every per-file
- * connect_ms and write_ms (measured in the README, "Drivers").
+ * connect_ms and write_ms (docs/measurements.md, "What Effect's stock client
+ * costs"; that client is the `effect-sqlite` driver).
  */
 import type { SqlError } from "@effect/sql/SqlError"
 import Database from "better-sqlite3"

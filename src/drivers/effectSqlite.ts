@@ -4,8 +4,8 @@
  * client builds a statement cache, a compiler and a semaphore for every
  * connection and runs every statement through them; the `better-sqlite3`
  * driver runs the same database under this project's thin client instead.
- * Their difference is that client's cost, and is measured in the README
- * ("Drivers").
+ * Their difference is that client's cost (docs/measurements.md, "What
+ * Effect's stock client costs").
  */
 import * as Reactivity from "@effect/experimental/Reactivity"
 import * as SqliteClient from "@effect/sql-sqlite-node/SqliteClient"

@@ -29,8 +29,8 @@
  * (`THREADS`, the fewest-loaded thread takes the next connection): a
  * connection's statements run in turn with those of the other connections on
  * its thread, as they would on the machine's cores anyway. One thread per
- * connection cost about 10 MiB each (peak RSS 766 MB for a c=50 run against
- * 265 MB inline) and, on two cores, the scheduling of fifty threads. A
+ * connection cost several MiB each and, on two cores, the scheduling of
+ * fifty threads (docs/measurements.md, "The threaded driver's pool and cap"). A
  * "per-file connection" under this driver is a fresh SQLite connection
  * opened on a pooled thread.
  */

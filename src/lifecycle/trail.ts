@@ -2,8 +2,8 @@
  * A file's committed events as a path in one tree that every file shares:
  * each distinct sequence of events is one node, with one frozen array of
  * them. 100,000 files on the happy path hold one array of 3 events between
- * them, not one each (an array grown by push cost about 0.2 KB a file on
- * V8's heap). The tree only grows with sequences never seen
+ * them, not one each (an array grown by push per file was a large part of
+ * what a run kept on V8's heap). The tree only grows with sequences never seen
  * before, and those are few: the retry policy bounds a file's attempts.
  */
 import type { Event } from "./fsm.ts"

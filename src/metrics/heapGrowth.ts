@@ -1,11 +1,11 @@
 /**
  * How far V8 lets this process's heap grow between two full collections.
  * Left to itself, V8 sets the next limit at up to 4× what the last full
- * collection kept when collecting is cheap next to running (here, mostly):
- * at 100,000 files that let the heap reach about 200 MB of mostly garbage
- * around 55 MB kept, raising the process's peak RSS (CHANGELOG.md). Bounded
- * to 1.5× (`--heap-growing-percent=50`, set at startup), a full collection
- * comes sooner and the peak falls, trial times unchanged. A run's
+ * collection kept when collecting is cheap next to running (here, mostly),
+ * so a long run's heap grows mostly with garbage and raises the process's
+ * peak RSS. Bounded to 1.5× (`--heap-growing-percent=50`, set at startup),
+ * a full collection comes sooner and the peak falls, trial times unchanged
+ * (docs/measurements.md, "Fixed cost and memory"). A run's
  * elapsed time includes its collections either way; `programs/overhead.ts`
  * measures both. A process started with its own `--heap-growing-percent`
  * keeps it.

@@ -29,7 +29,7 @@ export const SEGMENT_BOUNDARIES = MetricBoundaries.exponential({ start: 0.001, f
 
 // The tags are baked into the metric key, not added with Metric.tagged: a
 // tagged metric merges its tags and looks its hook up in the registry on every
-// update, which cost 0.16 ms per file here; a keyed one resolves it once.
+// update, which showed in the hot path's CPU profile; a keyed one resolves it once.
 const segmentHistogram = (segment: SegmentName, labels: RunLabels) =>
   Metric.fromMetricKey(
     MetricKey.histogram("upload_fsm_segment_ms", SEGMENT_BOUNDARIES, "per-file segment time in milliseconds").pipe(

