@@ -56,6 +56,7 @@ import {
   SqliteBusy
 } from "./driver.ts"
 import { STATEMENT_CACHE_SIZE } from "./statementCache.ts"
+import { timed } from "../metrics/timing.ts"
 import { addonProblem } from "./betterSqlite.ts"
 
 // The worker is plain CommonJS evaluated from this string, so that it runs the
@@ -394,7 +395,17 @@ export const threadedLayer = (busyTimeoutMs: number): Layer.Layer<Driver, never,
     }
     const beginThen: NonNullable<DriverShape["beginThen"]> = (conn, sql, params) => {
       const slot = slots.get(conn)
-      if (slot === undefined) return Effect.dieMessage("beginThen on a connection the threaded driver did not open")
+      // A connection this driver did not open has no thread to send both to: the two in turn, as any driver would.
+      if (slot === undefined) {
+        return Effect.gen(function*() {
+          yield* base.begin(conn)
+          const [afterMs, result] = yield* timed(conn.executeRaw(sql, params).pipe(
+            Effect.tapError(() => Effect.ignore(conn.executeUnprepared(statements.rollback, [], undefined))),
+            Effect.mapError((cause) => new FirstStatementFailed({ cause }))
+          ))
+          return { busyEvents: 0, busyWaitMs: 0, result, afterMs }
+        })
+      }
       return Effect.flatMap(beginRequest(slot, { sql, params }), (answer) =>
         isBegunWith(answer)
           ? Effect.succeed(answer)

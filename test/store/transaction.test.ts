@@ -4,7 +4,7 @@ import type { Scope } from "effect"
 import type { Connection } from "@effect/sql/SqlConnection"
 import { inlineStatements, Driver } from "../../src/drivers/driver.ts"
 import { timedReadState, transitionTransaction } from "../../src/store/lanes.ts"
-import { drivers, stores } from "../drivers.ts"
+import { BetterSqlite, drivers, stores } from "../drivers.ts"
 import { Clock, Duration, Effect, Fiber, Layer } from "effect"
 import { threadedLayer } from "../../src/drivers/threaded.ts"
 import { sqliteStore } from "../../src/sqlite/store.ts"
@@ -279,5 +279,21 @@ describe("the threaded driver sends a transition's UPDATE with its BEGIN", () =>
       expect(yield* noTransactionOpen(conn)).toBe(true)
       expect(yield* withConnection(sql, noTransactionOpen)).toMatchObject({ value: true })
       expect(yield* withConnection(sql, (c) => timedReadState(c, driver, path))).toMatchObject({ value: [expect.any(Number), { state: "untracked", version: 0 }] })
+    })))
+
+  it.live("on a connection it did not open (another driver's), the BEGIN and the UPDATE go in turn, and the transition commits", () =>
+    inThreaded(LOCK_TIMEOUT_MS, Effect.gen(function*() {
+      const driver = yield* Driver
+      const db = tempDb()
+      const { sql, paths } = yield* seeded(db, 1)
+      const path = paths[0] ?? ""
+      const foreign = yield* Effect.flatMap(Driver, (d) => d.connect(db)).pipe(Effect.provide(BetterSqlite.layer))
+      const done = yield* transitionTransaction(foreign, driver, start(path))
+      expect(done.lock.busyEvents).toBe(0)
+      expect(yield* withConnection(sql, (c) => timedReadState(c, driver, path))).toMatchObject({ value: [expect.any(Number), { state: "uploading", version: 1 }] })
+      // A stale one is a conflict, rolled back: the same connection takes the lock again.
+      const conflict = yield* Effect.flip(transitionTransaction(foreign, driver, start(path)))
+      expect(conflict._tag).toBe("OccConflict")
+      expect(yield* Effect.provide(noTransactionOpen(foreign), BetterSqlite.layer)).toBe(true)
     })))
 })
