@@ -38,7 +38,7 @@ import { workersLayer } from "../workers/pool.ts"
 import { SCHEMA_VERSION } from "../store/schema.ts"
 import { corruption } from "../store/store.ts"
 import { Driver } from "../drivers/driver.ts"
-import { AllDrivers, driverLayer, Drivers } from "../drivers/all.ts"
+import { AllDrivers, driverLayer, Drivers, threaded } from "../drivers/all.ts"
 import { endLine, processCost } from "../metrics/processCost.ts"
 import { choice, integer, integerProblem, list, noiseFlag, number, on, optionsOf, rangeText, text, type Values } from "./flags.ts"
 import { EXIT, subcommand, usageError } from "./program.ts"
@@ -151,7 +151,7 @@ export const benchFlags = {
   workers: integer("workers", {
     group: "workload",
     description: "OS processes the actors run in, the files shared between them, all writing the one store; a driver's " +
-      "concurrency cap on SQLite (threaded 64) counts every process's connections: each process beyond the first " +
+      `concurrency cap on SQLite (threaded ${threaded.maxConcurrency?.limit ?? "none"}) counts every process's connections: each process beyond the first ` +
       "adds its pool, observer and writer",
     bounds: { min: 1, max: MAX_WORKERS },
     fallback: 1

@@ -28,11 +28,11 @@ describe("bench CLI: bad input exits 2 with one clear line and touches nothing",
     ["--mitigations faster", ["--mitigations", "faster"], "--mitigations"],
     ["--trials 0", ["--trials", "0"], "--trials"],
     ["--driver node-sqlite on Node 20", ["--driver", "node-sqlite"], "node:sqlite"],
-    ["the threaded driver above its concurrency cap", ["--driver", "threaded", "--concurrency", "10,65"], "--concurrency 65: the threaded driver takes at most 64"],
+    ["the threaded driver above its concurrency cap", ["--driver", "threaded", "--concurrency", "10,101"], "--concurrency 101: the threaded driver takes at most 100"],
     [
       "the threaded driver's cap counts every worker process's connections",
-      ["--driver", "threaded", "--concurrency", "64", "--workers", "8"],
-      "--concurrency 64 with --workers 8: the threaded driver takes at most 64 connections across the run's processes, and each worker process beyond the first holds 3 of its own (its pool, observer and writer): at most --concurrency 43 here"
+      ["--driver", "threaded", "--concurrency", "80", "--workers", "8"],
+      "--concurrency 80 with --workers 8: the threaded driver takes at most 100 connections across the run's processes, and each worker process beyond the first holds 3 of its own (its pool, observer and writer): at most --concurrency 79 here"
     ],
     ["--fail-batch beyond the last batch", ["--files", "10", "--ladder", "full", "--fail-batch", "4"], "--fail-batch 4: 10 files commit at least 3 batches of 10"]
   ]
