@@ -5,7 +5,7 @@
  * a row, which never happens when many fibers take turns: with the zero
  * profile or the time warp (nothing ever waits on a timer), the event loop
  * never turned, so Ctrl-C, SIGTERM, timers and I/O waited for the whole run.
- * Here a yield resumes in a microtask as before, except once per slice
+ * Here a yield resumes in a microtask as with the default, except once per slice
  * (`sliceMs` since the loop last turned), when it resumes with setImmediate,
  * after the loop has polled for signals and I/O.
  */

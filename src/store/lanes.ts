@@ -10,7 +10,7 @@
  * Effect machinery between two statements of one step, which on these drivers
  * was most of the harness's cost per file (a CPU profile showed it); a driver that
  * answers later (threaded, the stock @effect/sql client) takes the Effect lane
- * (`store.ts`, `transaction.ts`) as before.
+ * (`store.ts`, `transaction.ts`).
  *
  * A busy answer to an inline BEGIN IMMEDIATE (another process holds the write
  * lock) hands over to the Effect lane's retry loop, carrying the time and
