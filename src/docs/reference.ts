@@ -12,6 +12,7 @@ import type * as Schema from "effect/Schema"
 import type { Flag } from "../cli/flags.ts"
 import { Groups } from "../cli/flags.ts"
 import { EXIT, type Subcommand } from "../cli/program.ts"
+import { MetricDefinitions, SEGMENT_BOUNDARIES } from "../metrics/recorder.ts"
 import { Segments, SegmentNames } from "../metrics/segments.ts"
 import { Events, States } from "../lifecycle/fsm.ts"
 import { MitigationDocument, ResultsDocument, SCHEMA_VERSION } from "../results/schema.ts"
@@ -285,4 +286,29 @@ export const resultsReference = (): string => {
     ...definitionSection("MitigationDocument", mitigation),
     ...mitigationDefs.flatMap(([name, schema]) => definitionSection(name, schema))
   ].join("\n").replace(/\n+$/, "\n")
+}
+
+/** `docs/reference/metrics.md`: the Effect metrics a run updates, for an exporter of your own. */
+export const metricsReference = (): string => {
+  const bounds = SEGMENT_BOUNDARIES.values.filter(Number.isFinite)
+  return [
+    "# Effect metrics",
+    "",
+    GENERATED("npm run docs"),
+    "",
+    "A run updates these Effect `Metric`s as it goes, in each process that runs actors, for any Effect metrics",
+    "exporter to read. The result document's figures come from the raw per-file samples instead; the two agree",
+    "(a test checks count, sum, min, max and every bucket).",
+    "",
+    "| metric | kind | tags | what it counts |",
+    "|---|---|---|---|",
+    ...Object.values(MetricDefinitions).map((m) =>
+      `| \`${m.name}\` | ${m.kind} | ${m.tags.length === 0 ? "none" : m.tags.map((t) => cell(t)).join(", ")} | ${cell(m.description)} |`
+    ),
+    "",
+    `The histogram's bucket bounds: ${bounds.length} bounds doubling from ${bounds[0] ?? 0} ms to ${
+      (bounds[bounds.length - 1] ?? 0).toLocaleString("en-US", { maximumFractionDigits: 3 })
+    } ms, and an unbounded last bucket. Segment names: [results.md](results.md#segments).`,
+    ""
+  ].join("\n")
 }

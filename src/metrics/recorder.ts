@@ -21,18 +21,43 @@ import { type FileSample, type SegmentName, SegmentNames } from "./segments.ts"
 export type RunLabels = Readonly<Record<string, string>>
 
 /**
- * Bucket bounds in milliseconds: 0.001 ms doubling to about 537 s (30
- * bounds; Effect adds the unbounded one). One object for every histogram:
- * metric keys compare it by reference.
+ * Bucket bounds in milliseconds: 0.001 ms doubling to about 268 s (29
+ * bounds, and the unbounded one Effect counts among the 30). One object for
+ * every histogram: metric keys compare it by reference.
  */
 export const SEGMENT_BOUNDARIES = MetricBoundaries.exponential({ start: 0.001, factor: 2, count: 30 })
 
 // The tags are baked into the metric key, not added with Metric.tagged: a
 // tagged metric merges its tags and looks its hook up in the registry on every
 // update, which showed in the hot path's CPU profile; a keyed one resolves it once.
+/**
+ * Every Effect metric a run updates, described once: the metrics below are
+ * made from these, and `docs/reference/metrics.md` is written from them.
+ */
+export const MetricDefinitions = {
+  segment: {
+    name: "upload_fsm_segment_ms",
+    kind: "histogram",
+    description: "per-file segment time in milliseconds",
+    tags: ["segment", "run", "profile", "concurrency", "mitigation", "phase (a recovery pass only)"]
+  },
+  transitions: {
+    name: "upload_fsm_transitions_persisted",
+    kind: "counter",
+    description: "lifecycle transitions whose write returned success to their actor (with batched writes: applied, commit pending)",
+    tags: []
+  },
+  busy: {
+    name: "upload_fsm_sqlite_busy",
+    kind: "counter",
+    description: "SQLITE_BUSY answers while acquiring the write lock",
+    tags: []
+  }
+} as const
+
 const segmentHistogram = (segment: SegmentName, labels: RunLabels) =>
   Metric.fromMetricKey(
-    MetricKey.histogram("upload_fsm_segment_ms", SEGMENT_BOUNDARIES, "per-file segment time in milliseconds").pipe(
+    MetricKey.histogram(MetricDefinitions.segment.name, SEGMENT_BOUNDARIES, MetricDefinitions.segment.description).pipe(
       MetricKey.taggedWithLabels([
         MetricLabel.make("segment", segment),
         ...Object.entries(labels).map(([k, v]) => MetricLabel.make(k, v))
@@ -40,13 +65,13 @@ const segmentHistogram = (segment: SegmentName, labels: RunLabels) =>
     )
   )
 
-export const transitionsCounter = Metric.counter("upload_fsm_transitions_persisted", {
-  description: "lifecycle transitions whose write returned success to their actor (with batched writes: applied, commit pending)",
+export const transitionsCounter = Metric.counter(MetricDefinitions.transitions.name, {
+  description: MetricDefinitions.transitions.description,
   incremental: true
 })
 
-export const busyCounter = Metric.counter("upload_fsm_sqlite_busy", {
-  description: "SQLITE_BUSY answers while acquiring the write lock",
+export const busyCounter = Metric.counter(MetricDefinitions.busy.name, {
+  description: MetricDefinitions.busy.description,
   incremental: true
 })
 

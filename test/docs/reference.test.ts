@@ -3,7 +3,7 @@ import * as fs from "node:fs"
 import * as JSONSchema from "effect/JSONSchema"
 import { benchCommand, benchFlags } from "../../src/cli/bench.ts"
 import { subcommands } from "../../src/cli/main.ts"
-import { cliReference, resultsReference } from "../../src/docs/reference.ts"
+import { cliReference, metricsReference, resultsReference } from "../../src/docs/reference.ts"
 import { Events, States } from "../../src/lifecycle/fsm.ts"
 import { SegmentNames } from "../../src/metrics/segments.ts"
 import { MitigationDocument, ResultsDocument } from "../../src/results/schema.ts"
@@ -17,6 +17,10 @@ describe("the generated reference pages", () => {
 
   it("docs/reference/results.md is what the result Schema gives (npm run docs rewrites it)", () => {
     expect(committed("docs/reference/results.md")).toBe(resultsReference())
+  })
+
+  it("docs/reference/metrics.md is what the metric definitions give (npm run docs rewrites it)", () => {
+    expect(committed("docs/reference/metrics.md")).toBe(metricsReference())
   })
 
   it("a changed flag changes the page: its description, default and range are on it", () => {
