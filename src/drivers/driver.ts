@@ -30,6 +30,21 @@ export class SqliteBusy extends Data.TaggedError("SqliteBusy")<{
 /** The statement sent with a BEGIN (`beginThen`) failed after the lock was taken; its transaction is rolled back. */
 export class FirstStatementFailed extends Data.TaggedError("FirstStatementFailed")<{ readonly cause: SqlError }> {}
 
+/**
+ * `begin`, then the transaction's first statement (`sql`, `params`) as soon
+ * as the lock is taken, answered together: a driver whose connections answer
+ * from another thread sends them in one round trip, as the seed's driver did
+ * (Python's sqlite3 opens the transaction itself with the first write), so
+ * the lock is not held across one more. Its `result` is the statement's run
+ * result; `afterMs`, the time after the lock was taken, is the transaction's,
+ * not lock wait. If the statement fails, the transaction is already rolled
+ * back.
+ */
+export type BeginThen = (
+  sql: string,
+  params: ReadonlyArray<unknown>
+) => Effect.Effect<BeginWait & { readonly result: unknown; readonly afterMs: number }, SqliteBusy | FirstStatementFailed | SqlError>
+
 /** What a driver that waits for the write lock itself (in the connection's thread) saw before it had it. */
 export interface BeginWait {
   /** SQLITE_BUSY answers before the lock was taken. */
@@ -63,21 +78,11 @@ export interface DriverShape {
    */
   readonly begin: (conn: Connection) => Effect.Effect<BeginWait | void, SqliteBusy | SqlError>
   /**
-   * `begin`, then the transaction's first statement (`sql`, `params`) as
-   * soon as the lock is taken, answered together: a driver whose
-   * connections answer from another thread sends them in one round trip, as
-   * the seed's driver did (Python's sqlite3 opens the transaction itself
-   * with the first write), so the lock is not held across one more. Its
-   * `result` is the statement's run result; `afterMs`, the time after the
-   * lock was taken, is the transaction's, not lock wait. If the statement
-   * fails, the transaction is already rolled back. Absent on drivers that
-   * answer at once.
+   * `conn`'s `BeginThen`, when it has one (a connection this driver opened
+   * on a thread of its own); undefined for any other connection, which takes
+   * `begin` and its statements in turn. Absent on drivers that answer at once.
    */
-  readonly beginThen?: (
-    conn: Connection,
-    sql: string,
-    params: ReadonlyArray<unknown>
-  ) => Effect.Effect<BeginWait & { readonly result: unknown; readonly afterMs: number }, SqliteBusy | FirstStatementFailed | SqlError>
+  readonly beginThen?: (conn: Connection) => BeginThen | undefined
   /**
    * One connection to `filename` with no Effect in between, set up as
    * `connect`'s: what the storage floor (`floor/floor.ts`) runs its statements

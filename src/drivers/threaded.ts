@@ -56,7 +56,6 @@ import {
   SqliteBusy
 } from "./driver.ts"
 import { STATEMENT_CACHE_SIZE } from "./statementCache.ts"
-import { timed } from "../metrics/timing.ts"
 import { addonProblem } from "./betterSqlite.ts"
 
 // The worker is plain CommonJS evaluated from this string, so that it runs the
@@ -393,23 +392,14 @@ export const threadedLayer = (busyTimeoutMs: number): Layer.Layer<Driver, never,
         Effect.catchTag("FirstStatementFailed", (e) => Effect.fail(e.cause))
       )
     }
-    const beginThen: NonNullable<DriverShape["beginThen"]> = (conn, sql, params) => {
+    // A connection this driver did not open has no thread to send both to: it takes `begin` and its statements in turn.
+    const beginThen: NonNullable<DriverShape["beginThen"]> = (conn) => {
       const slot = slots.get(conn)
-      // A connection this driver did not open has no thread to send both to: the two in turn, as any driver would.
-      if (slot === undefined) {
-        return Effect.gen(function*() {
-          yield* base.begin(conn)
-          const [afterMs, result] = yield* timed(conn.executeRaw(sql, params).pipe(
-            Effect.tapError(() => Effect.ignore(conn.executeUnprepared(statements.rollback, [], undefined))),
-            Effect.mapError((cause) => new FirstStatementFailed({ cause }))
-          ))
-          return { busyEvents: 0, busyWaitMs: 0, result, afterMs }
-        })
-      }
-      return Effect.flatMap(beginRequest(slot, { sql, params }), (answer) =>
-        isBegunWith(answer)
-          ? Effect.succeed(answer)
-          : Effect.fail(new SqlError({ cause: answer, message: "the connection's thread gave no answer to the statement sent with BEGIN" })))
+      return slot === undefined ? undefined : (sql, params) =>
+        Effect.flatMap(beginRequest(slot, { sql, params }), (answer) =>
+          isBegunWith(answer)
+            ? Effect.succeed(answer)
+            : Effect.fail(new SqlError({ cause: answer, message: "the connection's thread gave no answer to the statement sent with BEGIN" })))
     }
     return { ...base, begin, beginThen }
   })

@@ -20,7 +20,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
-import type { DriverShape, SqliteBusy } from "../drivers/driver.ts"
+import type { BeginThen, DriverShape, SqliteBusy } from "../drivers/driver.ts"
 import { nanosToMs, timed } from "../metrics/timing.ts"
 import { StoreError } from "./errors.ts"
 
@@ -111,7 +111,7 @@ const gaveUpError = (gaveUp: NonNullable<SqliteBusy["gaveUp"]>, busyBefore: numb
 export const writeTransactionThen = <E>(
   conn: Connection,
   driver: Pick<DriverShape, "store">,
-  beginThen: NonNullable<DriverShape["beginThen"]>,
+  beginThen: BeginThen,
   first: { readonly operation: string; readonly sql: string; readonly params: ReadonlyArray<unknown> },
   check: (result: unknown) => Either.Either<void, E>
 ): Effect.Effect<{ readonly lock: LockAcquisition; readonly writeMs: number }, E | StoreError> =>
@@ -119,7 +119,7 @@ export const writeTransactionThen = <E>(
     Effect.gen(function*() {
       const { statements } = driver.store
       const start = yield* Clock.currentTimeNanos
-      const begun = yield* restore(beginThen(conn, first.sql, first.params)).pipe(
+      const begun = yield* restore(beginThen(first.sql, first.params)).pipe(
         Effect.catchTags({
           SqliteBusy: (busy) =>
             busy.gaveUp !== undefined ? Effect.fail(gaveUpError(busy.gaveUp, 0)) : Effect.fail(storeError("BEGIN IMMEDIATE")(busy.cause)),

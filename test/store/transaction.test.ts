@@ -281,13 +281,14 @@ describe("the threaded driver sends a transition's UPDATE with its BEGIN", () =>
       expect(yield* withConnection(sql, (c) => timedReadState(c, driver, path))).toMatchObject({ value: [expect.any(Number), { state: "untracked", version: 0 }] })
     })))
 
-  it.live("on a connection it did not open (another driver's), the BEGIN and the UPDATE go in turn, and the transition commits", () =>
+  it.live("a connection it did not open (another driver's) has no BEGIN-with-UPDATE: it takes its own lane, and the transition commits", () =>
     inThreaded(LOCK_TIMEOUT_MS, Effect.gen(function*() {
       const driver = yield* Driver
       const db = tempDb()
       const { sql, paths } = yield* seeded(db, 1)
       const path = paths[0] ?? ""
       const foreign = yield* Effect.flatMap(Driver, (d) => d.connect(db)).pipe(Effect.provide(BetterSqlite.layer))
+      expect(driver.beginThen?.(foreign)).toBeUndefined()
       const done = yield* transitionTransaction(foreign, driver, start(path))
       expect(done.lock.busyEvents).toBe(0)
       expect(yield* withConnection(sql, (c) => timedReadState(c, driver, path))).toMatchObject({ value: [expect.any(Number), { state: "uploading", version: 1 }] })
