@@ -18,14 +18,19 @@ const addon = async (): Promise<string | null> => {
 
 const INLINE = "inline: connections never wait for the write lock"
 
-export const betterSqlite3 = defineDriver({
-  name: "better-sqlite3",
+/** What the two drivers over better-sqlite3's addon, inline on the calling thread, have in common. */
+const inlineOnAddon = {
   store: "sqlite",
   contends: false,
   summary: INLINE,
   needs: "better-sqlite3's native addon (Node; not Deno)",
   maxConcurrency: null,
-  unavailable: addon,
+  unavailable: addon
+} as const
+
+export const betterSqlite3 = defineDriver({
+  name: "better-sqlite3",
+  ...inlineOnAddon,
   load: async () => (await import("./betterSqlite.ts")).layer
 })
 
@@ -63,12 +68,7 @@ export const nodeSqlite = defineDriver({
 
 export const effectSqlite = defineDriver({
   name: "effect-sqlite",
-  store: "sqlite",
-  contends: false,
-  summary: INLINE,
-  needs: "better-sqlite3's native addon (Node; not Deno)",
-  maxConcurrency: null,
-  unavailable: addon,
+  ...inlineOnAddon,
   load: async () => (await import("./effectSqlite.ts")).layer
 })
 
