@@ -150,7 +150,7 @@ export const buildBundle = async (cacheDir: string): Promise<string> => {
   }
   const result = await esbuild.build({
     absWorkingDir: root,
-    entryPoints: { main: "src/cli/main.ts", child: "src/workers/child.ts" },
+    entryPoints: { main: "src/cli/main.ts", runner: "src/cluster/child.ts" },
     outdir: "bundle",
     outExtension: { ".js": ".mjs" },
     bundle: true,

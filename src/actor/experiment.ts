@@ -35,7 +35,7 @@ import { type StrategyLayer, strategyNames } from "./strategy.ts"
 import { Writer } from "./writer.ts"
 import * as Option from "effect/Option"
 import type { BatchOptions } from "../mitigations/define.ts"
-import { inParts, Workers } from "../workers/pool.ts"
+import { Cluster, type ClusterTrial } from "../cluster/client.ts"
 
 export interface ExperimentSpec {
   readonly dbPath: string
@@ -59,14 +59,14 @@ export interface ExperimentSpec {
    */
   readonly resume?: boolean
   /**
-   * Set to let the run's worker processes (`Workers`, `--workers`) share
-   * its files, when the run has more than one and the concurrency allows;
-   * without it (or without workers) the actors run in this process.
+   * Set to let the run's runners (`Cluster`, `--workers`) share its files,
+   * when the run has more than one and the concurrency allows; without it
+   * (or without runners) the actors run in this process.
    */
   readonly parts?: PartsSpec
 }
 
-/** What the actors' part of a run gives back (`runActors`), in the run's process or a worker's. */
+/** What the actors' part of a run gives back (`runActors`), in the run's process or merged from its runners'. */
 export interface ActorsPart {
   readonly elapsedMs: number
   /** Simulated time the warp skipped (0 in real time). */
@@ -86,11 +86,13 @@ export interface ActorsPart {
   readonly recovery: Recovery | null
   /** What the simulated API answered, recovery included. */
   readonly api: ApiStats
-  /** The processes the actors ran in: 1, the run's own, or the workers that shared the files. */
+  /** The processes the actors ran in: 1, the run's own, or the runners that shared the files. */
   readonly workers: number
+  /** On the cluster: its engine, who ran the files, and any runner lost. */
+  readonly cluster?: ClusterTrial
 }
 
-/** How a run's strategy is built, for worker processes to build it again (a Layer cannot cross a process). */
+/** How a run's strategy is built, for runners to build it again (a Layer cannot cross a process). */
 export interface PartsSpec {
   readonly mitigations: ReadonlyArray<string>
   readonly batch: BatchOptions
@@ -125,15 +127,15 @@ export const runExperiment = (spec: ExperimentSpec): Effect.Effect<Measurement, 
       const walBytesStart = yield* walBytes(spec.dbPath)
       const saltBefore = yield* walSalt(spec.dbPath)
       const recorder = makeRecorder(spec.labels)
-      const workers = spec.parts === undefined ? Option.none() : yield* Effect.serviceOption(Workers)
-      const part = Option.isSome(workers) && spec.parts !== undefined && workers.value.count > 1 && spec.concurrency > 1
-        ? yield* inParts(workers.value, spec, spec.parts, paths, recorder)
+      const cluster = spec.parts === undefined ? Option.none() : yield* Effect.serviceOption(Cluster)
+      const part = Option.isSome(cluster) && spec.parts !== undefined && cluster.value.runners.length > 1 && spec.concurrency >= cluster.value.runners.length
+        ? yield* cluster.value.runTrial(spec, spec.parts, paths, recorder)
         : yield* runActors(spec, spec.strategy, paths, recorder, observer)
       const walBytesEnd = yield* walBytes(spec.dbPath)
       const saltAfter = yield* walSalt(spec.dbPath)
       const walCheckpoints = saltBefore === null || saltAfter === null ? null : (saltAfter - saltBefore + 2 ** 32) % 2 ** 32
       const stored = yield* readAll(observer)
-      // The part's samples are the recorder's (a worker's are recorded here as they come back).
+      // The part's samples are the recorder's (a runner's are recorded here as they come back).
       return { ...part, walBytesStart, walBytesEnd, walCheckpoints, stored, clock: spec.clock } satisfies Measurement
     })
   )
@@ -142,8 +144,8 @@ export const runExperiment = (spec: ExperimentSpec): Effect.Effect<Measurement, 
  * The actors' part of a run: the strategy built, every file of `paths` run
  * at the spec's concurrency (recovered if a commit failed), the strategy
  * torn down, all of it timed on the run's clock (simulated time under the
- * warp). In the run's own process, or in a worker process on its share of
- * the files (`workers/`).
+ * warp), in the run's own process. (On runners, `cluster/runner.ts` opens
+ * and closes a trial the same way around each file's message.)
  */
 export const runActors = (
   spec: Pick<ExperimentSpec, "profile" | "seed" | "retry" | "scenario" | "clock" | "concurrency" | "onFileDone" | "labels">,
@@ -180,11 +182,30 @@ const runWithRecovery = (
   paths: ReadonlyArray<string>,
   recorder: ReturnType<typeof makeRecorder>,
   observer: SqlClient
+) => Effect.flatMap(runBatch(paths, spec.concurrency, recorder, spec.onFileDone ?? null), (first) => afterFirstPass(spec, first, observer))
+
+/** What a first pass over the files leaves for recovery and the record. */
+export interface FirstPass {
+  readonly outcomes: ReadonlyArray<FileOutcome>
+  readonly failures: ReadonlyArray<FileFailure>
+  readonly maxInFlight: number
+}
+
+/**
+ * After the first pass (its writer flushed): if a commit failed, the files it
+ * left behind (their stored row not what their actor believed, or their actor
+ * failed) redone from the store, in up to three passes; then what the strategy
+ * saw: its names, the writer's ledger, the API's answers. Runs with the
+ * strategy's services, in the run's process or on a runner.
+ */
+export const afterFirstPass = (
+  spec: Pick<ExperimentSpec, "concurrency" | "labels">,
+  first: FirstPass,
+  observer: SqlClient
 ) =>
   Effect.gen(function*() {
     const strategy = yield* strategyNames
     const writer = yield* Writer
-    const first = yield* runBatch(paths, spec.concurrency, recorder, spec.onFileDone ?? null)
     const outcomes = new Map(first.outcomes.map((o) => [o.path, o]))
     let failures = first.failures
     let stats = yield* writer.stats

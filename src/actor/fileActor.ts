@@ -37,6 +37,8 @@ export interface FileOutcome {
   readonly machine: Machine
   /** Transitions whose write returned success to this actor. */
   readonly persisted: number
+  /** The version the actor found stored when it hydrated (0 for a fresh file; more for one taken up where another left it). */
+  readonly startVersion: number
   /** Those transitions' events, in order (what the storage floor replays). */
   readonly events: ReadonlyArray<Event>
   readonly apiCalls: number
@@ -163,6 +165,7 @@ export const makeActor: Effect.Effect<
         const stored = read.value[1]
         const hydrateStart = clock.unsafeCurrentTimeNanos()
         let machine = hydrate(stored.state, stored.version)
+        startVersion = stored.version
         m.fsm_dispatch_ms += msSince(hydrateStart)
         let fileId = stored.fileId
         let attempts = stored.attempts
@@ -223,6 +226,7 @@ export const makeActor: Effect.Effect<
       // lease is given back (a per-file connection opened and closed; nothing for a shared one).
       const start = clock.unsafeCurrentTimeNanos()
       let lifecycleEnd = start
+      let startVersion = 0
       return connections.withLease((lease) => {
         const connectMs = msSince(start)
         m.connect_ms += connectMs
@@ -248,7 +252,7 @@ export const makeActor: Effect.Effect<
             args: { state: machine.state, version: machine.version, fsm_net_ms: sample.fsm_net_ms, mock_api_ms: sample.mock_api_ms }
           })
         }
-        return { outcome: { path, machine, events: trail.events, persisted: trail.events.length, apiCalls, busyEvents, busyWaitMs }, sample }
+        return { outcome: { path, machine, events: trail.events, persisted: trail.events.length, startVersion, apiCalls, busyEvents, busyWaitMs }, sample }
       }))
     })
 })

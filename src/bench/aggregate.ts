@@ -64,6 +64,7 @@ export const toTrial = (input: {
     indexed: integrity.indexed,
     maxInFlight: m.maxInFlight,
     workers: m.workers,
+    ...(m.cluster === undefined ? {} : { cluster: m.cluster }),
     segments,
     segmentTotalsMs,
     distribution,
@@ -95,8 +96,26 @@ const summaryOf = (t: Trial): TrialSummary => ({
   segments: t.segments,
   wal: { bytes: t.wal.bytes, busy: t.wal.busy, verdict: t.wal.verdict },
   integrityOk: t.integrity.ok,
-  recovery: t.recovery
+  recovery: t.recovery,
+  ...(t.cluster === undefined ? {} : { cluster: t.cluster })
 })
+
+/** A trial that lost a runner: its elapsed time is the run's process's own, not comparable with a clean trial's. */
+const lostRunner = (t: Trial) => (t.cluster?.lost.length ?? 0) > 0
+
+/** The runners of a configuration's trials: files summed per runner, every runner lost in any of them. */
+const clusterOf = (trials: ReadonlyArray<Trial>): Trial["cluster"] => {
+  const withCluster = trials.flatMap((t) => (t.cluster === undefined ? [] : [t.cluster]))
+  const [first] = withCluster
+  if (first === undefined) return undefined
+  const files = new Map<string, number>()
+  for (const c of withCluster) for (const r of c.runners) files.set(r.address, (files.get(r.address) ?? 0) + r.files)
+  return {
+    engine: first.engine,
+    runners: [...files].map(([address, n]) => ({ address, files: n })),
+    lost: [...new Set(withCluster.flatMap((c) => c.lost))]
+  }
+}
 
 const medianOf = <A>(items: ReadonlyArray<A>, f: (a: A) => number, digits = 4) => round(median(items.map(f)), digits)
 
@@ -125,19 +144,24 @@ const aggregate = (
   const failing = trials.find((t) => !t.integrity.ok)
   const recoveries = trials.map((t) => t.recovery).filter((r): r is Recovery => r !== null)
   const recoveryMedian = (f: (r: Recovery) => number) => medianOf(recoveries, f, 3)
-  const ownSeconds = median(trials.map((t) => t.elapsedSeconds - t.skippedSeconds))
+  // Elapsed figures from the clean trials, while there is one: a trial that lost a runner is flagged, never mixed in.
+  const clean = trials.filter((t) => !lostRunner(t))
+  const timed = clean.length > 0 ? clean : trials
+  const ownSeconds = median(timed.map((t) => t.elapsedSeconds - t.skippedSeconds))
+  const cluster = clusterOf(trials)
   return {
     ...first,
     floor,
     floorUnavailable: outcome.unavailable,
     efficiency: floor === null || ownSeconds <= 0 ? null : round(floor.elapsedSeconds / ownSeconds, 4),
-    elapsedSeconds: medianOf(trials, (t) => t.elapsedSeconds, 6),
-    filesPerSecond: medianOf(trials, (t) => t.filesPerSecond, 2),
+    elapsedSeconds: medianOf(timed, (t) => t.elapsedSeconds, 6),
+    filesPerSecond: medianOf(timed, (t) => t.filesPerSecond, 2),
     transitions: Math.min(...trials.map((t) => t.transitions)),
-    transitionsPerSecond: medianOf(trials, (t) => t.transitionsPerSecond, 2),
+    transitionsPerSecond: medianOf(timed, (t) => t.transitionsPerSecond, 2),
     indexed: Math.min(...trials.map((t) => t.indexed)),
     maxInFlight: Math.max(...trials.map((t) => t.maxInFlight)),
     workers: Math.max(...trials.map((t) => t.workers)),
+    ...(cluster === undefined ? {} : { cluster }),
     skippedSeconds: medianOf(trials, (t) => t.skippedSeconds, 6),
     api: {
       calls: medianOf(trials, (t) => t.api.calls, 1),

@@ -17,7 +17,7 @@ export const LadderModes = ["first", "full", "off"] as const
  * postgresql:// (its host may be empty, `?host=` naming a socket folder), or
  * socket:. Anything else node-postgres would read as a host name somehow.
  */
-const isPostgresUrl = (text: string): boolean => /^(postgres(ql)?:\/\/|socket:)/.test(text)
+export const isPostgresUrl = (text: string): boolean => /^(postgres(ql)?:\/\/|socket:)/.test(text)
 
 const Positive = Schema.Int.pipe(Schema.positive())
 const Seconds = Schema.Number.pipe(Schema.finite(), Schema.positive())
@@ -89,6 +89,10 @@ export const BenchConfig = Schema.Struct({
   poolSize: Positive,
   /** OS processes the actors of a configuration run in (1: the run's own). */
   workers: Positive,
+  /** Runners on other hosts (HOST:PORT) that run the actors; empty for none. */
+  runners: Schema.Array(Schema.String),
+  /** With runners: the Postgres database where the cluster keeps its state. */
+  clusterUrl: Schema.NullOr(Schema.String),
   /** Which driver provides the connections: a SQLite driver, or "postgres" with the Postgres store. */
   driver: Schema.Literal(...StoreDrivers),
   /** Another driver measured once at the comparison configuration (c=10 zero), for contrast; null for none. */
@@ -155,11 +159,25 @@ export const BenchConfig = Schema.Struct({
   Schema.filter((c) => c.workers <= MAX_WORKERS || `--workers ${c.workers}: at most ${MAX_WORKERS}`),
   Schema.filter((c) => {
     const limited = c.customProfiles.find((p) => p.rateLimitPerMinute !== null && c.profiles.includes(p.name))
-    return c.workers === 1 || limited === undefined ||
-      `--workers ${c.workers}: profile '${limited.name}' has a rate limit, which one process counts for all actors; run it with --workers 1`
+    return scaledOut(c) === null || limited === undefined ||
+      `${scaledOut(c)}: profile '${limited.name}' has a rate limit, which one process counts for all actors; run it in one process`
   }),
-  Schema.filter((c) => c.workers === 1 || c.trace === null || `--trace: one process's actors; not with --workers ${c.workers}`),
-  Schema.filter((c) => c.workers === 1 || !c.resume || `--resume: finishes the batch in this process; not with --workers ${c.workers}`),
+  Schema.filter((c) => scaledOut(c) === null || c.trace === null || `--trace: one process's actors; not with ${scaledOut(c)}`),
+  Schema.filter((c) => scaledOut(c) === null || !c.resume || `--resume: finishes the batch in this process; not with ${scaledOut(c)}`),
+  Schema.filter((c) => c.runners.length === 0 || c.workers === 1 || "--runners and --workers: choose one (runners on other hosts, or N on this one)"),
+  Schema.filter((c) =>
+    c.runners.length === 0 || (c.store === "postgres" && c.pgUrl !== null) ||
+    "--runners: runners on other hosts share one PostgreSQL server: give --pg-url URL (a SQLite file is one machine's, the throwaway server listens on this host only)"
+  ),
+  Schema.filter((c) =>
+    c.runners.length === 0 || c.clusterUrl !== null ||
+    "--runners: needs --cluster-url URL, the database the runners were started with (upload-fsm-bench runner --cluster-url)"
+  ),
+  Schema.filter((c) => c.clusterUrl === null || c.runners.length > 0 || "--cluster-url: only with --runners"),
+  Schema.filter((c) =>
+    c.clusterUrl === null || (isPostgresUrl(c.clusterUrl) && c.clusterUrl !== c.pgUrl) ||
+    "--cluster-url: a PostgreSQL connection URL of a database of its own, not the one measured (--pg-url)"
+  ),
   Schema.filter((c) => c.pgUrl === null || c.pgUrl.trim() !== "" || "--pg-url: empty URL"),
   // Not echoed back: a URL that cannot be parsed cannot have its password redacted either.
   Schema.filter((c) =>
@@ -168,3 +186,10 @@ export const BenchConfig = Schema.Struct({
   )
 )
 export type BenchConfig = typeof BenchConfig.Type
+
+/** The flag that spreads a run over processes (`--workers N`, `--runners`), or null for one process. */
+export const scaledOut = (c: { readonly workers: number; readonly runners: ReadonlyArray<string> }): string | null =>
+  c.runners.length > 0 ? "--runners" : c.workers > 1 ? `--workers ${c.workers}` : null
+
+/** The processes a run's actors run in at most: its runners, or its workers. */
+export const processesOf = (c: { readonly workers: number; readonly runners: ReadonlyArray<string> }): number => Math.max(c.workers, c.runners.length)

@@ -33,7 +33,7 @@ import { answerOf } from "../verdict/answer.ts"
 import { compareSeries } from "../verdict/compare.ts"
 import { TRANSITIONS_PER_FILE } from "../verdict/integrity.ts"
 import { combineTrials } from "./aggregate.ts"
-import type { BenchConfig } from "./config.ts"
+import { type BenchConfig, processesOf } from "./config.ts"
 import { walkLadder } from "./ladder.ts"
 import { type Cell, planOf } from "./plan.ts"
 import { Progress } from "./progress.ts"
@@ -119,7 +119,7 @@ export const measureBench = (
           batch: { batchSize: config.batchSize, failBatch: config.failBatch },
           poolSize: config.poolSize,
           // A contrast driver's trials run here: the workers run the run's own driver.
-          workers: cell.driver === undefined ? config.workers : 1,
+          workers: cell.driver === undefined ? processesOf(config) : 1,
           seed: config.seed,
           clock: config.clock,
           runLabel: `${createdAt}#${runCounter}`,
@@ -143,7 +143,8 @@ export const measureBench = (
           }
         }
         yield* progress.line(describeTrial(tag, result))
-        if (counted(i)) replays.set(floorKey(cell), replay)
+        // A trial that lost a runner has files taken up midway: its events are no whole lifecycle to replay.
+        if (counted(i) && (result.cluster?.lost.length ?? 0) === 0) replays.set(floorKey(cell), replay)
         return result
       })
 
@@ -328,7 +329,7 @@ export const documentOf = (
       thresholdRealisticSeconds: config.thresholdRealisticSeconds,
       store: config.store,
       poolSize: config.poolSize,
-      workers: config.workers,
+      workers: processesOf(config),
       driver: environment.driver,
       contrast: contrast?.driver ?? null,
       mitigations: config.mitigations,

@@ -17,7 +17,8 @@ import * as Schema from "effect/Schema"
 import { Scenarios } from "../actor/scenario.ts"
 import { type LatencyProfile, parseProfile } from "../api/profiles.ts"
 import { silent } from "../bench/progress.ts"
-import { BenchConfig, LadderModes, MAX_POOL_SIZE, MAX_WORKERS, Stores } from "../bench/config.ts"
+import { BenchConfig, LadderModes, MAX_POOL_SIZE, MAX_WORKERS, processesOf, Stores } from "../bench/config.ts"
+import { addressText, parseAddress } from "../cluster/address.ts"
 import { type Collected, collector, documentOf, measureBench, type Target } from "../bench/execute.ts"
 import { planOf } from "../bench/plan.ts"
 import { batchIn, resumeBatch, resumeLines } from "../bench/resume.ts"
@@ -34,7 +35,6 @@ import { traceJson } from "../report/trace.ts"
 import type { ResultsDocument } from "../results/schema.ts"
 import { checkDatabasePath, DatabasePathError, lockDatabase, temporaryDatabase } from "../sqlite/dbFile.ts"
 import { connectionsNeeded, redacted } from "../postgres/common.ts"
-import { workersLayer } from "../workers/pool.ts"
 import { SCHEMA_VERSION } from "../store/schema.ts"
 import { corruption } from "../store/store.ts"
 import { Driver } from "../drivers/driver.ts"
@@ -155,6 +155,23 @@ export const benchFlags = {
       "adds its pool, observer and writer",
     bounds: { min: 1, max: MAX_WORKERS },
     fallback: 1
+  }),
+  runners: list("runners", {
+    group: "workload",
+    description: "runners on other hosts that run the actors (each started with `upload-fsm-bench runner`), on the PostgreSQL " +
+      "server --pg-url names; see docs/scaling.md",
+    item: (part) => Either.map(parseAddress(part), addressText),
+    fallback: undefined,
+    shown: "none",
+    range: "HOST:PORT"
+  }),
+  clusterUrl: text("cluster-url", {
+    group: "workload",
+    pseudo: "URL",
+    description: "with --runners: the PostgreSQL database the runners were started with, where the cluster keeps its state " +
+      "(registrations, health, shard locks); never --pg-url's",
+    fallback: undefined,
+    shown: "none"
   }),
   driver: choice("driver", Drivers, {
     group: "workload",
@@ -340,6 +357,8 @@ export const configOf = (values: BenchValues, registered: Registered = { registr
       pgUrl: values.pgUrl ?? null,
       poolSize: values.poolSize,
       workers: values.workers,
+      runners: values.runners ?? [],
+      clusterUrl: values.clusterUrl ?? null,
       driver,
       // The inline driver of the same engine as the threaded one's threads: better-sqlite3, or node:sqlite under Deno.
       contrast: values.contrast === "off" ? null : values.contrast ?? (driver === "threaded" ? (onDeno ? "node-sqlite" : "better-sqlite3") : null)
@@ -473,7 +492,7 @@ export const benchRun = (config: BenchConfig, registry: Registry, presentation: 
       ({ postgresTarget }) =>
         postgresTarget(
           config.pgUrl,
-          connectionsNeeded({ concurrency: Math.max(...config.concurrency), workers: config.workers, poolSize: config.poolSize })
+          connectionsNeeded({ concurrency: Math.max(...config.concurrency), workers: processesOf(config), poolSize: config.poolSize })
         )
     )
     const users = config.store === "postgres" && config.pgUrl !== null ? yield* startPostgres : null
@@ -515,8 +534,19 @@ export const benchRun = (config: BenchConfig, registry: Registry, presentation: 
     const reserved = out === null
       ? null
       : yield* reserveNames(out, createdAt, (s) => exporters.flatMap((e) => (e.file === null ? [] : [e.file(s)])))
-    // The worker processes, started once for the whole run (each loads the tool, its driver and the config file).
-    const workers = config.workers > 1 ? yield* Layer.build(workersLayer(config.workers, config.driver, registry.configPath)) : null
+    // The runners, started once for the whole run (each loads the tool, its driver and the config file); the
+    // cluster's modules load only for a run that has them.
+    const workers = config.runners.length > 0 && config.clusterUrl !== null
+      ? yield* Effect.flatMap(
+        Effect.promise(() => import("../cluster/remote.ts")),
+        ({ remoteCluster }) => Layer.build(remoteCluster(config.runners, config.clusterUrl ?? ""))
+      )
+      : config.workers > 1
+      ? yield* Effect.flatMap(
+        Effect.promise(() => import("../cluster/local.ts")),
+        ({ localCluster }) => Layer.build(localCluster(config.workers, config.driver, registry.configPath))
+      )
+      : null
     const target = { dbPath, dbLabel, createdAt, trace: config.trace !== null, collected: collector(), contrast }
     const measured = yield* measureBench(config, target).pipe(
       workers === null ? (run) => run : Effect.provide(workers),
@@ -576,7 +606,7 @@ export const benchRun = (config: BenchConfig, registry: Registry, presentation: 
           : `--db ${config.db ?? ""}: ${e.message}`)),
       DriverUnavailable: (e) => Effect.fail(usageError(e.message)),
       PostgresUnavailable: (e) => Effect.fail(usageError(e.message)),
-      WorkersUnavailable: (e) => Effect.fail(usageError(e.message))
+      ClusterUnavailable: (e) => Effect.fail(usageError(e.message))
     })
   )
 

@@ -20,6 +20,7 @@ import { benchCommand } from "./bench.ts"
 import { clockCheckCommand } from "./clockCheck.ts"
 import { compareCommand } from "./compare.ts"
 import { overheadCommand } from "./overhead.ts"
+import { runnerCommand } from "./runner.ts"
 import { helpText, wrap } from "./help.ts"
 import { boundHeapGrowth } from "../metrics/heapGrowth.ts"
 import { CodeOrigin } from "../metrics/processCost.ts"
@@ -30,7 +31,7 @@ import { commandFinished, exitCodeOf, rememberSignals, stopSignal } from "./sign
 const NAME = "upload-fsm-bench"
 const VERSION = "0.1.0"
 
-export const subcommands: ReadonlyArray<Subcommand> = [benchCommand, compareCommand, clockCheckCommand, overheadCommand]
+export const subcommands: ReadonlyArray<Subcommand> = [benchCommand, compareCommand, clockCheckCommand, overheadCommand, runnerCommand]
 
 const rootHelp = (): string =>
   [
@@ -49,7 +50,7 @@ const rootHelp = (): string =>
   ].join("\n")
 
 const root = Command.make(NAME).pipe(
-  Command.withSubcommands([benchCommand.command, compareCommand.command, clockCheckCommand.command, overheadCommand.command])
+  Command.withSubcommands([benchCommand.command, compareCommand.command, clockCheckCommand.command, overheadCommand.command, runnerCommand.command])
 )
 
 /**

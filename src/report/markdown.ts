@@ -84,7 +84,7 @@ const storePhrase = (result: ResultsDocument): string =>
     : `${result.environment.storeVersion} file (${result.config.db}), driver ${result.config.driver}`) +
   `; shared-connection pool of ${result.config.poolSize}; ` +
   (result.config.workers > 1
-    ? `actors in up to ${result.config.workers} worker processes, the files shared between them (each run's count in the table's processes column)`
+    ? `actors in up to ${result.config.workers} worker processes (runners on @effect/cluster), the files shared between them (each run's count in the table's processes column)`
     : "actors in this one process")
 
 export const summaryMarkdown = (result: ResultsDocument): string => {

@@ -118,6 +118,22 @@ export type StrategyNames = typeof StrategyNames.Type
 
 export const RunClock = Schema.Literal("simulated", "real")
 
+/** Who ran a trial's files on the cluster. */
+export const ClusterTrial = Schema.Struct({
+  engine: field(Schema.String, "the engine and its version: `@effect/cluster 0.60.2`"),
+  runners: field(
+    Schema.Array(Schema.Struct({
+      address: field(Schema.String, "the runner's HOST:PORT"),
+      files: field(Count, "the files' messages it answered")
+    })),
+    "every runner the trial was opened on"
+  ),
+  lost: field(
+    Schema.Array(Schema.String),
+    "runners lost during the trial (their files finished by the others); when any, the trial's elapsed time is the run's process's own and the trial is flagged"
+  )
+}).annotations({ identifier: "ClusterTrial", description: "who ran a trial's files on the cluster" })
+
 /** One trial of one configuration, as exact statistics over its files. */
 export const Trial = Schema.Struct({
   concurrency: field(Count, "actors in flight at most"),
@@ -130,8 +146,11 @@ export const Trial = Schema.Struct({
   transitions: field(Count, "persisted transitions (3 per file on the happy path)"),
   transitionsPerSecond: field(Schema.Number, "transitions / elapsedSeconds"),
   indexed: field(Count, "files that ended indexed"),
-  maxInFlight: field(Count, "most actors in flight at once (summed over worker processes)"),
-  workers: field(Count, "the processes its actors ran in: 1, or the workers that shared its files (`--workers`)"),
+  maxInFlight: field(Count, "most actors in flight at once (on runners: file messages out at once)"),
+  workers: field(Count, "the processes its actors ran in: 1, or the runners that ran its files (`--workers`)"),
+  cluster: Schema.optional(ClusterTrial).annotations({
+    description: "on @effect/cluster runners (`--workers`): the engine, who ran the files, any runner lost; absent in one process"
+  }),
   segments: field(BySegment(SegmentStats), "every segment's statistics over the files, ms"),
   segmentTotalsMs: field(BySegment(Schema.Number), "each segment summed over files, ms: what the share-of-time bottleneck rule reads"),
   distribution: field(BySegment(Histogram), "every file's value of each segment, in log buckets (a run's: all its counted trials)"),
@@ -172,7 +191,10 @@ export const TrialSummary = Schema.Struct({
     "the trial's WAL figures"
   ),
   integrityOk: field(Schema.Boolean, "the trial's integrity check held"),
-  recovery: field(Schema.NullOr(Recovery), "null unless a batch commit failed")
+  recovery: field(Schema.NullOr(Recovery), "null unless a batch commit failed"),
+  cluster: Schema.optional(ClusterTrial).annotations({
+    description: "on runners: who ran the trial's files, and any runner lost (such a trial's elapsed time is left out of the run's medians while a clean trial remains)"
+  })
 }).annotations({ identifier: "TrialSummary", description: "one counted trial of a run" })
 export type TrialSummary = typeof TrialSummary.Type
 
@@ -405,7 +427,7 @@ export const DocumentConfig = Schema.Struct({
   thresholdRealisticSeconds: field(Schema.Number, "--threshold-realistic"),
   store: field(Schema.Literal("sqlite", "postgres"), "where lifecycle state was kept: a SQLite file, or a PostgreSQL server"),
   poolSize: field(Count, "connections behind the shared-connection mitigation (--pool-size)"),
-  workers: field(Count, "the most processes a configuration's actors ran in (--workers; 1: the run's own)"),
+  workers: field(Count, "the most processes a configuration's actors ran in (--workers, or the count of --runners; 1: the run's own)"),
   driver: field(Schema.String, "--driver"),
   contrast: field(Schema.NullOr(Schema.String), "the driver measured beside the run's at the comparison configuration; null for none"),
   mitigations: field(Schema.Array(MitigationName), "--mitigations: the set applied to the matrix"),

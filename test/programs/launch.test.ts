@@ -19,13 +19,13 @@ const latestInputs = (cacheDir: string): ReadonlyArray<string> =>
   (JSON.parse(fs.readFileSync(path.join(cacheDir, "latest.json"), "utf8")) as { inputs: ReadonlyArray<string> }).inputs
 
 describe("the bundle", () => {
-  it("is built from the sources into the cache: main and the workers' child, found again while nothing changes", async () => {
+  it("is built from the sources into the cache: main and the runners' process, found again while nothing changes", async () => {
     const cache = tempDir()
     const dir = await buildBundle(cache)
-    expect(fs.readdirSync(dir).sort()).toEqual(["child.mjs", "main.mjs"])
+    expect(fs.readdirSync(dir).sort()).toEqual(["main.mjs", "runner.mjs"])
     const inputs = latestInputs(cache)
     expect(inputs).toContain("src/cli/main.ts")
-    expect(inputs).toContain("src/workers/child.ts")
+    expect(inputs).toContain("src/cluster/child.ts")
     expect(inputs.filter((f) => f.startsWith("node_modules/"))).toEqual([])
     expect(path.basename(dir)).toBe(fingerprint(inputs))
     expect(freshBundle(cache)).toBe(dir)
@@ -37,13 +37,14 @@ describe("the bundle", () => {
   it("keeps each module's own import.meta.url, says where it is only in bundled.ts, and has no dynamic import", async () => {
     const dir = await buildBundle(tempDir())
     const main = fs.readFileSync(path.join(dir, "main.mjs"), "utf8")
-    // pool.ts finds its child's source by its own URL; in the bundle, that URL is the source file's.
-    expect(main).toContain(JSON.stringify(pathToFileURL(path.join(root, "src", "workers", "pool.ts")).href))
-    expect(main).toMatch(/var bundleDir = fileURLToPath\d*\(new URL\("\.", import\.meta\.url\)\);/)
-    expect(main).not.toMatch(/var bundleDir = null/)
+    // local.ts finds its runner's source by its own URL; in the bundle, that URL is the source file's.
+    expect(main).toContain(JSON.stringify(pathToFileURL(path.join(root, "src", "cluster", "local.ts")).href))
+    // (A module a lazily loaded one shares is initialized on first use: its `var` is then declared apart.)
+    expect(main).toMatch(/(var )?bundleDir = fileURLToPath\d*\(new URL\("\.", import\.meta\.url\)\);/)
+    expect(main).not.toMatch(/(var )?bundleDir = null/)
     // tsx's loader passes a module through untouched only when it has no `import(`: the whole point of the bundle.
     expect(main).not.toContain("import(")
-    expect(fs.readFileSync(path.join(dir, "child.mjs"), "utf8")).not.toContain("import(")
+    expect(fs.readFileSync(path.join(dir, "runner.mjs"), "utf8")).not.toContain("import(")
     // What loading the bundle loads at once: Node's own modules and the SQLite addon, nothing else (pg, for one,
     // loads with the Postgres driver, when a run asks for it).
     const loadedAtOnce = new Set([...main.matchAll(/^import [^;]* from "([^"]+)";?$/gm)].map((m) => m[1]))

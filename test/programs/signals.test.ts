@@ -8,13 +8,13 @@ import { tempDir } from "../helpers.ts"
 import { removeStaleTemporaryFolders } from "../../src/sqlite/dbFile.ts"
 import { interrupted, root } from "./spawned.ts"
 
-/** The worker processes (`--workers`) of the run with this pid that are still there: their argument is its pid. */
+/** The runners (`--workers`) of the run with this pid that are still there: their argument is its pid. */
 const workersOf = (pid: number | undefined) =>
   fs.readdirSync("/proc").filter((entry) => {
     if (!/^\d+$/.test(entry)) return false
     try {
       const argv = fs.readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0")
-      return argv.some((a) => a.endsWith("workers/child.ts")) && argv.includes(String(pid))
+      return argv.some((a) => a.endsWith("cluster/child.ts") || a.endsWith("runner.mjs")) && argv.includes(String(pid))
     } catch {
       return false
     }
@@ -158,7 +158,7 @@ describe("signals", () => {
     expect(fs.readdirSync(out)).toEqual([])
   }, 120_000)
 
-  it("SIGINT while worker processes run a Postgres trial: exit 130, the workers gone, the throwaway server stopped and removed", async () => {
+  it("SIGINT while runners run a Postgres trial: exit 130, the runners gone, the throwaway server stopped and removed", async () => {
     const out = tempDir()
     const r = await interrupted(
       process.execPath,

@@ -1,0 +1,218 @@
+/**
+ * A runner: one process serving file actors on `@effect/cluster`. It
+ * registers in the cluster's storage (`storage.ts`), takes its share of the
+ * `File` shards and its own `Runner` shard group, and answers:
+ * - `Runner.Open`: a trial opened here, as the run's process opens one (the
+ *   strategy built with this runner's driver, once per trial per runner);
+ * - `File.Run`: one file's actor run in the open trial (the same actor the
+ *   run's own process runs), replying with its outcome and sample;
+ * - `Runner.Close`: the writer flushed, any recovery done, the strategy torn
+ *   down, and what the runner measured as a whole sent back.
+ * Everything a runner times is on the trial's clock (simulated time under the
+ * warp, each runner its own).
+ */
+import * as NodeClusterSocket from "@effect/platform-node/NodeClusterSocket"
+import * as EntityId from "@effect/cluster/EntityId"
+import * as RunnerAddress from "@effect/cluster/RunnerAddress"
+import { Sharding } from "@effect/cluster/Sharding"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Schedule from "effect/Schedule"
+import * as Scope from "effect/Scope"
+import * as ApiClock from "../clock/apiClock.ts"
+import * as UploadApi from "../api/uploadApi.ts"
+import * as Retry from "../actor/retry.ts"
+import * as ScenarioLayer from "../actor/scenario.ts"
+import { afterFirstPass } from "../actor/experiment.ts"
+import type { FileOutcome } from "../actor/fileActor.ts"
+import { makeActor } from "../actor/fileActor.ts"
+import type { FileFailure } from "../actor/runner.ts"
+import { Writer } from "../actor/writer.ts"
+import { Driver } from "../drivers/driver.ts"
+import { nanosToMs } from "../metrics/timing.ts"
+import { type Registry, strategy } from "../mitigations/registry.ts"
+import { storeError } from "../store/transaction.ts"
+import { readAll } from "../store/store.ts"
+import { errorData, File, type FileReply, Runner, RunnerFailure, runnerGroup, type RunnerPart, type TrialSpec } from "./protocol.ts"
+import { type ClusterStorage, storageClient } from "./storage.ts"
+import { shardingConfig } from "./settings.ts"
+
+/** A trial open on this runner. */
+interface OpenTrial {
+  readonly run: (path: string) => Effect.Effect<FileReply>
+  readonly close: Effect.Effect<RunnerPart, RunnerFailure>
+}
+
+const failure = (runner: string, what: string) => (e: { readonly message: string }) => new RunnerFailure({ detail: `runner ${runner}: ${what}: ${e.message}` })
+
+const openTrial = (spec: TrialSpec, registry: Registry, runner: string): Effect.Effect<OpenTrial, RunnerFailure, Driver | Sharding> =>
+  Effect.gen(function*() {
+    const driver = yield* Driver
+    const sharding = yield* Sharding
+    const scope = yield* Scope.make()
+    const apiClock = ApiClock.make(spec.clock)
+    const onClock = <A, E, R>(self: Effect.Effect<A, E, R>) =>
+      self.pipe(Effect.provideService(ApiClock.ApiClock, apiClock), Effect.withClock(apiClock.clock))
+    const started = apiClock.clock.unsafeCurrentTimeNanos()
+    const built = yield* onClock(Effect.gen(function*() {
+      const observer = yield* driver.open(spec.dbPath).pipe(Effect.mapError(storeError("open observer connection")), Scope.extend(scope))
+      const context = yield* Layer.buildWithScope(
+        Layer.mergeAll(
+          strategy(registry, spec.mitigations, { dbPath: spec.dbPath, batch: spec.batch, poolSize: spec.poolSize }),
+          UploadApi.layer(spec.profile, spec.seed),
+          Retry.layer({ ...spec.retry, seed: spec.seed }),
+          ScenarioLayer.layer(spec.scenario, spec.seed)
+        ),
+        scope
+      )
+      const runFile = yield* Effect.provide(makeActor, context)
+      // The files whose shards this runner holds: the ones it will be sent (unless a runner is lost).
+      const expected = (yield* readAll(observer)).filter((row) =>
+        sharding.hasShardId(sharding.getShardId(EntityId.make(row.path), "default"))
+      ).length
+      return { observer, context, runFile, expected }
+    })).pipe(
+      Effect.tapErrorCause(() => Scope.close(scope, Exit.void)),
+      Effect.mapError(failure(runner, "opening the trial"))
+    )
+    // At most this runner's share of the trial's concurrency in flight; the warp waits on the slots that
+    // still hold or will hold a file, as in one process: its share, until fewer of its files remain.
+    const slots = Effect.unsafeMakeSemaphore(spec.concurrency)
+    let inFlight = 0
+    let waiting = 0
+    let finished = 0
+    let maxInFlight = 0
+    const live = () => apiClock.setLive(Math.min(spec.concurrency, Math.max(built.expected - finished, inFlight + waiting)))
+    const writer = Context.get(built.context, Writer)
+    const outcomes = new Map<string, FileOutcome>()
+    const failures = new Map<string, FileFailure>()
+    const run = (path: string): Effect.Effect<FileReply> =>
+      onClock(Effect.suspend(() => {
+        waiting += 1
+        return slots.withPermits(1)(Effect.suspend(() => {
+          waiting -= 1
+          inFlight += 1
+          maxInFlight = Math.max(maxInFlight, inFlight)
+          return Effect.either(built.runFile(path))
+        })).pipe(
+          Effect.ensuring(Effect.suspend(() => {
+            inFlight -= 1
+            finished += 1
+            // Its last file done: the writer flushed now, as a batch's end flushes it in one process (a write-behind
+            // writer would otherwise hold the store's write lock, with its partial batch, until the trial closes).
+            return finished === built.expected ? Effect.zipRight(Effect.either(writer.flush), live()) : live()
+          })),
+          Effect.map((result): FileReply => {
+            if (Either.isLeft(result)) {
+              failures.set(path, { path, error: result.left })
+              return { _tag: "Failed", runner, path, error: errorData(result.left) }
+            }
+            failures.delete(path)
+            outcomes.set(path, result.right.outcome)
+            return { _tag: "Ran", runner, outcome: result.right.outcome, sample: result.right.sample }
+          })
+        )
+      }))
+    const close = onClock(Effect.gen(function*() {
+      yield* Effect.either(writer.flush)
+      const after = yield* afterFirstPass(
+        { concurrency: spec.concurrency, labels: spec.labels },
+        { outcomes: [...outcomes.values()], failures: [...failures.values()], maxInFlight },
+        built.observer
+      ).pipe(Effect.provide(built.context))
+      yield* Scope.close(scope, Exit.void)
+      const elapsedMs = nanosToMs(apiClock.clock.unsafeCurrentTimeNanos() - started)
+      const { skippedMs } = yield* apiClock.skipped
+      return {
+        runner,
+        elapsedMs,
+        skippedMs,
+        files: outcomes.size + failures.size,
+        maxInFlight,
+        strategy: after.strategy,
+        outcomes: after.outcomes,
+        failures: after.failures.map((f) => ({ path: f.path, error: errorData(f.error) })),
+        ledger: [...after.ledger],
+        byEvent: [...after.byEvent],
+        recovery: after.recovery,
+        api: after.api
+      } satisfies RunnerPart
+    })).pipe(
+      Effect.provideService(Driver, driver),
+      Effect.onExit(() => Scope.close(scope, Exit.void)),
+      Effect.mapError(failure(runner, "closing the trial"))
+    )
+    yield* live()
+    return { run, close }
+  })
+
+export interface RunnerOptions {
+  /** Where it listens, and the address the others reach it by. */
+  readonly host: string
+  readonly port: number
+  readonly storage: ClusterStorage
+  /** The mitigations it can build: the built-ins and those of the run's config file. */
+  readonly registry: Registry
+}
+
+/** A runner serving `File` and its own `Runner` entity, registered in the cluster's storage, until its scope closes. */
+export const runnerLayer = (options: RunnerOptions): Layer.Layer<never, unknown, Driver> => {
+  const self = `${options.host}:${options.port}`
+  const trials = new Map<string, OpenTrial>()
+  const entities = Layer.mergeAll(
+    Runner.toLayer(Effect.map(Effect.context<Driver | Sharding>(), (context) => Runner.of({
+      Open: ({ payload }) =>
+        Effect.gen(function*() {
+          yield* Effect.logDebug(`runner ${self}: opening trial ${payload.trial} (concurrency ${payload.concurrency})`)
+          // One run's trials follow each other: a trial still open here was left by a run that ended.
+          for (const [trial, open] of trials) {
+            trials.delete(trial)
+            yield* Effect.ignore(open.close)
+          }
+          trials.set(payload.trial, yield* Effect.provide(openTrial(payload, options.registry, self), context))
+        }),
+      Close: ({ payload }) => {
+        const open = trials.get(payload.trial)
+        if (open === undefined) return Effect.fail(new RunnerFailure({ detail: `runner ${self}: trial ${payload.trial} is not open here` }))
+        trials.delete(payload.trial)
+        return open.close
+      }
+    }))),
+    File.toLayer({
+      Run: ({ payload }) => {
+        const open = trials.get(payload.trial)
+        return open === undefined
+          ? Effect.fail(new RunnerFailure({ detail: `runner ${self}: trial ${payload.trial} is not open here` }))
+          : open.run(payload.path)
+      }
+    })
+  )
+  return entities.pipe(
+    Layer.provide(NodeClusterSocket.layer({
+      storage: "sql",
+      shardingConfig: {
+        ...shardingConfig,
+        runnerAddress: Option.some(RunnerAddress.make(options.host, options.port)),
+        availableShardGroups: ["default", runnerGroup(self)],
+        assignedShardGroups: ["default", runnerGroup(self)]
+      }
+    })),
+    Layer.provide(storageClient(options.storage))
+  )
+}
+
+/**
+ * A runner started and serving until the scope closes. Runners starting
+ * together on a new database race to create the cluster's tables, and the
+ * loser's start dies of it: it is tried again, up to three times.
+ */
+export const serve = (options: RunnerOptions): Effect.Effect<void, unknown, Driver | Scope.Scope> =>
+  Layer.build(runnerLayer(options)).pipe(
+    Effect.catchAllDefect((defect) => Effect.fail(defect)),
+    Effect.retry({ times: 3, schedule: Schedule.spaced("500 millis") }),
+    Effect.asVoid
+  )
