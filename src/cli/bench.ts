@@ -315,6 +315,10 @@ export interface Registered {
 export const configOf = (values: BenchValues, registered: Registered = { registry: builtInRegistry, profiles: [] }): Either.Either<BenchConfig, string> => {
   const store = values.store ?? (values.pgUrl === undefined ? "sqlite" : "postgres")
   const driver = values.driver ?? (store === "postgres" ? "postgres" : "threaded")
+  // Local runners keep the cluster's state in SQLite through better-sqlite3, which Deno cannot load.
+  if (onDeno && values.workers > 1) {
+    return Either.left(`--workers ${values.workers}: not under Deno (the runners' cluster storage needs better-sqlite3); run it under Node`)
+  }
   const mitigations = Either.flatMap(
     Either.mapLeft(orderSet(registered.registry, values.mitigations ?? []), (e) => `--mitigations: ${e}`),
     (set) => {

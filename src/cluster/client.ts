@@ -1,10 +1,10 @@
 /**
  * The run's process as a client of its runners on `@effect/cluster`: for each
- * trial, it opens the trial on every runner, sends every file's message (at
- * most the trial's concurrency in flight across the cluster; each file runs
- * on the runner that holds its shard), records each file's sample as its
- * reply comes, closes the trial on every runner, and merges what they
- * measured into one part, as if one process had run it.
+ * trial, it opens the trial on every runner (each with its share of the
+ * concurrency), sends every file's message at once (each file runs on the
+ * runner that holds its shard, queued there behind its share), records each
+ * file's sample as its reply comes, closes the trial on every runner, and
+ * merges what they measured into one part, as if one process had run it.
  *
  * A runner lost mid-trial (its process gone, or the cluster's health check
  * failing it) loses its shards to the live runners; a file whose message it
@@ -12,7 +12,7 @@
  * stored state, as `--resume` does. The trial records which runners it lost,
  * and its elapsed time is then the client's own, flagged.
  */
-import * as NodeClusterSocket from "@effect/platform-node/NodeClusterSocket"
+import { createRequire } from "node:module"
 import * as RunnerStorage from "@effect/cluster/RunnerStorage"
 import * as ShardingConfig from "@effect/cluster/ShardingConfig"
 import * as SqlRunnerStorage from "@effect/cluster/SqlRunnerStorage"
@@ -31,10 +31,13 @@ import type { ExperimentSpec } from "../actor/experiment.ts"
 import { StoreError } from "../store/errors.ts"
 import { actorError, File, type FileReply, Runner, type RunnerPart, type TrialSpec } from "./protocol.ts"
 import { shardingConfig } from "./settings.ts"
+import { socketLayer } from "./socket.ts"
 import { type ClusterStorage, storageClient } from "./storage.ts"
 
-/** The engine, as the results record it. */
-export const ENGINE = "@effect/cluster 0.60.2"
+/** The engine, as the results record it: its name and the version installed. */
+export const ENGINE = `@effect/cluster ${
+  (createRequire(import.meta.url)("@effect/cluster/package.json") as { readonly version: string }).version
+}`
 
 /** The cluster could not start (a runner unreachable, not registered): said in one line. */
 export class ClusterUnavailable extends Data.TaggedError("ClusterUnavailable")<{ readonly detail: string }> {
@@ -296,7 +299,7 @@ const merged = (
 export const clusterLayer = (options: ClusterOptions): Layer.Layer<Cluster, ClusterUnavailable> =>
   Layer.scoped(Cluster, make(options)).pipe(
     Layer.provide(Layer.merge(
-      NodeClusterSocket.layer({ clientOnly: true, storage: "sql", shardingConfig }),
+      socketLayer({ clientOnly: true, shardingConfig }),
       SqlRunnerStorage.layer.pipe(Layer.provide(ShardingConfig.layer(shardingConfig)))
     )),
     Layer.provide(storageClient(options.storage)),

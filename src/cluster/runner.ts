@@ -11,7 +11,6 @@
  * Everything a runner times is on the trial's clock (simulated time under the
  * warp, each runner its own).
  */
-import * as NodeClusterSocket from "@effect/platform-node/NodeClusterSocket"
 import * as EntityId from "@effect/cluster/EntityId"
 import * as RunnerAddress from "@effect/cluster/RunnerAddress"
 import { Sharding } from "@effect/cluster/Sharding"
@@ -38,6 +37,7 @@ import { type Registry, strategy } from "../mitigations/registry.ts"
 import { storeError } from "../store/transaction.ts"
 import { readAll } from "../store/store.ts"
 import { errorData, File, type FileReply, Runner, RunnerFailure, runnerGroup, type RunnerPart, type TrialSpec } from "./protocol.ts"
+import { socketLayer } from "./socket.ts"
 import { type ClusterStorage, storageClient } from "./storage.ts"
 import { shardingConfig } from "./settings.ts"
 
@@ -192,8 +192,8 @@ export const runnerLayer = (options: RunnerOptions): Layer.Layer<never, unknown,
     })
   )
   return entities.pipe(
-    Layer.provide(NodeClusterSocket.layer({
-      storage: "sql",
+    Layer.provide(socketLayer({
+      clientOnly: false,
       shardingConfig: {
         ...shardingConfig,
         runnerAddress: Option.some(RunnerAddress.make(options.host, options.port)),

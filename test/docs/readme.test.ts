@@ -2,6 +2,8 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect, Either } from "effect"
 import * as fs from "node:fs"
 import { cli, configFrom } from "../cli/inProcess.ts"
+import { runnerCommand } from "../../src/cli/runner.ts"
+import { parseAddress } from "../../src/cluster/address.ts"
 
 const root = new URL("../../", import.meta.url)
 const readme = fs.readFileSync(new URL("README.md", root), "utf8")
@@ -45,6 +47,12 @@ describe("the README's commands", () => {
         if (program === "programs/bench.ts") {
           const config = yield* configFrom(...args)
           expect(Either.isRight(config) ? "accepted" : config.left, command).toBe("accepted")
+        } else if (program === "programs/runner.ts") {
+          // Not started (it would serve until stopped): its flags are the command's, its address one it takes.
+          const flags = args.filter((a) => a.startsWith("--")).map((a) => a.slice(2))
+          const known = Object.values(runnerCommand.flags).map((f) => f.name)
+          expect(flags.filter((f) => !known.includes(f)), command).toEqual([])
+          expect(Either.isRight(parseAddress(args[args.indexOf("--listen") + 1] ?? "")), command).toBe(true)
         } else if (program === "programs/compare.ts") {
           const run = yield* cli("compare", ...args)
           expect(run.code, `${command}: ${run.stderr}`).toBe(0)
