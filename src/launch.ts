@@ -10,7 +10,7 @@
  *
  * The bundle is the same code: each source module's `import.meta.url` is its
  * own file's, as when it runs from the sources; only `bundled.ts` says where
- * the bundle is (the worker processes start from it). Under Deno, with
+ * the bundle is (the runners of `--workers` start from it). Under Deno, with
  * `UPLOAD_FSM_BENCH_SOURCES=1`, or when the bundle cannot be built (a message
  * says why), the program runs from its sources.
  *

@@ -29,7 +29,7 @@ export { Stores }
 /** The connections each process holds besides its actors' and its pool's: its observer and its batched writer. */
 export const PROCESS_CONNECTIONS = 2
 
-/** The most worker processes: each is a Node process of its own (about 100 MB), and the machine has 2 cores. */
+/** The most runners of `--workers`: each is a Node process of its own (about 100 MB), and the machine has 2 cores. */
 export const MAX_WORKERS = 16
 
 /** The largest `--pool-size`: the shared connections, each a server connection (Postgres) or a SQLite connection. */

@@ -22,7 +22,7 @@ import type { ResultsDocument } from "../results/schema.ts"
 
 /** What `runBench` takes: the bench's flags by name, a config, and where to write the result files. */
 export interface RunOptions extends ConfigDefaults {
-  /** A config value (`defineConfig`), or the path of a config file (which worker processes can load too). */
+  /** A config value (`defineConfig`), or the path of a config file (which the runners of `--workers` can load too). */
   readonly config?: BenchConfigFile | string
   /** The folder for the result files; none are written when absent. */
   readonly out?: string
@@ -103,7 +103,7 @@ export const runBench = (options: RunOptions = {}): Effect.Effect<ResultsDocumen
     })
     const ownValues = loaded.registry.mitigations.some((m) => m.origin.kind === "program")
     if (config.workers > 1 && ownValues) {
-      return yield* badInput("workers: a worker process loads the config from its file; give config as the file's path")
+      return yield* badInput("--workers: each runner loads the config from its file; give config as the file's path")
     }
     const outcome = yield* benchRun(config, loaded.registry, "quiet").pipe(
       // An interruption stays one (it holds no failure to type); anything else is the run's failure, typed.

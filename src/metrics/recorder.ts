@@ -79,7 +79,7 @@ export interface Recorder {
   readonly record: (sample: FileSample) => Effect.Effect<void>
   /** `record` at once, for a caller already in a synchronous step. */
   readonly recordNow: (sample: FileSample) => void
-  /** Every file's sample, in columns (another worker process's included), copied out as they stand now. */
+  /** Every file's sample, in columns (a runner's included), copied out as they stand now. */
   readonly samples: () => Samples
   /** Many files' samples at once (a worker's, as they come back). */
   readonly recordAll: (samples: Samples) => Effect.Effect<void>

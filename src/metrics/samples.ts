@@ -4,7 +4,7 @@
  * where a sample object per file costs far more on V8's heap (the object, a
  * heap number per field, often a hidden class of its own): at 100,000 files
  * objects were most of what a run kept (docs/measurements.md). Plain data,
- * so it crosses to and from a worker process as it is.
+ * so it crosses to and from another process as it is.
  */
 import { bySegment, type FileSample, type SegmentName, SegmentNames } from "./segments.ts"
 

@@ -45,7 +45,7 @@ export interface Registry {
   readonly mitigations: ReadonlyArray<Registered>
   /** The ladder's steps, cheapest first, each a set in registration order. */
   readonly ladder: ReadonlyArray<ReadonlyArray<string>>
-  /** The config file the mitigations beyond the built-ins came from (a worker process loads it too); null for none. */
+  /** The config file the mitigations beyond the built-ins came from (each runner of `--workers` loads it too); null for none. */
   readonly configPath: string | null
 }
 
