@@ -19,21 +19,9 @@ import { actorError, errorData, FileReply, storeErrorOf } from "../../src/cluste
 import { cli } from "../cli/inProcess.ts"
 import { tempDir } from "../helpers.ts"
 import { databaseFor } from "../drivers.ts"
-import { root } from "../programs/spawned.ts"
+import { root, runnersOf } from "../programs/spawned.ts"
 
 const bench = (...args: ReadonlyArray<string>) => cli("bench", ...args)
-
-/** The runners of the run with this pid still there (their argument is its pid). */
-const runnersOf = (pid: number) =>
-  fs.readdirSync("/proc").filter((entry) => {
-    if (!/^\d+$/.test(entry)) return false
-    try {
-      const argv = fs.readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0")
-      return argv.some((a) => a.endsWith("cluster/child.ts") || a.endsWith("runner.mjs")) && argv.includes(String(pid))
-    } catch {
-      return false
-    }
-  })
 
 describe("errors and replies across the process boundary", () => {
   it("an actor's typed failure, in a reply encoded and decoded by its Schema, arrives as the class it was, with its message", () => {

@@ -6,19 +6,7 @@ import * as path from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import { tempDir } from "../helpers.ts"
 import { removeStaleTemporaryFolders } from "../../src/sqlite/dbFile.ts"
-import { interrupted, root } from "./spawned.ts"
-
-/** The runners (`--workers`) of the run with this pid that are still there: their argument is its pid. */
-const workersOf = (pid: number | undefined) =>
-  fs.readdirSync("/proc").filter((entry) => {
-    if (!/^\d+$/.test(entry)) return false
-    try {
-      const argv = fs.readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0")
-      return argv.some((a) => a.endsWith("cluster/child.ts") || a.endsWith("runner.mjs")) && argv.includes(String(pid))
-    } catch {
-      return false
-    }
-  })
+import { interrupted, root, runnersOf } from "./spawned.ts"
 
 describe("signals", () => {
   // Zero profile, many trials: without a turn of the event loop the signal waited for the whole run.
@@ -172,7 +160,7 @@ describe("signals", () => {
     expect(r.code).toBe(130)
     expect(r.stderr).toContain("interrupted (SIGINT) before any configuration completed: nothing written")
     expect(r.leftBehind).toEqual([])
-    expect(workersOf(r.pid)).toEqual([])
+    expect(runnersOf(r.pid)).toEqual([])
   }, 120_000)
 
   it("--pg-url with no password on a server that asks for SCRAM: one line, exit 2, and the process ends by itself", async () => {

@@ -69,3 +69,15 @@ export const interrupted = (
       resolve({ code, stderr, leftBehind, pid: child.pid })
     })
   })
+
+/** The runners (`--workers`) of the run with this pid that are still there: their argument is its pid. */
+export const runnersOf = (pid: number | undefined): ReadonlyArray<string> =>
+  fs.readdirSync("/proc").filter((entry) => {
+    if (!/^\d+$/.test(entry)) return false
+    try {
+      const argv = fs.readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0")
+      return argv.some((a) => a.endsWith("cluster/child.ts") || a.endsWith("runner.mjs")) && argv.includes(String(pid))
+    } catch {
+      return false
+    }
+  })
