@@ -14,6 +14,10 @@
  */
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Context from "effect/Context"
+import * as Exit from "effect/Exit"
+import * as Option from "effect/Option"
+import type * as Tracer from "effect/Tracer"
 import { dispatch, type Event, hydrate, type IllegalTransition, type Machine } from "../lifecycle/fsm.ts"
 import { emptyTrail } from "../lifecycle/trail.ts"
 import { type ApiFailure, UploadApi } from "../api/uploadApi.ts"
@@ -25,7 +29,7 @@ import { readStep } from "../store/lanes.ts"
 import { transitionWrite, type TransitionValues } from "../store/store.ts"
 import { completeSample, emptyMeasured, type FileSample, type Measured } from "../metrics/segments.ts"
 import { nanosToMs, timed } from "../metrics/timing.ts"
-import { Trace } from "../metrics/trace.ts"
+import { SLOT_ATTRIBUTE, Tracing } from "../metrics/trace.ts"
 import { Connections, type LeaseShape } from "./connections.ts"
 import { Guard } from "./guard.ts"
 import { Writer } from "./writer.ts"
@@ -80,22 +84,27 @@ export const makeActor: Effect.Effect<
   const retry = yield* RetryPolicy
   const apiClock = yield* ApiClock
   const scenario = yield* Scenario
-  const trace = yield* Trace
+  const tracing = (yield* Tracing).enabled
+  const tracer = yield* Effect.tracer
   const { statements } = (yield* Driver).store
   // The run's clock (under the time warp, the warp's): every timing and timestamp of an actor.
   const clock = yield* Effect.clock
   const msSince = (start: bigint) => nanosToMs(clock.unsafeCurrentTimeNanos() - start)
-  return (path: string, slot = 0) =>
+  const run = (path: string, fileSpan: Tracer.Span | null) =>
     Effect.suspend(() => {
-      // With a trace recording (callers check `trace.enabled`, so that an untraced
-      // run does nothing for it): the steps just timed, laid end to end back from now.
+      // With spans asked for (callers check `trace`, so that an untraced run does nothing for it): the
+      // steps just timed, laid end to end back from now, as children of the file's span.
+      const trace = fileSpan !== null
       const traced = (steps: ReadonlyArray<readonly [string, number]>, args?: Readonly<Record<string, string | number>>) => {
+        if (fileSpan === null) return
         let end = clock.unsafeCurrentTimeNanos()
         for (let i = steps.length - 1; i >= 0; i--) {
           const [name, ms] = steps[i] ?? ["", 0]
           if (ms <= 0) continue
           const start = end - BigInt(Math.round(ms * 1e6))
-          trace.add({ name, slot, startNs: start, endNs: end, category: "segment", ...(args === undefined ? {} : { args }) })
+          const span = tracer.span(name, Option.some(fileSpan), Context.empty(), [], start, "internal")
+          if (args !== undefined) for (const key in args) span.attribute(key, args[key])
+          span.end(end, Exit.void)
           end = start
         }
       }
@@ -116,13 +125,13 @@ export const makeActor: Effect.Effect<
         return Effect.flatMap(guard.check(lease, path, machine, event), (checked) => {
           m.queue_wait_ms += checked.queueWaitMs
           m.guard_ms += checked.guardMs
-          if (trace.enabled) traced([["queue wait", checked.queueWaitMs], ["guard read", checked.guardMs]], { event })
+          if (trace) traced([["queue wait", checked.queueWaitMs], ["guard read", checked.guardMs]], { event })
           const now = new Date(clock.unsafeCurrentTimeMillis()).toISOString()
           return Effect.map(writer.persist(lease, transitionWrite(path, machine, event, { ...values, now })), (written) => {
             m.queue_wait_ms += written.queueWaitMs
             m.lock_wait_ms += written.lockWaitMs
             m.write_ms += written.writeMs
-            if (trace.enabled) {
+            if (trace) {
               traced(
                 [["queue wait", written.queueWaitMs], ["lock wait", written.lockWaitMs], ["write", written.writeMs]],
                 { event, busy: written.busyEvents }
@@ -144,7 +153,7 @@ export const makeActor: Effect.Effect<
             const ms = msSince(start)
             m.mock_api_ms += ms
             apiCalls += 1
-            if (trace.enabled) traced([[name, ms]])
+            if (trace) traced([[name, ms]])
             return result
           })
         })
@@ -154,12 +163,12 @@ export const makeActor: Effect.Effect<
         Effect.flatMap(retry.backoffMillis(path, retryNumber), (ms) =>
           Effect.map(timed(ms > 0 ? apiClock.sleep(ms) : Effect.void), ([waited]) => {
             m.mock_api_ms += waited
-            if (trace.enabled) traced([["backoff", waited]])
+            if (trace) traced([["backoff", waited]])
           }))
 
       const lifecycle = (lease: LeaseShape) => Effect.gen(function*() {
         const read = yield* lease.step(readStep(statements, path))
-        if (trace.enabled) traced([["queue wait", read.queueWaitMs], ["hydrate", read.value[0]]])
+        if (trace) traced([["queue wait", read.queueWaitMs], ["hydrate", read.value[0]]])
         m.queue_wait_ms += read.queueWaitMs
         m.hydrate_ms += read.value[0]
         const stored = read.value[1]
@@ -230,7 +239,7 @@ export const makeActor: Effect.Effect<
       return connections.withLease((lease) => {
         const connectMs = msSince(start)
         m.connect_ms += connectMs
-        if (trace.enabled) traced([["connect", connectMs]])
+        if (trace) traced([["connect", connectMs]])
         return Effect.map(lifecycle(lease), (machine) => {
           lifecycleEnd = clock.unsafeCurrentTimeNanos()
           return machine
@@ -238,21 +247,27 @@ export const makeActor: Effect.Effect<
       }).pipe(Effect.map((machine): FileRun => {
         const closeMs = msSince(lifecycleEnd)
         m.connect_ms += closeMs
-        if (trace.enabled) traced([["close", closeMs]])
+        if (trace) traced([["close", closeMs]])
         const end = clock.unsafeCurrentTimeNanos()
         m.total_wall_ms = nanosToMs(end - start)
         const sample = completeSample(m)
-        if (trace.enabled) {
-          trace.add({
-            name: path,
-            slot,
-            startNs: start,
-            endNs: end,
-            category: "file",
-            args: { state: machine.state, version: machine.version, fsm_net_ms: sample.fsm_net_ms, mock_api_ms: sample.mock_api_ms }
-          })
+        if (fileSpan !== null) {
+          fileSpan.attribute("state", machine.state)
+          fileSpan.attribute("version", machine.version)
+          fileSpan.attribute("fsm_net_ms", sample.fsm_net_ms)
+          fileSpan.attribute("mock_api_ms", sample.mock_api_ms)
         }
         return { outcome: { path, machine, events: trail.events, persisted: trail.events.length, startVersion, apiCalls, busyEvents, busyWaitMs }, sample }
       }))
     })
+  // A traced file is one span of Effect's own (`withSpan`), its start the actor's; whatever the file's
+  // effect does inside it (a mitigation's own spans too) nests under it.
+  return (path: string, slot = 0) =>
+    tracing
+      ? Effect.withSpan(
+        Effect.flatMap(Effect.orDie(Effect.currentSpan), (span) => run(path, span)),
+        path,
+        { attributes: { [SLOT_ATTRIBUTE]: slot } }
+      )
+      : run(path, null)
 })

@@ -11,7 +11,7 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import { nanosToMs } from "../metrics/timing.ts"
 import type { Recorder } from "../metrics/recorder.ts"
-import { busyCounter, transitionsCounter } from "../metrics/recorder.ts"
+import { type FileDone, LiveMetrics } from "../metrics/live.ts"
 import type { StoreError } from "../store/errors.ts"
 import { type ActorError, type FileOutcome, makeActor } from "./fileActor.ts"
 import { Writer } from "./writer.ts"
@@ -34,6 +34,13 @@ export interface BatchResult {
 /** Told after every finished file: files done, files in the batch, time since the batch started (run clock). */
 export type FileProgress = (done: number, total: number, elapsedMs: number) => Effect.Effect<void>
 
+/** What the live view reads of a finished file. */
+export const liveFile = (outcome: FileOutcome): FileDone => ({
+  state: outcome.machine.state,
+  events: outcome.events,
+  busyEvents: outcome.busyEvents
+})
+
 export const runBatch = (
   paths: ReadonlyArray<string>,
   concurrency: number,
@@ -51,6 +58,9 @@ export const runBatch = (
     // Slots that still hold or will hold a file: what the time warp waits on.
     const live = () => clock.setLive(Math.min(concurrency, paths.length - finished))
     const runFile = yield* makeActor
+    // The live view (off unless an exporter asked for it): looked at once, not per file.
+    const liveView = yield* LiveMetrics
+    const watched = liveView.enabled ? liveView.trial(recorder.labels) : null
     // Runner slots, lowest free first: a file's track in a trace.
     const free: Array<boolean> = Array.from({ length: concurrency }, () => true)
     // One file: its actor run in a free slot, then, whatever became of it, the slot freed, the file
@@ -62,6 +72,7 @@ export const runBatch = (
         maxInFlight = Math.max(maxInFlight, inFlight)
         const slot = Math.max(0, free.indexOf(true))
         free[slot] = false
+        if (watched !== null) watched.inFlight(inFlight)
         return Effect.flatMap(Effect.either(runFile(path, slot)), (result) => {
           free[slot] = true
           inFlight -= 1
@@ -70,10 +81,11 @@ export const runBatch = (
           else {
             const { outcome, sample } = result.right
             outcomes.push(outcome)
-            // No fiber-scoped metric tags are in use: none are passed.
             recorder.recordNow(sample)
-            transitionsCounter.unsafeUpdate(outcome.persisted, [])
-            if (outcome.busyEvents > 0) busyCounter.unsafeUpdate(outcome.busyEvents, [])
+          }
+          if (watched !== null) {
+            watched.inFlight(inFlight)
+            watched.fileDone(Either.isLeft(result) ? null : liveFile(result.right.outcome), "local")
           }
           return onFileDone === null
             ? live()

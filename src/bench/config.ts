@@ -17,6 +17,13 @@ export const LadderModes = ["first", "full", "off"] as const
  * postgresql:// (its host may be empty, `?host=` naming a socket folder), or
  * socket:. Anything else node-postgres would read as a host name somehow.
  */
+/** Why `url` is no OTLP/HTTP collector's base URL, or null when it is one. */
+export const otlpUrlProblem = (url: string): string | null => {
+  if (!URL.canParse(url)) return "not a URL (give the collector's OTLP/HTTP base, e.g. http://localhost:4318)"
+  const { protocol } = new URL(url)
+  return protocol === "http:" || protocol === "https:" ? null : "an http:// or https:// URL (OTLP over HTTP)"
+}
+
 export const isPostgresUrl = (text: string): boolean => /^(postgres(ql)?:\/\/|socket:)/.test(text)
 
 const Positive = Schema.Int.pipe(Schema.positive())
@@ -59,6 +66,12 @@ export const BenchConfig = Schema.Struct({
   wide: Schema.Boolean,
   /** Where to write a trace of one trial, if anywhere. */
   trace: Schema.NullOr(Schema.String),
+  /** Serve the live metrics for Prometheus on this port while the run lasts (null: not served). */
+  metricsPort: Schema.optionalWith(Schema.NullOr(Schema.Int.pipe(Schema.between(1, 65535))), { default: () => null }),
+  /** The address the metrics endpoint listens on. */
+  metricsHost: Schema.optionalWith(Schema.String, { default: () => "127.0.0.1" }),
+  /** An OTLP/HTTP collector's base URL to export spans and metrics to (null: none). */
+  otlp: Schema.optionalWith(Schema.NullOr(Schema.String), { default: () => null }),
   /**
    * Applied together to every configuration of the matrix: registered names
    * in registration order (the registry's rules, `mitigations/registry.ts`,
@@ -163,6 +176,7 @@ export const BenchConfig = Schema.Struct({
       `${scaledOut(c)}: profile '${limited.name}' has a rate limit, which one process counts for all actors; run it in one process`
   }),
   Schema.filter((c) => scaledOut(c) === null || c.trace === null || `--trace: one process's actors; not with ${scaledOut(c)}`),
+  Schema.filter((c) => c.otlp === null || otlpUrlProblem(c.otlp) === null || `--otlp ${c.otlp}: ${otlpUrlProblem(c.otlp)}`),
   Schema.filter((c) => scaledOut(c) === null || !c.resume || `--resume: finishes the batch in this process; not with ${scaledOut(c)}`),
   Schema.filter((c) => c.runners.length === 0 || c.workers === 1 || "--runners and --workers: choose one (runners on other hosts, or N on this one)"),
   Schema.filter((c) =>

@@ -27,7 +27,8 @@ import { Driver } from "../drivers/driver.ts"
 import { StoreError } from "../store/errors.ts"
 import { type ForeignDatabase, migrate, storeVersion, withDatabase } from "../store/store.ts"
 import { CodeOrigin, firstTrialLine, processCost } from "../metrics/processCost.ts"
-import { recordingTrace, Trace, type TrialTrace } from "../metrics/trace.ts"
+import { recordingTracer, Tracing, traceSpans, type TrialTrace } from "../metrics/trace.ts"
+import { LiveMetrics, trialGauges } from "../metrics/live.ts"
 import { analyze } from "../verdict/analyze.ts"
 import { answerOf } from "../verdict/answer.ts"
 import { compareSeries } from "../verdict/compare.ts"
@@ -49,6 +50,8 @@ export interface Target {
   readonly createdAt: string
   /** Record a trace of one trial (the first counted trial at the comparison configuration, else of the first one). */
   readonly trace?: boolean
+  /** Make every trial's spans (a span per trial, per file, per segment) for the run's tracer (`--otlp`). */
+  readonly spans?: boolean
   /**
    * Filled as the run goes: the configurations measured so far, so that an
    * interrupted run can still write them (`documentOf` with `partial`).
@@ -95,6 +98,8 @@ export const measureBench = (
     )
     yield* Effect.logDebug(`plan: ${plan.cells.length} configurations, ${plan.comparisons?.steps.length ?? 0} comparisons`)
     let runCounter = 0
+    const live = yield* LiveMetrics
+    if (live.enabled) trialGauges.planned.unsafeUpdate(plan.trials.count, [])
     // The traced trial: the first counted one at the comparison configuration (or of the first configuration).
     const tracedCell = plan.cells.find((c) =>
       c.concurrency === plan.comparisonAt.concurrency && c.profile.name === plan.comparisonAt.profile.name
@@ -109,7 +114,20 @@ export const measureBench = (
       Effect.gen(function*() {
         runCounter += 1
         if (runCounter === 1) yield* Effect.logDebug(firstTrialLine(yield* processCost, yield* CodeOrigin))
-        const recording = wantsTrace(cell, i) ? recordingTrace() : null
+        const label = `${tag} c=${cell.concurrency} ${cell.profile.name} ${mitigationLabel(cell.mitigations)}`
+        const recording = wantsTrace(cell, i) ? recordingTracer(yield* Effect.tracer) : null
+        const traced = recording !== null || target.spans === true
+        const running = live.enabled
+          ? trialGauges.running({
+            run: `${createdAt}#${runCounter}`,
+            profile: cell.profile.name,
+            concurrency: String(cell.concurrency),
+            mitigation: mitigationLabel(cell.mitigations),
+            driver: cell.driver ?? driver.name,
+            trial: tag
+          })
+          : null
+        running?.unsafeUpdate(1, [])
         const { trial: result, replay } = yield* measureTrial({
           dbPath,
           files: config.files,
@@ -125,23 +143,34 @@ export const measureBench = (
           runLabel: `${createdAt}#${runCounter}`,
           retry: { maxAttempts: config.maxAttempts, baseSeconds: config.retryBaseSeconds },
           scenario: config.scenario,
-          onFileDone: progress.files(`${tag} c=${cell.concurrency} ${cell.profile.name} ${mitigationLabel(cell.mitigations)}`, {
+          onFileDone: progress.files(label, {
             index: runCounter,
             planned: plan.trials.count,
             upperBound: plan.trials.upperBound,
             simulated: config.clock === "warp" && hasDelay(cell.profile)
           })
         }).pipe(
-          recording === null ? (e) => e : Effect.provideService(Trace, recording),
-          (run) => namingOwn(run, cell)
+          traced
+            ? (run) =>
+              run.pipe(
+                Effect.withSpan("trial", {
+                  attributes: {
+                    trial: tag,
+                    profile: cell.profile.name,
+                    concurrency: cell.concurrency,
+                    mitigation: mitigationLabel(cell.mitigations),
+                    driver: cell.driver ?? driver.name
+                  }
+                }),
+                Effect.provideService(Tracing, { enabled: true })
+              )
+            : (run) => run,
+          recording === null ? (run) => run : Effect.withTracer(recording),
+          (run) => namingOwn(run, cell),
+          Effect.ensuring(Effect.sync(() => running?.unsafeUpdate(0, [])))
         )
-        if (recording !== null) {
-          trace = {
-            label: `${tag} c=${cell.concurrency} ${cell.profile.name} ${mitigationLabel(cell.mitigations)}`,
-            slots: cell.concurrency,
-            spans: recording.spans
-          }
-        }
+        if (live.enabled) trialGauges.done.unsafeUpdate(1, [])
+        if (recording !== null) trace = { label, slots: cell.concurrency, spans: traceSpans(recording.spans()) }
         yield* progress.line(describeTrial(tag, result))
         // A trial that lost a runner has files taken up midway: its events are no whole lifecycle to replay.
         if (counted(i) && (result.cluster?.lost.length ?? 0) === 0) replays.set(floorKey(cell), replay)

@@ -32,6 +32,7 @@ import { wrapText } from "../report/wrap.ts"
 import { fileExporters, terminalExporter } from "../report/exporters.ts"
 import { checkNewFile, prepareOutDir, type Reservation, reserveNames, writeNewFile } from "../results/files.ts"
 import { traceJson } from "../report/trace.ts"
+import { TOOL } from "../identity.ts"
 import type { ResultsDocument } from "../results/schema.ts"
 import { checkDatabasePath, DatabasePathError, lockDatabase, temporaryDatabase } from "../sqlite/dbFile.ts"
 import { connectionsNeeded, redacted } from "../postgres/common.ts"
@@ -285,6 +286,24 @@ export const benchFlags = {
     pseudo: "FILE",
     description: "write a Perfetto/Chrome trace of one trial (c=10 zero's first counted) to FILE, a new file",
     fallback: undefined
+  }),
+  metricsPort: integer("metrics-port", {
+    group: "watch",
+    description: "while the run lasts, serve its live metrics in Prometheus's text format at http://HOST:N/metrics (see docs/watching.md)",
+    bounds: { min: 1, max: 65535 },
+    fallback: undefined
+  }),
+  metricsHost: text("metrics-host", {
+    group: "watch",
+    pseudo: "HOST",
+    description: "the address --metrics-port listens on (0.0.0.0: every interface)",
+    fallback: "127.0.0.1"
+  }),
+  otlp: text("otlp", {
+    group: "watch",
+    pseudo: "URL",
+    description: "export spans (per trial, file and segment) and the live metrics over OTLP/HTTP to a collector at URL, e.g. http://localhost:4318",
+    fallback: undefined
   })
 }
 
@@ -345,6 +364,9 @@ export const configOf = (values: BenchValues, registered: Registered = { registr
       json: values.json,
       wide: values.wide,
       trace: values.trace ?? null,
+      metricsPort: values.metricsPort ?? null,
+      metricsHost: values.metricsHost,
+      otlp: values.otlp ?? null,
       mitigations,
       ladder: values.ladder ?? (values.mitigations === undefined ? "full" : "off"),
       trials: values.trials ?? TRIALS_AT_COMPARISON,
@@ -551,9 +573,21 @@ export const benchRun = (config: BenchConfig, registry: Registry, presentation: 
         ({ localCluster }) => Layer.build(localCluster(config.workers, config.driver, registry.configPath))
       )
       : null
-    const target = { dbPath, dbLabel, createdAt, trace: config.trace !== null, collected: collector(), contrast }
-    const measured = yield* measureBench(config, target).pipe(
+    // Watching the run (--metrics-port, --otlp): the exporters' modules load only for a run that asks.
+    const metrics = config.metricsPort === null ? null : { host: config.metricsHost, port: config.metricsPort }
+    const telemetry = metrics === null && config.otlp === null ? null : yield* Effect.map(
+      Effect.promise(() => import("../telemetry/telemetry.ts")),
+      ({ telemetryLayer }) =>
+        telemetryLayer({ metrics, otlp: config.otlp, service: TOOL, attributes: { "upload_fsm.run": createdAt, "upload_fsm.driver": config.driver } })
+    )
+    // Said once the endpoint listens (the layer is built before the run starts).
+    const listening = metrics === null || quiet
+      ? Effect.void
+      : Console.error(`live metrics for Prometheus: http://${metrics.host.includes(":") ? `[${metrics.host}]` : metrics.host}:${metrics.port}/metrics`)
+    const target = { dbPath, dbLabel, createdAt, trace: config.trace !== null, spans: config.otlp !== null, collected: collector(), contrast }
+    const measured = yield* Effect.zipRight(listening, measureBench(config, target)).pipe(
       workers === null ? (run) => run : Effect.provide(workers),
+      telemetry === null ? (run) => run : Effect.provide(telemetry),
       // A live line only for a person watching a terminal; logs and --json stay clean.
       Effect.provide(
         quiet ? silent : terminalProgress({ live: process.stderr.isTTY === true && process.stdout.isTTY === true && !config.json })
@@ -610,7 +644,8 @@ export const benchRun = (config: BenchConfig, registry: Registry, presentation: 
           : `--db ${config.db ?? ""}: ${e.message}`)),
       DriverUnavailable: (e) => Effect.fail(usageError(e.message)),
       PostgresUnavailable: (e) => Effect.fail(usageError(e.message)),
-      ClusterUnavailable: (e) => Effect.fail(usageError(e.message))
+      ClusterUnavailable: (e) => Effect.fail(usageError(e.message)),
+      TelemetryUnavailable: (e) => Effect.fail(usageError(e.message))
     })
   )
 

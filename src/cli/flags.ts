@@ -12,7 +12,7 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import { DEFAULT_NOISE } from "../verdict/compare.ts"
 
-export const Groups = ["workload", "statistics", "gate", "faults", "output"] as const
+export const Groups = ["workload", "statistics", "gate", "faults", "output", "watch"] as const
 export type Group = (typeof Groups)[number]
 
 export interface Flag<A> {

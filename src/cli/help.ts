@@ -14,7 +14,8 @@ const titles: { readonly [G in Group]: string } = {
   statistics: "Statistics",
   gate: "Gate",
   faults: "Faults",
-  output: "Output"
+  output: "Output",
+  watch: "Watching a run"
 }
 
 /** `text` wrapped to the help's width, every line after the first indented by `indent`. */

@@ -25,11 +25,12 @@ import { helpText, wrap } from "./help.ts"
 import { boundHeapGrowth } from "../metrics/heapGrowth.ts"
 import { CodeOrigin } from "../metrics/processCost.ts"
 import { EXIT, ExitCode, type Subcommand } from "./program.ts"
+import { TOOL } from "../identity.ts"
 import { responsiveScheduler } from "./scheduler.ts"
 import { commandFinished, exitCodeOf, rememberSignals, stopSignal } from "./signals.ts"
 
-const NAME = "upload-fsm-bench"
-const VERSION = "0.1.0"
+const NAME = TOOL.name
+const VERSION = TOOL.version
 
 export const subcommands: ReadonlyArray<Subcommand> = [benchCommand, compareCommand, clockCheckCommand, overheadCommand, runnerCommand]
 

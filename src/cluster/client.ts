@@ -24,8 +24,9 @@ import * as Layer from "effect/Layer"
 import * as Schedule from "effect/Schedule"
 import type { ActorsPart, PartsSpec } from "../actor/experiment.ts"
 import type { FileOutcome } from "../actor/fileActor.ts"
-import type { FileFailure } from "../actor/runner.ts"
+import { type FileFailure, liveFile } from "../actor/runner.ts"
 import type { Event } from "../lifecycle/fsm.ts"
+import { LiveMetrics } from "../metrics/live.ts"
 import type { Recorder } from "../metrics/recorder.ts"
 import type { ExperimentSpec } from "../actor/experiment.ts"
 import { StoreError } from "../store/errors.ts"
@@ -180,6 +181,9 @@ const make = (options: ClusterOptions) =>
         // Every file's message at once: each runner runs its own at its share of the concurrency. A message a
         // lost runner held is sent again.
         const replies = new Map<string, FileReply>()
+        // The live view (off unless an exporter asked for it), by the runner that ran each file.
+        const liveView = yield* LiveMetrics
+        const watched = liveView.enabled ? liveView.trial(recorder.labels) : null
         const send = (path: string) =>
           Effect.suspend(() =>
             fileClient(path).Run({ trial, path }).pipe(
@@ -193,6 +197,7 @@ const make = (options: ClusterOptions) =>
               Effect.map((reply) => {
                 replies.set(path, reply)
                 if (reply._tag === "Ran") recorder.recordNow(reply.sample)
+                if (watched !== null) watched.fileDone(reply._tag === "Ran" ? liveFile(reply.outcome) : null, reply.runner)
               })
             )
           )

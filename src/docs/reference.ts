@@ -12,7 +12,8 @@ import type * as Schema from "effect/Schema"
 import type { Flag } from "../cli/flags.ts"
 import { Groups } from "../cli/flags.ts"
 import { EXIT, type Subcommand } from "../cli/program.ts"
-import { MetricDefinitions, SEGMENT_BOUNDARIES } from "../metrics/recorder.ts"
+import { MetricDefinitions } from "../metrics/definitions.ts"
+import { SEGMENT_BOUNDARIES } from "../metrics/recorder.ts"
 import { Segments, SegmentNames } from "../metrics/segments.ts"
 import { Events, States } from "../lifecycle/fsm.ts"
 import { MitigationDocument, ResultsDocument, SCHEMA_VERSION } from "../results/schema.ts"
@@ -28,7 +29,8 @@ const groupTitles: { readonly [G in (typeof Groups)[number]]: string } = {
   statistics: "Statistics",
   gate: "Gate",
   faults: "Faults",
-  output: "Output"
+  output: "Output",
+  watch: "Watching a run"
 }
 
 const flagRow = (flag: Flag<unknown>): string => {

@@ -16,6 +16,7 @@ import * as MetricBoundaries from "effect/MetricBoundaries"
 import * as MetricKey from "effect/MetricKey"
 import * as MetricLabel from "effect/MetricLabel"
 import { makeSampleBuffer, sampleAt, type Samples } from "./samples.ts"
+import { MetricDefinitions } from "./definitions.ts"
 import { type FileSample, type SegmentName, SegmentNames } from "./segments.ts"
 
 export type RunLabels = Readonly<Record<string, string>>
@@ -30,31 +31,6 @@ export const SEGMENT_BOUNDARIES = MetricBoundaries.exponential({ start: 0.001, f
 // The tags are baked into the metric key, not added with Metric.tagged: a
 // tagged metric merges its tags and looks its hook up in the registry on every
 // update, which showed in the hot path's CPU profile; a keyed one resolves it once.
-/**
- * Every Effect metric a run updates, described once: the metrics below are
- * made from these, and `docs/reference/metrics.md` is written from them.
- */
-export const MetricDefinitions = {
-  segment: {
-    name: "upload_fsm_segment_ms",
-    kind: "histogram",
-    description: "per-file segment time in milliseconds",
-    tags: ["segment", "run", "profile", "concurrency", "mitigation", "phase (a recovery pass only)"]
-  },
-  transitions: {
-    name: "upload_fsm_transitions_persisted",
-    kind: "counter",
-    description: "lifecycle transitions whose write returned success to their actor (with batched writes: applied, commit pending)",
-    tags: []
-  },
-  busy: {
-    name: "upload_fsm_sqlite_busy",
-    kind: "counter",
-    description: "SQLITE_BUSY answers while acquiring the write lock",
-    tags: []
-  }
-} as const
-
 const segmentHistogram = (segment: SegmentName, labels: RunLabels) =>
   Metric.fromMetricKey(
     MetricKey.histogram(MetricDefinitions.segment.name, SEGMENT_BOUNDARIES, MetricDefinitions.segment.description).pipe(
@@ -65,17 +41,9 @@ const segmentHistogram = (segment: SegmentName, labels: RunLabels) =>
     )
   )
 
-export const transitionsCounter = Metric.counter(MetricDefinitions.transitions.name, {
-  description: MetricDefinitions.transitions.description,
-  incremental: true
-})
-
-export const busyCounter = Metric.counter(MetricDefinitions.busy.name, {
-  description: MetricDefinitions.busy.description,
-  incremental: true
-})
-
 export interface Recorder {
+  /** The run's labels, on every series it keeps. */
+  readonly labels: RunLabels
   readonly record: (sample: FileSample) => Effect.Effect<void>
   /** `record` at once, for a caller already in a synchronous step. */
   readonly recordNow: (sample: FileSample) => void
@@ -97,6 +65,7 @@ export const makeRecorder = (labels: RunLabels): Recorder => {
     for (const [name, metric] of metrics) metric.unsafeUpdate(sample[name], [])
   }
   return {
+    labels,
     record: (sample) => Effect.sync(() => recordNow(sample)),
     recordNow,
     samples: kept.samples,

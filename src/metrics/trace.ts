@@ -1,14 +1,27 @@
 /**
- * A trace of one trial's actors, for Perfetto or chrome://tracing: a span per
- * file on its runner slot's track, with its segments as child spans (the
- * connection opened and closed, each read, queue wait, lock wait and write of
- * each transition, each API call and backoff), in the run's clock (simulated
- * time under the warp). Off by default: a run records one only for `--trace`,
- * and the actor then reads the clock around each step; otherwise it does
- * nothing more than before.
+ * The actors' spans, made through Effect's own tracer: a span per file
+ * (`Effect.withSpan`, so a user's mitigation that makes spans of its own sees
+ * them nest under the file's), its segments as child spans (the connection
+ * opened and closed, each read, queue wait, lock wait and write of each
+ * transition, each API call and backoff), in the run's clock (simulated time
+ * under the warp), under a span per trial. Whatever tracer the run has gets
+ * them: OpenTelemetry's OTLP exporter for `--otlp`, the recording one below
+ * for `--trace`, both at once. Off by default: actors make spans only when
+ * `Tracing` says so, and otherwise do nothing more than check it.
  */
 import * as Context from "effect/Context"
+import * as Option from "effect/Option"
+import * as Tracer from "effect/Tracer"
 
+/** Whether the actors make spans: off unless a run asked for a trace or an OTLP export. */
+export class Tracing extends Context.Reference<Tracing>()("upload-fsm-bench/Tracing", {
+  defaultValue: () => ({ enabled: false })
+}) {}
+
+/** The attribute that marks a file's span, and holds its runner slot (the file's track in a Chrome trace). */
+export const SLOT_ATTRIBUTE = "upload_fsm.slot"
+
+/** A span as the Chrome trace shows it. */
 export interface Span {
   readonly name: string
   /** The runner slot the file ran on: its track. */
@@ -27,20 +40,58 @@ export interface TrialTrace {
   readonly spans: ReadonlyArray<Span>
 }
 
-export interface TraceShape {
-  readonly enabled: boolean
-  readonly add: (span: Span) => void
+/**
+ * A tracer that keeps every span `inner` makes (and makes them with `inner`,
+ * so that an exporter beside it still gets them): `--trace`'s view of one
+ * trial's spans.
+ */
+export const recordingTracer = (inner: Tracer.Tracer): Tracer.Tracer & { readonly spans: () => ReadonlyArray<Tracer.Span> } => {
+  const made: Array<Tracer.Span> = []
+  const tracer = Tracer.make({
+    span: (name, parent, context, links, startTime, kind, options) => {
+      const span = inner.span(name, parent, context, links, startTime, kind, options)
+      made.push(span)
+      return span
+    },
+    context: inner.context
+  })
+  return Object.assign(tracer, { spans: () => made })
 }
 
-/** Where the actors' spans go: nowhere unless a recording trace is provided. */
-export class Trace extends Context.Reference<Trace>()("upload-fsm-bench/Trace", {
-  defaultValue: (): TraceShape => ({ enabled: false, add: () => undefined })
-}) {}
+const argsOf = (span: Tracer.Span): Record<string, string | number> => {
+  const args: Record<string, string | number> = {}
+  for (const [key, value] of span.attributes) {
+    if (key === SLOT_ATTRIBUTE) continue
+    if (typeof value === "string" || typeof value === "number") args[key] = value
+  }
+  return args
+}
 
-/** A trace that keeps every span, for one trial. */
-export const recordingTrace = (): TraceShape & { readonly spans: ReadonlyArray<Span> } => {
-  const spans: Array<Span> = []
-  return { enabled: true, add: (span) => void spans.push(span), spans }
+/** The ended spans of files (marked with their slot) and of their segments, as the Chrome trace shows them. */
+export const traceSpans = (spans: ReadonlyArray<Tracer.Span>): ReadonlyArray<Span> => {
+  const slots = new Map<string, number>()
+  for (const span of spans) {
+    const slot = span.attributes.get(SLOT_ATTRIBUTE)
+    if (typeof slot === "number") slots.set(span.spanId, slot)
+  }
+  const out: Array<Span> = []
+  for (const span of spans) {
+    if (span.status._tag !== "Ended") continue
+    const own = slots.get(span.spanId)
+    const parent = Option.getOrUndefined(span.parent)
+    const slot = own ?? (parent === undefined ? undefined : slots.get(parent.spanId))
+    if (slot === undefined) continue
+    const args = argsOf(span)
+    out.push({
+      name: span.name,
+      slot,
+      startNs: span.status.startTime,
+      endNs: span.status.endTime,
+      category: own === undefined ? "segment" : "file",
+      ...(Object.keys(args).length === 0 ? {} : { args })
+    })
+  }
+  return out
 }
 
 /** The spans as a Chrome trace-event document (`traceEvents`, complete events in µs from the first span). */

@@ -13,6 +13,18 @@ export const spawn = (command: string, args: ReadonlyArray<string>) => {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr }
 }
 
+/** The tool's temporary folders that the process `pid` owned and that are still there. */
+export const tempFoldersOf = (pid: number | undefined): ReadonlyArray<string> =>
+  fs.readdirSync(os.tmpdir())
+    .filter((n) => n.startsWith("upload-fsm-bench-"))
+    .filter((n) => {
+      try {
+        return fs.readFileSync(path.join(os.tmpdir(), n, "owner.pid"), "utf8").trim() === String(pid)
+      } catch {
+        return false
+      }
+    })
+
 /**
  * A bench started as `command args`, sent `signal` once its stderr shows
  * `when`; its exit code, stderr, and the temporary folders its pid owned
@@ -57,16 +69,7 @@ export const interrupted = (
     child.on("close", (exit, by) => {
       const code = exit ?? (by === "SIGTERM" ? 143 : by === "SIGINT" ? 130 : null)
       clearTimeout(guard)
-      const leftBehind = fs.readdirSync(os.tmpdir())
-        .filter((n) => n.startsWith("upload-fsm-bench-"))
-        .filter((n) => {
-          try {
-            return fs.readFileSync(path.join(os.tmpdir(), n, "owner.pid"), "utf8").trim() === String(child.pid)
-          } catch {
-            return false
-          }
-        })
-      resolve({ code, stderr, leftBehind, pid: child.pid })
+      resolve({ code, stderr, leftBehind: tempFoldersOf(child.pid), pid: child.pid })
     })
   })
 

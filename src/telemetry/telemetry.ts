@@ -1,0 +1,94 @@
+/**
+ * Watching a run while it lasts: `--metrics-port` serves the run's Effect
+ * metrics in Prometheus's text format, `--otlp` exports its spans and metrics
+ * to an OpenTelemetry collector over OTLP/HTTP. Both turn the live metrics on
+ * (`metrics/live.ts`); `--otlp` also has every trial's actors make spans
+ * (`metrics/trace.ts`). This module, and the libraries it uses, load only for
+ * a run that asks for one of them.
+ *
+ * Prometheus: `@effect/opentelemetry`'s metric producer reads Effect's metric
+ * registry at each scrape, and OpenTelemetry's own Prometheus exporter renders
+ * it; the metrics stay Effect's (no second instrumentation), and the text
+ * format, its names and escaping are a maintained library's, not ours.
+ * OTLP: `@effect/opentelemetry`'s exporter, Effect's tracer and metrics sent
+ * as protobuf, the format every collector takes.
+ */
+import * as Data from "effect/Data"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import * as Metrics from "@effect/opentelemetry/Metrics"
+import * as OtlpMetrics from "@effect/opentelemetry/OtlpMetrics"
+import * as OtlpSerialization from "@effect/opentelemetry/OtlpSerialization"
+import * as OtlpTracer from "@effect/opentelemetry/OtlpTracer"
+import * as Resource from "@effect/opentelemetry/Resource"
+import { PrometheusExporter } from "@opentelemetry/exporter-prometheus"
+import { LiveMetrics, liveMetrics } from "../metrics/live.ts"
+import { reach } from "../reach.ts"
+
+/** A metrics endpoint that cannot listen, or a collector that cannot be reached: said in one line. */
+export class TelemetryUnavailable extends Data.TaggedError("TelemetryUnavailable")<{ readonly message: string }> {}
+
+export interface TelemetryOptions {
+  readonly metrics: { readonly host: string; readonly port: number } | null
+  readonly otlp: string | null
+  /** The service as exporters name it: the tool and its version. */
+  readonly service: { readonly name: string; readonly version: string }
+  /** Attributes of the run, on every series and span (its start, its driver). */
+  readonly attributes: Readonly<Record<string, string>>
+}
+
+/** How long the collector may take to accept a connection at the start. */
+const REACH_MS = 5_000
+/** How often metrics and spans go out to the collector. */
+const EXPORT_INTERVAL = "2 seconds"
+
+const why = (cause: unknown) => (cause instanceof Error ? cause.message : String(cause))
+
+/** The Prometheus endpoint, listening before the run starts, closed when it ends. */
+const prometheus = (host: string, port: number) =>
+  Layer.scopedDiscard(Effect.gen(function*() {
+    const exporter = new PrometheusExporter({ host, port, preventServerStart: true })
+    yield* Effect.tryPromise({
+      try: () => exporter.startServer(),
+      catch: (cause) => new TelemetryUnavailable({ message: `--metrics-port ${port}: cannot listen on ${host}:${port} (${why(cause)})` })
+    })
+    // Registered, the exporter reads Effect's registry at each scrape; released, its server is stopped.
+    yield* Metrics.registerProducer(yield* Metrics.makeProducer, () => exporter)
+  }))
+
+/** The collector's base URL checked and reached; the OTLP exporter of spans and metrics to it. */
+const otlp = (url: string, options: TelemetryOptions) =>
+  Layer.unwrapEffect(Effect.gen(function*() {
+    // The URL is checked with the configuration (`otlpUrlProblem`).
+    const parsed = new URL(url)
+    const port = parsed.port === "" ? (parsed.protocol === "https:" ? 443 : 80) : Number(parsed.port)
+    const host = parsed.hostname.replace(/^\[(.*)\]$/, "$1")
+    yield* Effect.mapError(
+      reach(host, port, REACH_MS),
+      (reason) => new TelemetryUnavailable({ message: `--otlp ${url}: the collector at ${host}:${port} cannot be reached (${reason})` })
+    )
+    const base = url.replace(/\/+$/, "")
+    const resource = { serviceName: options.service.name, serviceVersion: options.service.version, attributes: options.attributes }
+    // Spans and metrics only: the run's log lines stay on its terminal.
+    return Layer.mergeAll(
+      OtlpTracer.layer({ url: `${base}/v1/traces`, resource, exportInterval: EXPORT_INTERVAL }),
+      OtlpMetrics.layer({ url: `${base}/v1/metrics`, resource, exportInterval: EXPORT_INTERVAL })
+    ).pipe(Layer.provide(OtlpSerialization.layerProtobuf), Layer.provide(FetchHttpClient.layer))
+  }))
+
+/** Everything `options` asks for, and the live metrics on. */
+export const telemetryLayer = (options: TelemetryOptions): Layer.Layer<LiveMetrics, TelemetryUnavailable> =>
+  Layer.mergeAll(
+    Layer.succeed(LiveMetrics, liveMetrics()),
+    options.metrics === null
+      ? Layer.empty
+      : prometheus(options.metrics.host, options.metrics.port).pipe(
+        Layer.provide(Resource.layer({
+          serviceName: options.service.name,
+          serviceVersion: options.service.version,
+          attributes: options.attributes
+        }))
+      ),
+    options.otlp === null ? Layer.empty : otlp(options.otlp, options)
+  )

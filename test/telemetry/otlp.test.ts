@@ -1,0 +1,187 @@
+/**
+ * `--otlp URL`: a run's spans and metrics received on a loopback HTTP
+ * endpoint, as a collector receives them, and decoded with the OpenTelemetry
+ * project's own protobuf definitions (opentelemetry-proto, as generated in
+ * `@opentelemetry/otlp-transformer`), not by anything of ours.
+ */
+import * as http from "node:http"
+import { createRequire } from "node:module"
+import type { AddressInfo } from "node:net"
+import { describe, expect, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import { cli } from "../cli/inProcess.ts"
+import { tempDir } from "../helpers.ts"
+
+interface Decoder {
+  readonly decode: (bytes: Uint8Array) => unknown
+  readonly toObject: (message: unknown, options: { readonly longs: StringConstructor; readonly bytes: StringConstructor }) => unknown
+}
+type Namespace = { readonly [key: string]: Namespace } & Partial<Decoder>
+
+// The generated module is typed as a protobufjs Root, but is a tree of static namespaces.
+const proto = createRequire(import.meta.url)("@opentelemetry/otlp-transformer/build/src/generated/root.js") as Namespace
+const decoderAt = (path: string): Decoder => {
+  const found = path.split(".").reduce<Namespace | undefined>((node, key) => node?.[key], proto)
+  if (found?.decode === undefined || found.toObject === undefined) throw new Error(`no message ${path} in the OTLP definitions`)
+  return found as Decoder
+}
+const decodeWith = (decoder: Decoder, body: Buffer): unknown =>
+  decoder.toObject(decoder.decode(new Uint8Array(body)), { longs: String, bytes: String })
+
+interface KeyValue {
+  readonly key: string
+  readonly value: { readonly stringValue?: string; readonly intValue?: string; readonly doubleValue?: number }
+}
+interface OtlpSpan {
+  readonly name: string
+  readonly spanId: string
+  readonly parentSpanId?: string
+  readonly traceId: string
+  readonly startTimeUnixNano: string
+  readonly endTimeUnixNano: string
+  readonly attributes?: ReadonlyArray<KeyValue>
+}
+interface TracesRequest {
+  readonly resourceSpans?: ReadonlyArray<{ readonly scopeSpans?: ReadonlyArray<{ readonly spans?: ReadonlyArray<OtlpSpan> }> }>
+}
+interface HistogramPoint {
+  readonly attributes?: ReadonlyArray<KeyValue>
+  readonly count: string
+  readonly sum?: number
+  readonly bucketCounts?: ReadonlyArray<string>
+  readonly explicitBounds?: ReadonlyArray<number>
+}
+interface NumberPoint {
+  readonly attributes?: ReadonlyArray<KeyValue>
+  readonly asDouble?: number
+  readonly asInt?: string
+}
+interface OtlpMetric {
+  readonly name: string
+  readonly histogram?: { readonly dataPoints?: ReadonlyArray<HistogramPoint> }
+  readonly sum?: { readonly dataPoints?: ReadonlyArray<NumberPoint>; readonly isMonotonic?: boolean }
+}
+interface MetricsRequest {
+  readonly resourceMetrics?: ReadonlyArray<{ readonly scopeMetrics?: ReadonlyArray<{ readonly metrics?: ReadonlyArray<OtlpMetric> }> }>
+}
+
+const attribute = (attributes: ReadonlyArray<KeyValue> | undefined, key: string) => {
+  const value = attributes?.find((a) => a.key === key)?.value
+  return value?.stringValue ?? value?.intValue ?? value?.doubleValue
+}
+
+interface Received {
+  readonly path: string
+  readonly type: string
+  readonly body: Buffer
+}
+
+/** A collector's OTLP/HTTP receiving end: every request's path, content type and body, answered 200; closed after the test. */
+const collector = Effect.map(
+  Effect.acquireRelease(
+    Effect.async<{ readonly server: http.Server; readonly received: Array<Received> }>((resume) => {
+      const received: Array<Received> = []
+      const server = http.createServer((req, res) => {
+        const chunks: Array<Buffer> = []
+        req.on("data", (c: Buffer) => chunks.push(c))
+        req.on("end", () => {
+          received.push({ path: req.url ?? "", type: String(req.headers["content-type"]), body: Buffer.concat(chunks) })
+          res.writeHead(200, { "content-type": "application/x-protobuf" }).end()
+        })
+      })
+      server.listen(0, "127.0.0.1", () => resume(Effect.succeed({ server, received })))
+    }),
+    ({ server }) => Effect.async<void>((resume) => void server.close(() => resume(Effect.void)))
+  ),
+  ({ server, received }) => ({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, received })
+)
+
+describe("--otlp", () => {
+  it.scopedLive("exports each file's span with its segments under the trial's span, and the segment histograms, as OTLP protobuf", () =>
+    Effect.gen(function*() {
+      const { url, received } = yield* collector
+      const r = yield* cli(
+        "bench", "--files", "12", "--concurrency", "4", "--profiles", "zero", "--trials", "1", "--warmup", "0",
+        "--ladder", "off", "--contrast", "off", "--out", tempDir(), "--otlp", url
+      )
+      expect(r.stderr).not.toContain("cannot be reached")
+      expect([0, 1]).toContain(r.code)
+
+      const traces = received.filter((q) => q.path === "/v1/traces")
+      const metrics = received.filter((q) => q.path === "/v1/metrics")
+      expect(traces.length).toBeGreaterThan(0)
+      expect(metrics.length).toBeGreaterThan(0)
+      for (const q of [...traces, ...metrics]) expect(q.type).toBe("application/x-protobuf")
+
+      const traceDecoder = decoderAt("opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest")
+      const spans = traces.flatMap((q) =>
+        ((decodeWith(traceDecoder, q.body) as TracesRequest).resourceSpans ?? []).flatMap((rs) =>
+          (rs.scopeSpans ?? []).flatMap((ss) => ss.spans ?? [])
+        )
+      )
+      const trials = spans.filter((s) => s.name === "trial")
+      expect(trials).toHaveLength(1)
+      const trial = trials[0]
+      if (trial === undefined) return
+      expect(attribute(trial.attributes, "concurrency")).toBe("4")
+      expect(attribute(trial.attributes, "profile")).toBe("zero")
+
+      // A span per file, each a child of the trial's, in its trace.
+      const files = spans.filter((s) => s.parentSpanId === trial.spanId && attribute(s.attributes, "upload_fsm.slot") !== undefined)
+      expect(files).toHaveLength(12)
+      for (const f of files) expect(f.traceId).toBe(trial.traceId)
+
+      // One file's tree: its segments, children of its span and inside it in time; a happy file's three
+      // transitions each wrote, and both API calls are there.
+      const file = files[0]
+      if (file === undefined) return
+      expect(attribute(file.attributes, "state")).toBe("indexed")
+      expect(attribute(file.attributes, "version")).toBe("3")
+      const segments = spans.filter((s) => s.parentSpanId === file.spanId)
+      const names = segments.map((s) => s.name)
+      expect(names.filter((n) => n === "write")).toHaveLength(3)
+      expect(names).toContain("upload")
+      expect(names).toContain("import")
+      expect(names).toContain("guard read")
+      for (const s of segments) {
+        expect(BigInt(s.startTimeUnixNano) >= BigInt(file.startTimeUnixNano)).toBe(true)
+        expect(BigInt(s.endTimeUnixNano) <= BigInt(file.endTimeUnixNano)).toBe(true)
+      }
+      const events = segments.filter((s) => s.name === "write").map((s) => attribute(s.attributes, "event"))
+      expect(events).toEqual(["start_upload", "complete_upload", "complete_processing"])
+
+      // The segment histograms and the files-done counter, as the last export had them.
+      const metricsDecoder = decoderAt("opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest")
+      const last = metrics[metrics.length - 1]
+      if (last === undefined) return
+      const all = ((decodeWith(metricsDecoder, last.body) as MetricsRequest).resourceMetrics ?? []).flatMap((rm) =>
+        (rm.scopeMetrics ?? []).flatMap((sm) => sm.metrics ?? [])
+      )
+      const segment = all.find((m) => m.name === "upload_fsm_segment_ms")
+      const lockWait = segment?.histogram?.dataPoints?.find((p) =>
+        attribute(p.attributes, "segment") === "lock_wait_ms" && attribute(p.attributes, "concurrency") === "4" &&
+        attribute(p.attributes, "phase") === undefined
+      )
+      expect(lockWait?.count).toBe("12")
+      const buckets = (lockWait?.bucketCounts ?? []).reduce((sum, c) => sum + Number(c), 0)
+      expect(buckets).toBe(12)
+      expect(lockWait?.explicitBounds?.[0]).toBe(0.001)
+      const done = all.find((m) => m.name === "upload_fsm_files_done")
+      expect(done?.sum?.isMonotonic).toBe(true)
+      const indexed = (done?.sum?.dataPoints ?? []).filter((p) =>
+        attribute(p.attributes, "state") === "indexed" && attribute(p.attributes, "concurrency") === "4"
+      )
+      expect(indexed.reduce((sum, p) => sum + (p.asDouble ?? Number(p.asInt ?? 0)), 0)).toBe(12)
+    }))
+
+  it.effect("refuses a URL that is not one, or a collector that does not answer, before measuring anything", () =>
+    Effect.gen(function*() {
+      const notUrl = yield* cli("bench", "--files", "5", "--out", tempDir(), "--otlp", "localhost-4318")
+      expect(notUrl.code).toBe(2)
+      expect(notUrl.stderr).toContain("--otlp localhost-4318: not a URL")
+      const closed = yield* cli("bench", "--files", "5", "--out", tempDir(), "--otlp", "http://127.0.0.1:1")
+      expect(closed.code).toBe(2)
+      expect(closed.stderr).toContain("--otlp http://127.0.0.1:1: the collector at 127.0.0.1:1 cannot be reached")
+      expect(closed.stderr).not.toContain("trial 1/")
+    }))
+})
