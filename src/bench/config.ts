@@ -177,6 +177,10 @@ export const BenchConfig = Schema.Struct({
   }),
   Schema.filter((c) => scaledOut(c) === null || c.trace === null || `--trace: one process's actors; not with ${scaledOut(c)}`),
   Schema.filter((c) => c.otlp === null || otlpUrlProblem(c.otlp) === null || `--otlp ${c.otlp}: ${otlpUrlProblem(c.otlp)}`),
+  Schema.filter((c) =>
+    c.metricsPort === null || c.workers === 1 || c.metricsPort + c.workers <= 65535 ||
+    `--metrics-port ${c.metricsPort}: with --workers ${c.workers}, the runners' endpoints take the ports after it, beyond 65535`
+  ),
   Schema.filter((c) => scaledOut(c) === null || !c.resume || `--resume: finishes the batch in this process; not with ${scaledOut(c)}`),
   Schema.filter((c) => c.runners.length === 0 || c.workers === 1 || "--runners and --workers: choose one (runners on other hosts, or N on this one)"),
   Schema.filter((c) =>

@@ -155,6 +155,8 @@ export const measureBench = (
               run.pipe(
                 Effect.withSpan("trial", {
                   attributes: {
+                    // The run label of the trial's metric series: a span and its series are found by each other.
+                    run: `${createdAt}#${runCounter}`,
                     trial: tag,
                     profile: cell.profile.name,
                     concurrency: cell.concurrency,

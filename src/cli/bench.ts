@@ -32,7 +32,9 @@ import { wrapText } from "../report/wrap.ts"
 import { fileExporters, terminalExporter } from "../report/exporters.ts"
 import { checkNewFile, prepareOutDir, type Reservation, reserveNames, writeNewFile } from "../results/files.ts"
 import { traceJson } from "../report/trace.ts"
-import { TOOL } from "../identity.ts"
+import type { TelemetryUnavailable } from "../telemetry/telemetry.ts"
+import { watchedBy } from "../telemetry/watched.ts"
+import { asksToWatch, endpointLine, startWatching, watchFlags, type WatchSpec } from "./watch.ts"
 import type { ResultsDocument } from "../results/schema.ts"
 import { checkDatabasePath, DatabasePathError, lockDatabase, temporaryDatabase } from "../sqlite/dbFile.ts"
 import { connectionsNeeded, redacted } from "../postgres/common.ts"
@@ -151,16 +153,15 @@ export const benchFlags = {
   }),
   workers: integer("workers", {
     group: "workload",
-    description: "OS processes the actors run in, the files shared between them, all writing the one store; a driver's " +
-      `concurrency cap on SQLite (threaded ${threaded.maxConcurrency?.limit ?? "none"}) counts every process's connections: each process beyond the first ` +
-      "adds its pool, observer and writer",
+    description: "OS processes the actors run in, sharing the files and the one store; a driver's " +
+      `concurrency cap (threaded ${threaded.maxConcurrency?.limit ?? "none"}) counts all their connections (docs/scaling.md)`,
     bounds: { min: 1, max: MAX_WORKERS },
     fallback: 1
   }),
   runners: list("runners", {
     group: "workload",
-    description: "runners on other hosts that run the actors (each started with `upload-fsm-bench runner`), on the PostgreSQL " +
-      "server --pg-url names; see docs/scaling.md",
+    description: "runners on other hosts (each an `upload-fsm-bench runner`) running the actors on --pg-url's server " +
+      "(docs/scaling.md)",
     item: (part) => Either.map(parseAddress(part), addressText),
     fallback: undefined,
     shown: "none",
@@ -169,8 +170,8 @@ export const benchFlags = {
   clusterUrl: text("cluster-url", {
     group: "workload",
     pseudo: "URL",
-    description: "with --runners: the PostgreSQL database the runners were started with, where the cluster keeps its state " +
-      "(registrations, health, shard locks); never --pg-url's",
+    description: "with --runners: the PostgreSQL database the runners were started with (the cluster's state); " +
+      "never --pg-url's",
     fallback: undefined,
     shown: "none"
   }),
@@ -194,7 +195,7 @@ export const benchFlags = {
   db: text("db", {
     group: "workload",
     pseudo: "PATH",
-    description: "database to run on; only one this tool created is used, anything else is refused",
+    description: "database to run on; one this tool did not create is refused",
     fallback: undefined,
     shown: "a temporary file"
   }),
@@ -287,24 +288,7 @@ export const benchFlags = {
     description: "write a Perfetto/Chrome trace of one trial (c=10 zero's first counted) to FILE, a new file",
     fallback: undefined
   }),
-  metricsPort: integer("metrics-port", {
-    group: "watch",
-    description: "while the run lasts, serve its live metrics in Prometheus's text format at http://HOST:N/metrics (see docs/watching.md)",
-    bounds: { min: 1, max: 65535 },
-    fallback: undefined
-  }),
-  metricsHost: text("metrics-host", {
-    group: "watch",
-    pseudo: "HOST",
-    description: "the address --metrics-port listens on (0.0.0.0: every interface)",
-    fallback: "127.0.0.1"
-  }),
-  otlp: text("otlp", {
-    group: "watch",
-    pseudo: "URL",
-    description: "export spans (per trial, file and segment) and the live metrics over OTLP/HTTP to a collector at URL, e.g. http://localhost:4318",
-    fallback: undefined
-  })
+  ...watchFlags
 }
 
 export type BenchValues = Values<typeof benchFlags>
@@ -498,6 +482,23 @@ export interface BenchOutcome {
 export const benchRun = (config: BenchConfig, registry: Registry, presentation: Presentation = "terminal") =>
   Effect.gen(function*() {
     const quiet = presentation === "quiet"
+    // Watching the run (--metrics-port, --otlp): the endpoint listens (and the collector is reached) before the run
+    // starts, and closes when it ends.
+    const watch: WatchSpec = {
+      metrics: config.metricsPort === null ? null : { host: config.metricsHost, port: config.metricsPort },
+      otlp: config.otlp
+    }
+    const runnersAt = watch.metrics !== null && config.workers > 1
+      ? `; its runners' at ports ${watch.metrics.port + 1}-${watch.metrics.port + config.workers}`
+      : ""
+    const listening = watch.metrics === null || quiet ? Effect.void : Console.error(`${endpointLine(watch.metrics)}${runnersAt}`)
+    const watched = <A, E, R>(run: string, effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | TelemetryUnavailable, R> =>
+      !asksToWatch(watch) ? effect : Effect.scoped(
+        Effect.flatMap(
+          Effect.zipLeft(startWatching(watch, { "upload_fsm.run": run, "upload_fsm.driver": config.driver }), listening),
+          (watching) => watchedBy(watching)(effect)
+        )
+      )
     // A config's own mitigations are built once first: one that cannot be is bad input, before anything runs.
     if (config.store === "sqlite" && !config.resume) {
       const problem = yield* probeMitigations(registry, { batchSize: config.batchSize, poolSize: config.poolSize })
@@ -539,7 +540,8 @@ export const benchRun = (config: BenchConfig, registry: Registry, presentation: 
       const held = empty ? null : yield* batchIn(given.path)
       if (config.resume) {
         if (held === null) return yield* new DatabasePathError({ detail: `${given.flag} ${given.label}: holds no batch to resume` })
-        return { code: yield* resume(config, given.path, given.label, held), doc: null } satisfies BenchOutcome
+        const started = new Date(yield* Clock.currentTimeMillis).toISOString()
+        return { code: yield* watched(started, resume(config, given.path, given.label, held)), doc: null } satisfies BenchOutcome
       }
       if (held !== null && !config.fresh) {
         const unfinished = held.files - held.byState.indexed - held.byState.failed
@@ -570,24 +572,12 @@ export const benchRun = (config: BenchConfig, registry: Registry, presentation: 
       : config.workers > 1
       ? yield* Effect.flatMap(
         Effect.promise(() => import("../cluster/local.ts")),
-        ({ localCluster }) => Layer.build(localCluster(config.workers, config.driver, registry.configPath))
+        ({ localCluster }) => Layer.build(localCluster(config.workers, config.driver, registry.configPath, watch))
       )
       : null
-    // Watching the run (--metrics-port, --otlp): the exporters' modules load only for a run that asks.
-    const metrics = config.metricsPort === null ? null : { host: config.metricsHost, port: config.metricsPort }
-    const telemetry = metrics === null && config.otlp === null ? null : yield* Effect.map(
-      Effect.promise(() => import("../telemetry/telemetry.ts")),
-      ({ telemetryLayer }) =>
-        telemetryLayer({ metrics, otlp: config.otlp, service: TOOL, attributes: { "upload_fsm.run": createdAt, "upload_fsm.driver": config.driver } })
-    )
-    // Said once the endpoint listens (the layer is built before the run starts).
-    const listening = metrics === null || quiet
-      ? Effect.void
-      : Console.error(`live metrics for Prometheus: http://${metrics.host.includes(":") ? `[${metrics.host}]` : metrics.host}:${metrics.port}/metrics`)
     const target = { dbPath, dbLabel, createdAt, trace: config.trace !== null, spans: config.otlp !== null, collected: collector(), contrast }
-    const measured = yield* Effect.zipRight(listening, measureBench(config, target)).pipe(
+    const measured = yield* watched(createdAt, measureBench(config, target)).pipe(
       workers === null ? (run) => run : Effect.provide(workers),
-      telemetry === null ? (run) => run : Effect.provide(telemetry),
       // A live line only for a person watching a terminal; logs and --json stay clean.
       Effect.provide(
         quiet ? silent : terminalProgress({ live: process.stderr.isTTY === true && process.stdout.isTTY === true && !config.json })

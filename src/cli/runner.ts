@@ -8,12 +8,13 @@
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import { isPostgresUrl } from "../bench/config.ts"
+import { isPostgresUrl, otlpUrlProblem } from "../bench/config.ts"
 import { driverLayer } from "../drivers/all.ts"
 import { redacted } from "../postgres/common.ts"
 import { addressText, parseAddress } from "../cluster/address.ts"
 import { CommandConfig } from "./config.ts"
 import { optionsOf, text } from "./flags.ts"
+import { asksToWatch, endpointLine, startWatching, watchFlags, type WatchSpec } from "./watch.ts"
 import { subcommand, usageError } from "./program.ts"
 
 const runnerFlags = {
@@ -31,7 +32,8 @@ const runnerFlags = {
       "never the one a run measures",
     fallback: undefined,
     shown: "required"
-  })
+  }),
+  ...watchFlags
 }
 
 export const runnerCommand = subcommand(
@@ -41,7 +43,7 @@ export const runnerCommand = subcommand(
     flags: runnerFlags,
     positional: 0,
     help: {
-      usage: "--listen HOST:PORT --cluster-url URL",
+      usage: "--listen HOST:PORT --cluster-url URL [flags]",
       about: "Run file actors for `bench --runners` on @effect/cluster: listen on --listen, register in the database --cluster-url " +
         "names, and run each trial's files on the PostgreSQL store the run names (its --pg-url), until interrupted. Mitigations " +
         "of a config file (--config) are registered here too; the run's must match. See docs/scaling.md.",
@@ -58,10 +60,25 @@ export const runnerCommand = subcommand(
       if (!isPostgresUrl(o.clusterUrl)) {
         return yield* usageError("--cluster-url: not a PostgreSQL connection URL (postgresql://USER:PASSWORD@HOST:PORT/DATABASE)")
       }
+      const problem = o.otlp === undefined ? null : otlpUrlProblem(o.otlp)
+      if (problem !== null) return yield* usageError(`--otlp ${o.otlp}: ${problem}`)
+      const watch: WatchSpec = {
+        metrics: o.metricsPort === undefined ? null : { host: o.metricsHost, port: o.metricsPort },
+        otlp: o.otlp ?? null
+      }
       const { registry } = yield* CommandConfig
+      // Watched (its in-flight actors, its files' spans under the run's trials) only when asked: the exporters load only then.
+      const watched = asksToWatch(watch)
+        ? yield* startWatching(watch, { "upload_fsm.runner": addressText(address.right) }).pipe(
+          Effect.catchTag("TelemetryUnavailable", (e) => usageError(e.message))
+        )
+        : undefined
+      if (watch.metrics !== null) yield* Console.error(endpointLine(watch.metrics))
       // The cluster's modules load only for this command.
       const { serve } = yield* Effect.promise(() => import("../cluster/runner.ts"))
-      yield* serve({ ...address.right, storage: { kind: "postgres", url: o.clusterUrl }, registry }).pipe(Effect.provide(driverLayer("postgres")))
+      yield* serve({ ...address.right, storage: { kind: "postgres", url: o.clusterUrl }, registry, watched }).pipe(
+        Effect.provide(driverLayer("postgres"))
+      )
       yield* Console.error(`runner ${addressText(address.right)}: registered in ${redacted(o.clusterUrl)}; serving until interrupted`)
       return yield* Effect.never
     }).pipe(Effect.scoped)

@@ -21,12 +21,14 @@ import * as Data from "effect/Data"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import type { ActorsPart, PartsSpec } from "../actor/experiment.ts"
 import type { FileOutcome } from "../actor/fileActor.ts"
 import { type FileFailure, liveFile } from "../actor/runner.ts"
 import type { Event } from "../lifecycle/fsm.ts"
 import { LiveMetrics } from "../metrics/live.ts"
+import { Tracing } from "../metrics/trace.ts"
 import type { Recorder } from "../metrics/recorder.ts"
 import type { ExperimentSpec } from "../actor/experiment.ts"
 import { StoreError } from "../store/errors.ts"
@@ -151,6 +153,10 @@ const make = (options: ClusterOptions) =>
         const started = performance.now()
         const opened = [...live]
         const shares = sharesOf(spec.concurrency, opened.length)
+        // The trial's span, for runners that export spans too (a traced trial has one).
+        const parentSpan = (yield* Tracing).enabled
+          ? Option.getOrUndefined(Option.map(yield* Effect.option(Effect.currentSpan), (span) => ({ traceId: span.traceId, spanId: span.spanId })))
+          : undefined
         const trialSpec = (i: number): TrialSpec => ({
           trial,
           concurrency: shares[i] ?? 1,
@@ -163,7 +169,8 @@ const make = (options: ClusterOptions) =>
           labels: spec.labels,
           mitigations: parts.mitigations,
           batch: parts.batch,
-          poolSize: parts.poolSize
+          poolSize: parts.poolSize,
+          ...(parentSpan === undefined ? {} : { parentSpan })
         })
         const lose = (address: string) => {
           live.delete(address)

@@ -19,6 +19,7 @@ import { stopChild } from "../childProcess.ts"
 import { temporaryDatabase } from "../sqlite/dbFile.ts"
 import { type Cluster, clusterLayer, ClusterUnavailable } from "./client.ts"
 import type { ClusterStorage } from "./storage.ts"
+import type { WatchSpec } from "../cli/watch.ts"
 
 /** What a local runner is told when it starts. */
 export interface LocalSetup {
@@ -28,6 +29,8 @@ export interface LocalSetup {
   readonly driver: StoreDriverName
   /** The run's config file: the runner loads it too, so that its mitigations are registered there. */
   readonly config: string | null
+  /** What the runner exports when the run is watched: its own Prometheus endpoint, the run's OTLP collector. */
+  readonly watch: WatchSpec
 }
 
 /** Whether this code runs compiled to JavaScript (the package's `dist/`), not from its TypeScript sources. */
@@ -137,7 +140,9 @@ export const localCluster = (
   count: number,
   driver: StoreDriverName,
   /** The run's config file, loaded by each runner (its mitigations registered there too). */
-  config: string | null = null
+  config: string | null = null,
+  /** The run's watching: each runner serves its metrics on the port after the run's (the i-th runner at +i) and exports to its collector. */
+  watch: WatchSpec = { metrics: null, otlp: null }
 ): Layer.Layer<Cluster, ClusterUnavailable> =>
   Layer.unwrapScoped(Effect.gen(function*() {
     // A temporary folder of the run's own (removed with it, or by a later run if this one is killed).
@@ -146,7 +151,10 @@ export const localCluster = (
     const ports = yield* Effect.forEach(Array.from({ length: count }), () => freePort)
     const runners = yield* Effect.forEach(
       ports,
-      (port, i) => Effect.acquireRelease(start(i, { host: "127.0.0.1", port, storage, driver, config }), stop),
+      (port, i) => {
+        const metrics = watch.metrics === null ? null : { host: watch.metrics.host, port: watch.metrics.port + i + 1 }
+        return Effect.acquireRelease(start(i, { host: "127.0.0.1", port, storage, driver, config, watch: { metrics, otlp: watch.otlp } }), stop)
+      },
       { concurrency: "unbounded" }
     )
     return clusterLayer({

@@ -47,7 +47,9 @@ export const TrialSpec = Schema.Struct({
   labels: Schema.Record({ key: Schema.String, value: Schema.String }),
   mitigations: Schema.Array(Schema.String),
   batch: Schema.Struct({ batchSize: Count, failBatch: Schema.NullOr(Count) }),
-  poolSize: Count
+  poolSize: Count,
+  /** The run's span of the trial, when its spans are exported (`--otlp`): a runner that exports too hangs its files' spans under it. */
+  parentSpan: Schema.optional(Schema.Struct({ traceId: Schema.String, spanId: Schema.String }))
 })
 export type TrialSpec = typeof TrialSpec.Type
 

@@ -22,6 +22,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import * as Scope from "effect/Scope"
+import * as Tracer from "effect/Tracer"
 import * as ApiClock from "../clock/apiClock.ts"
 import * as UploadApi from "../api/uploadApi.ts"
 import * as Retry from "../actor/retry.ts"
@@ -33,6 +34,7 @@ import type { FileFailure } from "../actor/runner.ts"
 import { Writer } from "../actor/writer.ts"
 import { Driver } from "../drivers/driver.ts"
 import { nanosToMs } from "../metrics/timing.ts"
+import { Tracing } from "../metrics/trace.ts"
 import { type Registry, strategy } from "../mitigations/registry.ts"
 import { storeError } from "../store/transaction.ts"
 import { readAll } from "../store/store.ts"
@@ -40,6 +42,7 @@ import { errorData, File, type FileReply, Runner, RunnerFailure, runnerGroup, ty
 import { socketLayer } from "./socket.ts"
 import { type ClusterStorage, storageClient } from "./storage.ts"
 import { shardingConfig } from "./settings.ts"
+import type { Watching } from "../telemetry/watched.ts"
 
 /** A trial open on this runner. */
 interface OpenTrial {
@@ -49,7 +52,12 @@ interface OpenTrial {
 
 const failure = (runner: string, what: string) => (e: { readonly message: string }) => new RunnerFailure({ detail: `runner ${runner}: ${what}: ${e.message}` })
 
-const openTrial = (spec: TrialSpec, registry: Registry, runner: string): Effect.Effect<OpenTrial, RunnerFailure, Driver | Sharding> =>
+const openTrial = (
+  spec: TrialSpec,
+  registry: Registry,
+  runner: string,
+  watch: Watching | undefined
+): Effect.Effect<OpenTrial, RunnerFailure, Driver | Sharding> =>
   Effect.gen(function*() {
     const driver = yield* Driver
     const sharding = yield* Sharding
@@ -58,6 +66,12 @@ const openTrial = (spec: TrialSpec, registry: Registry, runner: string): Effect.
     const onClock = <A, E, R>(self: Effect.Effect<A, E, R>) =>
       self.pipe(Effect.provideService(ApiClock.ApiClock, apiClock), Effect.withClock(apiClock.clock))
     const started = apiClock.clock.unsafeCurrentTimeNanos()
+    const tracer = watch?.tracer ?? null
+    const traced = tracer !== null && spec.parentSpan !== undefined
+      ? { tracer, parent: Tracer.externalSpan({ traceId: spec.parentSpan.traceId, spanId: spec.parentSpan.spanId }) }
+      : null
+    // Its in-flight actors only: the run counts every file, transition and busy answer by runner from the replies.
+    const watched = watch?.live.enabled === true ? watch.live.trial({ ...spec.labels, runner }) : null
     const built = yield* onClock(Effect.gen(function*() {
       const observer = yield* driver.open(spec.dbPath).pipe(Effect.mapError(storeError("open observer connection")), Scope.extend(scope))
       const context = yield* Layer.buildWithScope(
@@ -69,7 +83,11 @@ const openTrial = (spec: TrialSpec, registry: Registry, runner: string): Effect.
         ),
         scope
       )
-      const runFile = yield* Effect.provide(makeActor, context)
+      // The files' spans: made when this runner exports them and the run's trial has a span to hang them under.
+      const runFile = yield* Effect.provide(makeActor, context).pipe(
+        Effect.provideService(Tracing, { enabled: traced !== null }),
+        (make) => (traced === null ? make : Effect.withTracer(make, traced.tracer))
+      )
       // The files whose shards this runner holds: the ones it will be sent (unless a runner is lost).
       const expected = (yield* readAll(observer)).filter((row) =>
         sharding.hasShardId(sharding.getShardId(EntityId.make(row.path), "default"))
@@ -97,11 +115,16 @@ const openTrial = (spec: TrialSpec, registry: Registry, runner: string): Effect.
           waiting -= 1
           inFlight += 1
           maxInFlight = Math.max(maxInFlight, inFlight)
-          return Effect.either(built.runFile(path))
+          watched?.inFlight(inFlight)
+          const file = built.runFile(path)
+          return Effect.either(
+            traced === null ? file : file.pipe(Effect.withParentSpan(traced.parent), Effect.withTracer(traced.tracer))
+          )
         })).pipe(
           Effect.ensuring(Effect.suspend(() => {
             inFlight -= 1
             finished += 1
+            watched?.inFlight(inFlight)
             // Its last file done: the writer flushed now, as a batch's end flushes it in one process (a write-behind
             // writer would otherwise hold the store's write lock, with its partial batch, until the trial closes).
             return finished === built.expected ? Effect.zipRight(Effect.either(writer.flush), live()) : live()
@@ -157,6 +180,11 @@ export interface RunnerOptions {
   readonly storage: ClusterStorage
   /** The mitigations it can build: the built-ins and those of the run's config file. */
   readonly registry: Registry
+  /**
+   * When the runner is watched (its own `--metrics-port`, `--otlp`): its live metrics, and the tracer its
+   * files' spans go to, under the run's trial span.
+   */
+  readonly watched?: Watching | undefined
 }
 
 /** A runner serving `File` and its own `Runner` entity, registered in the cluster's storage, until its scope closes. */
@@ -173,7 +201,7 @@ export const runnerLayer = (options: RunnerOptions): Layer.Layer<never, unknown,
             trials.delete(trial)
             yield* Effect.ignore(open.close)
           }
-          trials.set(payload.trial, yield* Effect.provide(openTrial(payload, options.registry, self), context))
+          trials.set(payload.trial, yield* Effect.provide(openTrial(payload, options.registry, self, options.watched), context))
         }),
       Close: ({ payload }) => {
         const open = trials.get(payload.trial)

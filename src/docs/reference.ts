@@ -298,15 +298,27 @@ export const metricsReference = (): string => {
     "",
     GENERATED("npm run docs"),
     "",
-    "A run updates these Effect `Metric`s as it goes, in each process that runs actors, for any Effect metrics",
-    "exporter to read. The result document's figures come from the raw per-file samples instead; the two agree",
-    "(a test checks count, sum, min, max and every bucket).",
+    "A run updates these Effect `Metric`s as it goes, in the process that runs its actors. The segment histogram is",
+    "always kept (the result document's figures come from the raw per-file samples instead; the two agree: a test",
+    "checks count, sum, min, max and every bucket). The others are live metrics, kept only while an exporter",
+    "watches the run (`--metrics-port`, `--otlp`; see [watching.md](../watching.md)): a run that asks for neither",
+    "updates none of them. The Prometheus column gives the series names as OpenTelemetry's Prometheus exporter",
+    "writes them (the OTLP export uses the metric's own name).",
     "",
-    "| metric | kind | tags | what it counts |",
-    "|---|---|---|---|",
+    "| metric | Prometheus series | kind | kept | tags | what it counts |",
+    "|---|---|---|---|---|---|",
     ...Object.values(MetricDefinitions).map((m) =>
-      `| \`${m.name}\` | ${m.kind} | ${m.tags.length === 0 ? "none" : m.tags.map((t) => cell(t)).join(", ")} | ${cell(m.description)} |`
+      `| \`${m.name}\` | ${m.prometheus.map((p) => `\`${p}\``).join(", ")} | ${m.kind} | ${m.live ? "live" : "always"} | ${
+        m.tags.length === 0 ? "none" : m.tags.map((t) => cell(t)).join(", ")
+      } | ${cell(m.description)} |`
     ),
+    "",
+    "Tags: `run` is the trial (the run's start and the trial's number: one series per trial), `runner` the runner",
+    "that ran the file (`local`: the run's own process; else the runner's HOST:PORT, `--workers`, `--runners`),",
+    "`trial` the progress line's label of the trial (`[3/6] trial 2/5`, `[contrast better-sqlite3] warm-up 1`).",
+    "The exporters name the service `upload-fsm-bench` with its version, the run's start (`upload_fsm_run`) and",
+    "driver (`upload_fsm_driver`): in Prometheus on the `target_info` series (and OpenTelemetry's exporter adds",
+    "`otel_scope_name` to every series), over OTLP as the resource's attributes.",
     "",
     `The histogram's bucket bounds: ${bounds.length} bounds doubling from ${bounds[0] ?? 0} ms to ${
       (bounds[bounds.length - 1] ?? 0).toLocaleString("en-US", { maximumFractionDigits: 3 })

@@ -46,8 +46,9 @@ export const MetricDefinitions = {
     kind: "gauge",
     live: true,
     prometheus: ["upload_fsm_actors_in_flight"],
-    description: "actors running now in the run's own process (runners' actors are not counted here)",
-    tags: ["run", "profile", "concurrency", "mitigation"]
+    description: "actors running now in the process that serves it: the run's own, or on a runner's endpoint (`--workers`, " +
+      "`runner --metrics-port`) that runner's",
+    tags: ["run", "profile", "concurrency", "mitigation", "runner (a runner's endpoint only)"]
   },
   trialRunning: {
     name: "upload_fsm_trial_running",
@@ -62,7 +63,7 @@ export const MetricDefinitions = {
     kind: "gauge",
     live: true,
     prometheus: ["upload_fsm_trials_planned"],
-    description: "trials the run's plan holds (warm-ups and contrast trials included; a noisy configuration may add more)",
+    description: "trials the run's plan holds, warm-ups and the contrast driver's included (with `--ladder first`, an upper bound: the ladder may stop early)",
     tags: []
   },
   trialsDone: {

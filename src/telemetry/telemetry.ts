@@ -16,6 +16,7 @@
 import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import type * as Scope from "effect/Scope"
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as Metrics from "@effect/opentelemetry/Metrics"
 import * as OtlpMetrics from "@effect/opentelemetry/OtlpMetrics"
@@ -23,8 +24,9 @@ import * as OtlpSerialization from "@effect/opentelemetry/OtlpSerialization"
 import * as OtlpTracer from "@effect/opentelemetry/OtlpTracer"
 import * as Resource from "@effect/opentelemetry/Resource"
 import { PrometheusExporter } from "@opentelemetry/exporter-prometheus"
-import { LiveMetrics, liveMetrics } from "../metrics/live.ts"
+import { liveMetrics } from "../metrics/live.ts"
 import { reach } from "../reach.ts"
+import type { Watching } from "./watched.ts"
 
 /** A metrics endpoint that cannot listen, or a collector that cannot be reached: said in one line. */
 export class TelemetryUnavailable extends Data.TaggedError("TelemetryUnavailable")<{ readonly message: string }> {}
@@ -45,21 +47,28 @@ const EXPORT_INTERVAL = "2 seconds"
 
 const why = (cause: unknown) => (cause instanceof Error ? cause.message : String(cause))
 
-/** The Prometheus endpoint, listening before the run starts, closed when it ends. */
-const prometheus = (host: string, port: number) =>
-  Layer.scopedDiscard(Effect.gen(function*() {
+const resourceOf = (options: TelemetryOptions) => ({
+  serviceName: options.service.name,
+  serviceVersion: options.service.version,
+  attributes: options.attributes
+})
+
+/** The Prometheus endpoint listening; closed with the scope. */
+const prometheus = (host: string, port: number, options: TelemetryOptions) =>
+  Effect.gen(function*() {
     const exporter = new PrometheusExporter({ host, port, preventServerStart: true })
     yield* Effect.tryPromise({
       try: () => exporter.startServer(),
       catch: (cause) => new TelemetryUnavailable({ message: `--metrics-port ${port}: cannot listen on ${host}:${port} (${why(cause)})` })
     })
     // Registered, the exporter reads Effect's registry at each scrape; released, its server is stopped.
-    yield* Metrics.registerProducer(yield* Metrics.makeProducer, () => exporter)
-  }))
+    const producer = yield* Effect.provide(Metrics.makeProducer, Resource.layer(resourceOf(options)))
+    yield* Metrics.registerProducer(producer, () => exporter)
+  })
 
-/** The collector's base URL checked and reached; the OTLP exporter of spans and metrics to it. */
+/** The collector reached; its tracer, and its metrics sent on a schedule and when the scope closes. */
 const otlp = (url: string, options: TelemetryOptions) =>
-  Layer.unwrapEffect(Effect.gen(function*() {
+  Effect.gen(function*() {
     // The URL is checked with the configuration (`otlpUrlProblem`).
     const parsed = new URL(url)
     const port = parsed.port === "" ? (parsed.protocol === "https:" ? 443 : 80) : Number(parsed.port)
@@ -69,26 +78,16 @@ const otlp = (url: string, options: TelemetryOptions) =>
       (reason) => new TelemetryUnavailable({ message: `--otlp ${url}: the collector at ${host}:${port} cannot be reached (${reason})` })
     )
     const base = url.replace(/\/+$/, "")
-    const resource = { serviceName: options.service.name, serviceVersion: options.service.version, attributes: options.attributes }
+    const resource = resourceOf(options)
     // Spans and metrics only: the run's log lines stay on its terminal.
-    return Layer.mergeAll(
-      OtlpTracer.layer({ url: `${base}/v1/traces`, resource, exportInterval: EXPORT_INTERVAL }),
-      OtlpMetrics.layer({ url: `${base}/v1/metrics`, resource, exportInterval: EXPORT_INTERVAL })
-    ).pipe(Layer.provide(OtlpSerialization.layerProtobuf), Layer.provide(FetchHttpClient.layer))
-  }))
+    yield* OtlpMetrics.make({ url: `${base}/v1/metrics`, resource, exportInterval: EXPORT_INTERVAL })
+    return yield* OtlpTracer.make({ url: `${base}/v1/traces`, resource, exportInterval: EXPORT_INTERVAL })
+  }).pipe(Effect.provide(Layer.merge(OtlpSerialization.layerProtobuf, FetchHttpClient.layer)))
 
-/** Everything `options` asks for, and the live metrics on. */
-export const telemetryLayer = (options: TelemetryOptions): Layer.Layer<LiveMetrics, TelemetryUnavailable> =>
-  Layer.mergeAll(
-    Layer.succeed(LiveMetrics, liveMetrics()),
-    options.metrics === null
-      ? Layer.empty
-      : prometheus(options.metrics.host, options.metrics.port).pipe(
-        Layer.provide(Resource.layer({
-          serviceName: options.service.name,
-          serviceVersion: options.service.version,
-          attributes: options.attributes
-        }))
-      ),
-    options.otlp === null ? Layer.empty : otlp(options.otlp, options)
-  )
+/** Everything `options` asks for, started (and stopped, flushed, when the scope closes). */
+export const watching = (options: TelemetryOptions): Effect.Effect<Watching, TelemetryUnavailable, Scope.Scope> =>
+  Effect.gen(function*() {
+    if (options.metrics !== null) yield* prometheus(options.metrics.host, options.metrics.port, options)
+    const tracer = options.otlp === null ? null : yield* otlp(options.otlp, options)
+    return { live: liveMetrics(), tracer }
+  })

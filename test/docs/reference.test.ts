@@ -5,6 +5,7 @@ import { benchCommand, benchFlags } from "../../src/cli/bench.ts"
 import { subcommands } from "../../src/cli/main.ts"
 import { cliReference, metricsReference, resultsReference } from "../../src/docs/reference.ts"
 import { Events, States } from "../../src/lifecycle/fsm.ts"
+import { MetricDefinitions } from "../../src/metrics/definitions.ts"
 import { SegmentNames } from "../../src/metrics/segments.ts"
 import { MitigationDocument, ResultsDocument } from "../../src/results/schema.ts"
 
@@ -21,6 +22,19 @@ describe("the generated reference pages", () => {
 
   it("docs/reference/metrics.md is what the metric definitions give (npm run docs rewrites it)", () => {
     expect(committed("docs/reference/metrics.md")).toBe(metricsReference())
+  })
+
+  it("every series a run exports is described for Prometheus users, in the README and in docs/watching.md", () => {
+    for (const page of ["README.md", "docs/watching.md"]) {
+      const text = committed(page)
+      for (const metric of Object.values(MetricDefinitions)) {
+        for (const series of metric.prometheus) {
+          // A histogram's three series are written once, as `name_bucket`, `_sum`, `_count`.
+          const shown = text.includes(series) || (series.endsWith("_sum") || series.endsWith("_count")) && text.includes(`\`_${series.split("_").pop()}\``)
+          expect(shown, `${series} in ${page}`).toBe(true)
+        }
+      }
+    }
   })
 
   it("a changed flag changes the page: its description, default and range are on it", () => {

@@ -41,8 +41,13 @@ interface OtlpSpan {
   readonly endTimeUnixNano: string
   readonly attributes?: ReadonlyArray<KeyValue>
 }
+interface Resource {
+  readonly attributes?: ReadonlyArray<KeyValue>
+}
 interface TracesRequest {
-  readonly resourceSpans?: ReadonlyArray<{ readonly scopeSpans?: ReadonlyArray<{ readonly spans?: ReadonlyArray<OtlpSpan> }> }>
+  readonly resourceSpans?: ReadonlyArray<
+    { readonly resource?: Resource; readonly scopeSpans?: ReadonlyArray<{ readonly spans?: ReadonlyArray<OtlpSpan> }> }
+  >
 }
 interface HistogramPoint {
   readonly attributes?: ReadonlyArray<KeyValue>
@@ -60,14 +65,35 @@ interface OtlpMetric {
   readonly name: string
   readonly histogram?: { readonly dataPoints?: ReadonlyArray<HistogramPoint> }
   readonly sum?: { readonly dataPoints?: ReadonlyArray<NumberPoint>; readonly isMonotonic?: boolean }
+  readonly gauge?: { readonly dataPoints?: ReadonlyArray<NumberPoint> }
 }
 interface MetricsRequest {
-  readonly resourceMetrics?: ReadonlyArray<{ readonly scopeMetrics?: ReadonlyArray<{ readonly metrics?: ReadonlyArray<OtlpMetric> }> }>
+  readonly resourceMetrics?: ReadonlyArray<
+    { readonly resource?: Resource; readonly scopeMetrics?: ReadonlyArray<{ readonly metrics?: ReadonlyArray<OtlpMetric> }> }
+  >
 }
 
 const attribute = (attributes: ReadonlyArray<KeyValue> | undefined, key: string) => {
   const value = attributes?.find((a) => a.key === key)?.value
   return value?.stringValue ?? value?.intValue ?? value?.doubleValue
+}
+
+/** Every span the collector received, with the attributes of the process that sent it (its resource's). */
+const spansIn = (received: ReadonlyArray<Received>) => {
+  const decoder = decoderAt("opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest")
+  return received.filter((q) => q.path === "/v1/traces").flatMap((q) =>
+    ((decodeWith(decoder, q.body) as TracesRequest).resourceSpans ?? []).flatMap((rs) =>
+      (rs.scopeSpans ?? []).flatMap((ss) => (ss.spans ?? []).map((span) => ({ ...span, sender: rs.resource?.attributes })))
+    )
+  )
+}
+
+/** The metrics of one OTLP metrics request, with the attributes of the process that sent them. */
+const metricsIn = (request: Received) => {
+  const decoder = decoderAt("opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest")
+  return ((decodeWith(decoder, request.body) as MetricsRequest).resourceMetrics ?? []).flatMap((rm) =>
+    (rm.scopeMetrics ?? []).flatMap((sm) => (sm.metrics ?? []).map((metric) => ({ ...metric, sender: rm.resource?.attributes })))
+  )
 }
 
 interface Received {
@@ -113,18 +139,16 @@ describe("--otlp", () => {
       expect(metrics.length).toBeGreaterThan(0)
       for (const q of [...traces, ...metrics]) expect(q.type).toBe("application/x-protobuf")
 
-      const traceDecoder = decoderAt("opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest")
-      const spans = traces.flatMap((q) =>
-        ((decodeWith(traceDecoder, q.body) as TracesRequest).resourceSpans ?? []).flatMap((rs) =>
-          (rs.scopeSpans ?? []).flatMap((ss) => ss.spans ?? [])
-        )
-      )
+      const spans = spansIn(received)
       const trials = spans.filter((s) => s.name === "trial")
       expect(trials).toHaveLength(1)
       const trial = trials[0]
       if (trial === undefined) return
       expect(attribute(trial.attributes, "concurrency")).toBe("4")
       expect(attribute(trial.attributes, "profile")).toBe("zero")
+      // Its metric series carry the same run label (the process may hold other runs' series: a test worker's).
+      const run = attribute(trial.attributes, "run")
+      expect(run).toMatch(/#1$/)
 
       // A span per file, each a child of the trial's, in its trace.
       const files = spans.filter((s) => s.parentSpanId === trial.spanId && attribute(s.attributes, "upload_fsm.slot") !== undefined)
@@ -151,15 +175,12 @@ describe("--otlp", () => {
       expect(events).toEqual(["start_upload", "complete_upload", "complete_processing"])
 
       // The segment histograms and the files-done counter, as the last export had them.
-      const metricsDecoder = decoderAt("opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest")
       const last = metrics[metrics.length - 1]
       if (last === undefined) return
-      const all = ((decodeWith(metricsDecoder, last.body) as MetricsRequest).resourceMetrics ?? []).flatMap((rm) =>
-        (rm.scopeMetrics ?? []).flatMap((sm) => sm.metrics ?? [])
-      )
+      const all = metricsIn(last)
       const segment = all.find((m) => m.name === "upload_fsm_segment_ms")
       const lockWait = segment?.histogram?.dataPoints?.find((p) =>
-        attribute(p.attributes, "segment") === "lock_wait_ms" && attribute(p.attributes, "concurrency") === "4" &&
+        attribute(p.attributes, "segment") === "lock_wait_ms" && attribute(p.attributes, "run") === run &&
         attribute(p.attributes, "phase") === undefined
       )
       expect(lockWait?.count).toBe("12")
@@ -169,9 +190,49 @@ describe("--otlp", () => {
       const done = all.find((m) => m.name === "upload_fsm_files_done")
       expect(done?.sum?.isMonotonic).toBe(true)
       const indexed = (done?.sum?.dataPoints ?? []).filter((p) =>
-        attribute(p.attributes, "state") === "indexed" && attribute(p.attributes, "concurrency") === "4"
+        attribute(p.attributes, "state") === "indexed" && attribute(p.attributes, "run") === run
       )
       expect(indexed.reduce((sum, p) => sum + (p.asDouble ?? Number(p.asInt ?? 0)), 0)).toBe(12)
+    }))
+
+  it.scopedLive("with --workers, each runner exports its files' spans under the run's trial span, and its actors in flight", () =>
+    Effect.gen(function*() {
+      const { url, received } = yield* collector
+      const r = yield* cli(
+        "bench", "--files", "16", "--concurrency", "4", "--profiles", "zero", "--trials", "1", "--warmup", "0",
+        "--ladder", "off", "--contrast", "off", "--driver", "threaded", "--workers", "2", "--out", tempDir(), "--otlp", url
+      )
+      expect(r.stderr).not.toContain("cannot be reached")
+      expect([0, 1]).toContain(r.code)
+      const spans = spansIn(received)
+      const trial = spans.find((s) => s.name === "trial")
+      if (trial === undefined) return expect.fail("no trial span")
+      // The trial's span is the run's; its files' spans come from the two runners, each under it, in its trace.
+      expect(attribute(trial.sender, "upload_fsm.runner")).toBeUndefined()
+      const files = spans.filter((s) => s.parentSpanId === trial.spanId && attribute(s.attributes, "upload_fsm.slot") !== undefined)
+      expect(files).toHaveLength(16)
+      for (const f of files) expect(f.traceId).toBe(trial.traceId)
+      const senders = new Set(files.map((f) => attribute(f.sender, "upload_fsm.runner")))
+      expect(senders.size).toBe(2)
+      for (const runner of senders) expect(runner).toMatch(/^127\.0\.0\.1:\d+$/)
+      // Each file's segments under it, from the same runner.
+      for (const f of files) {
+        const writes = spans.filter((s) => s.parentSpanId === f.spanId && s.name === "write")
+        expect(writes).toHaveLength(3)
+        for (const w of writes) expect(attribute(w.sender, "upload_fsm.runner")).toBe(attribute(f.sender, "upload_fsm.runner"))
+      }
+      // Each runner's in-flight gauge, labelled with the runner, back to 0 at the trial's end.
+      const inFlight = received.filter((q) => q.path === "/v1/metrics").flatMap(metricsIn)
+        .filter((m) => m.name === "upload_fsm_actors_in_flight")
+      const last = new Map<string, number>()
+      for (const m of inFlight) {
+        for (const p of m.gauge?.dataPoints ?? []) {
+          const runner = attribute(p.attributes, "runner")
+          if (typeof runner === "string") last.set(runner, p.asDouble ?? Number(p.asInt ?? 0))
+        }
+      }
+      expect(new Set(last.keys())).toEqual(senders)
+      for (const actors of last.values()) expect(actors).toBe(0)
     }))
 
   it.effect("refuses a URL that is not one, or a collector that does not answer, before measuring anything", () =>
