@@ -34,7 +34,7 @@ import { checkNewFile, prepareOutDir, type Reservation, reserveNames, writeNewFi
 import { traceJson } from "../report/trace.ts"
 import type { TelemetryUnavailable } from "../telemetry/telemetry.ts"
 import { watchedBy } from "../telemetry/watched.ts"
-import { asksToWatch, endpointLine, startWatching, watchFlags, type WatchSpec } from "./watch.ts"
+import { asksToWatch, endpointLine, runnerWatch, startWatching, watchFlags, type WatchSpec } from "./watch.ts"
 import type { ResultsDocument } from "../results/schema.ts"
 import { checkDatabasePath, DatabasePathError, lockDatabase, temporaryDatabase } from "../sqlite/dbFile.ts"
 import { connectionsNeeded, redacted } from "../postgres/common.ts"
@@ -488,9 +488,8 @@ export const benchRun = (config: BenchConfig, registry: Registry, presentation: 
       metrics: config.metricsPort === null ? null : { host: config.metricsHost, port: config.metricsPort },
       otlp: config.otlp
     }
-    const runnersAt = watch.metrics !== null && config.workers > 1
-      ? `; its runners' at ports ${watch.metrics.port + 1}-${watch.metrics.port + config.workers}`
-      : ""
+    const [first, last] = [runnerWatch(watch, 0).metrics, runnerWatch(watch, config.workers - 1).metrics]
+    const runnersAt = config.workers > 1 && first !== null && last !== null ? `; its runners' at ports ${first.port}-${last.port}` : ""
     const listening = watch.metrics === null || quiet ? Effect.void : Console.error(`${endpointLine(watch.metrics)}${runnersAt}`)
     const watched = <A, E, R>(run: string, effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | TelemetryUnavailable, R> =>
       !asksToWatch(watch) ? effect : Effect.scoped(

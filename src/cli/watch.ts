@@ -39,6 +39,12 @@ export interface WatchSpec {
 
 export const asksToWatch = (spec: WatchSpec): boolean => spec.metrics !== null || spec.otlp !== null
 
+/** What the `index`-th local runner (from 0) of a watched run exports: the run's collector, its own endpoint at the run's port + index + 1. */
+export const runnerWatch = (spec: WatchSpec, index: number): WatchSpec => ({
+  metrics: spec.metrics === null ? null : { host: spec.metrics.host, port: spec.metrics.port + index + 1 },
+  otlp: spec.otlp
+})
+
 /** The exporters `spec` asks for, started for the scope, the process's own attributes on what they send. */
 export const startWatching = (
   spec: WatchSpec,

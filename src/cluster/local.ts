@@ -19,7 +19,7 @@ import { stopChild } from "../childProcess.ts"
 import { temporaryDatabase } from "../sqlite/dbFile.ts"
 import { type Cluster, clusterLayer, ClusterUnavailable } from "./client.ts"
 import type { ClusterStorage } from "./storage.ts"
-import type { WatchSpec } from "../cli/watch.ts"
+import { runnerWatch, type WatchSpec } from "../cli/watch.ts"
 
 /** What a local runner is told when it starts. */
 export interface LocalSetup {
@@ -151,10 +151,7 @@ export const localCluster = (
     const ports = yield* Effect.forEach(Array.from({ length: count }), () => freePort)
     const runners = yield* Effect.forEach(
       ports,
-      (port, i) => {
-        const metrics = watch.metrics === null ? null : { host: watch.metrics.host, port: watch.metrics.port + i + 1 }
-        return Effect.acquireRelease(start(i, { host: "127.0.0.1", port, storage, driver, config, watch: { metrics, otlp: watch.otlp } }), stop)
-      },
+      (port, i) => Effect.acquireRelease(start(i, { host: "127.0.0.1", port, storage, driver, config, watch: runnerWatch(watch, i) }), stop),
       { concurrency: "unbounded" }
     )
     return clusterLayer({

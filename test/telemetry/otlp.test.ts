@@ -235,7 +235,7 @@ describe("--otlp", () => {
       for (const actors of last.values()) expect(actors).toBe(0)
     }))
 
-  it.effect("refuses a URL that is not one, or a collector that does not answer, before measuring anything", () =>
+  it.effect("refuses a URL that is not one, a collector that does not answer, or runners' ports beyond 65535, before measuring anything", () =>
     Effect.gen(function*() {
       const notUrl = yield* cli("bench", "--files", "5", "--out", tempDir(), "--otlp", "localhost-4318")
       expect(notUrl.code).toBe(2)
@@ -244,5 +244,13 @@ describe("--otlp", () => {
       expect(closed.code).toBe(2)
       expect(closed.stderr).toContain("--otlp http://127.0.0.1:1: the collector at 127.0.0.1:1 cannot be reached")
       expect(closed.stderr).not.toContain("trial 1/")
+      // A runner of its own checks the URL the same way, before it registers anywhere.
+      const runner = yield* cli("runner", "--listen", "127.0.0.1:7400", "--cluster-url", "postgresql://h/c", "--otlp", "ftp://h:4318")
+      expect(runner.code).toBe(2)
+      expect(runner.stderr).toContain("--otlp ftp://h:4318: an http:// or https:// URL")
+      // Local runners serve their metrics on the ports after the run's: none may lie beyond 65535.
+      const beyond = yield* cli("bench", "--files", "5", "--out", tempDir(), "--workers", "2", "--metrics-port", "65534")
+      expect(beyond.code).toBe(2)
+      expect(beyond.stderr).toContain("--metrics-port 65534: with --workers 2, the runners' endpoints take the ports after it, beyond 65535")
     }))
 })
