@@ -4,7 +4,7 @@ import process from "node:process"
 
 // Listen for stop signals before anything loads (tsx, the program): one
 // arriving now is remembered, and the program says so and exits when it
-// starts (`src/startSignals.ts` keeps the same record).
+// starts (`src/process/startSignals.ts` keeps the same record).
 const key = Symbol.for("upload-fsm-bench/start-signals")
 if (!(key in globalThis)) {
   const listener = (signal) => {

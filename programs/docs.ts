@@ -1,7 +1,7 @@
 /** Writes the generated reference pages and `results/schema.json` from the code: `npm run docs`. Only wiring. */
 import * as fs from "node:fs"
 import { subcommands } from "../src/cli/main.ts"
-import { cliReference, metricsReference, resultsReference } from "../src/docs/reference.ts"
+import { cliReference, metricsReference, resultsReference } from "../src/cli/reference.ts"
 import { resultsJsonSchema } from "../src/results/jsonSchema.ts"
 
 const write = (path: string, text: string) => {

@@ -13,91 +13,25 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as ApiClock from "../clock/apiClock.ts"
 import type { ClockMode } from "../clock/apiClock.ts"
-import type { LatencyProfile } from "../api/profiles.ts"
-import type { Event } from "../lifecycle/fsm.ts"
 import * as UploadApi from "../api/uploadApi.ts"
 import * as Retry from "./retry.ts"
 import * as ScenarioLayer from "./scenario.ts"
-import type { ScenarioName } from "./scenario.ts"
-import type { ApiStats } from "../api/uploadApi.ts"
-import { makeRecorder, type RunLabels } from "../metrics/recorder.ts"
-import type { Samples } from "../metrics/samples.ts"
+import { makeRecorder } from "../metrics/recorder.ts"
 import { timed } from "../metrics/timing.ts"
-import { walBytes, walSalt } from "../sqlite/dbFile.ts"
 import { Driver } from "../drivers/driver.ts"
 import type { StoreError } from "../store/errors.ts"
-import { type ForeignDatabase, migrate, readAll, seedFiles, type StoredFile, resetLog } from "../store/store.ts"
+import { type ForeignDatabase, migrate, readAll, readLog, resetLog, seedFiles, type StoredFile } from "../store/store.ts"
 import { storeError } from "../store/transaction.ts"
 import type { FileOutcome } from "./fileActor.ts"
-import { type FileFailure, type FileProgress, runBatch } from "./runner.ts"
-import type { Recovery, StrategyNames } from "../results/schema.ts"
+import { type FileFailure, runBatch } from "./runner.ts"
+import type { Recovery } from "../results/schema.ts"
 import { type StrategyLayer, strategyNames } from "./strategy.ts"
 import { Writer } from "./writer.ts"
 import * as Option from "effect/Option"
-import type { BatchOptions } from "../mitigations/define.ts"
-import { Cluster, type ClusterTrial } from "../cluster/client.ts"
+import { Executor } from "./executor.ts"
+import type { ActorsPart, ExperimentSpec } from "./part.ts"
 
-export interface ExperimentSpec {
-  readonly dbPath: string
-  readonly files: number
-  readonly concurrency: number
-  readonly profile: LatencyProfile
-  readonly seed: number
-  readonly strategy: StrategyLayer
-  readonly labels: RunLabels
-  /** How API waits pass: in real time, or skipped by the time warp. */
-  readonly clock: ClockMode
-  /** Upload attempts per file and the backoff base of the retry policy. */
-  readonly retry: { readonly maxAttempts: number; readonly baseSeconds: number }
-  readonly scenario: ScenarioName
-  /** Live progress of the first pass, if anyone watches. */
-  readonly onFileDone?: FileProgress | undefined
-  /**
-   * Finish the batch the database holds instead of seeding a new one: every
-   * row's file is re-hydrated and driven on from where its row says (a
-   * terminal one only read). `files` and `seed` then only label the run.
-   */
-  readonly resume?: boolean
-  /**
-   * Set to let the run's runners (`Cluster`, `--workers`) share its files,
-   * when the run has more than one and the concurrency allows; without it
-   * (or without runners) the actors run in this process.
-   */
-  readonly parts?: PartsSpec
-}
-
-/** What the actors' part of a run gives back (`runActors`), in the run's process or merged from its runners'. */
-export interface ActorsPart {
-  readonly elapsedMs: number
-  /** Simulated time the warp skipped (0 in real time). */
-  readonly skippedMs: number
-  /** One sample per file from the first pass (a recovery pass's are not mixed in), in columns. */
-  readonly samples: Samples
-  /** Each file's last outcome (after recovery, if it was redone). */
-  readonly outcomes: ReadonlyArray<FileOutcome>
-  /** Failures no recovery repaired. */
-  readonly failures: ReadonlyArray<FileFailure>
-  readonly maxInFlight: number
-  readonly strategy: StrategyNames
-  /** Transitions committed per file, as the writer saw them commit. */
-  readonly ledger: ReadonlyMap<string, number>
-  /** Transitions committed per event. */
-  readonly byEvent: ReadonlyMap<Event, number>
-  readonly recovery: Recovery | null
-  /** What the simulated API answered, recovery included. */
-  readonly api: ApiStats
-  /** The processes the actors ran in: 1, the run's own, or the runners that shared the files. */
-  readonly workers: number
-  /** On the cluster: its engine, who ran the files, and any runner lost. */
-  readonly cluster?: ClusterTrial
-}
-
-/** How a run's strategy is built, for runners to build it again (a Layer cannot cross a process). */
-export interface PartsSpec {
-  readonly mitigations: ReadonlyArray<string>
-  readonly batch: BatchOptions
-  readonly poolSize: number
-}
+export type { ActorsPart, ExperimentSpec, PartsSpec } from "./part.ts"
 
 /** A measured run: its actors' part, and what the run's process read around it. */
 export interface Measurement extends ActorsPart {
@@ -124,19 +58,18 @@ export const runExperiment = (spec: ExperimentSpec): Effect.Effect<Measurement, 
         ? (yield* readAll(observer)).map((row) => row.path)
         : yield* seedFiles(observer, { files: spec.files, seed: spec.seed })
       yield* resetLog(observer)
-      const walBytesStart = yield* walBytes(spec.dbPath)
-      const saltBefore = yield* walSalt(spec.dbPath)
+      const logBefore = yield* readLog(spec.dbPath)
       const recorder = makeRecorder(spec.labels)
-      const cluster = spec.parts === undefined ? Option.none() : yield* Effect.serviceOption(Cluster)
-      const part = Option.isSome(cluster) && spec.parts !== undefined && cluster.value.runners.length > 1 && spec.concurrency >= cluster.value.runners.length
-        ? yield* cluster.value.runTrial(spec, spec.parts, paths, recorder)
+      const executor = spec.parts === undefined ? Option.none() : yield* Effect.serviceOption(Executor)
+      const part = Option.isSome(executor) && spec.parts !== undefined && executor.value.runners.length > 1 &&
+          spec.concurrency >= executor.value.runners.length
+        ? yield* executor.value.runTrial(spec, spec.parts, paths, recorder)
         : yield* runActors(spec, spec.strategy, paths, recorder, observer)
-      const walBytesEnd = yield* walBytes(spec.dbPath)
-      const saltAfter = yield* walSalt(spec.dbPath)
-      const walCheckpoints = saltBefore === null || saltAfter === null ? null : (saltAfter - saltBefore + 2 ** 32) % 2 ** 32
+      const logAfter = yield* readLog(spec.dbPath)
+      const walCheckpoints = logBefore.salt === null || logAfter.salt === null ? null : (logAfter.salt - logBefore.salt + 2 ** 32) % 2 ** 32
       const stored = yield* readAll(observer)
       // The part's samples are the recorder's (a runner's are recorded here as they come back).
-      return { ...part, walBytesStart, walBytesEnd, walCheckpoints, stored, clock: spec.clock } satisfies Measurement
+      return { ...part, walBytesStart: logBefore.bytes, walBytesEnd: logAfter.bytes, walCheckpoints, stored, clock: spec.clock } satisfies Measurement
     })
   )
 

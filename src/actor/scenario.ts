@@ -10,7 +10,7 @@
 import * as Context from "effect/Context"
 import * as Layer from "effect/Layer"
 import type { Event } from "../lifecycle/fsm.ts"
-import { keyedRandom } from "../random.ts"
+import { keyedRandom } from "../metrics/random.ts"
 
 export const Scenarios = ["happy", "reupload"] as const
 export type ScenarioName = (typeof Scenarios)[number]

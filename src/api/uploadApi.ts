@@ -21,7 +21,7 @@ import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { ApiClock, type ApiClockShape } from "../clock/apiClock.ts"
-import { keyedRandom } from "../random.ts"
+import { keyedRandom } from "../metrics/random.ts"
 import { type LatencyModel, type LatencyProfile, sample } from "./profiles.ts"
 
 export interface UploadedFile {

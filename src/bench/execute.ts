@@ -10,7 +10,7 @@ import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import { CALLS_PER_FILE, canFail, hasDelay } from "../api/profiles.ts"
 import { FLOOR_RUNS, type FloorOutcome, measureFloor } from "../floor/measure.ts"
-import { environmentNow, withGit } from "../environment.ts"
+import { environmentNow, withGit } from "../process/environment.ts"
 import { catalogOf, floorPlan, MitigationRegistry, mitigationLabel, type Registry } from "../mitigations/registry.ts"
 import {
   type Comparisons,
@@ -23,6 +23,7 @@ import {
   type Step,
   type Trial
 } from "../results/schema.ts"
+import { describeDrivers } from "../drivers/all.ts"
 import { Driver } from "../drivers/driver.ts"
 import { StoreError } from "../store/errors.ts"
 import { type ForeignDatabase, migrate, storeVersion, withDatabase } from "../store/store.ts"
@@ -340,7 +341,8 @@ export const documentOf = (
     realisticSeconds: config.thresholdRealisticSeconds,
     files: config.files
   }, contrast)
-  const answer = answerOf({ runs, comparisons, driver: environment.driver, thresholds: verdicts.thresholds, contrast })
+  const drivers = describeDrivers([environment.driver, ...(contrast === null ? [] : [contrast.driver])])
+  const answer = answerOf({ runs, comparisons, driver: environment.driver, thresholds: verdicts.thresholds, contrast, drivers })
   return {
     $schema: SCHEMA_ID,
     schemaVersion: SCHEMA_VERSION,

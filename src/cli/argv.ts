@@ -6,6 +6,7 @@
  * value written in.
  */
 import * as Either from "effect/Either"
+import { textProblem } from "../config/option.ts"
 import type { Flags } from "./flags.ts"
 
 /** Flags every command takes from `@effect/cli` itself, with whether each takes a value. */
@@ -73,7 +74,7 @@ export const checkArgs = (
     if (value === undefined || (inline === undefined && value.startsWith("--") && flag.bare === null)) {
       return Either.left(`--${name} needs a value (${flag.pseudo})`)
     }
-    const problem = flag.check(value)
+    const problem = textProblem(flag, value)
     if (problem !== null) return Either.left(`--${name}: ${problem}`)
     out.push(`--${name}`, value)
   }

@@ -12,11 +12,12 @@ import * as Either from "effect/Either"
 import { comparisonTable } from "../report/console.ts"
 import { decodeResults } from "../results/files.ts"
 import { compareResults } from "../verdict/compareResults.ts"
-import { integer, noiseFlag, optionsOf } from "./flags.ts"
+import { noiseOption } from "../config/options.ts"
+import { integer, optionsOf } from "./flags.ts"
 import { EXIT, subcommand, usageError } from "./program.ts"
 
 const compareFlags = {
-  noise: noiseFlag,
+  noise: noiseOption,
   seed: integer("seed", {
     group: "statistics",
     description: "seed of the bootstrap resampling",

@@ -1,15 +1,13 @@
 /**
  * The config file on the command line: found (`--config PATH`, else one in
  * the working directory), loaded and checked before the flags are parsed;
- * its defaults become flags the command line did not give; its registry,
+ * its defaults (for the flags the command line does not give), registry,
  * profiles and path reach the command through `CommandConfig`.
  */
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
-import { type ConfigDefaults } from "../config/define.ts"
 import { ConfigError, findConfig, type LoadedConfig, loadConfig } from "../config/load.ts"
 import { builtInRegistry } from "../mitigations/registry.ts"
-import type { Flags } from "./flags.ts"
 
 /** What a command runs with from the config file: the built-ins alone when there is none. */
 export class CommandConfig extends Context.Tag("upload-fsm-bench/CommandConfig")<CommandConfig, Omit<LoadedConfig, "sha256" | "file"> & {
@@ -37,42 +35,6 @@ export const commandConfig = (args: ReadonlyArray<string>, cwd: string): Effect.
   const file = given ?? findConfig(cwd)
   return file === null ? Effect.succeed(noConfig) : loadConfig(file)
 }
-
-/** A default's value as its flag's text on the command line; null for a switch left off. */
-const asText = (value: ConfigDefaults[keyof ConfigDefaults]): string | null =>
-  Array.isArray(value) ? value.join(",") : typeof value === "boolean" ? (value ? "" : null) : String(value)
-
-/**
- * The command line with the config's defaults for the flags it does not
- * give, each checked as its flag checks a value (a bad one is the config's
- * problem, named as its default).
- */
-export const withDefaults = (
-  args: ReadonlyArray<string>,
-  config: Context.Tag.Service<CommandConfig>,
-  flags: Flags,
-  /** What a bad value is named as: the config's `defaults`, or `runBench`'s options. */
-  source: "defaults" | "options" = "defaults"
-): Effect.Effect<ReadonlyArray<string>, ConfigError> =>
-  Effect.gen(function*() {
-    const extra: Array<string> = []
-    const byKey = flags as Readonly<Record<string, Flags[string]>>
-    for (const [key, value] of Object.entries(config.defaults) as ReadonlyArray<[string, ConfigDefaults[keyof ConfigDefaults]]>) {
-      const flag = byKey[key]
-      if (flag === undefined || value === undefined) continue
-      const given = args.some((a) => a === `--${flag.name}` || a.startsWith(`--${flag.name}=`))
-      const text = asText(value)
-      if (given || text === null) continue
-      if (flag.pseudo === null) {
-        extra.push(`--${flag.name}`)
-        continue
-      }
-      const problem = flag.check(text)
-      if (problem !== null) return yield* new ConfigError({ file: config.file ?? "(none)", detail: `${source}.${key}: ${problem}` })
-      extra.push(`--${flag.name}`, text)
-    }
-    return [...extra, ...args]
-  })
 
 /** What `--help` adds with a config: every registered mitigation, where it came from, and the ladder. */
 export const registeredLines = (config: Context.Tag.Service<CommandConfig>): ReadonlyArray<string> =>

@@ -4,7 +4,8 @@
  * columns; plain text, so it reads the same in a pipe.
  */
 import { wrapText } from "../report/wrap.ts"
-import { type Flag, type Flags, type Group, Groups } from "./flags.ts"
+import { type Group, Groups } from "../config/option.ts"
+import type { Flag, Flags } from "./flags.ts"
 
 const WIDTH = 80
 const INDENT = 26
@@ -21,7 +22,7 @@ const titles: { readonly [G in Group]: string } = {
 /** `text` wrapped to the help's width, every line after the first indented by `indent`. */
 export const wrap = (text: string, first: number, indent: number): ReadonlyArray<string> => wrapText(text, WIDTH, indent, first)
 
-const entry = (flag: Flag<unknown>): ReadonlyArray<string> => {
+const entry = (flag: Flag): ReadonlyArray<string> => {
   const head = `  --${flag.name}${flag.pseudo === null ? "" : ` ${flag.pseudo}`}`
   const body = `${flag.description}${flag.shown === null ? "" : ` (default ${flag.shown})`}`
   if (head.length + 2 > INDENT) return [head, ...wrap(body, INDENT, INDENT).map((l, i) => (i === 0 ? `${" ".repeat(INDENT)}${l}` : l))]

@@ -15,7 +15,7 @@ import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
 import * as Logger from "effect/Logger"
 import { checkArgs, wantsHelp } from "./argv.ts"
-import { CommandConfig, commandConfig, noConfig, registeredLines, withDefaults } from "./config.ts"
+import { CommandConfig, commandConfig, noConfig, registeredLines } from "./config.ts"
 import { benchCommand } from "./bench.ts"
 import { clockCheckCommand } from "./clockCheck.ts"
 import { compareCommand } from "./compare.ts"
@@ -25,9 +25,9 @@ import { helpText, wrap } from "./help.ts"
 import { boundHeapGrowth } from "../metrics/heapGrowth.ts"
 import { CodeOrigin } from "../metrics/processCost.ts"
 import { EXIT, ExitCode, type Subcommand } from "./program.ts"
-import { TOOL } from "../identity.ts"
+import { TOOL } from "../process/identity.ts"
 import { responsiveScheduler } from "./scheduler.ts"
-import { commandFinished, exitCodeOf, rememberSignals, stopSignal } from "./signals.ts"
+import { commandFinished, exitCodeOf, rememberSignals, stopSignal } from "../process/signals.ts"
 
 const NAME = TOOL.name
 const VERSION = TOOL.version
@@ -98,9 +98,7 @@ export const run = (args: ReadonlyArray<string>): Effect.Effect<number, never, N
     if (wantsHelp(rest)) {
       return yield* Effect.as(Console.log([helpText(sub.name, sub.help, sub.flags), ...registeredLines(config)].join("\n")), EXIT.ok)
     }
-    const given = yield* Effect.either(withDefaults(rest, config, sub.flags))
-    if (Either.isLeft(given)) return yield* Effect.as(Console.error(`error: ${given.left.message}`), EXIT.badInput)
-    const checked = checkArgs(given.right, sub.flags, sub.positional)
+    const checked = checkArgs(rest, sub.flags, sub.positional)
     if (Either.isLeft(checked)) return yield* Effect.as(Console.error(`error: ${checked.left}`), EXIT.badInput)
     // @effect/cli reads its arguments after the executable's two (runtime, script).
     yield* Command.run(root, { name: NAME, version: VERSION })(["node", NAME, ...checked.right.builtIn, sub.name, ...checked.right.own]).pipe(

@@ -14,7 +14,8 @@ import { redacted } from "../postgres/common.ts"
 import { addressText, parseAddress } from "../cluster/address.ts"
 import { CommandConfig } from "./config.ts"
 import { optionsOf, text } from "./flags.ts"
-import { asksToWatch, endpointLine, startWatching, watchFlags, type WatchSpec } from "./watch.ts"
+import { watchOptions } from "../config/options.ts"
+import { asksToWatch, endpointLine, startWatching, type WatchSpec } from "../telemetry/watch.ts"
 import { subcommand, usageError } from "./program.ts"
 
 const runnerFlags = {
@@ -33,7 +34,7 @@ const runnerFlags = {
     fallback: undefined,
     shown: "required"
   }),
-  ...watchFlags
+  ...watchOptions
 }
 
 export const runnerCommand = subcommand(

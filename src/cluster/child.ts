@@ -15,7 +15,7 @@ import { builtInRegistry } from "../mitigations/registry.ts"
 import { driverLayer } from "../drivers/all.ts"
 import { serve } from "./runner.ts"
 import type { LocalSetup } from "./local.ts"
-import { asksToWatch, startWatching } from "../cli/watch.ts"
+import { asksToWatch, startWatching } from "../telemetry/watch.ts"
 
 boundHeapGrowth()
 

@@ -16,21 +16,19 @@ import { createRequire } from "node:module"
 import * as RunnerStorage from "@effect/cluster/RunnerStorage"
 import * as ShardingConfig from "@effect/cluster/ShardingConfig"
 import * as SqlRunnerStorage from "@effect/cluster/SqlRunnerStorage"
-import * as Context from "effect/Context"
 import * as Data from "effect/Data"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
-import type { ActorsPart, PartsSpec } from "../actor/experiment.ts"
+import type { ActorsPart } from "../actor/experiment.ts"
 import type { FileOutcome } from "../actor/fileActor.ts"
 import { type FileFailure, liveFile } from "../actor/runner.ts"
 import type { Event } from "../lifecycle/fsm.ts"
 import { LiveMetrics } from "../metrics/live.ts"
 import { Tracing } from "../metrics/trace.ts"
-import type { Recorder } from "../metrics/recorder.ts"
-import type { ExperimentSpec } from "../actor/experiment.ts"
+import { type ClusterTrial, Executor, type ExecutorShape } from "../actor/executor.ts"
 import { StoreError } from "../store/errors.ts"
 import { actorError, File, type FileReply, Runner, type RunnerPart, type TrialSpec } from "./protocol.ts"
 import { shardingConfig } from "./settings.ts"
@@ -55,28 +53,6 @@ class Resend extends Data.TaggedError("Resend")<{ readonly detail: string }> {
     return `its runner was lost and no other took it within ${RESEND_MS / 1000} s (${this.detail})`
   }
 }
-
-/** What a trial on the cluster adds to its part: who ran it. */
-export interface ClusterTrial {
-  readonly engine: string
-  /** Each runner the trial was opened on, and how many files it ran. */
-  readonly runners: ReadonlyArray<{ readonly address: string; readonly files: number }>
-  /** Runners lost during the trial (their files finished by the others). */
-  readonly lost: ReadonlyArray<string>
-}
-
-export interface ClusterShape {
-  readonly runners: ReadonlyArray<string>
-  /** One trial's files across the runners, merged into one part. */
-  readonly runTrial: (
-    spec: Pick<ExperimentSpec, "dbPath" | "concurrency" | "profile" | "seed" | "retry" | "scenario" | "clock" | "labels">,
-    parts: PartsSpec,
-    paths: ReadonlyArray<string>,
-    recorder: Recorder
-  ) => Effect.Effect<ActorsPart, StoreError>
-}
-
-export class Cluster extends Context.Tag("upload-fsm-bench/Cluster")<Cluster, ClusterShape>() {}
 
 export interface ClusterOptions {
   /** The runners' addresses (`HOST:PORT`), as they registered. */
@@ -145,7 +121,7 @@ const make = (options: ClusterOptions) =>
     let trials = 0
     const runId = Math.random().toString(36).slice(2, 10)
 
-    const runTrial: ClusterShape["runTrial"] = (spec, parts, paths, recorder) =>
+    const runTrial: ExecutorShape["runTrial"] = (spec, parts, paths, recorder) =>
       Effect.gen(function*() {
         trials += 1
         const trial = `${runId}-${trials}`
@@ -223,7 +199,7 @@ const make = (options: ClusterOptions) =>
         const wallMs = performance.now() - started
         return { ...merged(partsOf, replies, lost, wallMs, opened), samples: recorder.samples() }
       })
-    return { runners: options.runners, runTrial } satisfies ClusterShape
+    return { runners: options.runners, runTrial } satisfies ExecutorShape
   })
 
 /**
@@ -308,8 +284,8 @@ const merged = (
 }
 
 /** The run's process as the client of `options.runners`, once every one of them is registered. */
-export const clusterLayer = (options: ClusterOptions): Layer.Layer<Cluster, ClusterUnavailable> =>
-  Layer.scoped(Cluster, make(options)).pipe(
+export const clusterLayer = (options: ClusterOptions): Layer.Layer<Executor, ClusterUnavailable> =>
+  Layer.scoped(Executor, make(options)).pipe(
     Layer.provide(Layer.merge(
       socketLayer({ clientOnly: true, shardingConfig }),
       SqlRunnerStorage.layer.pipe(Layer.provide(ShardingConfig.layer(shardingConfig)))

@@ -14,12 +14,13 @@ import { fileURLToPath, pathToFileURL } from "node:url"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type { StoreDriverName } from "../drivers/all.ts"
-import { bundleDir } from "../bundled.ts"
-import { stopChild } from "../childProcess.ts"
+import { bundleDir } from "../process/bundled.ts"
+import { stopChild } from "../process/childProcess.ts"
 import { temporaryDatabase } from "../sqlite/dbFile.ts"
-import { type Cluster, clusterLayer, ClusterUnavailable } from "./client.ts"
+import type { Executor } from "../actor/executor.ts"
+import { clusterLayer, ClusterUnavailable } from "./client.ts"
 import type { ClusterStorage } from "./storage.ts"
-import { runnerWatch, type WatchSpec } from "../cli/watch.ts"
+import { runnerWatch, type WatchSpec } from "../telemetry/watch.ts"
 
 /** What a local runner is told when it starts. */
 export interface LocalSetup {
@@ -143,7 +144,7 @@ export const localCluster = (
   config: string | null = null,
   /** The run's watching: each runner serves its metrics on the port after the run's (the i-th runner at +i) and exports to its collector. */
   watch: WatchSpec = { metrics: null, otlp: null }
-): Layer.Layer<Cluster, ClusterUnavailable> =>
+): Layer.Layer<Executor, ClusterUnavailable> =>
   Layer.unwrapScoped(Effect.gen(function*() {
     // A temporary folder of the run's own (removed with it, or by a later run if this one is killed).
     const file = yield* Effect.mapError(temporaryDatabase, (e) => new ClusterUnavailable({ detail: `--workers: ${e.message}` }))

@@ -6,9 +6,10 @@
  */
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import { reach } from "../reach.ts"
+import { reach } from "../process/reach.ts"
 import { parseAddress } from "./address.ts"
-import { type Cluster, clusterLayer, ClusterUnavailable } from "./client.ts"
+import type { Executor } from "../actor/executor.ts"
+import { clusterLayer, ClusterUnavailable } from "./client.ts"
 
 /** How long a runner may take to accept a connection. */
 const CONNECT_MS = 5_000
@@ -27,7 +28,7 @@ const reachRunner = (address: string): Effect.Effect<void, ClusterUnavailable> =
 }
 
 /** The run's process as the client of the runners at `runners`, which keep the cluster's state at `clusterUrl`. */
-export const remoteCluster = (runners: ReadonlyArray<string>, clusterUrl: string): Layer.Layer<Cluster, ClusterUnavailable> =>
+export const remoteCluster = (runners: ReadonlyArray<string>, clusterUrl: string): Layer.Layer<Executor, ClusterUnavailable> =>
   Layer.unwrapEffect(
     Effect.as(
       Effect.forEach(runners, reachRunner, { concurrency: "unbounded", discard: true }),

@@ -6,30 +6,9 @@
  */
 import type { AnyMitigation } from "../mitigations/define.ts"
 import type { LatencyProfile } from "../api/profiles.ts"
+import type { ConfigDefaults } from "./options.ts"
 
-/** Defaults for `bench`'s flags, by their names in camel case (`batchSize` for `--batch-size`). */
-export interface ConfigDefaults {
-  readonly files?: number
-  readonly concurrency?: ReadonlyArray<number>
-  readonly profiles?: ReadonlyArray<string>
-  readonly mitigations?: ReadonlyArray<string>
-  readonly ladder?: "first" | "full" | "off"
-  readonly trials?: number
-  readonly warmup?: number
-  readonly driver?: string
-  readonly contrast?: string
-  readonly batchSize?: number
-  readonly seed?: number
-  readonly quick?: boolean
-  readonly realisticDelay?: number
-  readonly clock?: "warp" | "real"
-  readonly scenario?: "happy" | "reupload"
-  readonly thresholdZero?: number
-  readonly thresholdRealistic?: number
-  readonly out?: string
-  readonly workers?: number
-  readonly poolSize?: number
-}
+export type { ConfigDefaults }
 
 /** What `defineConfig` takes. */
 export interface ConfigSpec {

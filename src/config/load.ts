@@ -21,7 +21,9 @@ import * as Either from "effect/Either"
 import { decodeProfile, type LatencyProfile } from "../api/profiles.ts"
 import { type AnyMitigation, definitionProblem, isMitigationDefinition } from "../mitigations/define.ts"
 import { builtInRegistry, extend, type Registry } from "../mitigations/registry.ts"
-import type { ConfigDefaults, ConfigSpec } from "./define.ts"
+import type { ConfigSpec } from "./define.ts"
+import { checkValues } from "./option.ts"
+import { benchOptions, type BenchValues } from "./options.ts"
 import { importModule } from "./importer.ts"
 
 /** The names a config file is found by in the working directory, in this order. */
@@ -45,7 +47,8 @@ export interface LoadedConfig {
   readonly sha256: string
   readonly registry: Registry
   readonly profiles: ReadonlyArray<LatencyProfile>
-  readonly defaults: ConfigDefaults
+  /** Its `defaults`, checked: values of the bench's options. */
+  readonly defaults: Partial<BenchValues>
 }
 
 /** The config file in `dir`, if there is one. */
@@ -121,51 +124,9 @@ const commonJsProblem = (cause: unknown, file: string): string | null => {
 
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value)
 
-const DEFAULT_KINDS: { readonly [K in keyof Required<ConfigDefaults>]: "integer" | "number" | "integers" | "names" | "name" | "boolean" } = {
-  files: "integer",
-  concurrency: "integers",
-  profiles: "names",
-  mitigations: "names",
-  ladder: "name",
-  trials: "integer",
-  warmup: "integer",
-  driver: "name",
-  contrast: "name",
-  batchSize: "integer",
-  seed: "integer",
-  quick: "boolean",
-  realisticDelay: "number",
-  clock: "name",
-  scenario: "name",
-  thresholdZero: "number",
-  thresholdRealistic: "number",
-  out: "name",
-  workers: "integer",
-  poolSize: "integer"
-}
-
-const isDefaultKey = (key: string): key is keyof ConfigDefaults => key in DEFAULT_KINDS
-
-/** Why `defaults` is not a map of flag defaults; null when it is (their values are checked as the flags' are). */
-const defaultsProblem = (defaults: Record<string, unknown>): string | null => {
-  for (const [key, value] of Object.entries(defaults)) {
-    if (!isDefaultKey(key)) return `defaults.${key}: not a bench flag (known: ${Object.keys(DEFAULT_KINDS).join(", ")})`
-    const kind = DEFAULT_KINDS[key]
-    const ok = kind === "integer"
-      ? Number.isSafeInteger(value)
-      : kind === "number"
-      ? typeof value === "number" && Number.isFinite(value)
-      : kind === "integers"
-      ? Array.isArray(value) && value.length > 0 && value.every((v) => Number.isSafeInteger(v))
-      : kind === "names"
-      ? Array.isArray(value) && value.every((v) => typeof v === "string")
-      : kind === "boolean"
-      ? typeof value === "boolean"
-      : typeof value === "string"
-    if (!ok) return `defaults.${key}: expected ${kind === "integers" ? "a list of whole numbers" : kind === "names" ? "a list of names" : `a ${kind === "name" ? "string" : kind}`}`
-  }
-  return null
-}
+/** A config's `defaults`, each checked by its option (only the options a config file may set). */
+const checkDefaults = (defaults: Record<string, unknown>) =>
+  checkValues(benchOptions, defaults, (o) => o.scope === "file", "defaults", "bench flag")
 
 /** A config's default export, checked against the registry it extends; its problem otherwise. */
 export const checkConfig = (
@@ -201,8 +162,8 @@ export const checkConfig = (
   }
   const defaults = exported["defaults"] ?? {}
   if (!isRecord(defaults)) return Either.left("'defaults' must be an object of flag values")
-  const problem = defaultsProblem(defaults)
-  if (problem !== null) return Either.left(problem)
+  const checked = checkDefaults(defaults)
+  if (Either.isLeft(checked)) return Either.left(checked.left)
   const registered = extend(
     base,
     definitions,
@@ -210,7 +171,7 @@ export const checkConfig = (
     spec.ladder,
     origin?.file ?? null
   )
-  return Either.map(registered, (registry) => ({ registry, profiles, defaults: defaults as ConfigDefaults }))
+  return Either.map(registered, (registry) => ({ registry, profiles, defaults: checked.right }))
 }
 
 /** The config file `file`, loaded and checked. */

@@ -99,6 +99,10 @@ export const Drivers = AllDrivers.filter((d) => d.store === "sqlite").map((d) =>
   ...Array<DriverName>
 ]
 
+/** The drivers among `names`, as the result document describes them (`answer.drivers`). */
+export const describeDrivers = (names: ReadonlyArray<string>) =>
+  AllDrivers.filter((d) => names.includes(d.name)).map((d) => ({ name: d.name, summary: d.summary, inline: d.store === "sqlite" && !d.contends }))
+
 /** The driver called `name`. */
 export const driverNamed = (name: StoreDriverName): DriverDefinition<StoreDriverName> => {
   const found = AllDrivers.find((d) => d.name === name)

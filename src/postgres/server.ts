@@ -33,7 +33,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 import { connectedClient } from "./client.ts"
-import { exited, stopChild } from "../childProcess.ts"
+import { exited, stopChild } from "../process/childProcess.ts"
 import { OWNER_FILE, removeStaleTemporaryFolders, TEMPORARY_PREFIX } from "../sqlite/dbFile.ts"
 
 /** No PostgreSQL binaries here, or a server that would not start: a setup problem, said in one line. */

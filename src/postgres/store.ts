@@ -11,7 +11,7 @@ import { makeCompiler } from "@effect/sql-pg/PgClient"
 import type { SqlClient } from "@effect/sql/SqlClient"
 import type { Connection } from "@effect/sql/SqlConnection"
 import * as Effect from "effect/Effect"
-import { APPLICATION_ID } from "../identity.ts"
+import { APPLICATION_ID } from "../process/identity.ts"
 import type { StoreError } from "../store/errors.ts"
 import { migrations, SCHEMA_VERSION } from "../store/schema.ts"
 import {
@@ -114,6 +114,8 @@ export const postgresStore: StoreShape = {
   compiler: makeCompiler(),
   migrate,
   resetLog,
+  // Its write-ahead log is the server's, not a file of the run's.
+  readLog: () => Effect.succeed({ bytes: 0, salt: null }),
   // The server keeps its own structure; a damaged one fails the statements that reach it.
   corruption: () => Effect.succeed(null),
   version,

@@ -6,9 +6,10 @@
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 import { connectedClient } from "./client.ts"
-import { APPLICATION_ID } from "../identity.ts"
+import { APPLICATION_ID } from "../process/identity.ts"
 import { DatabasePathError } from "../sqlite/dbFile.ts"
 import type { Driver } from "../drivers/driver.ts"
+import type { Target } from "../store/target.ts"
 import type { StoreError } from "../store/errors.ts"
 import { type ForeignDatabase, withDatabase } from "../store/store.ts"
 import { refuseForeign } from "./store.ts"
@@ -54,26 +55,30 @@ const holdDatabase = (url: string, connections: number): Effect.Effect<void, Dat
     )
   )
 
-export interface PostgresTarget {
-  readonly url: string
-  /** What the results record as the database. */
-  readonly label: string
-}
-
 /**
- * The run's database: with `pgUrl`, that server's, held and checked (a
+ * The run's database: with `pgUrl`, that server's, held and checked now (a
  * database that is not ours is refused untouched); without, a throwaway
- * server with room for `maxConnections`, stopped and removed with the scope.
+ * server with room for `needed` connections, started when the run opens it
+ * and stopped and removed with the scope.
  */
 export const postgresTarget = (
   pgUrl: string | null,
   /** The most connections the run may hold at once (`connectionsNeeded`). */
   needed: number
-): Effect.Effect<PostgresTarget, DatabasePathError | PostgresUnavailable | StoreError | ForeignDatabase, Scope.Scope | Driver> =>
+): Effect.Effect<
+  Target<PostgresUnavailable>,
+  DatabasePathError | StoreError | ForeignDatabase,
+  Scope.Scope | Driver
+> =>
   pgUrl === null
-    ? Effect.map(throwawayServer({ maxConnections: needed + SLACK }), (server) => ({ url: server.url, label: "throwaway PostgreSQL server" }))
+    ? Effect.succeed({
+      given: null,
+      named: "--pg-url",
+      open: Effect.map(throwawayServer({ maxConnections: needed + SLACK }), (server) => ({ path: server.url, label: "throwaway PostgreSQL server" }))
+    })
     : Effect.gen(function*() {
       yield* holdDatabase(pgUrl, needed)
       yield* withDatabase(pgUrl, refuseForeign)
-      return { url: pgUrl, label: redacted(pgUrl) }
+      const database = { path: pgUrl, label: redacted(pgUrl) }
+      return { given: { ...database, flag: "--pg-url", empty: false }, named: `--pg-url ${redacted(pgUrl)}`, open: Effect.succeed(database) }
     })

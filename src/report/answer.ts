@@ -7,7 +7,6 @@
 import type { CatalogEntry, ResultsDocument } from "../results/schema.ts"
 import { ms, percent, seconds, shortLabel } from "./format.ts"
 import { wrapText } from "./wrap.ts"
-import { AllDrivers } from "../drivers/all.ts"
 
 type Ranked = ResultsDocument["answer"]["mitigations"][number]
 
@@ -28,14 +27,13 @@ const fixesOf = (ranked: ReadonlyArray<Ranked>, catalog: ReadonlyArray<CatalogEn
   }`
 }
 
-/** A driver's figures, in words: what kind of system they stand for (its definition's summary). */
-const driverNote = (driver: string): string => AllDrivers.find((d) => d.name === driver)?.summary ?? ""
-
-/** Whether a driver's connections in one process never contend for the write lock (it runs them inline). */
-const inline = (driver: string): boolean => AllDrivers.some((d) => d.name === driver && d.store === "sqlite" && !d.contends)
-
 const driverLine = (doc: ResultsDocument): string => {
   const a = doc.answer
+  const described = (driver: string) => a.drivers?.find((d) => d.name === driver)
+  // A driver's figures, in words: what kind of system they stand for (its definition's summary).
+  const driverNote = (driver: string): string => described(driver)?.summary ?? ""
+  // Whether a driver's connections in one process never contend for the write lock (it runs them inline).
+  const inline = (driver: string): boolean => described(driver)?.inline === true
   const c = a.contrast
   const workers = doc.config.workers
   const extra = [

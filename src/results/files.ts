@@ -13,7 +13,7 @@ import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
-import { ownerGone } from "../owner.ts"
+import { ownerGone } from "../process/owner.ts"
 import { MitigationDocument, ResultsDocument, SCHEMA_VERSION } from "./schema.ts"
 import { upgradeResults } from "./upgrade.ts"
 

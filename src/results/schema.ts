@@ -504,7 +504,12 @@ export const Answer = Schema.Struct({
       share: field(Schema.Number, "that leaf's share")
     })),
     "the contrast driver's baseline at the comparison configuration; null when none was run"
-  )
+  ),
+  drivers: Schema.optional(Schema.Array(Schema.Struct({
+    name: field(Schema.String, "the run's driver, or its contrast driver"),
+    summary: field(Schema.String, "what its figures stand for, in a few words (its definition's)"),
+    inline: field(Schema.Boolean, "whether its connections in one process never wait for the write lock (they run inline)")
+  }))).annotations({ description: "the drivers named above, as their definitions describe them; absent in documents written before it was recorded" })
 }).annotations({
   identifier: "Answer",
   description: "the answer in a few figures: what persisting costs, where its time goes, which mitigation helps most (the terminal's first lines)"

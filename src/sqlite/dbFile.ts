@@ -10,8 +10,8 @@ import process from "node:process"
 import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
-import { APPLICATION_ID } from "../identity.ts"
-import { isAlive, ownerGone } from "../owner.ts"
+import { APPLICATION_ID } from "../process/identity.ts"
+import { isAlive, ownerGone } from "../process/owner.ts"
 
 export class DatabasePathError extends Data.TaggedError("DatabasePathError")<{ readonly detail: string }> {
   override get message(): string {

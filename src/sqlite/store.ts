@@ -8,7 +8,7 @@
 import type { SqlClient } from "@effect/sql/SqlClient"
 import { makeCompilerSqlite } from "@effect/sql/Statement"
 import * as Effect from "effect/Effect"
-import { APPLICATION_ID } from "../identity.ts"
+import { APPLICATION_ID } from "../process/identity.ts"
 import type { StoreError } from "../store/errors.ts"
 import { migrations, SCHEMA_VERSION } from "../store/schema.ts"
 import {
@@ -19,6 +19,7 @@ import {
   type StoreShape,
   transitionTexts
 } from "../store/service.ts"
+import { walBytes, walSalt } from "./dbFile.ts"
 import { exec, ForeignDatabase, int, rows, withConnection } from "../store/store.ts"
 
 export const sqliteStatements: Statements = {
@@ -121,6 +122,7 @@ export const sqliteStore: StoreShape = {
   compiler: makeCompilerSqlite(),
   migrate,
   resetLog: truncateWal,
+  readLog: (path) => Effect.zipWith(walBytes(path), walSalt(path), (bytes, salt) => ({ bytes, salt })),
   corruption,
   version,
   hasFilesTable

@@ -31,3 +31,10 @@ export class StoreError extends Data.TaggedError("StoreError")<{
 /** A file that gave up waiting for SQLite's write lock (see `StoreError.lockTimeout`). */
 export const isLockTimeout = (error: { readonly _tag: string }): boolean =>
   error instanceof StoreError && error.lockTimeout === true
+
+/** The database holds something that is not this tool's (or a newer schema): never written to. */
+export class ForeignDatabase extends Data.TaggedError("ForeignDatabase")<{ readonly detail: string }> {
+  override get message(): string {
+    return this.detail
+  }
+}

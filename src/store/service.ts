@@ -11,9 +11,35 @@ import type { Compiler } from "@effect/sql/Statement"
 import * as Context from "effect/Context"
 import type * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import type { Event } from "../lifecycle/fsm.ts"
+import type { Event, State } from "../lifecycle/fsm.ts"
 import type { StoreError } from "./errors.ts"
-import type { ForeignDatabase, TransitionColumn, TransitionWrite } from "./store.ts"
+import type { ForeignDatabase } from "./errors.ts"
+
+/** Columns a transition may set besides state, version and the state timestamp. */
+export type TransitionColumn =
+  | "gemini_file_id"
+  | "gemini_file_uri"
+  | "upload_timestamp"
+  | "gemini_store_doc_id"
+  | "intent_type"
+  | "intent_started_at"
+  | "intent_api_calls_completed"
+  | "error_message"
+  | "upload_attempt_count"
+  | "upload_round"
+
+export interface TransitionWrite {
+  readonly path: string
+  readonly event: Event
+  readonly from: State
+  readonly to: State
+  /** The version the writer believes the row has; the row ends at expectedVersion + 1. */
+  readonly expectedVersion: number
+  readonly at: string
+  readonly set: ReadonlyArray<readonly [TransitionColumn, string | number | null]>
+  /** Count an upload attempt (start_upload does). */
+  readonly countsAttempt: boolean
+}
 
 /** The stores this tool can run on. */
 export const Stores = ["sqlite", "postgres"] as const
@@ -59,12 +85,25 @@ export interface StoreShape {
   readonly migrate: (sql: SqlClient) => Effect.Effect<void, StoreError | ForeignDatabase>
   /** Bring the store's log to the same state before every trial (SQLite: truncate the WAL; Postgres: a checkpoint). */
   readonly resetLog: (sql: SqlClient) => Effect.Effect<void, StoreError>
+  /**
+   * Its log as the run's process sees it now, for the results' WAL record
+   * (SQLite: the WAL file's size and its header's salt, which counts the
+   * checkpoints that restarted it); a store whose log is not a file of the
+   * run's reads 0 bytes and no salt.
+   */
+  readonly readLog: (path: string) => Effect.Effect<LogReading>
   /** The store's own check of the database's structure: null when it finds nothing wrong, else what it found. */
   readonly corruption: (sql: SqlClient) => Effect.Effect<string | null>
   /** The store's name and version, for the results' environment (`SQLite 3.53.2`, `PostgreSQL 15.18`). */
   readonly version: (sql: SqlClient) => Effect.Effect<string, StoreError>
   /** Whether the database has the files table yet (read only). */
   readonly hasFilesTable: (sql: SqlClient) => Effect.Effect<boolean, StoreError>
+}
+
+/** A store's log, read: its size, and a counter of its restarts (null when there is none to read). */
+export interface LogReading {
+  readonly bytes: number
+  readonly salt: number | null
 }
 
 export class Store extends Context.Tag("upload-fsm-bench/Store")<Store, StoreShape>() {}

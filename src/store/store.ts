@@ -6,23 +6,18 @@
  */
 import type { SqlClient } from "@effect/sql/SqlClient"
 import type { Connection } from "@effect/sql/SqlConnection"
-import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import { seededRandom } from "../random.ts"
+import { seededRandom } from "../metrics/random.ts"
 import { type Event, isState, type Machine, type State, States, Transitions } from "../lifecycle/fsm.ts"
-import { OccConflict, StoreError } from "./errors.ts"
+import { ForeignDatabase, OccConflict, StoreError } from "./errors.ts"
 import { storeError } from "./transaction.ts"
 import { changesOf, Driver } from "../drivers/driver.ts"
-import type { Statements } from "./service.ts"
+import type { LogReading, Statements, TransitionColumn, TransitionWrite } from "./service.ts"
 import { transitionStatement } from "./service.ts"
 
-/** The database holds something that is not this tool's (or a newer schema): never written to. */
-export class ForeignDatabase extends Data.TaggedError("ForeignDatabase")<{ readonly detail: string }> {
-  override get message(): string {
-    return this.detail
-  }
-}
+export { ForeignDatabase }
+export type { TransitionColumn, TransitionWrite }
 
 /** A reading statement's rows on `conn`, its failure a StoreError naming `operation`. */
 export const rows = (conn: Connection, operation: string, text: string, params: ReadonlyArray<unknown> = []) =>
@@ -58,6 +53,10 @@ export const withConnection = <A, E>(sql: SqlClient, use: (conn: Connection) => 
 /** Create or upgrade the schema, as the run's store does it (`StoreShape.migrate`). */
 export const migrate = (sql: SqlClient): Effect.Effect<void, StoreError | ForeignDatabase, Driver> =>
   Effect.flatMap(Driver, (driver) => driver.store.migrate(sql))
+
+/** The store's log read now (`StoreShape.readLog`). */
+export const readLog = (path: string): Effect.Effect<LogReading, never, Driver> =>
+  Effect.flatMap(Driver, (driver) => driver.store.readLog(path))
 
 /** Bring the store's log to the same state before a trial (`StoreShape.resetLog`). */
 export const resetLog = (sql: SqlClient): Effect.Effect<void, StoreError, Driver> =>
@@ -162,32 +161,6 @@ export const readState = (conn: Connection, statements: Statements, path: string
 export const readStateOutcome = (path: string, row: Record<string, unknown> | undefined): Either.Either<StoredState, StoreError> => {
   const stored = storedStateOf(path, row)
   return typeof stored === "string" ? Either.left(new StoreError({ operation: "read state", detail: stored })) : Either.right(stored)
-}
-
-/** Columns a transition may set besides state, version and the state timestamp. */
-export type TransitionColumn =
-  | "gemini_file_id"
-  | "gemini_file_uri"
-  | "upload_timestamp"
-  | "gemini_store_doc_id"
-  | "intent_type"
-  | "intent_started_at"
-  | "intent_api_calls_completed"
-  | "error_message"
-  | "upload_attempt_count"
-  | "upload_round"
-
-export interface TransitionWrite {
-  readonly path: string
-  readonly event: Event
-  readonly from: State
-  readonly to: State
-  /** The version the writer believes the row has; the row ends at expectedVersion + 1. */
-  readonly expectedVersion: number
-  readonly at: string
-  readonly set: ReadonlyArray<readonly [TransitionColumn, string | number | null]>
-  /** Count an upload attempt (start_upload does). */
-  readonly countsAttempt: boolean
 }
 
 /**

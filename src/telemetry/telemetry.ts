@@ -25,7 +25,7 @@ import * as OtlpTracer from "@effect/opentelemetry/OtlpTracer"
 import * as Resource from "@effect/opentelemetry/Resource"
 import { PrometheusExporter } from "@opentelemetry/exporter-prometheus"
 import { liveMetrics } from "../metrics/live.ts"
-import { reach } from "../reach.ts"
+import { reach } from "../process/reach.ts"
 import type { Watching } from "./watched.ts"
 
 /** A metrics endpoint that cannot listen, or a collector that cannot be reached: said in one line. */

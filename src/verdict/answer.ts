@@ -19,6 +19,8 @@ export const answerOf = (
     readonly thresholds: ReadonlyArray<ThresholdResult>
     /** Another driver's baseline at the comparison configuration, if one was measured. */
     readonly contrast?: Contrast | null
+    /** The run's driver and its contrast, as their definitions describe them. */
+    readonly drivers?: NonNullable<Answer["drivers"]>
   }
 ): Answer => {
   const at = (profile: string) => input.runs.find((r) => r.profile === profile && r.concurrency === THRESHOLD_CONCURRENCY)
@@ -57,7 +59,8 @@ export const answerOf = (
         return { concurrency: r.concurrency, leaf: b.byShare.segment, share: b.byShare.share }
       }),
     mitigations: [...ranked].sort((a, b) => (a.elapsedRatio ?? Infinity) - (b.elapsedRatio ?? Infinity)),
-    contrast: contrastOf(input.contrast ?? null)
+    contrast: contrastOf(input.contrast ?? null),
+    ...(input.drivers === undefined ? {} : { drivers: input.drivers })
   }
 }
 

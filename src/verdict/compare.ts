@@ -8,7 +8,7 @@
 import { type Interval, median, ratioInterval } from "../metrics/bootstrap.ts"
 import { round } from "../metrics/stats.ts"
 import type { ChangeVerdict, ComparisonRow, TrialSummary } from "../results/schema.ts"
-import { seededRandom } from "../random.ts"
+import { seededRandom } from "../metrics/random.ts"
 import { SegmentNames } from "../metrics/segments.ts"
 
 export const DEFAULT_NOISE = 0.05

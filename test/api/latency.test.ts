@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Either } from "effect"
 import { type LatencyModel, type LatencyProfile, meanSeconds, parseProfile, sample } from "../../src/api/profiles.ts"
-import { seededRandom } from "../../src/random.ts"
+import { seededRandom } from "../../src/metrics/random.ts"
 import { percentile } from "../../src/metrics/stats.ts"
 import { BetterSqlite } from "../drivers.ts"
 import { experiment } from "../helpers.ts"

@@ -2,7 +2,7 @@
 import { NodeContext } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Either } from "effect"
-import { benchFlags } from "../../src/cli/bench.ts"
+import { benchOptions as benchFlags } from "../../src/config/options.ts"
 import { helpText } from "../../src/cli/help.ts"
 import { completionScript, subcommands } from "../../src/cli/main.ts"
 import { cli, configFrom } from "./inProcess.ts"

@@ -4,8 +4,10 @@ import { NodeContext } from "@effect/platform-node"
 import { Console, Effect, Either } from "effect"
 import type { BenchConfig } from "../../src/bench/config.ts"
 import { checkArgs } from "../../src/cli/argv.ts"
-import { type BenchValues, benchFlags, configOf } from "../../src/cli/bench.ts"
-import { optionsOf } from "../../src/cli/flags.ts"
+import { givenOptionsOf } from "../../src/cli/flags.ts"
+import { configOf } from "../../src/config/configOf.ts"
+import { resolve } from "../../src/config/option.ts"
+import { benchOptions } from "../../src/config/options.ts"
 import { run } from "../../src/cli/main.ts"
 
 export interface CliRun {
@@ -26,13 +28,13 @@ export const cli = (...args: ReadonlyArray<string>): Effect.Effect<CliRun> =>
 
 /** The configuration the bench command builds from `args`, or the one line it refuses them with. */
 export const configFrom = (...args: ReadonlyArray<string>): Effect.Effect<Either.Either<BenchConfig, string>> =>
-  Either.match(checkArgs(args, benchFlags, 0), {
+  Either.match(checkArgs(args, benchOptions, 0), {
     onLeft: (problem) => Effect.succeed(Either.left(problem)),
     onRight: (checked) =>
       Effect.gen(function*() {
-        let values: BenchValues | undefined
-        const command = Command.make("bench", optionsOf(benchFlags), (v) => Effect.sync(() => void (values = v)))
+        let values: Parameters<typeof resolve<typeof benchOptions>>[1] | undefined
+        const command = Command.make("bench", givenOptionsOf(benchOptions), (v) => Effect.sync(() => void (values = v)))
         yield* Command.run(command, { name: "test", version: "0" })(["node", "test", ...checked.own])
-        return values === undefined ? Either.left("not parsed") : configOf(values)
+        return values === undefined ? Either.left("not parsed") : configOf(resolve(benchOptions, values))
       }).pipe(Effect.orDie, Effect.provide(NodeContext.layer))
   })

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { median, medianInterval, ratioInterval } from "../../src/metrics/bootstrap.ts"
-import { seededRandom } from "../../src/random.ts"
+import { seededRandom } from "../../src/metrics/random.ts"
 import { compareSeries, verdictOf } from "../../src/verdict/compare.ts"
 import { bySegment } from "../../src/metrics/segments.ts"
 

@@ -1,5 +1,5 @@
 /**
- * How the programs start (`src/launch.ts`): the bundle of the sources, built
+ * How the programs start (`src/cli/launch.ts`): the bundle of the sources, built
  * into a cache folder and rebuilt when a source changes; the sources under
  * `UPLOAD_FSM_BENCH_SOURCES=1` or when the bundle cannot be built.
  */
@@ -8,7 +8,7 @@ import { isBuiltin } from "node:module"
 import * as path from "node:path"
 import { pathToFileURL } from "node:url"
 import { afterEach, describe, expect, it, vi } from "@effect/vitest"
-import { buildBundle, fingerprint, freshBundle, load, SOURCES_VARIABLE } from "../../src/launch.ts"
+import { buildBundle, fingerprint, freshBundle, load, SOURCES_VARIABLE } from "../../src/cli/launch.ts"
 import { tempDir } from "../helpers.ts"
 import { root, spawn, tsx } from "./spawned.ts"
 
@@ -77,7 +77,7 @@ describe("the bundle", () => {
 describe("the fingerprint", () => {
   const project = () => {
     const dir = tempDir()
-    for (const f of ["package.json", "package-lock.json", "tsconfig.json", "src/launch.ts", "src/a.ts"]) {
+    for (const f of ["package.json", "package-lock.json", "tsconfig.json", "src/cli/launch.ts", "src/a.ts"]) {
       fs.mkdirSync(path.dirname(path.join(dir, f)), { recursive: true })
       fs.writeFileSync(path.join(dir, f), `// ${f}\n`)
     }

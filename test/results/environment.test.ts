@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { environmentNow, withGit } from "../../src/environment.ts"
+import { environmentNow, withGit } from "../../src/process/environment.ts"
 
 describe("where a result was measured", () => {
   it.effect("the machine's facts at once, the checkout's from git after (this project is a checkout)", () =>

@@ -8,7 +8,7 @@ import * as path from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import Database from "better-sqlite3"
 import { Effect, Either } from "effect"
-import { APPLICATION_ID } from "../../src/identity.ts"
+import { APPLICATION_ID } from "../../src/process/identity.ts"
 import { checkDatabasePath } from "../../src/sqlite/dbFile.ts"
 import { tempDir } from "../helpers.ts"
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { answerLines } from "../../src/report/answer.ts"
 import type { Step } from "../../src/results/schema.ts"
+import { describeDrivers } from "../../src/drivers/all.ts"
 import { answerOf } from "../../src/verdict/answer.ts"
 import { evaluateThresholds } from "../../src/verdict/thresholds.ts"
 import { compareSeries } from "../../src/verdict/compare.ts"
@@ -72,7 +73,8 @@ describe("the answer", () => {
       comparisons,
       driver: "threaded",
       thresholds: evaluateThresholds(runs, LIMITS, 818),
-      contrast: { driver: "better-sqlite3", run }
+      contrast: { driver: "better-sqlite3", run },
+      drivers: describeDrivers(["threaded", "better-sqlite3"])
     })
     expect(contrasted.contrast).toMatchObject({
       driver: "better-sqlite3",

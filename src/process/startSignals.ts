@@ -2,7 +2,7 @@
  * Listeners for the stop signals from the moment the program starts, before
  * it has loaded: a signal arriving then is remembered instead of killing the
  * process with nothing said; the program's own listeners take over when it
- * starts (`cli/signals.ts`), and it then says so and exits. The package's bin
+ * starts (`signals.ts`), and it then says so and exits. The package's bin
  * installs the same record before tsx loads. Node's own modules only.
  */
 import process from "node:process"

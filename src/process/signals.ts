@@ -8,7 +8,7 @@
  */
 import process from "node:process"
 import * as Effect from "effect/Effect"
-import { startSignals } from "../startSignals.ts"
+import { startSignals } from "./startSignals.ts"
 
 export type StopSignal = "SIGINT" | "SIGTERM"
 

@@ -9,9 +9,8 @@
  */
 import * as JSONSchema from "effect/JSONSchema"
 import type * as Schema from "effect/Schema"
-import type { Flag } from "../cli/flags.ts"
-import { Groups } from "../cli/flags.ts"
-import { EXIT, type Subcommand } from "../cli/program.ts"
+import { type AnyOption as Flag, Groups } from "../config/option.ts"
+import { EXIT, type Subcommand } from "./program.ts"
 import { MetricDefinitions } from "../metrics/definitions.ts"
 import { SEGMENT_BOUNDARIES } from "../metrics/recorder.ts"
 import { Segments, SegmentNames } from "../metrics/segments.ts"
@@ -33,7 +32,7 @@ const groupTitles: { readonly [G in (typeof Groups)[number]]: string } = {
   watch: "Watching a run"
 }
 
-const flagRow = (flag: Flag<unknown>): string => {
+const flagRow = (flag: Flag): string => {
   const name = `\`--${flag.name}${flag.pseudo === null ? "" : ` ${flag.pseudo}`}\`${flag.bare === null ? "" : ` (alone: \`${flag.bare}\`)`}`
   const meaning = [flag.description, flag.range === null ? "" : `(${flag.range})`].filter((s) => s !== "").join(" ")
   return `| ${cell(name)} | ${cell(flag.shown ?? (flag.pseudo === null ? "off" : "none"))} | ${cell(meaning)} |`

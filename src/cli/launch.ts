@@ -21,7 +21,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import process from "node:process"
 import { fileURLToPath, pathToFileURL } from "node:url"
-import { installStartSignals } from "./startSignals.ts"
+import { installStartSignals } from "../process/startSignals.ts"
 
 // Before anything else loads: a stop signal while the program loads is remembered, not fatal.
 installStartSignals()
@@ -35,13 +35,13 @@ export interface Entry {
 /** The environment variable that asks for the sources. */
 export const SOURCES_VARIABLE = "UPLOAD_FSM_BENCH_SOURCES"
 
-const root = fileURLToPath(new URL("..", import.meta.url))
+const root = fileURLToPath(new URL("../..", import.meta.url))
 
 /** Where bundles are kept (tools' caches conventionally live in node_modules/.cache). */
 export const defaultCacheDir = path.join(root, "node_modules", ".cache", "upload-fsm-bench")
 
 /** Besides the sources a bundle was built from, what its fingerprint covers (project-relative). */
-const ALWAYS = ["package.json", "package-lock.json", "tsconfig.json", "src/launch.ts"]
+const ALWAYS = ["package.json", "package-lock.json", "tsconfig.json", "src/cli/launch.ts"]
 
 /**
  * Packages left outside the bundle: native addons (and pg's optional one), and what only some runs load
@@ -129,7 +129,7 @@ export const buildBundle = async (cacheDir: string): Promise<string> => {
     name: "source-urls",
     setup(build) {
       // Where the bundle is: the one module that differs from its source.
-      build.onLoad({ filter: /[\\/]src[\\/]bundled\.ts$/ }, () => ({
+      build.onLoad({ filter: /[\\/]src[\\/]process[\\/]bundled\.ts$/ }, () => ({
         contents: "import { fileURLToPath } from \"node:url\"; export const bundleDir = fileURLToPath(new URL(\".\", import.meta.url))",
         loader: "ts"
       }))
@@ -205,7 +205,7 @@ const prune = (cacheDir: string, current: string) => {
   for (const e of stale) fs.rmSync(path.join(cacheDir, e.name), { recursive: true, force: true })
 }
 
-const fromSources = async (): Promise<Entry> => await import("./cli/main.ts")
+const fromSources = async (): Promise<Entry> => await import("./main.ts")
 
 /**
  * The entry to run and where it came from (said in the debug log): the

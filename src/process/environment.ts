@@ -4,7 +4,7 @@ import * as os from "node:os"
 import { fileURLToPath } from "node:url"
 import process from "node:process"
 import * as Effect from "effect/Effect"
-import type { Environment } from "./results/schema.ts"
+import type { Environment } from "../results/schema.ts"
 
 /** A git command's trimmed output in this project's folder, or null (not a checkout, no git). Does not block. */
 const git = (args: ReadonlyArray<string>): Effect.Effect<string | null> =>

@@ -1,35 +1,13 @@
 /**
- * The flags that watch a process while it runs (`bench`, and a `runner` of
- * its own), and the `watching` they ask for: the exporters' modules are
- * imported only when one of them is given.
+ * What watches a process while it runs (`bench`, and a `runner` of its own;
+ * their options are `watchOptions`): the exporters' modules are imported
+ * only when one is asked for.
  */
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
-import { TOOL } from "../identity.ts"
-import type { TelemetryUnavailable } from "../telemetry/telemetry.ts"
-import type { Watching } from "../telemetry/watched.ts"
-import { integer, text } from "./flags.ts"
-
-export const watchFlags = {
-  metricsPort: integer("metrics-port", {
-    group: "watch",
-    description: "while the run lasts, live metrics for Prometheus at http://HOST:N/metrics (docs/watching.md)",
-    bounds: { min: 1, max: 65535 },
-    fallback: undefined
-  }),
-  metricsHost: text("metrics-host", {
-    group: "watch",
-    pseudo: "HOST",
-    description: "where --metrics-port listens",
-    fallback: "127.0.0.1"
-  }),
-  otlp: text("otlp", {
-    group: "watch",
-    pseudo: "URL",
-    description: "export spans and live metrics over OTLP/HTTP to a collector (http://HOST:4318)",
-    fallback: undefined
-  })
-}
+import { TOOL } from "../process/identity.ts"
+import type { TelemetryUnavailable } from "./telemetry.ts"
+import { type Watching, watchedBy } from "./watched.ts"
 
 /** What a process is asked to export: a Prometheus endpoint, an OTLP collector, or both. */
 export interface WatchSpec {
@@ -51,10 +29,25 @@ export const startWatching = (
   attributes: Readonly<Record<string, string>>
 ): Effect.Effect<Watching, TelemetryUnavailable, Scope.Scope> =>
   Effect.flatMap(
-    Effect.promise(() => import("../telemetry/telemetry.ts")),
+    Effect.promise(() => import("./telemetry.ts")),
     ({ watching }) => watching({ ...spec, service: TOOL, attributes })
   )
 
 /** The line that says where the Prometheus endpoint is. */
 export const endpointLine = (metrics: NonNullable<WatchSpec["metrics"]>): string =>
   `live metrics for Prometheus: http://${metrics.host.includes(":") ? `[${metrics.host}]` : metrics.host}:${metrics.port}/metrics`
+
+/**
+ * `effect` run watched as `spec` asks: the endpoint listening (and the
+ * collector reached) before it starts, `started` run once they are, and
+ * both closed when it ends. Without anything asked, `effect` as it is.
+ */
+export const watchRun = <A, E, R>(
+  spec: WatchSpec,
+  attributes: Readonly<Record<string, string>>,
+  started: Effect.Effect<void>,
+  effect: Effect.Effect<A, E, R>
+): Effect.Effect<A, E | TelemetryUnavailable, R> =>
+  !asksToWatch(spec) ? effect : Effect.scoped(
+    Effect.flatMap(Effect.zipLeft(startWatching(spec, attributes), started), (watching) => watchedBy(watching)(effect))
+  )

@@ -1,0 +1,103 @@
+/**
+ * The run's configuration from its options' values: the defaults its rules
+ * choose (the store from `--pg-url`, the driver from the store, the
+ * contrast from the driver, the trials from the level), the profile file
+ * read, the mitigations ordered against the registry, then every
+ * cross-field rule of `BenchConfig`, each broken one a one-line message.
+ */
+import * as fs from "node:fs"
+import * as Either from "effect/Either"
+import * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
+import { type LatencyProfile, parseProfile } from "../api/profiles.ts"
+import { BenchConfig } from "../bench/config.ts"
+import { builtInRegistry, orderSet, type Registry, unmetRequirement } from "../mitigations/registry.ts"
+import { type BenchValues, QUICK_DELAY, TRIALS_AT_COMPARISON, TRIALS_ELSEWHERE } from "./options.ts"
+
+const onDeno = "Deno" in globalThis
+
+const readProfile = (values: Pick<BenchValues, "profile" | "profileFile">) =>
+  values.profile !== undefined && values.profileFile !== undefined
+    ? Either.left("--profile and --profile-file: give one profile, not both")
+    : values.profile !== undefined
+    ? parseProfile("--profile", values.profile)
+    : values.profileFile === undefined
+    ? Either.right(null)
+    : Either.flatMap(
+      Either.try({
+        try: () => fs.readFileSync(values.profileFile ?? "", "utf8"),
+        catch: (cause) => `--profile-file ${values.profileFile}: cannot read (${cause instanceof Error ? cause.message : String(cause)})`
+      }),
+      (body) => parseProfile(`--profile-file ${values.profileFile}`, body)
+    )
+
+/** What a run's configuration is checked against: its registry, and its config file's profiles. */
+export interface Registered {
+  readonly registry: Registry
+  readonly profiles: ReadonlyArray<LatencyProfile>
+}
+
+const orderedMitigations = (registry: Registry, names: ReadonlyArray<string>) =>
+  Either.flatMap(Either.mapLeft(orderSet(registry, names), (e) => `--mitigations: ${e}`), (set) => {
+    const unmet = unmetRequirement(registry, set)
+    return unmet === null ? Either.right(set) : Either.left(`--mitigations: ${unmet}`)
+  })
+
+/** The configuration from the options' values; the one-line message of the first rule broken. */
+export const configOf = (
+  values: BenchValues,
+  registered: Registered = { registry: builtInRegistry, profiles: [] }
+): Either.Either<BenchConfig, string> => {
+  const store = values.store ?? (values.pgUrl === undefined ? "sqlite" : "postgres")
+  const driver = values.driver ?? (store === "postgres" ? "postgres" : "threaded")
+  // Local runners keep the cluster's state in SQLite through better-sqlite3, which Deno cannot load.
+  if (onDeno && values.workers > 1) {
+    return Either.left(`--workers ${values.workers}: not under Deno (the runners' cluster storage needs better-sqlite3); run it under Node`)
+  }
+  const mitigations = orderedMitigations(registered.registry, values.mitigations ?? [])
+  return Either.flatMap(Either.all([readProfile(values), mitigations]), ([customProfile, mitigations]) => {
+    const customProfiles = [...registered.profiles, ...(customProfile === null ? [] : [customProfile])]
+    return Schema.decodeUnknownEither(BenchConfig)({
+      files: values.files,
+      concurrency: [...values.concurrency].sort((a, b) => a - b),
+      profiles: values.profiles ?? ["zero", "realistic", ...customProfiles.map((p) => p.name)],
+      customProfiles,
+      realisticDelaySeconds: values.realisticDelay ?? (values.quick ? QUICK_DELAY : 2.0),
+      quick: values.quick,
+      seed: values.seed,
+      db: values.db ?? null,
+      fresh: values.fresh,
+      resume: values.resume,
+      out: values.out,
+      thresholdZeroSeconds: values.thresholdZero,
+      thresholdRealisticSeconds: values.thresholdRealistic,
+      json: values.json,
+      wide: values.wide,
+      trace: values.trace ?? null,
+      metricsPort: values.metricsPort ?? null,
+      metricsHost: values.metricsHost,
+      otlp: values.otlp ?? null,
+      mitigations,
+      ladder: values.ladder ?? (values.mitigations === undefined ? "full" : "off"),
+      trials: values.trials ?? TRIALS_AT_COMPARISON,
+      otherTrials: values.trials ?? TRIALS_ELSEWHERE,
+      warmup: values.warmup,
+      noise: values.noise,
+      batchSize: values.batchSize,
+      failBatch: values.failBatch ?? null,
+      clock: values.clock,
+      scenario: values.scenario,
+      maxAttempts: values.maxAttempts,
+      retryBaseSeconds: values.retryBase,
+      store,
+      pgUrl: values.pgUrl ?? null,
+      poolSize: values.poolSize,
+      workers: values.workers,
+      runners: values.runners ?? [],
+      clusterUrl: values.clusterUrl ?? null,
+      driver,
+      // The inline driver of the same engine as the threaded one's threads: better-sqlite3, or node:sqlite under Deno.
+      contrast: values.contrast === "off" ? null : values.contrast ?? (driver === "threaded" ? (onDeno ? "node-sqlite" : "better-sqlite3") : null)
+    }).pipe(Either.mapLeft((error) => ParseResult.ArrayFormatter.formatErrorSync(error)[0]?.message ?? "invalid configuration"))
+  })
+}

@@ -1,0 +1,356 @@
+/**
+ * Every option of a run, defined once: its flag, type, bounds, default,
+ * description, who may set it (`scope`: a config file's `defaults`,
+ * `runBench`'s options, the command line) and whether runners need it. The
+ * command line's flags and `--help`, `docs/reference/cli.md`, the config
+ * file's `defaults` (its type and its check), and `runBench`'s options (its
+ * type and its check) are all derived from this table; `configOf` turns the
+ * values into the run's `BenchConfig`.
+ */
+import * as Either from "effect/Either"
+import { Scenarios } from "../actor/scenario.ts"
+import { LadderModes, MAX_POOL_SIZE, MAX_WORKERS, Stores } from "../bench/config.ts"
+import { ClockModes } from "../clock/apiClock.ts"
+import { addressText, parseAddress } from "../cluster/address.ts"
+import { AllDrivers, Drivers, threaded } from "../drivers/all.ts"
+import { MITIGATION_NAME } from "../mitigations/define.ts"
+import { builtInMitigations } from "../mitigations/registry.ts"
+import { DEFAULT_NOISE } from "../verdict/compare.ts"
+import { choice, type Given, integer, integerProblem, type KeysIn, list, number, on, rangeText, text, type Values } from "./option.ts"
+
+/** The realistic profile's delay per API call with `--quick`. */
+export const QUICK_DELAY = 0.05
+
+/**
+ * Upper bounds, so that a slip of the keyboard is one line, not a full disk
+ * or a crash: a million files is a database of about 0.6 GB (extrapolated
+ * from 10,000 files' 5.8 MB), seeded in one transaction; 10,000 concurrent actors is far past where the answers
+ * change (the reference runs stop at 50); a day per API call or per backoff
+ * is beyond any real API, and the clocks count in integer nanoseconds.
+ */
+export const MAX_FILES = 1_000_000
+const MAX_CONCURRENCY = 10_000
+const MAX_SECONDS = 86_400
+const MAX_THRESHOLD = 1e9
+/** A batch held open for more transitions than this is no batching a writer would do (and locks the store for long). */
+const MAX_BATCH = 100_000
+/** More upload attempts than this per file is a retry loop, not a policy. */
+const MAX_ATTEMPTS = 100
+
+/**
+ * Counted trials per configuration by default: five at c=10, where both
+ * thresholds, the ladder's intervals and the contrast are judged; three at
+ * the other levels, which feed the scaling slope and the c=50 bottleneck.
+ * The trade that keeps the default run near two minutes on the threaded
+ * driver (docs/running.md, "How long a run takes").
+ */
+export const TRIALS_AT_COMPARISON = 5
+export const TRIALS_ELSEWHERE = 3
+
+/** `--noise F`: the same rule for the bench's comparisons and for compare's. */
+export const noiseOption = number("noise", {
+  group: "statistics",
+  pseudo: "F",
+  description: "a change smaller than this fraction is never called improved or regressed",
+  bounds: { min: 0 },
+  fallback: DEFAULT_NOISE,
+  scope: "run"
+})
+
+/** The options that watch a process while it runs: a run's, and a `runner`'s of its own. */
+export const watchOptions = {
+  metricsPort: integer("metrics-port", {
+    group: "watch",
+    description: "while the run lasts, live metrics for Prometheus at http://HOST:N/metrics (docs/watching.md)",
+    bounds: { min: 1, max: 65535 },
+    fallback: undefined,
+    scope: "run",
+    runners: true
+  }),
+  metricsHost: text("metrics-host", {
+    group: "watch",
+    pseudo: "HOST",
+    description: "where --metrics-port listens",
+    fallback: "127.0.0.1",
+    scope: "run",
+    runners: true
+  }),
+  otlp: text("otlp", {
+    group: "watch",
+    pseudo: "URL",
+    description: "export spans and live metrics over OTLP/HTTP to a collector (http://HOST:4318)",
+    fallback: undefined,
+    scope: "run",
+    runners: true
+  })
+}
+
+const wholeItem = (part: string) => {
+  const problem = integerProblem(part, { min: 1, max: MAX_CONCURRENCY })
+  return problem === null ? Either.right(Number(part)) : Either.left(problem)
+}
+
+const workload = {
+  files: integer("files", {
+    group: "workload",
+    description: "files (actors) per configuration",
+    bounds: { min: 1, max: MAX_FILES },
+    fallback: 818,
+    scope: "file"
+  }),
+  concurrency: list<number, "1,10,50", "file", number>("concurrency", {
+    group: "workload",
+    description: "concurrency levels",
+    item: wholeItem,
+    itemValue: (v) => (typeof v === "number" ? wholeItem(String(v)) : Either.left("expected a list of whole numbers")),
+    itemsAre: "a list of whole numbers",
+    range: `${rangeText({ min: 1, max: MAX_CONCURRENCY })}; at most ` +
+      AllDrivers.flatMap((d) => (d.maxConcurrency === null ? [] : [`${d.maxConcurrency.limit} on ${d.name}`])).join(", ") +
+      "; with --workers on SQLite, every process's connections count",
+    fallback: "1,10,50",
+    scope: "file"
+  }),
+  profiles: list("profiles", {
+    group: "workload",
+    description: "latency profiles: zero, realistic, and the --profile-file's",
+    item: (part) => /^[a-z][a-z0-9-]{0,39}$/.test(part) ? Either.right(part) : Either.left(`'${part}' is not a profile name`),
+    fallback: undefined,
+    shown: "zero,realistic and the profile file's",
+    scope: "file"
+  }),
+  profileFile: text("profile-file", {
+    group: "workload",
+    pseudo: "PATH",
+    description: "a JSON file defining one more latency profile (see docs/workload.md)",
+    fallback: undefined,
+    scope: "run"
+  }),
+  profile: text("profile", { group: "workload", pseudo: "JSON", description: "the same profile given inline", fallback: undefined, scope: "run" }),
+  realisticDelay: number("realistic-delay", {
+    group: "workload",
+    description: "seconds per API call in the realistic profile",
+    bounds: { min: 0, max: MAX_SECONDS },
+    unit: " s",
+    fallback: undefined,
+    shown: `2.0; ${QUICK_DELAY} with --quick`,
+    scope: "file"
+  }),
+  quick: on("quick", { group: "workload", description: `shorthand for --realistic-delay ${QUICK_DELAY}`, scope: "file" }),
+  scenario: choice("scenario", Scenarios, {
+    group: "workload",
+    description: "reupload: indexed files are reset or found broken and go round again",
+    fallback: "happy",
+    scope: "file"
+  }),
+  seed: integer("seed", {
+    group: "workload",
+    description: "seed of every random choice; recorded in the results",
+    bounds: {},
+    fallback: 42,
+    scope: "file"
+  }),
+  store: choice("store", Stores, {
+    group: "workload",
+    description: "where lifecycle state is kept: a SQLite file, or a PostgreSQL server (see docs/stores.md)",
+    fallback: undefined,
+    shown: "sqlite; postgres with --pg-url",
+    scope: "run"
+  }),
+  pgUrl: text("pg-url", {
+    group: "workload",
+    pseudo: "URL",
+    description: "with --store postgres: a server of yours (postgresql://…); only a database this tool created, or an empty one, is used",
+    fallback: undefined,
+    shown: "a throwaway server the run starts and removes",
+    scope: "run"
+  }),
+  poolSize: integer("pool-size", {
+    group: "workload",
+    description: "connections behind the shared-connection mitigation",
+    bounds: { min: 1, max: MAX_POOL_SIZE },
+    fallback: 1,
+    scope: "file"
+  }),
+  workers: integer("workers", {
+    group: "workload",
+    description: "OS processes the actors run in, sharing the files and the one store; a driver's " +
+      `concurrency cap (threaded ${threaded.maxConcurrency?.limit ?? "none"}) counts all their connections (docs/scaling.md)`,
+    bounds: { min: 1, max: MAX_WORKERS },
+    fallback: 1,
+    scope: "file"
+  }),
+  runners: list("runners", {
+    group: "workload",
+    description: "runners on other hosts (each an `upload-fsm-bench runner`) running the actors on --pg-url's server " +
+      "(docs/scaling.md)",
+    item: (part) => Either.map(parseAddress(part), addressText),
+    fallback: undefined,
+    shown: "none",
+    range: "HOST:PORT",
+    scope: "run"
+  }),
+  clusterUrl: text("cluster-url", {
+    group: "workload",
+    pseudo: "URL",
+    description: "with --runners: the PostgreSQL database the runners were started with (the cluster's state); " +
+      "never --pg-url's",
+    fallback: undefined,
+    shown: "none",
+    scope: "run"
+  }),
+  driver: choice("driver", Drivers, {
+    group: "workload",
+    description: "what runs the SQLite connections (see docs/methodology.md, Drivers)",
+    fallback: undefined,
+    shown: "threaded (on node:sqlite under Deno)",
+    scope: "file",
+    runners: true
+  }),
+  contrast: choice("contrast", [...Drivers, "off"], {
+    group: "workload",
+    description: "another driver, measured at c=10 zero only, beside the run's for contrast",
+    fallback: undefined,
+    shown: "with threaded: better-sqlite3 (node-sqlite under Deno), else off",
+    scope: "file"
+  }),
+  clock: choice("clock", ClockModes, {
+    group: "workload",
+    description: "warp: skip API waits when every actor waits (simulated time); real: wait them out",
+    fallback: "warp",
+    scope: "file"
+  }),
+  db: text("db", {
+    group: "workload",
+    pseudo: "PATH",
+    description: "database to run on; one this tool did not create is refused",
+    fallback: undefined,
+    shown: "a temporary file",
+    scope: "run"
+  }),
+  fresh: on("fresh", { group: "workload", description: "with --db: replace the batch the database holds with this run's", scope: "run" }),
+  resume: on("resume", {
+    group: "workload",
+    description: "with --db: finish the batch of a run that died (at the first --concurrency and --profiles), check it, exit"
+  })
+}
+
+const statistics = {
+  trials: integer("trials", {
+    group: "statistics",
+    description: "counted trials per configuration",
+    bounds: { min: 1, max: 1000 },
+    fallback: undefined,
+    shown: `${TRIALS_AT_COMPARISON} at c=10, ${TRIALS_ELSEWHERE} elsewhere`,
+    scope: "file"
+  }),
+  warmup: integer("warmup", {
+    group: "statistics",
+    description: "discarded warm-up trials before them",
+    bounds: { min: 0, max: 1000 },
+    fallback: 1,
+    scope: "file"
+  }),
+  noise: noiseOption
+}
+
+const gate = {
+  thresholdZero: number("threshold-zero", {
+    group: "gate",
+    description: "Threshold 1: zero profile, c=10, limit in seconds",
+    bounds: { above: 0, max: MAX_THRESHOLD },
+    unit: " s",
+    fallback: 300,
+    scope: "file"
+  }),
+  thresholdRealistic: number("threshold-realistic", {
+    group: "gate",
+    description: "Threshold 2: realistic profile, c=10, limit in seconds",
+    bounds: { above: 0, max: MAX_THRESHOLD },
+    unit: " s",
+    fallback: 21_600,
+    scope: "file"
+  }),
+  mitigations: list("mitigations", {
+    group: "gate",
+    description: `applied together to every configuration: ${builtInMitigations.map((m) => m.name).join(", ")}, or a config file's`,
+    item: (part) => MITIGATION_NAME.test(part) ? Either.right(part) : Either.left(`'${part}' is not a mitigation name`),
+    fallback: undefined,
+    shown: "none",
+    scope: "file"
+  }),
+  ladder: choice("ladder", LadderModes, {
+    group: "gate",
+    description: "mitigation ladder at c=10 zero: stop at the first step meeting Threshold 1, every step, or none",
+    fallback: undefined,
+    shown: "full; off with --mitigations",
+    bare: "first",
+    scope: "file"
+  }),
+  batchSize: integer("batch-size", {
+    group: "gate",
+    description: "transitions per commit with batched-writes",
+    bounds: { min: 1, max: MAX_BATCH },
+    fallback: 10,
+    scope: "file"
+  })
+}
+
+const faults = {
+  failBatch: integer("fail-batch", {
+    group: "faults",
+    pseudo: "K",
+    description: "the K-th batch commit of every batched run fails; the run recovers",
+    bounds: { min: 1, max: 3 * MAX_FILES },
+    fallback: undefined,
+    scope: "run"
+  }),
+  maxAttempts: integer("max-attempts", {
+    group: "faults",
+    description: "upload attempts per file before a failed file stays failed",
+    bounds: { min: 1, max: MAX_ATTEMPTS },
+    fallback: 3,
+    scope: "run"
+  }),
+  retryBase: number("retry-base", {
+    group: "faults",
+    description: "first retry backoff in seconds, doubling, jittered",
+    bounds: { above: 0, max: MAX_SECONDS },
+    unit: " s",
+    fallback: 1,
+    scope: "run"
+  })
+}
+
+const output = {
+  config: text("config", {
+    group: "workload",
+    pseudo: "PATH",
+    description: "a config file of your own mitigations, ladder, profiles and defaults (see docs/mitigations.md)",
+    fallback: undefined,
+    shown: "upload-fsm-bench.config.ts (or .mts, .mjs, .js) in the working directory, if there",
+    runners: true
+  }),
+  out: text("out", { group: "output", pseudo: "DIR", description: "folder for the result files", fallback: "results", scope: "file" }),
+  json: on("json", { group: "output", description: "print the result document on stdout and nothing else there" }),
+  wide: on("wide", { group: "output", description: "every column of the tables and one line per fact (beyond 80 columns)" }),
+  trace: text("trace", {
+    group: "output",
+    pseudo: "FILE",
+    description: "write a Perfetto/Chrome trace of one trial (c=10 zero's first counted) to FILE, a new file",
+    fallback: undefined,
+    scope: "run"
+  })
+}
+
+/** Every option of `bench` (and of `runBench`), in the order `--help` lists them within each group. */
+export const benchOptions = { ...workload, ...statistics, ...gate, ...faults, ...output, ...watchOptions }
+export type BenchOptions = typeof benchOptions
+
+/** The values a run is configured from: each option given, defaulted, or undefined where its rules choose. */
+export type BenchValues = Values<BenchOptions>
+
+/** Defaults a config file may set for the bench's options, by their names in camel case (`batchSize` for `--batch-size`). */
+export type ConfigDefaults = Given<Pick<BenchOptions, KeysIn<BenchOptions, "file">>>
+
+/** What `runBench` takes of the options: every option but the terminal's (`--json`, `--wide`, `--resume`, `--config`). */
+export type RunValues = Given<Pick<BenchOptions, KeysIn<BenchOptions, "file" | "run">>>
