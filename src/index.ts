@@ -53,11 +53,15 @@ export type { GuardShape, GuardTiming } from "./actor/guard.ts"
 export { commitEach, makeLedger, Writer, writeTiming } from "./actor/writer.ts"
 export type { WriterShape, WriterStats, WriteTiming } from "./actor/writer.ts"
 /** The run's driver: how a layer opens connections to the run's store (SQLite or Postgres). */
-export { Driver } from "./drivers/driver.ts"
-export type { DriverShape } from "./drivers/driver.ts"
+export { Driver, DriverUnavailable } from "./store/driver.ts"
+export type { DriverShape } from "./store/driver.ts"
+/** Define a driver (a config's `drivers` add it to what `--driver` takes); the built-in drivers, to build on. */
+export { defineDriver } from "./store/defineDriver.ts"
+export type { DriverDefinition } from "./store/defineDriver.ts"
+export { betterSqlite3, effectSqlite, nodeSqlite, postgresDriver, threaded } from "./backends/all.ts"
 /** The run's store: the statements it speaks (in its own SQL) and how it keeps its database. */
 export { Store } from "./store/service.ts"
-export type { Statements, StoreName, StoreShape } from "./store/service.ts"
+export type { Statements, StoreShape } from "./store/service.ts"
 /** One transition in its own write transaction on a driver's connection (the store's BEGIN, the OCC UPDATE, COMMIT), timed; a file's state read, timed. */
 export { transitionTransaction, timedReadState } from "./store/lanes.ts"
 export type { TransactionTiming } from "./store/lanes.ts"

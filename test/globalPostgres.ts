@@ -8,7 +8,7 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Scope from "effect/Scope"
 import type { TestProject } from "vitest/node"
-import { throwawayServer } from "../src/postgres/server.ts"
+import { throwawayServer } from "../src/backends/postgres/server.ts"
 
 declare module "vitest" {
   export interface ProvidedContext {

@@ -10,7 +10,7 @@ import type { StrategyLayer } from "../src/actor/strategy.ts"
 import type { FloorParts } from "../src/mitigations/define.ts"
 import { baseline, builtInRegistry, floorPlan } from "../src/mitigations/registry.ts"
 import { timed } from "../src/metrics/timing.ts"
-import { Driver } from "../src/drivers/driver.ts"
+import { Driver } from "../src/store/driver.ts"
 import { migrate, seedFiles, type TransitionWrite } from "../src/store/store.ts"
 
 const created: Array<string> = []

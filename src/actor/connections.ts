@@ -22,7 +22,7 @@ import * as Queue from "effect/Queue"
 import type { StoreError } from "../store/errors.ts"
 import { timed } from "../metrics/timing.ts"
 import { storeError } from "../store/transaction.ts"
-import { inlineStatements, Driver } from "../drivers/driver.ts"
+import { inlineStatements, Driver } from "../store/driver.ts"
 import { type LaneStep, onConnection } from "../store/lanes.ts"
 import { type Lock, makeLock, withLock } from "./lock.ts"
 

@@ -33,7 +33,7 @@ import { SLOT_ATTRIBUTE, Tracing } from "../metrics/trace.ts"
 import { Connections, type LeaseShape } from "./connections.ts"
 import { Guard } from "./guard.ts"
 import { Writer } from "./writer.ts"
-import { Driver } from "../drivers/driver.ts"
+import { Driver } from "../store/driver.ts"
 
 export interface FileOutcome {
   readonly path: string

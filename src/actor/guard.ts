@@ -11,7 +11,7 @@ import * as Layer from "effect/Layer"
 import type { Event, Machine } from "../lifecycle/fsm.ts"
 import { OccConflict, type StoreError } from "../store/errors.ts"
 import { readStep } from "../store/lanes.ts"
-import { Driver } from "../drivers/driver.ts"
+import { Driver } from "../store/driver.ts"
 import type { LeaseShape } from "./connections.ts"
 
 export interface GuardTiming {

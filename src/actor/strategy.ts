@@ -7,7 +7,7 @@
 import * as Effect from "effect/Effect"
 import type * as Layer from "effect/Layer"
 import type { StrategyNames } from "../results/schema.ts"
-import type { Driver } from "../drivers/driver.ts"
+import type { Driver } from "../store/driver.ts"
 import type { StoreError } from "../store/errors.ts"
 import { Connections } from "./connections.ts"
 import { Guard } from "./guard.ts"

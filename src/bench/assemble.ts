@@ -12,8 +12,7 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
-import { connectionsNeeded, redacted } from "../postgres/common.ts"
-import { driverLayer } from "../drivers/all.ts"
+import { backendNamed, driverLayer, driverNamed } from "../backends/all.ts"
 import { Executor } from "../actor/executor.ts"
 import { probeMitigations } from "../mitigations/probe.ts"
 import { MitigationRegistry, type Registry } from "../mitigations/registry.ts"
@@ -24,10 +23,12 @@ import { traceJson } from "../telemetry/traceFile.ts"
 import { checkNewFile, prepareOutDir, type Reservation, reserveNames, writeNewFile } from "../results/files.ts"
 import type { ResultsDocument } from "../results/schema.ts"
 import type { BatchSummary } from "../store/store.ts"
-import type { Target } from "../store/target.ts"
+import { connectionsNeeded, type Target, type TargetError } from "../store/target.ts"
+import type { Driver } from "../store/driver.ts"
+import type * as Scope from "effect/Scope"
 import { endpointLine, runnerWatch, watchRun, type WatchSpec } from "../telemetry/watch.ts"
 import { type BenchConfig, processesOf } from "./config.ts"
-import { badInput } from "./errors.ts"
+import { badInput, type BenchError } from "./errors.ts"
 import { type Collected, collector, documentOf, measureBench, type MeasuredDocument } from "./execute.ts"
 import { planOf } from "./plan.ts"
 import { type Progress, silent } from "./progress.ts"
@@ -82,23 +83,22 @@ const probeOwn = (config: BenchConfig, registry: Registry) =>
   })
 
 /** The contrast driver, built up front: one that cannot load is refused before anything runs (`--resume` has none). */
-const contrastOf = (config: BenchConfig) =>
+const contrastOf = (config: BenchConfig, registry: Registry) =>
   config.contrast === null || config.resume
     ? Effect.succeed(null)
-    : Effect.map(Layer.build(driverLayer(config.contrast, "--contrast")), (context) => ({ name: config.contrast ?? "", context }))
+    : Effect.map(Layer.build(driverLayer(driverNamed(config.contrast, registry.drivers) ?? config.contrast, "--contrast")), (context) => ({
+      name: config.contrast ?? "",
+      context
+    }))
 
-/** Where the run's database comes from, by its store; a store's module loads only for a run on it. */
-const targetOf = (config: BenchConfig) =>
-  config.store === "postgres"
-    ? Effect.flatMap(
-      Effect.promise(() => import("../postgres/target.ts")),
-      ({ postgresTarget }) =>
-        postgresTarget(
-          config.pgUrl,
-          connectionsNeeded({ concurrency: Math.max(...config.concurrency), workers: processesOf(config), poolSize: config.poolSize })
-        )
-    )
-    : Effect.flatMap(Effect.promise(() => import("../sqlite/target.ts")), ({ sqliteTarget }) => sqliteTarget(config.db))
+/** Where the run's database comes from: its store's backend's target. */
+const targetOf = (config: BenchConfig): Effect.Effect<Target, TargetError | BenchError, Scope.Scope | Driver> =>
+  Effect.suspend((): Effect.Effect<Target, TargetError | BenchError, Scope.Scope | Driver> => {
+    const backend = backendNamed(config.store)
+    if (backend === undefined) return Effect.fail(badInput(`--store ${config.store}: no such store`))
+    const connections = connectionsNeeded({ concurrency: Math.max(...config.concurrency), workers: processesOf(config), poolSize: config.poolSize })
+    return backend.target({ db: config.db, pgUrl: config.pgUrl, connections })
+  })
 
 /** The batch a database of the user's holds: none (a new or empty one), or one to finish, replace, or refuse for. */
 const batchHeld = (config: BenchConfig, given: NonNullable<Target<unknown>["given"]>) =>
@@ -271,10 +271,38 @@ export const assembleRun = (config: BenchConfig, registry: Registry, presentatio
   Effect.gen(function*() {
     const watch = watchSpecOf(config)
     yield* probeOwn(config, registry)
-    const contrast = yield* contrastOf(config)
+    const contrast = yield* contrastOf(config, registry)
     // The database: a Postgres server's (--pg-url's, checked here; a throwaway one, started once every other check has
     // passed), or a SQLite file (--db's, checked here, or a temporary one).
     const target = yield* targetOf(config)
+    return yield* withTarget(config, registry, presentation, watch, contrast, target).pipe(
+      Effect.catchTag("ForeignDatabase", (e) => Effect.fail(badInput(`${target.named}: ${e.message}`)))
+    )
+  }).pipe(
+    Effect.provideService(MitigationRegistry, registry),
+    Effect.scoped,
+    Effect.provide(driverLayer(driverNamed(config.driver, registry.drivers) ?? config.driver)),
+    // Bad input from the run's parts, each one line: the user's to fix (exit 2).
+    Effect.catchTags({
+      DatabasePathError: (e) => Effect.fail(badInput(e.message)),
+      OutputError: (e) => Effect.fail(badInput(e.message)),
+      DriverUnavailable: (e) => Effect.fail(badInput(e.message)),
+      DatabaseUnavailable: (e) => Effect.fail(badInput(e.message)),
+      ClusterUnavailable: (e) => Effect.fail(badInput(e.message)),
+      TelemetryUnavailable: (e) => Effect.fail(badInput(e.message))
+    })
+  )
+
+/** The run on its target: the batch a given database holds, the output checked, the database opened, measured, written. */
+const withTarget = (
+  config: BenchConfig,
+  registry: Registry,
+  presentation: Presentation,
+  watch: WatchSpec,
+  contrast: Effect.Effect.Success<ReturnType<typeof contrastOf>>,
+  target: Target
+) =>
+  Effect.gen(function*() {
     const held = target.given === null ? null : yield* batchHeld(config, target.given)
     if (config.resume && target.given !== null && held !== null) {
       const started = new Date(yield* Clock.currentTimeMillis).toISOString()
@@ -299,20 +327,4 @@ export const assembleRun = (config: BenchConfig, registry: Registry, presentatio
     // One that came while the files were written is heard while the line saying where they are still applies.
     yield* hearSignals
     return shown
-  }).pipe(
-    Effect.provideService(MitigationRegistry, registry),
-    Effect.scoped,
-    Effect.provide(driverLayer(config.driver)),
-    // Bad input from the run's parts, each one line: the user's to fix (exit 2).
-    Effect.catchTags({
-      DatabasePathError: (e) => Effect.fail(badInput(e.message)),
-      OutputError: (e) => Effect.fail(badInput(e.message)),
-      ForeignDatabase: (e) => Effect.fail(badInput(`${config.store === "postgres" ? "--pg-url" : "--db"} ${foreignName(config)}: ${e.message}`)),
-      DriverUnavailable: (e) => Effect.fail(badInput(e.message)),
-      PostgresUnavailable: (e) => Effect.fail(badInput(e.message)),
-      ClusterUnavailable: (e) => Effect.fail(badInput(e.message)),
-      TelemetryUnavailable: (e) => Effect.fail(badInput(e.message))
-    })
-  )
-
-const foreignName = (config: BenchConfig): string => (config.store === "postgres" ? redacted(config.pgUrl ?? "") : config.db ?? "")
+  })

@@ -8,7 +8,8 @@ import * as Schema from "effect/Schema"
 import { Scenarios } from "../actor/scenario.ts"
 import { BuiltInProfiles, LatencyProfile } from "../api/profiles.ts"
 import { ClockModes } from "../clock/apiClock.ts"
-import { driverNamed, Drivers, StoreDrivers } from "../drivers/all.ts"
+import { Stores } from "../backends/all.ts"
+import { PROCESS_CONNECTIONS } from "../store/target.ts"
 
 export const LadderModes = ["first", "full", "off"] as const
 
@@ -29,12 +30,9 @@ export const isPostgresUrl = (text: string): boolean => /^(postgres(ql)?:\/\/|so
 const Positive = Schema.Int.pipe(Schema.positive())
 const Seconds = Schema.Number.pipe(Schema.finite(), Schema.positive())
 
-/** The state stores: a SQLite file (one of the SQLite drivers), or a PostgreSQL server. */
-import { Stores } from "../store/service.ts"
 export { Stores }
 
-/** The connections each process holds besides its actors' and its pool's: its observer and its batched writer. */
-export const PROCESS_CONNECTIONS = 2
+export { PROCESS_CONNECTIONS }
 
 /** The most runners of `--workers`: each is a Node process of its own (about 100 MB), and the machine has 2 cores. */
 export const MAX_WORKERS = 16
@@ -106,10 +104,13 @@ export const BenchConfig = Schema.Struct({
   runners: Schema.Array(Schema.String),
   /** With runners: the Postgres database where the cluster keeps its state. */
   clusterUrl: Schema.NullOr(Schema.String),
-  /** Which driver provides the connections: a SQLite driver, or "postgres" with the Postgres store. */
-  driver: Schema.Literal(...StoreDrivers),
+  /**
+   * Which driver provides the connections: one of the store's (a SQLite driver, or "postgres" with the Postgres
+   * store), or a config file's; checked against them, with its concurrency cap, where the config is made (`configOf`).
+   */
+  driver: Schema.String,
   /** Another driver measured once at the comparison configuration (c=10 zero), for contrast; null for none. */
-  contrast: Schema.NullOr(Schema.Literal(...Drivers))
+  contrast: Schema.NullOr(Schema.String)
 }).pipe(
   Schema.filter((c) => {
     const names = [...BuiltInProfiles, ...c.customProfiles.map((p) => p.name)]
@@ -125,22 +126,6 @@ export const BenchConfig = Schema.Struct({
     c.failBatch === null || c.mitigations.includes("batched-writes") || c.ladder === "full" ||
     "--fail-batch: needs batched writes in the run: add --mitigations in-memory-guards,batched-writes or --ladder full"
   ),
-  Schema.filter((c) => {
-    const most = Math.max(...c.concurrency)
-    const driver = driverNamed(c.driver)
-    const cap = driver.maxConcurrency
-    if (cap === null) return true
-    // On SQLite the cap is the run's, not each process's: every worker process beyond the first holds connections of
-    // its own, on the same file. (A Postgres run's total is held against the server's room when it starts.)
-    const extra = driver.store === "sqlite" ? (c.workers - 1) * (c.poolSize + PROCESS_CONNECTIONS) : 0
-    return most + extra <= cap.limit ||
-      (extra === 0
-        ? `--concurrency ${most}: ${cap.who} at most ${cap.limit} (${cap.why})`
-        : `--concurrency ${most} with --workers ${c.workers}: ${cap.who} at most ${cap.limit} connections across the run's ` +
-          `processes, and each worker process beyond the first holds ${c.poolSize + PROCESS_CONNECTIONS} of its own (its pool, ` +
-          `observer and writer): ` +
-          (cap.limit - extra >= 1 ? `at most --concurrency ${cap.limit - extra} here` : "lower --workers"))
-  }),
   Schema.filter((c) => {
     // Every file commits at least its 3 happy-path transitions: the batches a run surely commits.
     const sure = Math.ceil((3 * c.files) / c.batchSize)
@@ -166,8 +151,6 @@ export const BenchConfig = Schema.Struct({
   Schema.filter((c) =>
     c.store === "sqlite" || c.db === null || "--db: a SQLite file; with --store postgres, give --pg-url URL (or nothing: a throwaway server)"
   ),
-  Schema.filter((c) => (c.store === "postgres") === (c.driver === "postgres") || `--driver ${c.driver}: a SQLite driver; --store postgres has its own`),
-  Schema.filter((c) => c.store === "sqlite" || c.contrast === null || `--contrast ${c.contrast}: compares SQLite drivers; not with --store postgres`),
   Schema.filter((c) => c.poolSize <= MAX_POOL_SIZE || `--pool-size ${c.poolSize}: at most ${MAX_POOL_SIZE}`),
   Schema.filter((c) => c.workers <= MAX_WORKERS || `--workers ${c.workers}: at most ${MAX_WORKERS}`),
   Schema.filter((c) => {

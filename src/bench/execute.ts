@@ -23,8 +23,8 @@ import {
   type Step,
   type Trial
 } from "../results/schema.ts"
-import { describeDrivers } from "../drivers/all.ts"
-import { Driver } from "../drivers/driver.ts"
+import { describeDrivers } from "../backends/all.ts"
+import { Driver } from "../store/driver.ts"
 import { StoreError } from "../store/errors.ts"
 import { type ForeignDatabase, migrate, storeVersion, withDatabase } from "../store/store.ts"
 import { CodeOrigin, firstTrialLine, processCost } from "../metrics/processCost.ts"
@@ -341,7 +341,7 @@ export const documentOf = (
     realisticSeconds: config.thresholdRealisticSeconds,
     files: config.files
   }, contrast)
-  const drivers = describeDrivers([environment.driver, ...(contrast === null ? [] : [contrast.driver])])
+  const drivers = describeDrivers([environment.driver, ...(contrast === null ? [] : [contrast.driver])], registry.drivers)
   const answer = answerOf({ runs, comparisons, driver: environment.driver, thresholds: verdicts.thresholds, contrast, drivers })
   return {
     $schema: SCHEMA_ID,

@@ -13,10 +13,9 @@ import * as path from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import type { StoreDriverName } from "../drivers/all.ts"
 import { bundleDir } from "../process/bundled.ts"
 import { stopChild } from "../process/childProcess.ts"
-import { temporaryDatabase } from "../sqlite/dbFile.ts"
+import { temporaryDatabase } from "../backends/sqlite/dbFile.ts"
 import type { Executor } from "../actor/executor.ts"
 import { clusterLayer, ClusterUnavailable } from "./client.ts"
 import type { ClusterStorage } from "./storage.ts"
@@ -27,7 +26,7 @@ export interface LocalSetup {
   readonly host: string
   readonly port: number
   readonly storage: ClusterStorage
-  readonly driver: StoreDriverName
+  readonly driver: string
   /** The run's config file: the runner loads it too, so that its mitigations are registered there. */
   readonly config: string | null
   /** What the runner exports when the run is watched: its own Prometheus endpoint, the run's OTLP collector. */
@@ -139,7 +138,7 @@ const stop = (runner: LocalRunner): Effect.Effect<void> =>
 /** `count` runners on loopback serving `driver`, and the run's process their client; all stopped with the scope. */
 export const localCluster = (
   count: number,
-  driver: StoreDriverName,
+  driver: string,
   /** The run's config file, loaded by each runner (its mitigations registered there too). */
   config: string | null = null,
   /** The run's watching: each runner serves its metrics on the port after the run's (the i-th runner at +i) and exports to its collector. */

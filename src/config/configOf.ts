@@ -10,7 +10,9 @@ import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import { type LatencyProfile, parseProfile } from "../api/profiles.ts"
-import { BenchConfig } from "../bench/config.ts"
+import { AllDrivers, backendNamed, driverNamed } from "../backends/all.ts"
+import { BenchConfig, PROCESS_CONNECTIONS } from "../bench/config.ts"
+import type { DriverDefinition } from "../store/defineDriver.ts"
 import { builtInRegistry, orderSet, type Registry, unmetRequirement } from "../mitigations/registry.ts"
 import { type BenchValues, QUICK_DELAY, TRIALS_AT_COMPARISON, TRIALS_ELSEWHERE } from "./options.ts"
 
@@ -43,13 +45,49 @@ const orderedMitigations = (registry: Registry, names: ReadonlyArray<string>) =>
     return unmet === null ? Either.right(set) : Either.left(`--mitigations: ${unmet}`)
   })
 
+/**
+ * The run's driver and contrast against the drivers there are (the
+ * built-ins and the config's): each known, of the run's store (a contrast
+ * only compares SQLite drivers), and the concurrency within the driver's cap.
+ */
+const driverRule = (c: BenchConfig, own: ReadonlyArray<DriverDefinition>): string | null => {
+  const ofStore = (store: string) => [...AllDrivers, ...own].filter((d) => d.store === store).map((d) => d.name)
+  const driver = driverNamed(c.driver, own)
+  if (driver === undefined || (driver.store !== c.store && c.store === "sqlite")) {
+    return `--driver: '${c.driver}' is not one of ${ofStore("sqlite").join(", ")}`
+  }
+  if (driver.store !== c.store) return `--driver ${c.driver}: a ${driver.store === "sqlite" ? "SQLite" : driver.store} driver; --store ${c.store} has its own`
+  if (c.contrast !== null) {
+    const contrast = driverNamed(c.contrast, own)
+    if (contrast === undefined || contrast.store !== "sqlite") {
+      return c.store === "sqlite"
+        ? `--contrast: '${c.contrast}' is not one of ${[...ofStore("sqlite"), "off"].join(", ")}`
+        : `--contrast ${c.contrast}: compares SQLite drivers; not with --store ${c.store}`
+    }
+    if (c.store !== "sqlite") return `--contrast ${c.contrast}: compares SQLite drivers; not with --store ${c.store}`
+  }
+  const cap = driver.maxConcurrency
+  if (cap === null) return null
+  const most = Math.max(...c.concurrency)
+  // On SQLite the cap is the run's, not each process's: every worker process beyond the first holds connections of
+  // its own, on the same file. (A Postgres run's total is held against the server's room when it starts.)
+  const extra = driver.store === "sqlite" ? (c.workers - 1) * (c.poolSize + PROCESS_CONNECTIONS) : 0
+  if (most + extra <= cap.limit) return null
+  return extra === 0
+    ? `--concurrency ${most}: ${cap.who} at most ${cap.limit} (${cap.why})`
+    : `--concurrency ${most} with --workers ${c.workers}: ${cap.who} at most ${cap.limit} connections across the run's ` +
+      `processes, and each worker process beyond the first holds ${c.poolSize + PROCESS_CONNECTIONS} of its own (its pool, ` +
+      `observer and writer): ` +
+      (cap.limit - extra >= 1 ? `at most --concurrency ${cap.limit - extra} here` : "lower --workers")
+}
+
 /** The configuration from the options' values; the one-line message of the first rule broken. */
 export const configOf = (
   values: BenchValues,
   registered: Registered = { registry: builtInRegistry, profiles: [] }
 ): Either.Either<BenchConfig, string> => {
   const store = values.store ?? (values.pgUrl === undefined ? "sqlite" : "postgres")
-  const driver = values.driver ?? (store === "postgres" ? "postgres" : "threaded")
+  const driver = values.driver ?? backendNamed(store)?.defaultDriver ?? "threaded"
   // Local runners keep the cluster's state in SQLite through better-sqlite3, which Deno cannot load.
   if (onDeno && values.workers > 1) {
     return Either.left(`--workers ${values.workers}: not under Deno (the runners' cluster storage needs better-sqlite3); run it under Node`)
@@ -98,6 +136,12 @@ export const configOf = (
       driver,
       // The inline driver of the same engine as the threaded one's threads: better-sqlite3, or node:sqlite under Deno.
       contrast: values.contrast === "off" ? null : values.contrast ?? (driver === "threaded" ? (onDeno ? "node-sqlite" : "better-sqlite3") : null)
-    }).pipe(Either.mapLeft((error) => ParseResult.ArrayFormatter.formatErrorSync(error)[0]?.message ?? "invalid configuration"))
+    }).pipe(
+      Either.mapLeft((error) => ParseResult.ArrayFormatter.formatErrorSync(error)[0]?.message ?? "invalid configuration"),
+      Either.flatMap((config) => {
+        const problem = driverRule(config, registered.registry.drivers)
+        return problem === null ? Either.right(config) : Either.left(problem)
+      })
+    )
   })
 }

@@ -6,6 +6,7 @@
  */
 import type { AnyMitigation } from "../mitigations/define.ts"
 import type { LatencyProfile } from "../api/profiles.ts"
+import type { DriverDefinition } from "../store/defineDriver.ts"
 import type { ConfigDefaults } from "./options.ts"
 
 export type { ConfigDefaults }
@@ -20,6 +21,8 @@ export interface ConfigSpec {
   readonly profiles?: ReadonlyArray<typeof LatencyProfile.Encoded>
   /** Defaults for the bench's flags. */
   readonly defaults?: ConfigDefaults
+  /** Drivers beyond the built-ins, each from `defineDriver`: `--driver` (or `defaults.driver`) then takes their names. */
+  readonly drivers?: ReadonlyArray<DriverDefinition>
 }
 
 /** A config, as a config file's default export holds it. */

@@ -22,6 +22,8 @@ import { decodeProfile, type LatencyProfile } from "../api/profiles.ts"
 import { type AnyMitigation, definitionProblem, isMitigationDefinition } from "../mitigations/define.ts"
 import { builtInRegistry, extend, type Registry } from "../mitigations/registry.ts"
 import type { ConfigSpec } from "./define.ts"
+import { AllDrivers, backendNamed, driverNamed, Stores } from "../backends/all.ts"
+import { type DriverDefinition, driverProblem } from "../store/defineDriver.ts"
 import { checkValues } from "./option.ts"
 import { benchOptions, type BenchValues } from "./options.ts"
 import { importModule } from "./importer.ts"
@@ -124,6 +126,25 @@ const commonJsProblem = (cause: unknown, file: string): string | null => {
 
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value)
 
+/** A config's drivers: each a `defineDriver` value, named apart from the built-ins and each other, on a known store. */
+const checkDrivers = (drivers: unknown): Either.Either<ReadonlyArray<DriverDefinition>, string> => {
+  if (!Array.isArray(drivers)) return Either.left("'drivers' must be a list of defineDriver(...) values")
+  const checked: Array<DriverDefinition> = []
+  for (const d of drivers as ReadonlyArray<unknown>) {
+    const problem = driverProblem(d)
+    if (problem !== null) return Either.left(problem)
+    const driver = d as DriverDefinition
+    if (driverNamed(driver.name, checked) !== undefined) {
+      return Either.left(`driver '${driver.name}' is ${AllDrivers.some((b) => b.name === driver.name) ? "a built-in's name; choose another" : "defined twice"}`)
+    }
+    if (backendNamed(driver.store) === undefined) {
+      return Either.left(`driver '${driver.name}': store '${driver.store}' is not one of ${Stores.join(", ")}`)
+    }
+    checked.push(driver)
+  }
+  return Either.right(checked)
+}
+
 /** A config's `defaults`, each checked by its option (only the options a config file may set). */
 const checkDefaults = (defaults: Record<string, unknown>) =>
   checkValues(benchOptions, defaults, (o) => o.scope === "file", "defaults", "bench flag")
@@ -135,9 +156,9 @@ export const checkConfig = (
   base: Registry = builtInRegistry
 ): Either.Either<Omit<LoadedConfig, "file" | "sha256">, string> => {
   if (!isRecord(exported)) return Either.left("its default export is not a config (export default defineConfig({ ... }))")
-  const known = ["mitigations", "ladder", "profiles", "defaults", "_tag"]
+  const known = ["mitigations", "ladder", "profiles", "defaults", "drivers", "_tag"]
   const stray = Object.keys(exported).find((k) => !known.includes(k))
-  if (stray !== undefined) return Either.left(`'${stray}' is not a config field (fields: mitigations, ladder, profiles, defaults)`)
+  if (stray !== undefined) return Either.left(`'${stray}' is not a config field (fields: mitigations, ladder, profiles, defaults, drivers)`)
   const spec = exported as ConfigSpec
   const mitigations = exported["mitigations"] ?? []
   if (!Array.isArray(mitigations)) return Either.left("'mitigations' must be a list of defineMitigation(...) values")
@@ -160,6 +181,8 @@ export const checkConfig = (
     if (Either.isLeft(decoded)) return Either.left(decoded.left)
     profiles.push(decoded.right)
   }
+  const drivers = checkDrivers(exported["drivers"] ?? [])
+  if (Either.isLeft(drivers)) return Either.left(drivers.left)
   const defaults = exported["defaults"] ?? {}
   if (!isRecord(defaults)) return Either.left("'defaults' must be an object of flag values")
   const checked = checkDefaults(defaults)
@@ -171,7 +194,7 @@ export const checkConfig = (
     spec.ladder,
     origin?.file ?? null
   )
-  return Either.map(registered, (registry) => ({ registry, profiles, defaults: checked.right }))
+  return Either.map(registered, (registry) => ({ registry: { ...registry, drivers: drivers.right }, profiles, defaults: checked.right }))
 }
 
 /** The config file `file`, loaded and checked. */

@@ -179,14 +179,24 @@ export const number = <const F extends number | undefined, const S extends Scope
   }
 }
 
+/** A name a config may add to a choice's values (a driver of its own): lower case letters, digits and dashes. */
+const OPEN_NAME = /^[a-z][a-z0-9-]{0,39}$/
+
+/**
+ * One of `values`. An `open` choice also takes any other well-formed name
+ * (a config's own, such as a driver it defines), which is checked against
+ * the config where the run's configuration is made (`configOf`).
+ */
 export const choice = <const C extends string, const F extends C | undefined, const S extends Scope = "cli">(
   name: string,
   values: readonly [C, ...Array<C>],
-  spec: Common<S> & { readonly fallback: F; readonly shown?: string; readonly bare?: C }
+  spec: Common<S> & { readonly fallback: F; readonly shown?: string; readonly bare?: C; readonly open?: boolean }
 ): Option<Fallback<C, F>, C, S> => {
   type A = Exclude<Fallback<C, F>, undefined>
   const fromText = (text: string): Either.Either<A, string> =>
-    (values as ReadonlyArray<string>).includes(text) ? Either.right(text as A) : Either.left(`'${text}' is not one of ${values.join(", ")}`)
+    (values as ReadonlyArray<string>).includes(text) || (spec.open === true && OPEN_NAME.test(text))
+      ? Either.right(text as A)
+      : Either.left(`'${text}' is not one of ${values.join(", ")}`)
   return {
     name,
     kind: "choice",
@@ -195,8 +205,8 @@ export const choice = <const C extends string, const F extends C | undefined, co
     description: spec.description,
     shown: spec.shown ?? (spec.fallback === undefined ? null : spec.fallback),
     bare: spec.bare ?? null,
-    range: null,
-    choices: values,
+    range: spec.open === true ? "or a config file's own" : null,
+    choices: spec.open === true ? null : values,
     fallback: spec.fallback as Fallback<C, F>,
     scope: scopeOf(spec),
     runners: spec.runners ?? false,

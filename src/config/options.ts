@@ -12,7 +12,7 @@ import { Scenarios } from "../actor/scenario.ts"
 import { LadderModes, MAX_POOL_SIZE, MAX_WORKERS, Stores } from "../bench/config.ts"
 import { ClockModes } from "../clock/apiClock.ts"
 import { addressText, parseAddress } from "../cluster/address.ts"
-import { AllDrivers, Drivers, threaded } from "../drivers/all.ts"
+import { AllDrivers, Drivers, threaded } from "../backends/all.ts"
 import { MITIGATION_NAME } from "../mitigations/define.ts"
 import { builtInMitigations } from "../mitigations/registry.ts"
 import { DEFAULT_NOISE } from "../verdict/compare.ts"
@@ -198,20 +198,22 @@ const workload = {
     shown: "none",
     scope: "run"
   }),
-  driver: choice("driver", Drivers, {
+  driver: choice<string, undefined, "file">("driver", Drivers, {
     group: "workload",
     description: "what runs the SQLite connections (see docs/methodology.md, Drivers)",
     fallback: undefined,
     shown: "threaded (on node:sqlite under Deno)",
     scope: "file",
-    runners: true
+    runners: true,
+    open: true
   }),
-  contrast: choice("contrast", [...Drivers, "off"], {
+  contrast: choice<string, undefined, "file">("contrast", [...Drivers, "off"], {
     group: "workload",
     description: "another driver, measured at c=10 zero only, beside the run's for contrast",
     fallback: undefined,
     shown: "with threaded: better-sqlite3 (node-sqlite under Deno), else off",
-    scope: "file"
+    scope: "file",
+    open: true
   }),
   clock: choice("clock", ClockModes, {
     group: "workload",

@@ -17,7 +17,7 @@ import { setImmediate } from "node:timers"
 import type * as Clock from "effect/Clock"
 import type { Event, Machine } from "../lifecycle/fsm.ts"
 import { Transitions } from "../lifecycle/fsm.ts"
-import type { DriverShape, RawConnection } from "../drivers/driver.ts"
+import type { DriverShape, RawConnection } from "../store/driver.ts"
 import { transitionStatement } from "../store/service.ts"
 import { storedStateOf, transitionWrite } from "../store/store.ts"
 

@@ -24,11 +24,11 @@ import { zero } from "../api/profiles.ts"
 import { builtInRegistry, mitigationLabel, strategy } from "../mitigations/registry.ts"
 import type { BatchOptions } from "../mitigations/define.ts"
 import { makeRecorder } from "../metrics/recorder.ts"
-import { makeDriver } from "../drivers/client.ts"
-import { Driver, synchronousConnect, synchronousRaw, type SynchronousStatements } from "../drivers/driver.ts"
+import { makeDriver } from "../store/client.ts"
+import { Driver, synchronousConnect, synchronousRaw, type SynchronousStatements } from "../store/driver.ts"
 import type { StoreError } from "../store/errors.ts"
 import { storeLayer } from "../store/service.ts"
-import { sqliteStatements, sqliteStore } from "../sqlite/store.ts"
+import { sqliteStatements, sqliteStore } from "../backends/sqlite/store.ts"
 
 interface MemoryRow {
   state: string

@@ -10,7 +10,7 @@ import type * as Layer from "effect/Layer"
 import type { Connections } from "../actor/connections.ts"
 import type { Guard } from "../actor/guard.ts"
 import type { Writer } from "../actor/writer.ts"
-import type { Driver } from "../drivers/driver.ts"
+import type { Driver } from "../store/driver.ts"
 
 /** The baseline services a mitigation can replace. */
 export const Services = ["Connections", "Guard", "Writer"] as const

@@ -6,8 +6,8 @@
  */
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import { temporaryDatabase } from "../sqlite/dbFile.ts"
-import type { Driver } from "../drivers/driver.ts"
+import { temporaryDatabase } from "../backends/sqlite/dbFile.ts"
+import type { Driver } from "../store/driver.ts"
 import { migrate, withDatabase } from "../store/store.ts"
 import { type Registry, strategy } from "./registry.ts"
 

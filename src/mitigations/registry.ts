@@ -25,7 +25,8 @@ import {
 } from "./define.ts"
 import { inMemoryGuards } from "./inMemoryGuards.ts"
 import { sharedConnection } from "./sharedConnection.ts"
-import type { Driver } from "../drivers/driver.ts"
+import type { DriverDefinition } from "../store/defineDriver.ts"
+import type { Driver } from "../store/driver.ts"
 
 export type { StrategyContext } from "./define.ts"
 
@@ -47,6 +48,8 @@ export interface Registry {
   readonly ladder: ReadonlyArray<ReadonlyArray<string>>
   /** The config file the mitigations beyond the built-ins came from (each runner of `--workers` loads it too); null for none. */
   readonly configPath: string | null
+  /** Drivers beyond the built-ins (`backends/all.ts`): the config's own, in its order. */
+  readonly drivers: ReadonlyArray<DriverDefinition>
 }
 
 /** The run's registry, for what builds strategies and floors. */
@@ -65,7 +68,8 @@ export const BUILT_IN_LADDER: ReadonlyArray<ReadonlyArray<string>> = [
 export const builtInRegistry: Registry = {
   mitigations: builtInMitigations.map((definition) => ({ definition, origin: { kind: "built-in" } })),
   ladder: BUILT_IN_LADDER,
-  configPath: null
+  configPath: null,
+  drivers: []
 }
 
 /** The mitigation named `name`, if the registry has it. */
@@ -124,7 +128,7 @@ export const extend = (
     }
     mitigations.push({ definition, origin })
   }
-  const next: Registry = { mitigations, ladder: base.ladder, configPath }
+  const next: Registry = { mitigations, ladder: base.ladder, configPath, drivers: base.drivers }
   for (const { definition } of mitigations) {
     for (const r of definition.requires) {
       if (registered(next, r.mitigation) === undefined) {

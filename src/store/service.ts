@@ -41,9 +41,6 @@ export interface TransitionWrite {
   readonly countsAttempt: boolean
 }
 
-/** The stores this tool can run on. */
-export const Stores = ["sqlite", "postgres"] as const
-export type StoreName = (typeof Stores)[number]
 
 /**
  * Every statement the run sends, in the store's own SQL. The parameters are
@@ -76,8 +73,8 @@ export interface Statements {
 }
 
 export interface StoreShape {
-  /** Recorded in results (`config.store`). */
-  readonly name: StoreName
+  /** Its backend's name, recorded in results (`config.store`). */
+  readonly name: string
   readonly statements: Statements
   /** How an `@effect/sql` client over this store compiles a statement (its placeholders). */
   readonly compiler: Compiler

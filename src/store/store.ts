@@ -12,7 +12,7 @@ import { seededRandom } from "../metrics/random.ts"
 import { type Event, isState, type Machine, type State, States, Transitions } from "../lifecycle/fsm.ts"
 import { ForeignDatabase, OccConflict, StoreError } from "./errors.ts"
 import { storeError } from "./transaction.ts"
-import { changesOf, Driver } from "../drivers/driver.ts"
+import { changesOf, Driver } from "./driver.ts"
 import type { LogReading, Statements, TransitionColumn, TransitionWrite } from "./service.ts"
 import { transitionStatement } from "./service.ts"
 

@@ -20,7 +20,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
-import type { BeginThen, DriverShape, SqliteBusy } from "../drivers/driver.ts"
+import type { BeginThen, DriverShape, SqliteBusy } from "./driver.ts"
 import { nanosToMs, timed } from "../metrics/timing.ts"
 import { StoreError } from "./errors.ts"
 

@@ -3,9 +3,9 @@ import { Duration, Effect, Either, Fiber, FiberId } from "effect"
 import { sharedLease } from "../../src/actor/connections.ts"
 import { makeLock, withLock } from "../../src/actor/lock.ts"
 import { BetterSqlite } from "../drivers.ts"
-import { Driver } from "../../src/drivers/driver.ts"
+import { Driver } from "../../src/store/driver.ts"
 import { readStep, transactionStep } from "../../src/store/lanes.ts"
-import { sqliteStatements } from "../../src/sqlite/store.ts"
+import { sqliteStatements } from "../../src/backends/sqlite/store.ts"
 import { open, seeded, startUpload, tempDb } from "../helpers.ts"
 
 describe("the shared connection's lock", () => {

@@ -16,7 +16,7 @@ import { makeRecorder } from "../../src/metrics/recorder.ts"
 import { sampleList } from "../../src/metrics/samples.ts"
 import { fsmNetLeaves } from "../../src/metrics/segments.ts"
 import { BetterSqlite } from "../drivers.ts"
-import { Driver } from "../../src/drivers/driver.ts"
+import { Driver } from "../../src/store/driver.ts"
 import { OccConflict } from "../../src/store/errors.ts"
 import { experiment, seeded, tempDb } from "../helpers.ts"
 

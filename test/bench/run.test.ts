@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
-import { BenchError, defineConfig, defineMitigation, Guard, runBench } from "../../src/index.ts"
+import { BenchError, betterSqlite3, defineConfig, defineDriver, defineMitigation, Driver, Guard, runBench } from "../../src/index.ts"
 
 const trusting = defineMitigation({
   name: "trusting-guard",
@@ -41,5 +41,42 @@ describe("runBench", () => {
       const workers = yield* Effect.flip(runBench({ ...small, workers: 2, config: defineConfig({ mitigations: [trusting] }) }))
       expect(workers.kind).toBe("bad-input")
       expect(workers.message).toMatch(/give config as the file's path/)
+    }))
+
+  it.live("takes a driver a config value defines (no flag can name one): the run is measured on it and the document says so", () =>
+    Effect.gen(function*() {
+      let connections = 0
+      // better-sqlite3's driver, counting the connections the run opens through it.
+      const counting = defineDriver({
+        ...betterSqlite3,
+        name: "counting-sqlite",
+        summary: "better-sqlite3, counting its connections",
+        load: async () =>
+          Layer.effect(
+            Driver,
+            Effect.map(Driver, (inner) => ({
+              ...inner,
+              name: "counting-sqlite",
+              connect: (file: string) => Effect.zipRight(Effect.sync(() => void (connections += 1)), inner.connect(file)),
+              open: (file: string) => Effect.zipRight(Effect.sync(() => void (connections += 1)), inner.open(file))
+            }))
+          ).pipe(Layer.provide(await betterSqlite3.load()))
+      })
+      const doc = yield* runBench({ ...small, driver: "counting-sqlite", ladder: "off", config: defineConfig({ drivers: [counting] }) })
+      expect(doc.config.driver).toBe("counting-sqlite")
+      expect(doc.environment.driver).toBe("counting-sqlite")
+      expect(doc.integrity.ok).toBe(true)
+      expect(doc.runs[0]?.indexed).toBe(12)
+      // Every file's actor opens its own connection: at least one per file per trial, besides the observers.
+      expect(connections).toBeGreaterThanOrEqual(2 * 12)
+      expect(doc.answer.drivers).toEqual([{ name: "counting-sqlite", summary: "better-sqlite3, counting its connections", inline: true }])
+      // The config's default names it too; an unknown name, or a second driver of a built-in's name, is bad input.
+      const { driver: _, ...withoutDriver } = small
+      const byDefault = yield* runBench({ ...withoutDriver, ladder: "off", config: defineConfig({ drivers: [counting], defaults: { driver: "counting-sqlite" } }) })
+      expect(byDefault.config.driver).toBe("counting-sqlite")
+      const unknown = yield* Effect.flip(runBench({ ...small, driver: "counting-sqlite" }))
+      expect(unknown.message).toBe("--driver: 'counting-sqlite' is not one of better-sqlite3, threaded, node-sqlite, effect-sqlite")
+      const clash = yield* Effect.flip(runBench({ ...small, config: defineConfig({ drivers: [{ ...counting, name: "threaded" }] }) }))
+      expect(clash.message).toBe("config: driver 'threaded' is a built-in's name; choose another")
     }))
 })

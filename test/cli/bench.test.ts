@@ -9,7 +9,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { cli } from "../cli/inProcess.ts"
+import { cli } from "./inProcess.ts"
 import { tempDir } from "../helpers.ts"
 import { SCHEMA_VERSION } from "../../src/results/schema.ts"
 

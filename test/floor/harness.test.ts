@@ -4,7 +4,7 @@ import { measureHarness, memoryRows, memoryStatements } from "../../src/floor/ha
 import { BUILT_IN_LADDER as LADDER, mitigationLabel } from "../../src/mitigations/registry.ts"
 import { transitionWrite } from "../../src/store/store.ts"
 import { transitionStatement } from "../../src/store/service.ts"
-import { sqliteStatements } from "../../src/sqlite/store.ts"
+import { sqliteStatements } from "../../src/backends/sqlite/store.ts"
 
 const READ_STATE_SQL = sqliteStatements.readState
 

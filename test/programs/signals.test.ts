@@ -5,7 +5,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import { tempDir } from "../helpers.ts"
-import { removeStaleTemporaryFolders } from "../../src/sqlite/dbFile.ts"
+import { removeStaleTemporaryFolders } from "../../src/process/tempFolders.ts"
 import { interrupted, root, runnersOf } from "./spawned.ts"
 
 describe("signals", () => {

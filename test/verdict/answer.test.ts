@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { answerLines } from "../../src/report/answer.ts"
 import type { Step } from "../../src/results/schema.ts"
-import { describeDrivers } from "../../src/drivers/all.ts"
+import { describeDrivers } from "../../src/backends/all.ts"
 import { answerOf } from "../../src/verdict/answer.ts"
 import { evaluateThresholds } from "../../src/verdict/thresholds.ts"
 import { compareSeries } from "../../src/verdict/compare.ts"

@@ -4,20 +4,16 @@
  * temporary default database, and the WAL file's size.
  */
 import * as fs from "node:fs"
-import * as os from "node:os"
 import * as path from "node:path"
 import process from "node:process"
-import * as Data from "effect/Data"
+import { DatabasePathError } from "../../store/target.ts"
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
-import { APPLICATION_ID } from "../process/identity.ts"
-import { isAlive, ownerGone } from "../process/owner.ts"
+import { APPLICATION_ID } from "../../process/identity.ts"
+import { isAlive } from "../../process/owner.ts"
+import { makeTemporaryFolder } from "../../process/tempFolders.ts"
 
-export class DatabasePathError extends Data.TaggedError("DatabasePathError")<{ readonly detail: string }> {
-  override get message(): string {
-    return this.detail
-  }
-}
+export { DatabasePathError }
 
 const MAGIC = "SQLite format 3\u0000"
 
@@ -190,89 +186,14 @@ export const lockDatabase = (file: string): Effect.Effect<void, DatabasePathErro
   )
 }
 
-/** A database path in a fresh temporary folder, removed (with its WAL and SHM files) when the scope closes. */
+/** A database path in a fresh temporary folder of the run's, removed (with its WAL and SHM files) when the scope closes. */
 export const temporaryDatabase: Effect.Effect<string, DatabasePathError, Scope.Scope> = Effect.acquireRelease(
   Effect.try({
-    try: () => {
-      removeStaleTemporaryFolders()
-      const dir = fs.mkdtempSync(path.join(os.tmpdir(), TEMPORARY_PREFIX))
-      fs.writeFileSync(path.join(dir, OWNER_FILE), String(process.pid))
-      return dir
-    },
+    try: () => makeTemporaryFolder(),
     catch: (cause) => new DatabasePathError({ detail: `cannot create a temporary database folder: ${String(cause)}` })
   }),
   (dir) => Effect.sync(() => fs.rmSync(dir, { recursive: true, force: true }))
 ).pipe(Effect.map((dir) => path.join(dir, "bench.db")))
-
-export const TEMPORARY_PREFIX = "upload-fsm-bench-"
-/** In each temporary folder: the pid of the process that owns it. */
-export const OWNER_FILE = "owner.pid"
-
-
-/**
- * A throwaway PostgreSQL server left running in a dead run's folder
- * (`postgres/server.ts`): stopped by the pid its postmaster.pid gives, if
- * that process is a postgres (a pid can be reused); its immediate shutdown
- * takes a moment, so the folder's removal waits for it, up to 2 s.
- */
-const stopLeftoverServer = (dir: string): void => {
-  let pid: number
-  try {
-    pid = Number(fs.readFileSync(path.join(dir, "data", "postmaster.pid"), "utf8").split("\n")[0])
-  } catch {
-    return
-  }
-  if (!Number.isSafeInteger(pid) || pid <= 0) return
-  try {
-    if (!fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("postgres")) return
-    process.kill(pid, "SIGQUIT")
-  } catch {
-    return
-  }
-  const until = Date.now() + 2_000
-  while (isRunning(pid) && Date.now() < until) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20)
-}
-
-/** Alive and not a zombie (exited, waiting for its parent to reap it): what a stopped server's pid should not be. */
-export const isRunning = (pid: number): boolean => {
-  if (!isAlive(pid)) return false
-  try {
-    // /proc/PID/stat: "pid (comm) S …"; the state follows the last ')'.
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8")
-    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z"
-  } catch {
-    return false
-  }
-}
-
-/**
- * Remove the temporary folders of runs whose process died without removing
- * its own (killed, or crashed): those whose owner pid is no longer alive,
- * after stopping a PostgreSQL server left running in one. Folders without
- * an owner file, or that cannot be read, are left alone.
- */
-export const removeStaleTemporaryFolders = (tmp: string = os.tmpdir()): ReadonlyArray<string> => {
-  const removed: Array<string> = []
-  let names: ReadonlyArray<string> = []
-  try {
-    names = fs.readdirSync(tmp).filter((n) => n.startsWith(TEMPORARY_PREFIX))
-  } catch {
-    return removed
-  }
-  for (const name of names) {
-    const dir = path.join(tmp, name)
-    try {
-      if (ownerGone(fs.readFileSync(path.join(dir, OWNER_FILE), "utf8"))) {
-        stopLeftoverServer(dir)
-        fs.rmSync(dir, { recursive: true, force: true })
-        removed.push(dir)
-      }
-    } catch {
-      // Not ours to judge: no owner file, or unreadable.
-    }
-  }
-  return removed
-}
 
 /**
  * The WAL header's salt-1 (null while the WAL is empty). SQLite adds 1 to it

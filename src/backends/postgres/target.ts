@@ -6,15 +6,14 @@
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 import { connectedClient } from "./client.ts"
-import { APPLICATION_ID } from "../process/identity.ts"
-import { DatabasePathError } from "../sqlite/dbFile.ts"
-import type { Driver } from "../drivers/driver.ts"
-import type { Target } from "../store/target.ts"
-import type { StoreError } from "../store/errors.ts"
-import { type ForeignDatabase, withDatabase } from "../store/store.ts"
+import { APPLICATION_ID } from "../../process/identity.ts"
+import type { Driver } from "../../store/driver.ts"
+import { DatabasePathError, type Target } from "../../store/target.ts"
+import type { StoreError } from "../../store/errors.ts"
+import { withDatabase } from "../../store/store.ts"
 import { refuseForeign } from "./store.ts"
 import { redacted, SLACK } from "./common.ts"
-import { type PostgresUnavailable, throwawayServer } from "./server.ts"
+import { throwawayServer } from "./server.ts"
 
 const messageOf = (cause: unknown): string => (cause instanceof Error ? cause.message : String(cause))
 
@@ -65,11 +64,7 @@ export const postgresTarget = (
   pgUrl: string | null,
   /** The most connections the run may hold at once (`connectionsNeeded`). */
   needed: number
-): Effect.Effect<
-  Target<PostgresUnavailable>,
-  DatabasePathError | StoreError | ForeignDatabase,
-  Scope.Scope | Driver
-> =>
+): Effect.Effect<Target, DatabasePathError | StoreError, Scope.Scope | Driver> =>
   pgUrl === null
     ? Effect.succeed({
       given: null,
@@ -78,7 +73,9 @@ export const postgresTarget = (
     })
     : Effect.gen(function*() {
       yield* holdDatabase(pgUrl, needed)
-      yield* withDatabase(pgUrl, refuseForeign)
+      yield* withDatabase(pgUrl, refuseForeign).pipe(
+        Effect.catchTag("ForeignDatabase", (e) => new DatabasePathError({ detail: `--pg-url ${redacted(pgUrl)}: ${e.message}` }))
+      )
       const database = { path: pgUrl, label: redacted(pgUrl) }
       return { given: { ...database, flag: "--pg-url", empty: false }, named: `--pg-url ${redacted(pgUrl)}`, open: Effect.succeed(database) }
     })

@@ -9,7 +9,7 @@ import { describe, expect, it } from "@effect/vitest"
 import Database from "better-sqlite3"
 import { Effect, Either } from "effect"
 import { APPLICATION_ID } from "../../src/process/identity.ts"
-import { checkDatabasePath } from "../../src/sqlite/dbFile.ts"
+import { checkDatabasePath } from "../../src/backends/sqlite/dbFile.ts"
 import { tempDir } from "../helpers.ts"
 
 /** A database of ours as a run killed outright leaves it: its main file and its WAL as they were, never checkpointed. */

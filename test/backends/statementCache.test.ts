@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { Driver } from "../../src/drivers/driver.ts"
-import { statementCache } from "../../src/drivers/statementCache.ts"
+import { Driver } from "../../src/store/driver.ts"
+import { statementCache } from "../../src/backends/sqlite/statementCache.ts"
 import { drivers } from "../drivers.ts"
 import { tempDb } from "../helpers.ts"
 

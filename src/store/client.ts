@@ -9,7 +9,7 @@ import type { Connection } from "@effect/sql/SqlConnection"
 import type { SqlError } from "@effect/sql/SqlError"
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
-import { Store, type StoreShape } from "../store/service.ts"
+import { Store, type StoreShape } from "./service.ts"
 import { beginWith, type DriverShape } from "./driver.ts"
 
 /**

@@ -41,9 +41,9 @@ import * as os from "node:os"
 import { Worker } from "node:worker_threads"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import type { Store } from "../store/service.ts"
-import { makeDriver } from "./client.ts"
-import { LOCK_TIMEOUT_MS } from "../store/transaction.ts"
+import type { Store } from "../../store/service.ts"
+import { makeDriver } from "../../store/client.ts"
+import { LOCK_TIMEOUT_MS } from "../../store/transaction.ts"
 import {
   acquireConnection,
   type BeginWait,
@@ -54,7 +54,7 @@ import {
   FirstStatementFailed,
   type RawConnection,
   SqliteBusy
-} from "./driver.ts"
+} from "../../store/driver.ts"
 import { STATEMENT_CACHE_SIZE } from "./statementCache.ts"
 import { addonProblem } from "./betterSqlite.ts"
 

@@ -12,9 +12,9 @@ import * as SqliteClient from "@effect/sql-sqlite-node/SqliteClient"
 import { SqlError } from "@effect/sql/SqlError"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import { Store } from "../store/service.ts"
+import { Store } from "../../store/service.ts"
 import { isBusy, rawConnect } from "./betterSqlite.ts"
-import { beginWith, connectionPragmas, Driver } from "./driver.ts"
+import { beginWith, connectionPragmas, Driver } from "../../store/driver.ts"
 
 /** A stock client over one new connection (WAL is the client's default), set up as every connection is. */
 const client = (reactivity: Reactivity.Reactivity["Type"]) => (filename: string) =>

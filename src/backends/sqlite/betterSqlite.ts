@@ -11,9 +11,9 @@
 import type { SqlError } from "@effect/sql/SqlError"
 import Database from "better-sqlite3"
 import * as Layer from "effect/Layer"
-import type { Store } from "../store/service.ts"
-import { makeDriver } from "./client.ts"
-import { Driver, synchronousConnect, type SynchronousStatements, synchronousRaw } from "./driver.ts"
+import type { Store } from "../../store/service.ts"
+import { makeDriver } from "../../store/client.ts"
+import { Driver, synchronousConnect, type SynchronousStatements, synchronousRaw } from "../../store/driver.ts"
 import { statementCache } from "./statementCache.ts"
 
 const busyCodes = new Set(["SQLITE_BUSY", "SQLITE_BUSY_SNAPSHOT", "SQLITE_BUSY_RECOVERY", "SQLITE_BUSY_TIMEOUT"])

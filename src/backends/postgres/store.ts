@@ -11,9 +11,9 @@ import { makeCompiler } from "@effect/sql-pg/PgClient"
 import type { SqlClient } from "@effect/sql/SqlClient"
 import type { Connection } from "@effect/sql/SqlConnection"
 import * as Effect from "effect/Effect"
-import { APPLICATION_ID } from "../process/identity.ts"
-import type { StoreError } from "../store/errors.ts"
-import { migrations, SCHEMA_VERSION } from "../store/schema.ts"
+import { APPLICATION_ID } from "../../process/identity.ts"
+import type { StoreError } from "../../store/errors.ts"
+import { migrations, SCHEMA_VERSION } from "../../store/schema.ts"
 import {
   READ_ALL_COLUMNS,
   READ_STATE_COLUMNS,
@@ -21,9 +21,9 @@ import {
   type Statements,
   type StoreShape,
   transitionTexts
-} from "../store/service.ts"
-import { ForeignDatabase, int, rows, withConnection } from "../store/store.ts"
-import { storeError } from "../store/transaction.ts"
+} from "../../store/service.ts"
+import { ForeignDatabase, int, rows, withConnection } from "../../store/store.ts"
+import { storeError } from "../../store/transaction.ts"
 
 export const postgresStatements: Statements = {
   begin: "BEGIN",

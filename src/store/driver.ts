@@ -15,7 +15,7 @@ import * as Context from "effect/Context"
 import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
 import * as Scope from "effect/Scope"
-import type { StoreShape } from "../store/service.ts"
+import type { StoreShape } from "./service.ts"
 
 /**
  * SQLite answered SQLITE_BUSY: another connection holds the write lock.

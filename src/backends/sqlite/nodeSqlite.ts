@@ -7,10 +7,10 @@
 import type { SqlError } from "@effect/sql/SqlError"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import type { Store } from "../store/service.ts"
+import type { Store } from "../../store/service.ts"
 import { createRequire } from "node:module"
-import { makeDriver } from "./client.ts"
-import { DriverUnavailable, Driver, synchronousConnect, type SynchronousStatements, synchronousRaw } from "./driver.ts"
+import { makeDriver } from "../../store/client.ts"
+import { DriverUnavailable, Driver, synchronousConnect, type SynchronousStatements, synchronousRaw } from "../../store/driver.ts"
 import { statementCache } from "./statementCache.ts"
 
 /** The part of node:sqlite this driver uses. */

@@ -8,9 +8,9 @@
 import type { SqlClient } from "@effect/sql/SqlClient"
 import { makeCompilerSqlite } from "@effect/sql/Statement"
 import * as Effect from "effect/Effect"
-import { APPLICATION_ID } from "../process/identity.ts"
-import type { StoreError } from "../store/errors.ts"
-import { migrations, SCHEMA_VERSION } from "../store/schema.ts"
+import { APPLICATION_ID } from "../../process/identity.ts"
+import type { StoreError } from "../../store/errors.ts"
+import { migrations, SCHEMA_VERSION } from "../../store/schema.ts"
 import {
   READ_ALL_COLUMNS,
   READ_STATE_COLUMNS,
@@ -18,9 +18,9 @@ import {
   type Statements,
   type StoreShape,
   transitionTexts
-} from "../store/service.ts"
+} from "../../store/service.ts"
 import { walBytes, walSalt } from "./dbFile.ts"
-import { exec, ForeignDatabase, int, rows, withConnection } from "../store/store.ts"
+import { exec, ForeignDatabase, int, rows, withConnection } from "../../store/store.ts"
 
 export const sqliteStatements: Statements = {
   begin: "BEGIN IMMEDIATE",

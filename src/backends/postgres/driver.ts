@@ -23,11 +23,11 @@ import type { Connection } from "@effect/sql/SqlConnection"
 import { SqlError } from "@effect/sql/SqlError"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import type { Store } from "../store/service.ts"
+import type { Store } from "../../store/service.ts"
 import pg from "pg"
-import { makeDriver } from "./client.ts"
-import { type RawConnection, Driver } from "./driver.ts"
-import { connectedClient } from "../postgres/client.ts"
+import { makeDriver } from "../../store/client.ts"
+import { type RawConnection, Driver } from "../../store/driver.ts"
+import { connectedClient } from "./client.ts"
 
 /** The rows a statement changed, from node-postgres's result (`rowCount`). */
 const rowCountOf = (result: unknown): number =>
