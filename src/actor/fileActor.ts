@@ -18,13 +18,13 @@ import * as Context from "effect/Context"
 import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import type * as Tracer from "effect/Tracer"
-import { dispatch, type Event, hydrate, type IllegalTransition, type Machine } from "../lifecycle/fsm.ts"
+import { dispatch, type Event, hydrate, type Machine } from "../lifecycle/fsm.ts"
 import { emptyTrail } from "../lifecycle/trail.ts"
 import { type ApiFailure, UploadApi } from "../api/uploadApi.ts"
 import { ApiClock } from "../clock/apiClock.ts"
 import { RetryPolicy } from "./retry.ts"
 import { Scenario } from "./scenario.ts"
-import { type OccConflict, StoreError } from "../store/errors.ts"
+import { StoreError } from "../store/errors.ts"
 import { readStep } from "../store/lanes.ts"
 import { transitionWrite, type TransitionValues } from "../store/store.ts"
 import { completeSample, emptyMeasured, type FileSample, type Measured } from "../metrics/segments.ts"
@@ -34,21 +34,9 @@ import { Connections, type LeaseShape } from "./connections.ts"
 import { Guard } from "./guard.ts"
 import { Writer } from "./writer.ts"
 import { Driver } from "../store/driver.ts"
+import type { ActorError, FileOutcome } from "./part.ts"
 
-export interface FileOutcome {
-  readonly path: string
-  /** The FSM as the actor last knew it: with a write-behind writer, possibly ahead of the database. */
-  readonly machine: Machine
-  /** Transitions whose write returned success to this actor. */
-  readonly persisted: number
-  /** The version the actor found stored when it hydrated (0 for a fresh file; more for one taken up where another left it). */
-  readonly startVersion: number
-  /** Those transitions' events, in order (what the storage floor replays). */
-  readonly events: ReadonlyArray<Event>
-  readonly apiCalls: number
-  readonly busyEvents: number
-  readonly busyWaitMs: number
-}
+export type { ActorError, FileOutcome }
 
 /**
  * What an actor gives back: the file's outcome, which the run keeps, and its
@@ -59,7 +47,6 @@ export interface FileRun {
   readonly sample: FileSample
 }
 
-export type ActorError = IllegalTransition | OccConflict | StoreError
 
 /** What every file's actor needs besides its lease: the run's services, resolved once per batch. */
 export type ActorServices = Connections | Guard | Writer | UploadApi | RetryPolicy | ApiClock | Scenario | Driver

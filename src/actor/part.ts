@@ -2,18 +2,47 @@
  * What a trial's actors are given and give back, wherever they run: in the
  * run's own process (`experiment.ts`) or on runners (an `Executor`).
  */
+import type * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
 import type { LatencyProfile } from "../api/profiles.ts"
-import type { ApiStats } from "../api/uploadApi.ts"
+import { ApiStats } from "../api/uploadApi.ts"
 import type { ClockMode } from "../clock/apiClock.ts"
-import type { Event } from "../lifecycle/fsm.ts"
+import { Events, IllegalTransition, Machine } from "../lifecycle/fsm.ts"
 import type { RunLabels } from "../metrics/recorder.ts"
 import type { Samples } from "../metrics/samples.ts"
 import type { BatchOptions } from "../mitigations/define.ts"
-import type { ClusterTrial as ClusterTrialSchema, Recovery, StrategyNames } from "../results/schema.ts"
-import type { FileOutcome } from "./fileActor.ts"
-import type { FileFailure, FileProgress } from "./runner.ts"
+import { type ClusterTrial as ClusterTrialSchema, Recovery, StrategyNames } from "../results/schema.ts"
+import { OccConflict, StoreError } from "../store/errors.ts"
 import type { ScenarioName } from "./scenario.ts"
 import type { StrategyLayer } from "./strategy.ts"
+
+/** A file's actor, as it ended: what the run keeps of it (and what a runner sends back). */
+export const FileOutcome = Schema.Struct({
+  path: Schema.String,
+  /** The FSM as the actor last knew it: with a write-behind writer, possibly ahead of the database. */
+  machine: Machine,
+  /** Transitions whose write returned success to this actor. */
+  persisted: Schema.Number,
+  /** The version the actor found stored when it hydrated (0 for a fresh file; more for one taken up where another left it). */
+  startVersion: Schema.Number,
+  /** Those transitions' events, in order (what the storage floor replays). */
+  events: Schema.Array(Schema.Literal(...Events)),
+  apiCalls: Schema.Number,
+  busyEvents: Schema.Number,
+  busyWaitMs: Schema.Number
+})
+export type FileOutcome = typeof FileOutcome.Type
+
+/** What a file's actor can fail with. */
+export const ActorError = Schema.Union(IllegalTransition, OccConflict, StoreError)
+export type ActorError = typeof ActorError.Type
+
+/** A file whose actor failed, and how. */
+export const FileFailure = Schema.Struct({ path: Schema.String, error: ActorError })
+export type FileFailure = typeof FileFailure.Type
+
+/** Told after every finished file: files done, files in the batch, time since the batch started (run clock). */
+export type FileProgress = (done: number, total: number, elapsedMs: number) => Effect.Effect<void>
 
 /** Who ran a trial's files on runners: its engine, each runner's files, the runners lost. */
 export type ClusterTrial = typeof ClusterTrialSchema.Type
@@ -47,26 +76,34 @@ export interface ExperimentSpec {
   readonly parts?: PartsSpec
 }
 
-/** What the actors' part of a run gives back (`runActors`), in the run's process or merged from its runners'. */
-export interface ActorsPart {
-  readonly elapsedMs: number
+/**
+ * What the actors of a trial measured as a whole, wherever they ran: the
+ * part a runner sends back (`cluster/protocol.ts`), and, with the samples,
+ * the part of the run's own process.
+ */
+export const PartFields = Schema.Struct({
+  elapsedMs: Schema.Number,
   /** Simulated time the warp skipped (0 in real time). */
-  readonly skippedMs: number
+  skippedMs: Schema.Number,
+  /** Each file's last outcome (after recovery, if it was redone). */
+  outcomes: Schema.Array(FileOutcome),
+  /** Failures no recovery repaired. */
+  failures: Schema.Array(FileFailure),
+  maxInFlight: Schema.Number,
+  strategy: StrategyNames,
+  /** Transitions committed per file, as the writer saw them commit. */
+  ledger: Schema.ReadonlyMap({ key: Schema.String, value: Schema.Number }),
+  /** Transitions committed per event. */
+  byEvent: Schema.ReadonlyMap({ key: Schema.Literal(...Events), value: Schema.Number }),
+  recovery: Schema.NullOr(Recovery),
+  /** What the simulated API answered, recovery included. */
+  api: ApiStats
+})
+
+/** What the actors' part of a run gives back (`runActors`), in the run's process or merged from its runners'. */
+export interface ActorsPart extends Schema.Schema.Type<typeof PartFields> {
   /** One sample per file from the first pass (a recovery pass's are not mixed in), in columns. */
   readonly samples: Samples
-  /** Each file's last outcome (after recovery, if it was redone). */
-  readonly outcomes: ReadonlyArray<FileOutcome>
-  /** Failures no recovery repaired. */
-  readonly failures: ReadonlyArray<FileFailure>
-  readonly maxInFlight: number
-  readonly strategy: StrategyNames
-  /** Transitions committed per file, as the writer saw them commit. */
-  readonly ledger: ReadonlyMap<string, number>
-  /** Transitions committed per event. */
-  readonly byEvent: ReadonlyMap<Event, number>
-  readonly recovery: Recovery | null
-  /** What the simulated API answered, recovery included. */
-  readonly api: ApiStats
   /** The processes the actors ran in: 1, the run's own, or the runners that shared the files. */
   readonly workers: number
   /** On the cluster: its engine, who ran the files, and any runner lost. */

@@ -13,14 +13,13 @@ import { nanosToMs } from "../metrics/timing.ts"
 import type { Recorder } from "../metrics/recorder.ts"
 import { type FileDone, LiveMetrics } from "../metrics/live.ts"
 import type { StoreError } from "../store/errors.ts"
-import { type ActorError, type FileOutcome, makeActor } from "./fileActor.ts"
+import { makeActor } from "./fileActor.ts"
+import type { FileFailure, FileOutcome, FileProgress } from "./part.ts"
+
+export type { FileFailure, FileProgress }
 import { Writer } from "./writer.ts"
 import { ApiClock } from "../clock/apiClock.ts"
 
-export interface FileFailure {
-  readonly path: string
-  readonly error: ActorError
-}
 
 export interface BatchResult {
   readonly outcomes: ReadonlyArray<FileOutcome>
@@ -31,8 +30,6 @@ export interface BatchResult {
   readonly flushError: StoreError | null
 }
 
-/** Told after every finished file: files done, files in the batch, time since the batch started (run clock). */
-export type FileProgress = (done: number, total: number, elapsedMs: number) => Effect.Effect<void>
 
 /** What the live view reads of a finished file. */
 export const liveFile = (outcome: FileOutcome): FileDone => ({

@@ -19,6 +19,7 @@
 import * as Context from "effect/Context"
 import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
 import * as Layer from "effect/Layer"
 import { ApiClock, type ApiClockShape } from "../clock/apiClock.ts"
 import { keyedRandom } from "../metrics/random.ts"
@@ -42,16 +43,17 @@ export class ApiFailure extends Data.TaggedError("ApiFailure")<{
   }
 }
 
-export interface ApiStats {
+export const ApiStats = Schema.Struct({
   /** Calls answered (429 answers not counted), failed ones included. */
-  readonly calls: number
-  readonly failures: number
-  readonly timeouts: number
+  calls: Schema.Number,
+  failures: Schema.Number,
+  timeouts: Schema.Number,
   /** 429 answers given by the rate limit. */
-  readonly rateLimited: number
+  rateLimited: Schema.Number,
   /** When each answered call was admitted, in ms of the run's clock. */
-  readonly admittedAtMs: ReadonlyArray<number>
-}
+  admittedAtMs: Schema.Array(Schema.Number)
+})
+export type ApiStats = typeof ApiStats.Type
 
 export interface UploadApiShape {
   readonly profile: LatencyProfile

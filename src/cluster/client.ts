@@ -30,7 +30,7 @@ import { LiveMetrics } from "../metrics/live.ts"
 import { Tracing } from "../metrics/trace.ts"
 import { type ClusterTrial, Executor, type ExecutorShape } from "../actor/executor.ts"
 import { StoreError } from "../store/errors.ts"
-import { actorError, File, type FileReply, Runner, type RunnerPart, type TrialSpec } from "./protocol.ts"
+import { File, type FileReply, Runner, type RunnerPart, type TrialSpec } from "./protocol.ts"
 import { shardingConfig } from "./settings.ts"
 import { socketLayer } from "./socket.ts"
 import { type ClusterStorage, storageClient } from "./storage.ts"
@@ -224,7 +224,7 @@ const merged = (
   const add = <K>(map: Map<K, number>, key: K, n: number) => map.set(key, (map.get(key) ?? 0) + n)
   for (const part of parts) {
     for (const outcome of part.outcomes) outcomes.set(outcome.path, outcome)
-    for (const failure of part.failures) failures.set(failure.path, { path: failure.path, error: actorError(failure.error) })
+    for (const failure of part.failures) failures.set(failure.path, failure)
     for (const [path, n] of part.ledger) add(ledger, path, n)
     for (const [event, n] of part.byEvent) add(byEvent, event, n)
   }
@@ -235,7 +235,7 @@ const merged = (
         outcomes.set(path, reply.outcome)
         add(ledger, path, reply.outcome.persisted)
         for (const event of reply.outcome.events) add(byEvent, event, 1)
-      } else failures.set(path, { path, error: actorError(reply.error) })
+      } else failures.set(path, { path, error: reply.error })
     }
     // A file a live runner took up where a lost one left it (the trial seeded every file at version 0): the
     // transitions it found stored were committed by the lost runner.

@@ -38,7 +38,7 @@ import { Tracing } from "../metrics/trace.ts"
 import { type Registry, strategy } from "../mitigations/registry.ts"
 import { storeError } from "../store/transaction.ts"
 import { readAll } from "../store/store.ts"
-import { errorData, File, type FileReply, Runner, RunnerFailure, runnerGroup, type RunnerPart, type TrialSpec } from "./protocol.ts"
+import { File, type FileReply, Runner, RunnerFailure, runnerGroup, type RunnerPart, type TrialSpec } from "./protocol.ts"
 import { socketLayer } from "./socket.ts"
 import { type ClusterStorage, storageClient } from "./storage.ts"
 import { shardingConfig } from "./settings.ts"
@@ -132,7 +132,7 @@ const openTrial = (
           Effect.map((result): FileReply => {
             if (Either.isLeft(result)) {
               failures.set(path, { path, error: result.left })
-              return { _tag: "Failed", runner, path, error: errorData(result.left) }
+              return { _tag: "Failed", runner, path, error: result.left }
             }
             failures.delete(path)
             outcomes.set(path, result.right.outcome)
@@ -158,9 +158,9 @@ const openTrial = (
         maxInFlight,
         strategy: after.strategy,
         outcomes: after.outcomes,
-        failures: after.failures.map((f) => ({ path: f.path, error: errorData(f.error) })),
-        ledger: [...after.ledger],
-        byEvent: [...after.byEvent],
+        failures: after.failures,
+        ledger: after.ledger,
+        byEvent: after.byEvent,
         recovery: after.recovery,
         api: after.api
       } satisfies RunnerPart

@@ -2,8 +2,8 @@
  * The file lifecycle state machine: 5 states, 8 transitions, nothing else.
  * Pure: it validates legality only; persistence lives in `store/`.
  */
-import * as Data from "effect/Data"
 import * as Either from "effect/Either"
+import * as Schema from "effect/Schema"
 
 export const States = ["untracked", "uploading", "processing", "indexed", "failed"] as const
 export type State = (typeof States)[number]
@@ -35,10 +35,10 @@ export const Transitions: { readonly [E in Event]: { readonly from: State; reado
   fail_reset: { from: "indexed", to: "failed" }
 }
 
-export class IllegalTransition extends Data.TaggedError("IllegalTransition")<{
-  readonly state: State
-  readonly event: Event
-}> {
+export class IllegalTransition extends Schema.TaggedError<IllegalTransition>()("IllegalTransition", {
+  state: Schema.Literal(...States),
+  event: Schema.Literal(...Events)
+}) {
   override get message(): string {
     return `event '${this.event}' is not allowed in state '${this.state}'`
   }
@@ -60,10 +60,8 @@ export const next = (state: State, event: Event): Either.Either<State, IllegalTr
  * One file's FSM instance, hydrated from its stored state. It tracks the state
  * and the version the store last confirmed, which is what the OCC write expects.
  */
-export interface Machine {
-  readonly state: State
-  readonly version: number
-}
+export const Machine = Schema.Struct({ state: Schema.Literal(...States), version: Schema.Number })
+export type Machine = typeof Machine.Type
 
 export const hydrate = (state: State, version: number): Machine => ({ state, version })
 

@@ -1,28 +1,29 @@
 import * as Data from "effect/Data"
-import type { Event, State } from "../lifecycle/fsm.ts"
+import * as Schema from "effect/Schema"
+import { Events, States } from "../lifecycle/fsm.ts"
 
 /** An optimistic-concurrency write (or guard) found the row not at the expected state and version. */
-export class OccConflict extends Data.TaggedError("OccConflict")<{
-  readonly path: string
-  readonly event: Event
-  readonly expectedState: State
-  readonly expectedVersion: number
-}> {
+export class OccConflict extends Schema.TaggedError<OccConflict>()("OccConflict", {
+  path: Schema.String,
+  event: Schema.Literal(...Events),
+  expectedState: Schema.Literal(...States),
+  expectedVersion: Schema.Number
+}) {
   override get message(): string {
     return `OCC conflict on ${this.path}: '${this.event}' expected state '${this.expectedState}' at version ${this.expectedVersion}`
   }
 }
 
 /** A database operation failed for a reason other than an OCC conflict. */
-export class StoreError extends Data.TaggedError("StoreError")<{
-  readonly operation: string
-  readonly detail: string
+export class StoreError extends Schema.TaggedError<StoreError>()("StoreError", {
+  operation: Schema.String,
+  detail: Schema.String,
   /**
    * Set when the write lock was not acquired within the lock timeout: the
    * file gave up waiting, a verdict on speed, not on the data.
    */
-  readonly lockTimeout?: true
-}> {
+  lockTimeout: Schema.optional(Schema.Literal(true))
+}) {
   override get message(): string {
     return `${this.operation}: ${this.detail}`
   }

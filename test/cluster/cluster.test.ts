@@ -15,7 +15,7 @@ import { Effect, Schema } from "effect"
 import { IllegalTransition } from "../../src/lifecycle/fsm.ts"
 import { OccConflict, StoreError } from "../../src/store/errors.ts"
 import { withoutTsx } from "../../src/cluster/local.ts"
-import { actorError, errorData, FileReply, storeErrorOf } from "../../src/cluster/protocol.ts"
+import { FileReply, RunnerPart } from "../../src/cluster/protocol.ts"
 import { cli } from "../cli/inProcess.ts"
 import { tempDir } from "../helpers.ts"
 import { databaseFor } from "../drivers.ts"
@@ -32,10 +32,10 @@ describe("errors and replies across the process boundary", () => {
       new StoreError({ operation: "BEGIN IMMEDIATE", detail: "gave up", lockTimeout: true })
     ]
     const [occ, illegal, store] = errors.map((error) => {
-      const wire = JSON.parse(JSON.stringify(Schema.encodeSync(FileReply)({ _tag: "Failed", runner: "h:1", path: "p", error: errorData(error) })))
+      const wire = JSON.parse(JSON.stringify(Schema.encodeSync(FileReply)({ _tag: "Failed", runner: "h:1", path: "p", error })))
       const reply = Schema.decodeUnknownSync(FileReply)(wire)
       if (reply._tag !== "Failed") throw new Error("not a failure")
-      return actorError(reply.error)
+      return reply.error
     })
     expect(occ).toBeInstanceOf(OccConflict)
     expect(occ?.message).toBe(conflict.message)
@@ -44,10 +44,36 @@ describe("errors and replies across the process boundary", () => {
     expect(store).toMatchObject({ operation: "BEGIN IMMEDIATE", detail: "gave up", lockTimeout: true })
   })
 
-  it("a runner's error that is not a store error becomes one that says what it was", () => {
-    const error = storeErrorOf(errorData(new IllegalTransition({ state: "indexed", event: "retry" })))
-    expect(error).toBeInstanceOf(StoreError)
-    expect(error.detail).toContain("IllegalTransition")
+  it("a runner's part crosses by its Schema: its ledger and counts by event as maps, its failures as their classes", () => {
+    const part: RunnerPart = {
+      runner: "h:1",
+      files: 2,
+      elapsedMs: 12.5,
+      skippedMs: 0,
+      outcomes: [{
+        path: "a",
+        machine: { state: "indexed", version: 3 },
+        persisted: 3,
+        startVersion: 0,
+        events: ["start_upload", "complete_upload", "complete_processing"],
+        apiCalls: 2,
+        busyEvents: 0,
+        busyWaitMs: 0
+      }],
+      failures: [{ path: "b", error: new StoreError({ operation: "COMMIT", detail: "disk full" }) }],
+      maxInFlight: 2,
+      strategy: { connections: "per-file", guard: "db-read", writer: "commit-each" },
+      ledger: new Map([["a", 3], ["b", 1]]),
+      byEvent: new Map([["start_upload", 2], ["complete_upload", 1], ["complete_processing", 1]] as const),
+      recovery: null,
+      api: { calls: 3, failures: 0, timeouts: 0, rateLimited: 0, admittedAtMs: [0, 1, 2] }
+    }
+    const back = Schema.decodeUnknownSync(RunnerPart)(JSON.parse(JSON.stringify(Schema.encodeSync(RunnerPart)(part))))
+    expect(back.ledger).toEqual(part.ledger)
+    expect(back.byEvent.get("start_upload")).toBe(2)
+    expect(back.outcomes).toEqual(part.outcomes)
+    expect(back.failures[0]?.error).toBeInstanceOf(StoreError)
+    expect(back.failures[0]?.error.message).toBe("COMMIT: disk full")
   })
 })
 
