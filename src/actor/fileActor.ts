@@ -14,12 +14,13 @@
  */
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import type * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import type * as Tracer from "effect/Tracer"
 import { dispatch, type Event, hydrate, type Machine } from "../lifecycle/fsm.ts"
-import { emptyTrail } from "../lifecycle/trail.ts"
+import { emptyTrail, type Trail } from "../lifecycle/trail.ts"
 import { type ApiFailure, UploadApi } from "../api/uploadApi.ts"
 import { ApiClock } from "../clock/apiClock.ts"
 import { RetryPolicy } from "./retry.ts"
@@ -34,6 +35,7 @@ import { Connections, type LeaseShape } from "./connections.ts"
 import { Guard } from "./guard.ts"
 import { Writer } from "./writer.ts"
 import { Driver } from "../store/driver.ts"
+import type { Statements } from "../store/service.ts"
 import type { ActorError, FileOutcome } from "./part.ts"
 
 export type { ActorError, FileOutcome }
@@ -51,6 +53,236 @@ export interface FileRun {
 /** What every file's actor needs besides its lease: the run's services, resolved once per batch. */
 export type ActorServices = Connections | Guard | Writer | UploadApi | RetryPolicy | ApiClock | Scenario | Driver
 
+/** The run's services and clock, resolved once per batch: the same for every file. */
+interface ActorEnv {
+  readonly connections: Context.Tag.Service<Connections>
+  readonly guard: Context.Tag.Service<Guard>
+  readonly writer: Context.Tag.Service<Writer>
+  readonly api: Context.Tag.Service<UploadApi>
+  readonly retry: Context.Tag.Service<RetryPolicy>
+  readonly apiClock: Context.Tag.Service<ApiClock>
+  readonly scenario: Context.Tag.Service<Scenario>
+  readonly tracer: Tracer.Tracer
+  readonly statements: Statements
+  /** The run's clock (under the time warp, the warp's): every timing and timestamp of an actor. */
+  readonly clock: Clock.Clock
+}
+
+/** One file's life so far: its segments, the events it committed, its counts and where its lifecycle stands. */
+interface FileLife {
+  readonly path: string
+  /** The file's span when spans are asked for (`Tracing`), else null: an untraced run does nothing for them. */
+  readonly span: Tracer.Span | null
+  readonly m: Measured
+  /** The events committed so far: a node of the tree every file shares (`trail.ts`). */
+  trail: Trail
+  apiCalls: number
+  busyEvents: number
+  busyWaitMs: number
+  startVersion: number
+  fileId: string | null
+  attempts: number
+  retries: number
+  /** The scenario's next round owed once the file is indexed, or null. */
+  roundAgain: Event | null
+}
+
+const msSince = (env: ActorEnv, start: bigint) => nanosToMs(env.clock.unsafeCurrentTimeNanos() - start)
+
+/** The steps just timed, laid end to end back from now, as children of the file's span. */
+const traced = (
+  env: ActorEnv,
+  life: FileLife,
+  steps: ReadonlyArray<readonly [string, number]>,
+  args?: Readonly<Record<string, string | number>>
+) => {
+  if (life.span === null) return
+  let end = env.clock.unsafeCurrentTimeNanos()
+  for (let i = steps.length - 1; i >= 0; i--) {
+    const [name, ms] = steps[i] ?? ["", 0]
+    if (ms <= 0) continue
+    const start = end - BigInt(Math.round(ms * 1e6))
+    const span = env.tracer.span(name, Option.some(life.span), Context.empty(), [], start, "internal")
+    if (args !== undefined) for (const key in args) span.attribute(key, args[key])
+    span.end(end, Exit.void)
+    end = start
+  }
+}
+
+/** One transition: dispatch (timed), the guard, then the write of its row. */
+const step = (
+  env: ActorEnv,
+  life: FileLife,
+  lease: LeaseShape,
+  machine: Machine,
+  event: Event,
+  values: Omit<TransitionValues, "now"> = {}
+): Effect.Effect<Machine, ActorError> => {
+  const { m, path } = life
+  const dispatchStart = env.clock.unsafeCurrentTimeNanos()
+  const result = dispatch(machine, event)
+  m.fsm_dispatch_ms += msSince(env, dispatchStart)
+  if (Either.isLeft(result)) return Effect.fail(result.left)
+  const next = result.right
+  return Effect.flatMap(env.guard.check(lease, path, machine, event), (checked) => {
+    m.queue_wait_ms += checked.queueWaitMs
+    m.guard_ms += checked.guardMs
+    if (life.span !== null) traced(env, life, [["queue wait", checked.queueWaitMs], ["guard read", checked.guardMs]], { event })
+    const now = new Date(env.clock.unsafeCurrentTimeMillis()).toISOString()
+    return Effect.map(env.writer.persist(lease, transitionWrite(path, machine, event, { ...values, now })), (written) => {
+      m.queue_wait_ms += written.queueWaitMs
+      m.lock_wait_ms += written.lockWaitMs
+      m.write_ms += written.writeMs
+      if (life.span !== null) {
+        traced(env, life, [["queue wait", written.queueWaitMs], ["lock wait", written.lockWaitMs], ["write", written.writeMs]], {
+          event,
+          busy: written.busyEvents
+        })
+      }
+      life.busyEvents += written.busyEvents
+      life.busyWaitMs += written.busyWaitMs
+      life.trail = life.trail.then(event)
+      return next
+    })
+  })
+}
+
+/** An API call, its outcome as a value: a failure drives a fail_* transition. */
+const apiCall = <A>(env: ActorEnv, life: FileLife, name: string, call: Effect.Effect<A, ApiFailure>) =>
+  Effect.suspend(() => {
+    const start = env.clock.unsafeCurrentTimeNanos()
+    return Effect.map(Effect.either(call), (result) => {
+      const ms = msSince(env, start)
+      life.m.mock_api_ms += ms
+      life.apiCalls += 1
+      if (life.span !== null) traced(env, life, [[name, ms]])
+      return result
+    })
+  })
+
+/** Waiting out a backoff is time spent because of the API: it counts in mock_api_ms. */
+const backoff = (env: ActorEnv, life: FileLife, retryNumber: number) =>
+  Effect.flatMap(env.retry.backoffMillis(life.path, retryNumber), (ms) =>
+    Effect.map(timed(ms > 0 ? env.apiClock.sleep(ms) : Effect.void), ([waited]) => {
+      life.m.mock_api_ms += waited
+      if (life.span !== null) traced(env, life, [["backoff", waited]])
+    }))
+
+/** The machine after the file's next step from where it stands, or null when it is done (indexed, or failed for good). */
+const advance = (env: ActorEnv, life: FileLife, lease: LeaseShape, machine: Machine): Effect.Effect<Machine | null, ActorError> => {
+  switch (machine.state) {
+    case "indexed": {
+      if (life.roundAgain === null) return Effect.succeed(null)
+      // A new round is a new upload: its attempts count from zero again.
+      const event = life.roundAgain
+      life.attempts = 0
+      life.roundAgain = null
+      return step(env, life, lease, machine, event)
+    }
+    case "failed": {
+      if (life.attempts >= env.retry.maxAttempts) return Effect.succeed(null)
+      life.retries += 1
+      return Effect.zipRight(backoff(env, life, life.retries), step(env, life, lease, machine, "retry"))
+    }
+    case "untracked":
+      life.attempts += 1
+      return step(env, life, lease, machine, "start_upload")
+    case "uploading":
+      return Effect.flatMap(apiCall(env, life, "upload", env.api.upload(life.path, machine.version)), (result) => {
+        if (Either.isLeft(result)) return step(env, life, lease, machine, "fail_upload", { error: result.left.message })
+        life.fileId = result.right.fileId
+        return step(env, life, lease, machine, "complete_upload", { fileId: result.right.fileId, uri: result.right.uri })
+      })
+    case "processing": {
+      const fileId = life.fileId
+      if (fileId === null) {
+        return Effect.fail(new StoreError({ operation: "resume import", detail: `${life.path} is processing without a file id` }))
+      }
+      return Effect.flatMap(apiCall(env, life, "import", env.api.importFile(life.path, fileId, machine.version)), (result) =>
+        Either.isLeft(result)
+          ? step(env, life, lease, machine, "fail_processing", { error: result.left.message })
+          : step(env, life, lease, machine, "complete_processing", { documentId: result.right.documentId }))
+    }
+  }
+}
+
+/** The file hydrated from its stored row, then driven on step by step until it is done. */
+const lifecycle = (env: ActorEnv, life: FileLife, lease: LeaseShape) =>
+  Effect.gen(function*() {
+    const { m } = life
+    const read = yield* lease.step(readStep(env.statements, life.path))
+    if (life.span !== null) traced(env, life, [["queue wait", read.queueWaitMs], ["hydrate", read.value[0]]])
+    m.queue_wait_ms += read.queueWaitMs
+    m.hydrate_ms += read.value[0]
+    const stored = read.value[1]
+    const hydrateStart = env.clock.unsafeCurrentTimeNanos()
+    let machine = hydrate(stored.state, stored.version)
+    life.startVersion = stored.version
+    m.fsm_dispatch_ms += msSince(env, hydrateStart)
+    life.fileId = stored.fileId
+    life.attempts = stored.attempts
+    // A file in its first round owes the scenario's second one, however far it got before (recovery,
+    // resume); one in its second round only finishes it.
+    life.roundAgain = stored.round === 1 ? env.scenario.afterIndexed(life.path) : null
+    for (;;) {
+      const next = yield* advance(env, life, lease, machine)
+      if (next === null) return machine
+      machine = next
+    }
+  })
+
+/** The file's outcome and sample once its lease is given back; its span told how it ended. */
+const finished = (env: ActorEnv, life: FileLife, machine: Machine, start: bigint, lifecycleEnd: bigint): FileRun => {
+  const { m } = life
+  const closeMs = msSince(env, lifecycleEnd)
+  m.connect_ms += closeMs
+  if (life.span !== null) traced(env, life, [["close", closeMs]])
+  m.total_wall_ms = nanosToMs(env.clock.unsafeCurrentTimeNanos() - start)
+  const sample = completeSample(m)
+  if (life.span !== null) {
+    life.span.attribute("state", machine.state)
+    life.span.attribute("version", machine.version)
+    life.span.attribute("fsm_net_ms", sample.fsm_net_ms)
+    life.span.attribute("mock_api_ms", sample.mock_api_ms)
+  }
+  const { trail, path, startVersion, apiCalls, busyEvents, busyWaitMs } = life
+  return { outcome: { path, machine, events: trail.events, persisted: trail.events.length, startVersion, apiCalls, busyEvents, busyWaitMs }, sample }
+}
+
+/**
+ * One file's lifecycle under its lease. connect_ms: from asking for the
+ * lease until the lifecycle starts, and from its end until the lease is
+ * given back (a per-file connection opened and closed; nothing for a shared one).
+ */
+const runFile = (env: ActorEnv, path: string, span: Tracer.Span | null): Effect.Effect<FileRun, ActorError> =>
+  Effect.suspend(() => {
+    const life: FileLife = {
+      path,
+      span,
+      m: emptyMeasured(),
+      trail: emptyTrail,
+      apiCalls: 0,
+      busyEvents: 0,
+      busyWaitMs: 0,
+      startVersion: 0,
+      fileId: null,
+      attempts: 0,
+      retries: 0,
+      roundAgain: null
+    }
+    const start = env.clock.unsafeCurrentTimeNanos()
+    let lifecycleEnd = start
+    return env.connections.withLease((lease) => {
+      const connectMs = msSince(env, start)
+      life.m.connect_ms += connectMs
+      if (span !== null) traced(env, life, [["connect", connectMs]])
+      return Effect.map(lifecycle(env, life, lease), (machine) => {
+        lifecycleEnd = env.clock.unsafeCurrentTimeNanos()
+        return machine
+      })
+    }).pipe(Effect.map((machine) => finished(env, life, machine, start, lifecycleEnd)))
+  })
+
 /**
  * The actor of each file of a batch: `makeActor` resolves the run's services
  * and clock once (they are the same for every file), and gives the function
@@ -64,197 +296,27 @@ export const makeActor: Effect.Effect<
   never,
   ActorServices
 > = Effect.gen(function*() {
-  const connections = yield* Connections
-  const guard = yield* Guard
-  const writer = yield* Writer
-  const api = yield* UploadApi
-  const retry = yield* RetryPolicy
-  const apiClock = yield* ApiClock
-  const scenario = yield* Scenario
+  const env: ActorEnv = {
+    connections: yield* Connections,
+    guard: yield* Guard,
+    writer: yield* Writer,
+    api: yield* UploadApi,
+    retry: yield* RetryPolicy,
+    apiClock: yield* ApiClock,
+    scenario: yield* Scenario,
+    tracer: yield* Effect.tracer,
+    statements: (yield* Driver).store.statements,
+    clock: yield* Effect.clock
+  }
   const tracing = (yield* Tracing).enabled
-  const tracer = yield* Effect.tracer
-  const { statements } = (yield* Driver).store
-  // The run's clock (under the time warp, the warp's): every timing and timestamp of an actor.
-  const clock = yield* Effect.clock
-  const msSince = (start: bigint) => nanosToMs(clock.unsafeCurrentTimeNanos() - start)
-  const run = (path: string, fileSpan: Tracer.Span | null) =>
-    Effect.suspend(() => {
-      // With spans asked for (callers check `trace`, so that an untraced run does nothing for it): the
-      // steps just timed, laid end to end back from now, as children of the file's span.
-      const trace = fileSpan !== null
-      const traced = (steps: ReadonlyArray<readonly [string, number]>, args?: Readonly<Record<string, string | number>>) => {
-        if (fileSpan === null) return
-        let end = clock.unsafeCurrentTimeNanos()
-        for (let i = steps.length - 1; i >= 0; i--) {
-          const [name, ms] = steps[i] ?? ["", 0]
-          if (ms <= 0) continue
-          const start = end - BigInt(Math.round(ms * 1e6))
-          const span = tracer.span(name, Option.some(fileSpan), Context.empty(), [], start, "internal")
-          if (args !== undefined) for (const key in args) span.attribute(key, args[key])
-          span.end(end, Exit.void)
-          end = start
-        }
-      }
-      const m: Measured = emptyMeasured()
-      // The events committed so far: a node of the tree every file shares (`trail.ts`).
-      let trail = emptyTrail
-      let apiCalls = 0
-      let busyEvents = 0
-      let busyWaitMs = 0
-
-      // One transition: dispatch (timed), the guard, then the write of its row.
-      const step = (lease: LeaseShape, machine: Machine, event: Event, values: Omit<TransitionValues, "now"> = {}) => {
-        const dispatchStart = clock.unsafeCurrentTimeNanos()
-        const result = dispatch(machine, event)
-        m.fsm_dispatch_ms += msSince(dispatchStart)
-        if (Either.isLeft(result)) return Effect.fail(result.left)
-        const next = result.right
-        return Effect.flatMap(guard.check(lease, path, machine, event), (checked) => {
-          m.queue_wait_ms += checked.queueWaitMs
-          m.guard_ms += checked.guardMs
-          if (trace) traced([["queue wait", checked.queueWaitMs], ["guard read", checked.guardMs]], { event })
-          const now = new Date(clock.unsafeCurrentTimeMillis()).toISOString()
-          return Effect.map(writer.persist(lease, transitionWrite(path, machine, event, { ...values, now })), (written) => {
-            m.queue_wait_ms += written.queueWaitMs
-            m.lock_wait_ms += written.lockWaitMs
-            m.write_ms += written.writeMs
-            if (trace) {
-              traced(
-                [["queue wait", written.queueWaitMs], ["lock wait", written.lockWaitMs], ["write", written.writeMs]],
-                { event, busy: written.busyEvents }
-              )
-            }
-            busyEvents += written.busyEvents
-            busyWaitMs += written.busyWaitMs
-            trail = trail.then(event)
-            return next
-          })
-        })
-      }
-
-      // An API call, its outcome as a value: a failure drives a fail_* transition.
-      const api$ = <A>(name: string, call: Effect.Effect<A, ApiFailure>) =>
-        Effect.suspend(() => {
-          const start = clock.unsafeCurrentTimeNanos()
-          return Effect.map(Effect.either(call), (result) => {
-            const ms = msSince(start)
-            m.mock_api_ms += ms
-            apiCalls += 1
-            if (trace) traced([[name, ms]])
-            return result
-          })
-        })
-
-      // Waiting out a backoff is time spent because of the API: it counts in mock_api_ms.
-      const backoff = (retryNumber: number) =>
-        Effect.flatMap(retry.backoffMillis(path, retryNumber), (ms) =>
-          Effect.map(timed(ms > 0 ? apiClock.sleep(ms) : Effect.void), ([waited]) => {
-            m.mock_api_ms += waited
-            if (trace) traced([["backoff", waited]])
-          }))
-
-      const lifecycle = (lease: LeaseShape) => Effect.gen(function*() {
-        const read = yield* lease.step(readStep(statements, path))
-        if (trace) traced([["queue wait", read.queueWaitMs], ["hydrate", read.value[0]]])
-        m.queue_wait_ms += read.queueWaitMs
-        m.hydrate_ms += read.value[0]
-        const stored = read.value[1]
-        const hydrateStart = clock.unsafeCurrentTimeNanos()
-        let machine = hydrate(stored.state, stored.version)
-        startVersion = stored.version
-        m.fsm_dispatch_ms += msSince(hydrateStart)
-        let fileId = stored.fileId
-        let attempts = stored.attempts
-        let retries = 0
-        // A file in its first round owes the scenario's second one, however far it got before (recovery,
-        // resume); one in its second round only finishes it.
-        let roundAgain = stored.round === 1 ? scenario.afterIndexed(path) : null
-        for (;;) {
-          switch (machine.state) {
-            case "indexed": {
-              if (roundAgain === null) return machine
-              // A new round is a new upload: its attempts count from zero again.
-              machine = yield* step(lease, machine, roundAgain)
-              attempts = 0
-              roundAgain = null
-              break
-            }
-            case "failed": {
-              if (attempts >= retry.maxAttempts) return machine
-              retries += 1
-              yield* backoff(retries)
-              machine = yield* step(lease, machine, "retry")
-              break
-            }
-            case "untracked":
-              attempts += 1
-              machine = yield* step(lease, machine, "start_upload")
-              break
-            case "uploading": {
-              const result = yield* api$("upload", api.upload(path, machine.version))
-              if (Either.isLeft(result)) {
-                machine = yield* step(lease, machine, "fail_upload", { error: result.left.message })
-                break
-              }
-              const uploaded = result.right
-              fileId = uploaded.fileId
-              machine = yield* step(lease, machine, "complete_upload", { fileId: uploaded.fileId, uri: uploaded.uri })
-              break
-            }
-            case "processing": {
-              if (fileId === null) {
-                return yield* new StoreError({ operation: "resume import", detail: `${path} is processing without a file id` })
-              }
-              const result = yield* api$("import", api.importFile(path, fileId, machine.version))
-              if (Either.isLeft(result)) {
-                machine = yield* step(lease, machine, "fail_processing", { error: result.left.message })
-                break
-              }
-              const imported = result.right
-              machine = yield* step(lease, machine, "complete_processing", { documentId: imported.documentId })
-              break
-            }
-          }
-        }
-      })
-
-      // connect_ms: from asking for the lease until the lifecycle starts, and from its end until the
-      // lease is given back (a per-file connection opened and closed; nothing for a shared one).
-      const start = clock.unsafeCurrentTimeNanos()
-      let lifecycleEnd = start
-      let startVersion = 0
-      return connections.withLease((lease) => {
-        const connectMs = msSince(start)
-        m.connect_ms += connectMs
-        if (trace) traced([["connect", connectMs]])
-        return Effect.map(lifecycle(lease), (machine) => {
-          lifecycleEnd = clock.unsafeCurrentTimeNanos()
-          return machine
-        })
-      }).pipe(Effect.map((machine): FileRun => {
-        const closeMs = msSince(lifecycleEnd)
-        m.connect_ms += closeMs
-        if (trace) traced([["close", closeMs]])
-        const end = clock.unsafeCurrentTimeNanos()
-        m.total_wall_ms = nanosToMs(end - start)
-        const sample = completeSample(m)
-        if (fileSpan !== null) {
-          fileSpan.attribute("state", machine.state)
-          fileSpan.attribute("version", machine.version)
-          fileSpan.attribute("fsm_net_ms", sample.fsm_net_ms)
-          fileSpan.attribute("mock_api_ms", sample.mock_api_ms)
-        }
-        return { outcome: { path, machine, events: trail.events, persisted: trail.events.length, startVersion, apiCalls, busyEvents, busyWaitMs }, sample }
-      }))
-    })
   // A traced file is one span of Effect's own (`withSpan`), its start the actor's; whatever the file's
   // effect does inside it (a mitigation's own spans too) nests under it.
   return (path: string, slot = 0) =>
     tracing
       ? Effect.withSpan(
-        Effect.flatMap(Effect.orDie(Effect.currentSpan), (span) => run(path, span)),
+        Effect.flatMap(Effect.orDie(Effect.currentSpan), (span) => runFile(env, path, span)),
         path,
         { attributes: { [SLOT_ATTRIBUTE]: slot } }
       )
-      : run(path, null)
+      : runFile(env, path, null)
 })
