@@ -87,11 +87,10 @@ const storePhrase = (result: ResultsDocument): string =>
     ? `actors in up to ${result.config.workers} worker processes (runners on @effect/cluster), the files shared between them (each run's count in the table's processes column)`
     : "actors in this one process")
 
-export const summaryMarkdown = (result: ResultsDocument): string => {
+/** The head: the verdict, the answer, what the gate is, and where and how the run was measured. */
+const headSection = (result: ResultsDocument): ReadonlyArray<string> => {
   const g = result.gate
-  const c = result.comparisons
-  const t1 = result.thresholds.find((t) => t.name === "Threshold 1")
-  const lines: Array<string> = [
+  return [
     `# VLID-06 gate: ${g.verdict}`,
     "",
     ...(result.partial
@@ -130,43 +129,78 @@ export const summaryMarkdown = (result: ResultsDocument): string => {
     "## Criteria",
     "",
     ...(["SC1", "SC2", "SC3"] as const).map((k) => `- **${k} ${g.criteria[k].verdict}**: ${g.criteria[k].evidence}`),
-    "",
-    "## SC1: throughput",
-    "",
-    mdTable(
-      ["concurrency", "profile", "mitigation", "processes", "elapsed s (95% CI)", "clock", "transitions/s", "fsm_net P95 ms", "db P95 ms", "lock P95 ms", "floor s", "efficiency", "runtime_ms mean", "integrity"],
-      result.runs.map((r) => [
-        String(r.concurrency),
-        r.profile,
-        r.mitigation,
-        String(r.workers),
-        `${seconds(r.elapsedSeconds)} (${seconds(r.ci.elapsedSeconds[0])}–${seconds(r.ci.elapsedSeconds[1])})`,
-        r.clock,
-        r.transitionsPerSecond.toFixed(0),
-        ms(r.segments.fsm_net_ms.p95),
-        ms(r.segments.db_total_ms.p95),
-        ms(r.segments.lock_wait_ms.p95),
-        r.floor === null ? "-" : seconds(r.floor.elapsedSeconds),
-        r.efficiency === null ? "-" : r.efficiency.toFixed(2),
-        ms(r.segments.runtime_ms.mean),
-        r.integrity.ok ? `${r.indexed} indexed, ${r.transitions} transitions` : "FAILED"
-      ])
-    ),
-    "",
-    "*Floor*: the storage floor, the same statements (same driver, connections, guard and writer, same files and " +
-    "transitions) run by a plain loop on the raw driver, one file after another, with no Effect and no API: what the " +
-    "storage work alone costs. *Efficiency*: floor ÷ the run's own time (elapsed less any simulated time skipped); " +
-    "the rest is this tool's harness and the contention concurrency brings. *runtime_ms*: our own per-file cost " +
-    "(fiber scheduling, effect interpretation, bookkeeping).",
-    "",
-    ...contrastLines(result).flatMap((line) => [
-      `${line}.` + (result.config.driver === "threaded"
-        ? " The threaded driver runs each connection on its own thread, as production's async driver did, so " +
-          "concurrent transactions really wait for SQLite's write lock; an inline driver runs every statement on the " +
-          "one JavaScript thread, where a transaction always ends before the next begins, so none ever waits."
-        : ""),
+    ""
+  ]
+}
+
+/** SC1: every configuration's throughput, its floor and efficiency, and the contrast. */
+const throughputSection = (result: ResultsDocument): ReadonlyArray<string> => [
+  "## SC1: throughput",
+  "",
+  mdTable(
+    ["concurrency", "profile", "mitigation", "processes", "elapsed s (95% CI)", "clock", "transitions/s", "fsm_net P95 ms", "db P95 ms", "lock P95 ms", "floor s", "efficiency", "runtime_ms mean", "integrity"],
+    result.runs.map((r) => [
+      String(r.concurrency),
+      r.profile,
+      r.mitigation,
+      String(r.workers),
+      `${seconds(r.elapsedSeconds)} (${seconds(r.ci.elapsedSeconds[0])}–${seconds(r.ci.elapsedSeconds[1])})`,
+      r.clock,
+      r.transitionsPerSecond.toFixed(0),
+      ms(r.segments.fsm_net_ms.p95),
+      ms(r.segments.db_total_ms.p95),
+      ms(r.segments.lock_wait_ms.p95),
+      r.floor === null ? "-" : seconds(r.floor.elapsedSeconds),
+      r.efficiency === null ? "-" : r.efficiency.toFixed(2),
+      ms(r.segments.runtime_ms.mean),
+      r.integrity.ok ? `${r.indexed} indexed, ${r.transitions} transitions` : "FAILED"
+    ])
+  ),
+  "",
+  "*Floor*: the storage floor, the same statements (same driver, connections, guard and writer, same files and " +
+  "transitions) run by a plain loop on the raw driver, one file after another, with no Effect and no API: what the " +
+  "storage work alone costs. *Efficiency*: floor ÷ the run's own time (elapsed less any simulated time skipped); " +
+  "the rest is this tool's harness and the contention concurrency brings. *runtime_ms*: our own per-file cost " +
+  "(fiber scheduling, effect interpretation, bookkeeping).",
+  "",
+  ...contrastLines(result).flatMap((line) => [
+    `${line}.` + (result.config.driver === "threaded"
+      ? " The threaded driver runs each connection on its own thread, as production's async driver did, so " +
+        "concurrent transactions really wait for SQLite's write lock; an inline driver runs every statement on the " +
+        "one JavaScript thread, where a transaction always ends before the next begins, so none ever waits."
+      : ""),
+    ""
+  ])
+]
+
+/** One ladder step: against the baseline, its floor and efficiency, its table and any recovery. */
+const stepSection = (step: Step, i: number): ReadonlyArray<string> => [
+  `### Step ${i + 1}: ${step.mitigation}`,
+  "",
+  `Against the baseline at c=${step.after.concurrency} ${step.after.profile}, ${step.after.trials} trials each, ` +
+  `alternating. Threshold 1 ${step.meetsThreshold1 ? "met" : "not met"} (median ${seconds(step.after.elapsedSeconds)} s).` +
+  (step.after.floor === null || step.after.efficiency === null
+    ? ""
+    : ` Storage floor ${seconds(step.after.floor.elapsedSeconds)} s, efficiency ${step.after.efficiency.toFixed(2)}` +
+      (step.before.efficiency === null ? "." : ` (baseline ${step.before.efficiency.toFixed(2)}).`)),
+  "",
+  stepTable(step),
+  "",
+  ...(step.after.recovery === null
+    ? []
+    : [
+      `Recovery (median per trial): ${step.after.recovery.failedCommits} failed batch commit(s) lost ` +
+      `${step.after.recovery.lostTransitions} transitions; ${step.after.recovery.inconsistentFiles} files believed a ` +
+      `state the database did not hold and ${step.after.recovery.failedFiles} stopped on an error; ` +
+      `${step.after.recovery.redoneFiles} redone from the database, integrity ${step.after.integrity.ok ? "held" : "FAILED"}.`,
       ""
-    ]),
+    ])
+]
+
+/** SC2: the bottleneck with its leaves, and every ladder step. */
+const bottleneckSection = (result: ResultsDocument): ReadonlyArray<string> => {
+  const c = result.comparisons
+  return [
     "## SC2: bottleneck and mitigation",
     "",
     ...(result.bottleneck === null
@@ -182,32 +216,17 @@ export const summaryMarkdown = (result: ResultsDocument): string => {
         )
       ]),
     "",
-    ...(c === null
-      ? ["No mitigation was measured (--ladder off)."]
-      : c.steps.flatMap((step, i) => [
-        `### Step ${i + 1}: ${step.mitigation}`,
-        "",
-        `Against the baseline at c=${step.after.concurrency} ${step.after.profile}, ${step.after.trials} trials each, ` +
-        `alternating. Threshold 1 ${step.meetsThreshold1 ? "met" : "not met"} (median ${seconds(step.after.elapsedSeconds)} s).` +
-        (step.after.floor === null || step.after.efficiency === null
-          ? ""
-          : ` Storage floor ${seconds(step.after.floor.elapsedSeconds)} s, efficiency ${step.after.efficiency.toFixed(2)}` +
-            (step.before.efficiency === null ? "." : ` (baseline ${step.before.efficiency.toFixed(2)}).`)),
-        "",
-        stepTable(step),
-        "",
-        ...(step.after.recovery === null
-          ? []
-          : [
-            `Recovery (median per trial): ${step.after.recovery.failedCommits} failed batch commit(s) lost ` +
-            `${step.after.recovery.lostTransitions} transitions; ${step.after.recovery.inconsistentFiles} files believed a ` +
-            `state the database did not hold and ${step.after.recovery.failedFiles} stopped on an error; ` +
-            `${step.after.recovery.redoneFiles} redone from the database, integrity ${step.after.integrity.ok ? "held" : "FAILED"}.`,
-            ""
-          ])
-      ])),
+    ...(c === null ? ["No mitigation was measured (--ladder off)."] : c.steps.flatMap(stepSection)),
     `Per-segment before/after with every trial: \`${c === null ? "(none)" : result.files?.mitigation ?? "(no file)"}\`.`,
-    "",
+    ""
+  ]
+}
+
+/** SC3: each threshold against its measurement. */
+const thresholdSection = (result: ResultsDocument): ReadonlyArray<string> => {
+  const c = result.comparisons
+  const t1 = result.thresholds.find((t) => t.name === "Threshold 1")
+  return [
     "## SC3: thresholds",
     "",
     mdTable(
@@ -223,47 +242,59 @@ export const summaryMarkdown = (result: ResultsDocument): string => {
         [t.note, t.floorSeconds === null ? null : `floor ${seconds(t.floorSeconds)} s`].filter((x) => x !== null).join("; ")
       ])
     ),
-    ...(g.path === "B" && t1 !== undefined
+    ...(result.gate.path === "B" && t1 !== undefined
       ? ["", `Threshold 1 on path B: ${c?.firstSuccess == null ? "no ladder step met it" : `met with ${c.firstSuccess}`}.`]
       : []),
-    "",
-    "## Scaling across concurrency",
-    "",
-    ...result.scaling.flatMap((s) => [
-      `- **${s.profile}**: fsm_net P95 ${s.points.map((p) => `${ms(p.fsmNetP95)} ms at c=${p.concurrency}`).join(", ")}` +
-      (s.slope === null ? "; one level only." : `; log-log slope ${s.slope.toFixed(2)}: **${s.growth}**.`) +
-      (s.bottleneckChange === null
-        ? ""
-        : ` Bottleneck at c=${s.bottleneckChange.to.concurrency}: ${s.bottleneckChange.to.segment} ` +
-          `(${s.bottleneckChange.changed ? `changed from ${s.bottleneckChange.from.segment} at` : "unchanged from"} c=${s.bottleneckChange.from.concurrency}); ` +
-          `lock-wait P95 ×${s.bottleneckChange.lockWaitP95Ratio ?? "-"} from c=${s.bottleneckChange.from.concurrency}.`)
-    ]),
-    "",
-    "## Final states and transitions",
-    "",
-    mdTable(
-      ["concurrency", "profile", "final states", "transitions by type"],
-      result.runs.map((r) => [
-        String(r.concurrency),
-        r.profile,
-        Object.entries(r.integrity.finalStates).filter(([, n]) => n > 0).map(([s, n]) => `${s} ${n}`).join(", "),
-        Object.entries(r.transitionsByEvent).filter(([, n]) => n > 0).map(([e, n]) => `${e} ${n}`).join(", ")
-      ])
-    ),
-    "",
-    "## WAL",
-    "",
-    ...result.runs.map((r) =>
-      `- c=${r.concurrency} ${r.profile}: ${r.wal.verdict}, ${r.wal.busy} SQLITE_BUSY in ${r.trials} trial(s), WAL ${r.wal.bytes} bytes at the end`
-    ),
-    "",
-    "## Recommendations",
-    "",
-    ...recommendations(result).map((r) => `- ${r}`),
     ""
   ]
-  return lines.join("\n")
 }
+
+/** The rest: scaling, final states and transitions, the WAL, and the recommendations. */
+const closingSections = (result: ResultsDocument): ReadonlyArray<string> => [
+  "## Scaling across concurrency",
+  "",
+  ...result.scaling.flatMap((s) => [
+    `- **${s.profile}**: fsm_net P95 ${s.points.map((p) => `${ms(p.fsmNetP95)} ms at c=${p.concurrency}`).join(", ")}` +
+    (s.slope === null ? "; one level only." : `; log-log slope ${s.slope.toFixed(2)}: **${s.growth}**.`) +
+    (s.bottleneckChange === null
+      ? ""
+      : ` Bottleneck at c=${s.bottleneckChange.to.concurrency}: ${s.bottleneckChange.to.segment} ` +
+        `(${s.bottleneckChange.changed ? `changed from ${s.bottleneckChange.from.segment} at` : "unchanged from"} c=${s.bottleneckChange.from.concurrency}); ` +
+        `lock-wait P95 ×${s.bottleneckChange.lockWaitP95Ratio ?? "-"} from c=${s.bottleneckChange.from.concurrency}.`)
+  ]),
+  "",
+  "## Final states and transitions",
+  "",
+  mdTable(
+    ["concurrency", "profile", "final states", "transitions by type"],
+    result.runs.map((r) => [
+      String(r.concurrency),
+      r.profile,
+      Object.entries(r.integrity.finalStates).filter(([, n]) => n > 0).map(([s, n]) => `${s} ${n}`).join(", "),
+      Object.entries(r.transitionsByEvent).filter(([, n]) => n > 0).map(([e, n]) => `${e} ${n}`).join(", ")
+    ])
+  ),
+  "",
+  "## WAL",
+  "",
+  ...result.runs.map((r) =>
+    `- c=${r.concurrency} ${r.profile}: ${r.wal.verdict}, ${r.wal.busy} SQLITE_BUSY in ${r.trials} trial(s), WAL ${r.wal.bytes} bytes at the end`
+  ),
+  "",
+  "## Recommendations",
+  "",
+  ...recommendations(result).map((r) => `- ${r}`),
+  ""
+]
+
+export const summaryMarkdown = (result: ResultsDocument): string =>
+  [
+    ...headSection(result),
+    ...throughputSection(result),
+    ...bottleneckSection(result),
+    ...thresholdSection(result),
+    ...closingSections(result)
+  ].join("\n")
 
 export const markdownExporter: Exporter = {
   name: "summary",
