@@ -29,6 +29,7 @@ import type { Event } from "../lifecycle/fsm.ts"
 import { LiveMetrics } from "../metrics/live.ts"
 import { Tracing } from "../metrics/trace.ts"
 import { type ClusterTrial, Executor, type ExecutorShape } from "../actor/executor.ts"
+import type { Recorder } from "../metrics/recorder.ts"
 import { StoreError } from "../store/errors.ts"
 import { File, type FileReply, Runner, type RunnerPart, type TrialSpec } from "./protocol.ts"
 import { shardingConfig } from "./settings.ts"
@@ -77,127 +78,178 @@ const sum = (values: ReadonlyArray<number>) => values.reduce((a, b) => a + b, 0)
 const sharesOf = (n: number, k: number): ReadonlyArray<number> =>
   Array.from({ length: k }, (_, i) => Math.floor(n / k) + (i < n % k ? 1 : 0))
 
+/** The runners seen healthy in the cluster's storage now, by address. */
+type Healthy = Effect.Effect<ReadonlySet<string>>
+
+/** Every runner registered and healthy (or the one line naming those that are not), then a moment for them to settle their shards. */
+const awaitRunners = (options: ClusterOptions, healthy: Healthy) =>
+  Effect.repeat(healthy, {
+    until: (seen) => options.runners.every((r) => seen.has(r)),
+    schedule: Schedule.spaced("200 millis")
+  }).pipe(
+    Effect.timeoutFail({
+      duration: Duration.millis(options.registerWithinMs ?? REGISTER_MS),
+      onTimeout: () => new ClusterUnavailable({ detail: `runners ${options.runners.join(", ")}: ${notRegistered}` })
+    }),
+    Effect.catchTag("ClusterUnavailable", (e) =>
+      Effect.flatMap(healthy, (seen) => {
+        const missing = options.runners.filter((r) => !seen.has(r))
+        return Effect.fail(
+          missing.length === 0
+            ? e
+            : new ClusterUnavailable({
+              detail: `runner${missing.length > 1 ? "s" : ""} ${missing.join(", ")}: ${notRegistered}`
+            })
+        )
+      })),
+    Effect.zipRight(Effect.sleep(Duration.sum(shardingConfig.refreshAssignmentsInterval, shardingConfig.refreshAssignmentsInterval)))
+  )
+
+/** What the run's side of the cluster holds for its trials: the clients, the runners still live, how a runner is known gone. */
+interface Client {
+  readonly fileClient: Effect.Effect.Success<typeof File.client>
+  readonly runnerClient: Effect.Effect.Success<typeof Runner.client>
+  /** Completes with a line when a runner is gone: its process's exit, or the cluster no longer holding it healthy. */
+  readonly gone: (address: string) => Effect.Effect<string>
+  readonly live: Set<string>
+}
+
+/** One trial as it goes: its name, the runners opened on and those lost. */
+interface TrialRun {
+  readonly trial: string
+  readonly opened: ReadonlyArray<string>
+  readonly lost: Array<string>
+}
+
+const lose = (c: Client, t: TrialRun, address: string) => {
+  c.live.delete(address)
+  if (!t.lost.includes(address)) t.lost.push(address)
+}
+
+/** What each runner is told of the trial: its share of the concurrency, the strategy's parts, the trial's span. */
+const trialSpecs = (
+  t: TrialRun,
+  spec: Parameters<ExecutorShape["runTrial"]>[0],
+  parts: Parameters<ExecutorShape["runTrial"]>[1]
+) =>
+  Effect.gen(function*() {
+    const shares = sharesOf(spec.concurrency, t.opened.length)
+    // The trial's span, for runners that export spans too (a traced trial has one).
+    const parentSpan = (yield* Tracing).enabled
+      ? Option.getOrUndefined(Option.map(yield* Effect.option(Effect.currentSpan), (span) => ({ traceId: span.traceId, spanId: span.spanId })))
+      : undefined
+    return (i: number): TrialSpec => ({
+      trial: t.trial,
+      concurrency: shares[i] ?? 1,
+      dbPath: spec.dbPath,
+      profile: spec.profile,
+      seed: spec.seed,
+      retry: spec.retry,
+      scenario: spec.scenario,
+      clock: spec.clock,
+      labels: spec.labels,
+      mitigations: parts.mitigations,
+      batch: parts.batch,
+      poolSize: parts.poolSize,
+      ...(parentSpan === undefined ? {} : { parentSpan })
+    })
+  })
+
+/** The trial opened on every live runner; one that is gone, or dies opening it, is lost. */
+const openTrial = (c: Client, t: TrialRun, specOf: (i: number) => TrialSpec) =>
+  Effect.flatMap(
+    Effect.forEach(t.opened, (address, i) =>
+      Effect.raceFirst(
+        Effect.as(c.runnerClient(address).Open(specOf(i)), true).pipe(Effect.catchAllDefect(() => Effect.succeed(false))),
+        Effect.as(c.gone(address), false)
+      ).pipe(
+        Effect.mapError((e) => new StoreError({ operation: "runner", detail: `opening trial on ${address}: ${e.message}` })),
+        Effect.tap((ok) => (ok ? Effect.void : Effect.sync(() => lose(c, t, address))))
+      ), { concurrency: "unbounded" }),
+    (open) => (open.some((ok) => ok) ? Effect.void : Effect.fail(new StoreError({ operation: "runner", detail: "no runner left to run the trial" })))
+  )
+
+/**
+ * Every file's message at once: each runner runs its own at its share of the
+ * concurrency. A message a lost runner held is sent again. Each reply is
+ * kept, its sample recorded, and the live view told which runner ran it.
+ */
+const sendFiles = (c: Client, t: TrialRun, paths: ReadonlyArray<string>, recorder: Recorder) =>
+  Effect.gen(function*() {
+    const replies = new Map<string, FileReply>()
+    // The live view (off unless an exporter asked for it), by the runner that ran each file.
+    const liveView = yield* LiveMetrics
+    const watched = liveView.enabled ? liveView.trial(recorder.labels) : null
+    const send = (path: string) =>
+      Effect.suspend(() =>
+        c.fileClient(path).Run({ trial: t.trial, path }).pipe(
+          // The runner's connection broken under it (its process gone): sent again, to whoever holds the shard now.
+          Effect.catchAllDefect((defect) => Effect.fail(new Resend({ detail: String(defect) }))),
+          Effect.retry({
+            while: (e) => e._tag !== "RunnerFailure",
+            schedule: Schedule.spaced("100 millis").pipe(Schedule.upTo(Duration.millis(RESEND_MS)))
+          }),
+          Effect.mapError((e) => new StoreError({ operation: "runner", detail: `${path}: ${e.message}` })),
+          Effect.map((reply) => {
+            replies.set(path, reply)
+            if (reply._tag === "Ran") recorder.recordNow(reply.sample)
+            if (watched !== null) watched.fileDone(reply._tag === "Ran" ? liveFile(reply.outcome) : null, reply.runner)
+          })
+        )
+      )
+    yield* Effect.forEach(paths, send, { concurrency: "unbounded", discard: true })
+    return replies
+  })
+
+/** The trial closed on every live runner: each one's part; one that is gone, or dies closing it, is lost. */
+const closeTrial = (c: Client, t: TrialRun) =>
+  Effect.map(
+    Effect.forEach([...c.live], (address) =>
+      Effect.raceFirst(
+        Effect.map(c.runnerClient(address).Close({ trial: t.trial }), (part): RunnerPart | null => part).pipe(
+          Effect.catchAllDefect(() => Effect.succeed(null))
+        ),
+        Effect.as(c.gone(address), null)
+      ).pipe(
+        Effect.mapError((e) => new StoreError({ operation: "runner", detail: `closing trial on ${address}: ${e.message}` })),
+        Effect.tap((part) => (part === null ? Effect.sync(() => lose(c, t, address)) : Effect.void))
+      ), { concurrency: "unbounded" }),
+    (closed) => closed.filter((p): p is RunnerPart => p !== null)
+  )
+
 const make = (options: ClusterOptions) =>
   Effect.gen(function*() {
     const storage = yield* RunnerStorage.RunnerStorage
-    const fileClient = yield* File.client
-    const runnerClient = yield* Runner.client
-    const healthy = Effect.map(
+    const healthy: Healthy = Effect.map(
       Effect.orElseSucceed(storage.getRunners, () => []),
       (list) => new Set(list.filter(([, ok]) => ok).map(([runner]) => `${runner.address.host}:${runner.address.port}`))
     )
-    // Every runner registered and healthy, then a moment for them to settle their shards among themselves.
-    yield* Effect.repeat(healthy, {
-      until: (seen) => options.runners.every((r) => seen.has(r)),
-      schedule: Schedule.spaced("200 millis")
-    }).pipe(
-      Effect.timeoutFail({
-        duration: Duration.millis(options.registerWithinMs ?? REGISTER_MS),
-        onTimeout: () => new ClusterUnavailable({ detail: `runners ${options.runners.join(", ")}: ${notRegistered}` })
-      }),
-      Effect.catchTag("ClusterUnavailable", (e) =>
-        Effect.flatMap(healthy, (seen) => {
-          const missing = options.runners.filter((r) => !seen.has(r))
-          return Effect.fail(
-            missing.length === 0
-              ? e
-              : new ClusterUnavailable({
-                detail: `runner${missing.length > 1 ? "s" : ""} ${missing.join(", ")}: ${notRegistered}`
-              })
+    yield* awaitRunners(options, healthy)
+    const c: Client = {
+      fileClient: yield* File.client,
+      runnerClient: yield* Runner.client,
+      gone: (address) =>
+        Effect.raceFirst(
+          options.gone(address),
+          Effect.as(
+            Effect.repeat(healthy, { until: (seen) => !seen.has(address), schedule: Schedule.spaced("500 millis") }),
+            `runner ${address} is no longer healthy in the cluster`
           )
-        }))
-    )
-    yield* Effect.sleep(Duration.sum(shardingConfig.refreshAssignmentsInterval, shardingConfig.refreshAssignmentsInterval))
-    /** Completes with a line when `address` is gone: its process's exit, or the cluster no longer holding it healthy. */
-    const gone = (address: string) =>
-      Effect.raceFirst(
-        options.gone(address),
-        Effect.as(
-          Effect.repeat(healthy, { until: (seen) => !seen.has(address), schedule: Schedule.spaced("500 millis") }),
-          `runner ${address} is no longer healthy in the cluster`
-        )
-      )
-    const live = new Set(options.runners)
+        ),
+      live: new Set(options.runners)
+    }
     let trials = 0
     const runId = Math.random().toString(36).slice(2, 10)
-
     const runTrial: ExecutorShape["runTrial"] = (spec, parts, paths, recorder) =>
       Effect.gen(function*() {
         trials += 1
-        const trial = `${runId}-${trials}`
-        const lost: Array<string> = []
+        const t: TrialRun = { trial: `${runId}-${trials}`, opened: [...c.live], lost: [] }
         const started = performance.now()
-        const opened = [...live]
-        const shares = sharesOf(spec.concurrency, opened.length)
-        // The trial's span, for runners that export spans too (a traced trial has one).
-        const parentSpan = (yield* Tracing).enabled
-          ? Option.getOrUndefined(Option.map(yield* Effect.option(Effect.currentSpan), (span) => ({ traceId: span.traceId, spanId: span.spanId })))
-          : undefined
-        const trialSpec = (i: number): TrialSpec => ({
-          trial,
-          concurrency: shares[i] ?? 1,
-          dbPath: spec.dbPath,
-          profile: spec.profile,
-          seed: spec.seed,
-          retry: spec.retry,
-          scenario: spec.scenario,
-          clock: spec.clock,
-          labels: spec.labels,
-          mitigations: parts.mitigations,
-          batch: parts.batch,
-          poolSize: parts.poolSize,
-          ...(parentSpan === undefined ? {} : { parentSpan })
-        })
-        const lose = (address: string) => {
-          live.delete(address)
-          if (!lost.includes(address)) lost.push(address)
-        }
-        const open = yield* Effect.forEach(opened, (address, i) =>
-          Effect.raceFirst(
-            Effect.as(runnerClient(address).Open(trialSpec(i)), true).pipe(Effect.catchAllDefect(() => Effect.succeed(false))),
-            Effect.as(gone(address), false)
-          ).pipe(
-            Effect.mapError((e) => new StoreError({ operation: "runner", detail: `opening trial on ${address}: ${e.message}` })),
-            Effect.tap((ok) => (ok ? Effect.void : Effect.sync(() => lose(address))))
-          ), { concurrency: "unbounded" })
-        if (!open.some((ok) => ok)) return yield* new StoreError({ operation: "runner", detail: "no runner left to run the trial" })
-        // Every file's message at once: each runner runs its own at its share of the concurrency. A message a
-        // lost runner held is sent again.
-        const replies = new Map<string, FileReply>()
-        // The live view (off unless an exporter asked for it), by the runner that ran each file.
-        const liveView = yield* LiveMetrics
-        const watched = liveView.enabled ? liveView.trial(recorder.labels) : null
-        const send = (path: string) =>
-          Effect.suspend(() =>
-            fileClient(path).Run({ trial, path }).pipe(
-              // The runner's connection broken under it (its process gone): sent again, to whoever holds the shard now.
-              Effect.catchAllDefect((defect) => Effect.fail(new Resend({ detail: String(defect) }))),
-              Effect.retry({
-                while: (e) => e._tag !== "RunnerFailure",
-                schedule: Schedule.spaced("100 millis").pipe(Schedule.upTo(Duration.millis(RESEND_MS)))
-              }),
-              Effect.mapError((e) => new StoreError({ operation: "runner", detail: `${path}: ${e.message}` })),
-              Effect.map((reply) => {
-                replies.set(path, reply)
-                if (reply._tag === "Ran") recorder.recordNow(reply.sample)
-                if (watched !== null) watched.fileDone(reply._tag === "Ran" ? liveFile(reply.outcome) : null, reply.runner)
-              })
-            )
-          )
-        yield* Effect.forEach(paths, send, { concurrency: "unbounded", discard: true })
-        const closed = yield* Effect.forEach([...live], (address) =>
-          Effect.raceFirst(
-            Effect.map(runnerClient(address).Close({ trial }), (part): RunnerPart | null => part).pipe(
-              Effect.catchAllDefect(() => Effect.succeed(null))
-            ),
-            Effect.as(gone(address), null)
-          ).pipe(
-            Effect.mapError((e) => new StoreError({ operation: "runner", detail: `closing trial on ${address}: ${e.message}` })),
-            Effect.tap((part) => (part === null ? Effect.sync(() => lose(address)) : Effect.void))
-          ), { concurrency: "unbounded" })
-        const partsOf = closed.filter((p): p is RunnerPart => p !== null)
+        yield* openTrial(c, t, yield* trialSpecs(t, spec, parts))
+        const replies = yield* sendFiles(c, t, paths, recorder)
+        const partsOf = yield* closeTrial(c, t)
         const wallMs = performance.now() - started
-        return { ...merged(partsOf, replies, lost, wallMs, opened), samples: recorder.samples() }
+        return { ...merged(partsOf, replies, t.lost, wallMs, t.opened), samples: recorder.samples() }
       })
     return { runners: options.runners, runTrial } satisfies ExecutorShape
   })

@@ -52,6 +52,141 @@ interface OpenTrial {
 
 const failure = (runner: string, what: string) => (e: { readonly message: string }) => new RunnerFailure({ detail: `runner ${runner}: ${what}: ${e.message}` })
 
+/** The trial's clock on this runner (the time warp's, when it warps), and how an effect runs on it. */
+const trialClock = (spec: TrialSpec) => {
+  const apiClock = ApiClock.make(spec.clock)
+  const onClock = <A, E, R>(self: Effect.Effect<A, E, R>) =>
+    self.pipe(Effect.provideService(ApiClock.ApiClock, apiClock), Effect.withClock(apiClock.clock))
+  return { apiClock, onClock }
+}
+
+/** Where a file's span goes: this runner's tracer, under the run's trial span, when both are there; else null. */
+const tracedBy = (spec: TrialSpec, watch: Watching | undefined) => {
+  const tracer = watch?.tracer ?? null
+  return tracer !== null && spec.parentSpan !== undefined
+    ? { tracer, parent: Tracer.externalSpan({ traceId: spec.parentSpan.traceId, spanId: spec.parentSpan.spanId }) }
+    : null
+}
+
+/**
+ * The trial's strategy built on this runner, in `scope`: its observer
+ * connection, its services, the file actor, and how many files its shards
+ * hold (the ones it will be sent, unless a runner is lost).
+ */
+const buildTrial = (spec: TrialSpec, registry: Registry, scope: Scope.CloseableScope, traced: ReturnType<typeof tracedBy>) =>
+  Effect.gen(function*() {
+    const driver = yield* Driver
+    const sharding = yield* Sharding
+    const observer = yield* driver.open(spec.dbPath).pipe(Effect.mapError(storeError("open observer connection")), Scope.extend(scope))
+    const context = yield* Layer.buildWithScope(
+      Layer.mergeAll(
+        strategy(registry, spec.mitigations, { dbPath: spec.dbPath, batch: spec.batch, poolSize: spec.poolSize }),
+        UploadApi.layer(spec.profile, spec.seed),
+        Retry.layer({ ...spec.retry, seed: spec.seed }),
+        ScenarioLayer.layer(spec.scenario, spec.seed)
+      ),
+      scope
+    )
+    // The files' spans: made when this runner exports them and the run's trial has a span to hang them under.
+    const runFile = yield* Effect.provide(makeActor, context).pipe(
+      Effect.provideService(Tracing, { enabled: traced !== null }),
+      (make) => (traced === null ? make : Effect.withTracer(make, traced.tracer))
+    )
+    const expected = (yield* readAll(observer)).filter((row) =>
+      sharding.hasShardId(sharding.getShardId(EntityId.make(row.path), "default"))
+    ).length
+    return { observer, context, runFile, expected }
+  })
+
+type Built = Effect.Effect.Success<ReturnType<typeof buildTrial>>
+
+/** What the trial's files did on this runner so far, and how many are in flight or waiting for a slot. */
+interface Tally {
+  inFlight: number
+  waiting: number
+  finished: number
+  maxInFlight: number
+  readonly outcomes: Map<string, FileOutcome>
+  readonly failures: Map<string, FileFailure>
+}
+
+/**
+ * One file's message run: at most this runner's share of the trial's
+ * concurrency in flight; the warp waits on the slots that still hold or will
+ * hold a file, as in one process: its share, until fewer of its files remain.
+ */
+const fileRunner = (
+  spec: TrialSpec,
+  runner: string,
+  built: Built,
+  clock: ReturnType<typeof trialClock>,
+  t: Tally,
+  observed: { readonly traced: ReturnType<typeof tracedBy>; readonly watched: { readonly inFlight: (n: number) => void } | null }
+) => {
+  const { traced, watched } = observed
+  const slots = Effect.unsafeMakeSemaphore(spec.concurrency)
+  const live = () => clock.apiClock.setLive(Math.min(spec.concurrency, Math.max(built.expected - t.finished, t.inFlight + t.waiting)))
+  const writer = Context.get(built.context, Writer)
+  const run = (path: string): Effect.Effect<FileReply> =>
+    clock.onClock(Effect.suspend(() => {
+      t.waiting += 1
+      return slots.withPermits(1)(Effect.suspend(() => {
+        t.waiting -= 1
+        t.inFlight += 1
+        t.maxInFlight = Math.max(t.maxInFlight, t.inFlight)
+        watched?.inFlight(t.inFlight)
+        const file = built.runFile(path)
+        return Effect.either(
+          traced === null ? file : file.pipe(Effect.withParentSpan(traced.parent), Effect.withTracer(traced.tracer))
+        )
+      })).pipe(
+        Effect.ensuring(Effect.suspend(() => {
+          t.inFlight -= 1
+          t.finished += 1
+          watched?.inFlight(t.inFlight)
+          // Its last file done: the writer flushed now, as a batch's end flushes it in one process (a write-behind
+          // writer would otherwise hold the store's write lock, with its partial batch, until the trial closes).
+          return t.finished === built.expected ? Effect.zipRight(Effect.either(writer.flush), live()) : live()
+        })),
+        Effect.map((result): FileReply => {
+          if (Either.isLeft(result)) {
+            t.failures.set(path, { path, error: result.left })
+            return { _tag: "Failed", runner, path, error: result.left }
+          }
+          t.failures.delete(path)
+          t.outcomes.set(path, result.right.outcome)
+          return { _tag: "Ran", runner, outcome: result.right.outcome, sample: result.right.sample }
+        })
+      )
+    }))
+  return { run, live }
+}
+
+/** The trial closed on this runner: the writer flushed, any recovery run, the strategy torn down, its part. */
+const closeTrial = (
+  spec: TrialSpec,
+  runner: string,
+  built: Built,
+  clock: ReturnType<typeof trialClock>,
+  t: Tally,
+  scope: Scope.CloseableScope,
+  started: bigint
+) =>
+  clock.onClock(Effect.gen(function*() {
+    yield* Effect.either(Context.get(built.context, Writer).flush)
+    const after = yield* afterFirstPass(
+      { concurrency: spec.concurrency, labels: spec.labels },
+      { outcomes: [...t.outcomes.values()], failures: [...t.failures.values()], maxInFlight: t.maxInFlight },
+      built.observer
+    ).pipe(Effect.provide(built.context))
+    yield* Scope.close(scope, Exit.void)
+    const elapsedMs = nanosToMs(clock.apiClock.clock.unsafeCurrentTimeNanos() - started)
+    const { skippedMs } = yield* clock.apiClock.skipped
+    const { strategy, outcomes, failures, ledger, byEvent, recovery, api } = after
+    const files = t.outcomes.size + t.failures.size
+    return { runner, elapsedMs, skippedMs, files, maxInFlight: t.maxInFlight, strategy, outcomes, failures, ledger, byEvent, recovery, api } satisfies RunnerPart
+  }))
+
 const openTrial = (
   spec: TrialSpec,
   registry: Registry,
@@ -60,111 +195,19 @@ const openTrial = (
 ): Effect.Effect<OpenTrial, RunnerFailure, Driver | Sharding> =>
   Effect.gen(function*() {
     const driver = yield* Driver
-    const sharding = yield* Sharding
     const scope = yield* Scope.make()
-    const apiClock = ApiClock.make(spec.clock)
-    const onClock = <A, E, R>(self: Effect.Effect<A, E, R>) =>
-      self.pipe(Effect.provideService(ApiClock.ApiClock, apiClock), Effect.withClock(apiClock.clock))
-    const started = apiClock.clock.unsafeCurrentTimeNanos()
-    const tracer = watch?.tracer ?? null
-    const traced = tracer !== null && spec.parentSpan !== undefined
-      ? { tracer, parent: Tracer.externalSpan({ traceId: spec.parentSpan.traceId, spanId: spec.parentSpan.spanId }) }
-      : null
+    const clock = trialClock(spec)
+    const started = clock.apiClock.clock.unsafeCurrentTimeNanos()
+    const traced = tracedBy(spec, watch)
     // Its in-flight actors only: the run counts every file, transition and busy answer by runner from the replies.
     const watched = watch?.live.enabled === true ? watch.live.trial({ ...spec.labels, runner }) : null
-    const built = yield* onClock(Effect.gen(function*() {
-      const observer = yield* driver.open(spec.dbPath).pipe(Effect.mapError(storeError("open observer connection")), Scope.extend(scope))
-      const context = yield* Layer.buildWithScope(
-        Layer.mergeAll(
-          strategy(registry, spec.mitigations, { dbPath: spec.dbPath, batch: spec.batch, poolSize: spec.poolSize }),
-          UploadApi.layer(spec.profile, spec.seed),
-          Retry.layer({ ...spec.retry, seed: spec.seed }),
-          ScenarioLayer.layer(spec.scenario, spec.seed)
-        ),
-        scope
-      )
-      // The files' spans: made when this runner exports them and the run's trial has a span to hang them under.
-      const runFile = yield* Effect.provide(makeActor, context).pipe(
-        Effect.provideService(Tracing, { enabled: traced !== null }),
-        (make) => (traced === null ? make : Effect.withTracer(make, traced.tracer))
-      )
-      // The files whose shards this runner holds: the ones it will be sent (unless a runner is lost).
-      const expected = (yield* readAll(observer)).filter((row) =>
-        sharding.hasShardId(sharding.getShardId(EntityId.make(row.path), "default"))
-      ).length
-      return { observer, context, runFile, expected }
-    })).pipe(
+    const built = yield* clock.onClock(buildTrial(spec, registry, scope, traced)).pipe(
       Effect.tapErrorCause(() => Scope.close(scope, Exit.void)),
       Effect.mapError(failure(runner, "opening the trial"))
     )
-    // At most this runner's share of the trial's concurrency in flight; the warp waits on the slots that
-    // still hold or will hold a file, as in one process: its share, until fewer of its files remain.
-    const slots = Effect.unsafeMakeSemaphore(spec.concurrency)
-    let inFlight = 0
-    let waiting = 0
-    let finished = 0
-    let maxInFlight = 0
-    const live = () => apiClock.setLive(Math.min(spec.concurrency, Math.max(built.expected - finished, inFlight + waiting)))
-    const writer = Context.get(built.context, Writer)
-    const outcomes = new Map<string, FileOutcome>()
-    const failures = new Map<string, FileFailure>()
-    const run = (path: string): Effect.Effect<FileReply> =>
-      onClock(Effect.suspend(() => {
-        waiting += 1
-        return slots.withPermits(1)(Effect.suspend(() => {
-          waiting -= 1
-          inFlight += 1
-          maxInFlight = Math.max(maxInFlight, inFlight)
-          watched?.inFlight(inFlight)
-          const file = built.runFile(path)
-          return Effect.either(
-            traced === null ? file : file.pipe(Effect.withParentSpan(traced.parent), Effect.withTracer(traced.tracer))
-          )
-        })).pipe(
-          Effect.ensuring(Effect.suspend(() => {
-            inFlight -= 1
-            finished += 1
-            watched?.inFlight(inFlight)
-            // Its last file done: the writer flushed now, as a batch's end flushes it in one process (a write-behind
-            // writer would otherwise hold the store's write lock, with its partial batch, until the trial closes).
-            return finished === built.expected ? Effect.zipRight(Effect.either(writer.flush), live()) : live()
-          })),
-          Effect.map((result): FileReply => {
-            if (Either.isLeft(result)) {
-              failures.set(path, { path, error: result.left })
-              return { _tag: "Failed", runner, path, error: result.left }
-            }
-            failures.delete(path)
-            outcomes.set(path, result.right.outcome)
-            return { _tag: "Ran", runner, outcome: result.right.outcome, sample: result.right.sample }
-          })
-        )
-      }))
-    const close = onClock(Effect.gen(function*() {
-      yield* Effect.either(writer.flush)
-      const after = yield* afterFirstPass(
-        { concurrency: spec.concurrency, labels: spec.labels },
-        { outcomes: [...outcomes.values()], failures: [...failures.values()], maxInFlight },
-        built.observer
-      ).pipe(Effect.provide(built.context))
-      yield* Scope.close(scope, Exit.void)
-      const elapsedMs = nanosToMs(apiClock.clock.unsafeCurrentTimeNanos() - started)
-      const { skippedMs } = yield* apiClock.skipped
-      return {
-        runner,
-        elapsedMs,
-        skippedMs,
-        files: outcomes.size + failures.size,
-        maxInFlight,
-        strategy: after.strategy,
-        outcomes: after.outcomes,
-        failures: after.failures,
-        ledger: after.ledger,
-        byEvent: after.byEvent,
-        recovery: after.recovery,
-        api: after.api
-      } satisfies RunnerPart
-    })).pipe(
+    const tally: Tally = { inFlight: 0, waiting: 0, finished: 0, maxInFlight: 0, outcomes: new Map(), failures: new Map() }
+    const { run, live } = fileRunner(spec, runner, built, clock, tally, { traced, watched })
+    const close = closeTrial(spec, runner, built, clock, tally, scope, started).pipe(
       Effect.provideService(Driver, driver),
       Effect.onExit(() => Scope.close(scope, Exit.void)),
       Effect.mapError(failure(runner, "closing the trial"))
