@@ -112,27 +112,31 @@ const documentOf = (child: Child, what: string): Effect.Effect<ResultsDocument, 
 const fixed = (x: number | null, digits: number) => (x === null ? "-" : x.toFixed(digits))
 const verdict = (ok: boolean) => (ok ? "met" : "NOT MET")
 
-const overhead = (o: {
+interface OverheadOptions {
   readonly driver: (typeof Drivers)[number]
   readonly files: number
   readonly trials: number
   readonly rounds: number
   readonly scale: ReadonlyArray<number>
-}) =>
-  Effect.gen(function*() {
-    const dir = yield* Effect.acquireRelease(
-      Effect.sync(() => fs.mkdtempSync(path.join(os.tmpdir(), "ufb-overhead-"))),
-      (d) => Effect.sync(() => fs.rmSync(d, { recursive: true, force: true }))
-    )
-    const common = ["--driver", o.driver, "--profiles", "zero", "--out", dir, "--json"]
-    const bars: Array<readonly [string, boolean]> = []
+}
 
-    // 1. Every strategy at c=10 zero.
+/** What the parts of the measurement share: the options, the scratch folder, the bench's common flags, the bars judged so far. */
+interface Ctx {
+  readonly o: OverheadOptions
+  readonly dir: string
+  readonly common: ReadonlyArray<string>
+  readonly bars: Array<readonly [string, boolean]>
+}
+
+/** 1. Every strategy at c=10 zero, in a bench run of its own: floor, elapsed, efficiency and runtime_ms, against the bars. */
+const strategiesPart = (c: Ctx) =>
+  Effect.gen(function*() {
+    const { o } = c
     yield* Console.error(`strategies: c=10 zero, ${o.files} files, full ladder, ${o.trials} trials each`)
-    const ladderChild = yield* runBench([
-      ...common, "--files", String(o.files), "--concurrency", "10", "--ladder", "full", "--trials", String(o.trials), "--warmup", "1"
+    const child = yield* runBench([
+      ...c.common, "--files", String(o.files), "--concurrency", "10", "--ladder", "full", "--trials", String(o.trials), "--warmup", "1"
     ])
-    const ladder = yield* documentOf(ladderChild, "strategies")
+    const ladder = yield* documentOf(child, "strategies")
     const strategies: ReadonlyArray<RunResult> = [
       ...ladder.runs.filter((r) => r.concurrency === 10),
       ...(ladder.comparisons?.steps ?? []).map((s) => s.after)
@@ -142,125 +146,152 @@ const overhead = (o: {
       strategies.map((r) => {
         const bar = r.mitigation === "baseline" ? BARS.baselineEfficiency : BARS.stepEfficiency
         const ok = r.efficiency !== null && r.efficiency >= bar
-        bars.push([`efficiency of ${r.mitigation} ≥ ${bar}`, ok])
+        c.bars.push([`efficiency of ${r.mitigation} ≥ ${bar}`, ok])
         return [shortLabel(r.mitigation, ladder.catalog), fixed(r.floor?.elapsedSeconds ?? null, 3), r.elapsedSeconds.toFixed(3), fixed(r.efficiency, 2), r.segments.runtime_ms.mean.toFixed(3), `≥ ${bar}`, verdict(ok)]
       }),
       0
     ))
+    return { child, ladder, strategies }
+  })
 
-    // Where each strategy's elapsed time goes: the storage work alone (the floor), what running it 10 files at
-    // a time costs the store itself (the same loop interleaved, `floor/floor.ts`), the harness alone (the same
-    // actors on a stand-in store in memory, `floor/harness.ts`), and the rest. Both measured in this process.
-    yield* Console.error(`the store at c=10 and the harness alone: the same strategies, ${o.trials} runs each`)
-    const floorDb = path.join(dir, "floor-at-c.db")
-    yield* withDatabase(floorDb, migrate).pipe(Effect.provide(driverLayer(o.driver)), Effect.mapError((e) => `the floor at c=10: ${e.message}`))
+/**
+ * Where one strategy's elapsed time goes: the storage work alone (the floor),
+ * what running it 10 files at a time costs the store itself (the same loop
+ * interleaved, `floor/floor.ts`), the harness alone (the same actors on a
+ * stand-in store in memory, `floor/harness.ts`), and the rest. Both measured
+ * in this process.
+ */
+const splitRow = (c: Ctx, ladder: ResultsDocument, r: RunResult, floorDb: string) =>
+  Effect.gen(function*() {
+    const { o } = c
     const replay = new Map(Array.from({ length: o.files }, (_, i) => [filePath(i + 1), HAPPY_PATH] as const))
-    const split: Array<ReadonlyArray<string>> = []
-    for (const r of strategies) {
-      const mitigations = r.mitigation === "baseline" ? [] : r.mitigation.split("+").filter((m) => namesOf(builtInRegistry).includes(m))
-      const how = floorPlan(builtInRegistry, mitigations, {
-        dbPath: floorDb,
-        batch: { batchSize: ladder.config.batchSize, failBatch: null },
-        poolSize: ladder.config.poolSize
-      })
-      if ("none" in how) return yield* Effect.fail(`the floor of ${r.mitigation}: ${how.none}`)
-      // The same floor one file at a time and 10 at a time, in this process, one after the other: their difference.
-      const floorAt = (concurrency: number) =>
-        measureFloor({
-          dbPath: floorDb,
-          files: o.files,
-          seed: ladder.config.seed,
-          replay,
-          parts: how.parts,
-          runs: o.trials,
-          concurrency
-        }).pipe(Effect.provide(driverLayer(o.driver)), Effect.mapError((e) => `the floor at c=${concurrency} (${r.mitigation}): ${e.message}`))
-      const at1 = yield* floorAt(1)
-      const at10 = yield* floorAt(10)
-      const harness = yield* measureHarness({
-        files: o.files,
-        concurrency: 10,
-        mitigations,
-        batch: { batchSize: ladder.config.batchSize, failBatch: null },
-        poolSize: ladder.config.poolSize,
-        warmup: 2,
-        trials: o.trials
-      }).pipe(Effect.mapError((e) => `the harness alone (${r.mitigation}): ${e.message}`))
-      if (harness.some((t) => t.indexed !== o.files)) return yield* Effect.fail(`the harness alone (${r.mitigation}) did not index every file`)
-      const harnessSeconds = median(harness.map((t) => t.elapsedMs)) / 1000
-      const floor = r.floor?.elapsedSeconds ?? null
-      const concurrencyCost = at1.floor === null || at10.floor === null ? null : at10.floor.elapsedSeconds - at1.floor.elapsedSeconds
-      const rest = floor === null || concurrencyCost === null ? null : r.elapsedSeconds - floor - concurrencyCost - harnessSeconds
-      const share = (x: number | null) => (x === null ? "-" : `${Math.round((100 * x) / r.elapsedSeconds)}%`)
-      split.push([
-        shortLabel(r.mitigation, ladder.catalog),
-        r.elapsedSeconds.toFixed(3),
-        fixed(floor, 3),
-        share(floor),
-        fixed(concurrencyCost, 3),
-        share(concurrencyCost),
-        harnessSeconds.toFixed(3),
-        share(harnessSeconds),
-        fixed(rest, 3),
-        share(rest)
-      ])
-    }
+    const mitigations = r.mitigation === "baseline" ? [] : r.mitigation.split("+").filter((m) => namesOf(builtInRegistry).includes(m))
+    const how = floorPlan(builtInRegistry, mitigations, {
+      dbPath: floorDb,
+      batch: { batchSize: ladder.config.batchSize, failBatch: null },
+      poolSize: ladder.config.poolSize
+    })
+    if ("none" in how) return yield* Effect.fail(`the floor of ${r.mitigation}: ${how.none}`)
+    // The same floor one file at a time and 10 at a time, in this process, one after the other: their difference.
+    const floorAt = (concurrency: number) =>
+      measureFloor({ dbPath: floorDb, files: o.files, seed: ladder.config.seed, replay, parts: how.parts, runs: o.trials, concurrency }).pipe(
+        Effect.provide(driverLayer(o.driver)),
+        Effect.mapError((e) => `the floor at c=${concurrency} (${r.mitigation}): ${e.message}`)
+      )
+    const at1 = yield* floorAt(1)
+    const at10 = yield* floorAt(10)
+    const harness = yield* measureHarness({
+      files: o.files,
+      concurrency: 10,
+      mitigations,
+      batch: { batchSize: ladder.config.batchSize, failBatch: null },
+      poolSize: ladder.config.poolSize,
+      warmup: 2,
+      trials: o.trials
+    }).pipe(Effect.mapError((e) => `the harness alone (${r.mitigation}): ${e.message}`))
+    if (harness.some((t) => t.indexed !== o.files)) return yield* Effect.fail(`the harness alone (${r.mitigation}) did not index every file`)
+    const harnessSeconds = median(harness.map((t) => t.elapsedMs)) / 1000
+    const floor = r.floor?.elapsedSeconds ?? null
+    const concurrencyCost = at1.floor === null || at10.floor === null ? null : at10.floor.elapsedSeconds - at1.floor.elapsedSeconds
+    const rest = floor === null || concurrencyCost === null ? null : r.elapsedSeconds - floor - concurrencyCost - harnessSeconds
+    const share = (x: number | null) => (x === null ? "-" : `${Math.round((100 * x) / r.elapsedSeconds)}%`)
+    return [
+      shortLabel(r.mitigation, ladder.catalog),
+      r.elapsedSeconds.toFixed(3),
+      fixed(floor, 3),
+      share(floor),
+      fixed(concurrencyCost, 3),
+      share(concurrencyCost),
+      harnessSeconds.toFixed(3),
+      share(harnessSeconds),
+      fixed(rest, 3),
+      share(rest)
+    ]
+  })
+
+/** Where every strategy's elapsed time goes, as a table. */
+const splitPart = (c: Ctx, ladder: ResultsDocument, strategies: ReadonlyArray<RunResult>) =>
+  Effect.gen(function*() {
+    yield* Console.error(`the store at c=10 and the harness alone: the same strategies, ${c.o.trials} runs each`)
+    const floorDb = path.join(c.dir, "floor-at-c.db")
+    yield* withDatabase(floorDb, migrate).pipe(Effect.provide(driverLayer(c.o.driver)), Effect.mapError((e) => `the floor at c=10: ${e.message}`))
+    const split = yield* Effect.forEach(strategies, (r) => splitRow(c, ladder, r, floorDb))
     yield* Console.log(
       "\nWhere the elapsed time goes (medians): the storage floor; + c=10, what 10 files in flight cost the store\n" +
         "itself (the floor's loop 10 files at a time less one at a time, no harness); the harness alone (the same actors\n" +
         "on a stand-in store in memory); the rest, what the store and the harness cost each other on one CPU\n" +
         table(["strategy", "elapsed s", "floor s", "share", "+ c=10 s", "share", "harness alone s", "share", "rest s", "share"], split, 0)
     )
-    const ladderRss = peakRss(ladderChild.stderr)
-    bars.push([`peak RSS of the ${o.files}-file strategies run ≤ ${BARS.defaultRssMiB} MiB`, ladderRss !== null && ladderRss <= BARS.defaultRssMiB])
-    yield* Console.log(`Peak RSS of that run (${o.files} files): ${fixed(ladderRss, 1)} MiB`)
+  })
 
-    // 2. Fixed cost: time to the first trial of a small run, and the peak RSS of the strategies' run.
+/** 2. Fixed cost: the time to the first trial of small runs. */
+const fixedCostPart = (c: Ctx) =>
+  Effect.gen(function*() {
+    const { o } = c
     const small: Array<Child> = []
     for (let i = 0; i < o.rounds; i++) {
-      small.push(yield* runBench([...common, "--files", "10", "--concurrency", "1", "--ladder", "off", "--trials", "1", "--warmup", "0"]))
+      small.push(yield* runBench([...c.common, "--files", "10", "--concurrency", "1", "--ladder", "off", "--trials", "1", "--warmup", "0"]))
     }
-    const firstMs = small.map((c) => firstTrialMs(c.stderr)).filter((x): x is number => x !== null)
-    const firstCpu = small.map((c) => firstTrialCpuMs(c.stderr)).filter((x): x is number => x !== null)
+    const firstMs = small.map((ch) => firstTrialMs(ch.stderr)).filter((x): x is number => x !== null)
+    const firstCpu = small.map((ch) => firstTrialCpuMs(ch.stderr)).filter((x): x is number => x !== null)
     const firstMedian = firstMs.length === 0 ? null : median(firstMs)
-    bars.push([`time to first trial ≤ ${BARS.firstTrialMs} ms`, firstMedian !== null && firstMedian <= BARS.firstTrialMs])
+    c.bars.push([`time to first trial ≤ ${BARS.firstTrialMs} ms`, firstMedian !== null && firstMedian <= BARS.firstTrialMs])
     yield* Console.log(
       `\nFixed cost (10 files, median of ${o.rounds}): first trial ${fixed(firstMedian, 0)} ms after process start ` +
         `(${fixed(firstCpu.length === 0 ? null : median(firstCpu), 0)} ms CPU); each: ${firstMs.join(", ")} ms; ` +
         `code: ${small[0] === undefined ? "-" : codeOrigin(small[0].stderr)}`
     )
+    return small
+  })
 
-    // 3. Scaling: c=50 zero, one trial, at each file count.
+/** 3. Scaling: c=50 zero, one trial, at each file count: elapsed, wall and peak RSS, against the bars. */
+const scalingPart = (c: Ctx) =>
+  Effect.gen(function*() {
     const scaled: Array<{ readonly files: number; readonly elapsed: number; readonly wall: number; readonly rss: number | null }> = []
-    for (const files of o.scale) {
+    for (const files of c.o.scale) {
       yield* Console.error(`scaling: ${files} files, c=50 zero, one trial`)
-      const child = yield* runBench([...common, "--files", String(files), "--concurrency", "50", "--ladder", "off", "--trials", "1", "--warmup", "0"])
+      const child = yield* runBench([...c.common, "--files", String(files), "--concurrency", "50", "--ladder", "off", "--trials", "1", "--warmup", "0"])
       const doc = yield* documentOf(child, `${files} files`)
       scaled.push({ files, elapsed: doc.runs[0]?.elapsedSeconds ?? NaN, wall: child.wallSeconds, rss: peakRss(child.stderr) })
     }
-    if (scaled.length > 0) {
-      yield* Console.log("\n" + table(
-        ["files", "elapsed s", "process wall s", "peak RSS MiB"],
-        scaled.map((s) => [String(s.files), s.elapsed.toFixed(3), s.wall.toFixed(2), fixed(s.rss, 1)]),
-        0
-      ))
-      for (const s of scaled.filter((s) => s.files >= BARS.largeFiles)) {
-        bars.push([`peak RSS at ${s.files} files ≤ ${BARS.largeRssMiB} MiB`, s.rss !== null && s.rss <= BARS.largeRssMiB])
-      }
-      const lo = scaled[0]
-      const hi = scaled[scaled.length - 1]
-      if (lo !== undefined && hi !== undefined && hi.files > lo.files) {
-        const ratio = hi.elapsed / lo.elapsed
-        const allowed = (BARS.timeRatio * hi.files) / (10 * lo.files)
-        bars.push([`time at ${hi.files} files ≤ ${allowed.toFixed(1)}× the time at ${lo.files}`, ratio <= allowed])
-        yield* Console.log(`time ratio ${hi.files}/${lo.files} files: ${ratio.toFixed(2)}×`)
-      }
+    if (scaled.length === 0) return
+    yield* Console.log("\n" + table(
+      ["files", "elapsed s", "process wall s", "peak RSS MiB"],
+      scaled.map((s) => [String(s.files), s.elapsed.toFixed(3), s.wall.toFixed(2), fixed(s.rss, 1)]),
+      0
+    ))
+    for (const s of scaled.filter((s) => s.files >= BARS.largeFiles)) {
+      c.bars.push([`peak RSS at ${s.files} files ≤ ${BARS.largeRssMiB} MiB`, s.rss !== null && s.rss <= BARS.largeRssMiB])
     }
-    const smallRss = small.map((c) => peakRss(c.stderr)).filter((x): x is number => x !== null)
+    const lo = scaled[0]
+    const hi = scaled[scaled.length - 1]
+    if (lo !== undefined && hi !== undefined && hi.files > lo.files) {
+      const ratio = hi.elapsed / lo.elapsed
+      const allowed = (BARS.timeRatio * hi.files) / (10 * lo.files)
+      c.bars.push([`time at ${hi.files} files ≤ ${allowed.toFixed(1)}× the time at ${lo.files}`, ratio <= allowed])
+      yield* Console.log(`time ratio ${hi.files}/${lo.files} files: ${ratio.toFixed(2)}×`)
+    }
+  })
+
+const overhead = (o: OverheadOptions) =>
+  Effect.gen(function*() {
+    const dir = yield* Effect.acquireRelease(
+      Effect.sync(() => fs.mkdtempSync(path.join(os.tmpdir(), "ufb-overhead-"))),
+      (d) => Effect.sync(() => fs.rmSync(d, { recursive: true, force: true }))
+    )
+    const c: Ctx = { o, dir, common: ["--driver", o.driver, "--profiles", "zero", "--out", dir, "--json"], bars: [] }
+    const { child, ladder, strategies } = yield* strategiesPart(c)
+    yield* splitPart(c, ladder, strategies)
+    const ladderRss = peakRss(child.stderr)
+    c.bars.push([`peak RSS of the ${o.files}-file strategies run ≤ ${BARS.defaultRssMiB} MiB`, ladderRss !== null && ladderRss <= BARS.defaultRssMiB])
+    yield* Console.log(`Peak RSS of that run (${o.files} files): ${fixed(ladderRss, 1)} MiB`)
+    const small = yield* fixedCostPart(c)
+    yield* scalingPart(c)
+    const smallRss = small.map((ch) => peakRss(ch.stderr)).filter((x): x is number => x !== null)
     yield* Console.log(`\nPeak RSS of a 10-file run (the process's fixed memory): ${fixed(smallRss.length === 0 ? null : median(smallRss), 1)} MiB`)
     yield* Console.log(`\nMachine: ${ladder.environment.cpuCount} × ${ladder.environment.cpuModel}, ${ladder.environment.memoryGiB} GiB, ${ladder.environment.runtime} ${ladder.environment.runtimeVersion}, ${o.driver}`)
-    yield* Console.log(["", "Bars:", ...bars.map(([name, ok]) => `  ${verdict(ok).padEnd(7)} ${name}`)].join("\n"))
-    return bars.every(([, ok]) => ok) ? EXIT.ok : EXIT.no
+    yield* Console.log(["", "Bars:", ...c.bars.map(([name, ok]) => `  ${verdict(ok).padEnd(7)} ${name}`)].join("\n"))
+    return c.bars.every(([, ok]) => ok) ? EXIT.ok : EXIT.no
   }).pipe(Effect.scoped)
 
 export const overheadCommand = subcommand(
