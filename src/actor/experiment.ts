@@ -61,8 +61,8 @@ export const runExperiment = (spec: ExperimentSpec): Effect.Effect<Measurement, 
       const logBefore = yield* readLog(spec.dbPath)
       const recorder = makeRecorder(spec.labels)
       const executor = spec.parts === undefined ? Option.none() : yield* Effect.serviceOption(Executor)
-      const part = Option.isSome(executor) && spec.parts !== undefined && executor.value.runners.length > 1 &&
-          spec.concurrency >= executor.value.runners.length
+      // On the runners when the level has an actor for each (a level with fewer runs here, as c=1 does).
+      const part = Option.isSome(executor) && spec.parts !== undefined && spec.concurrency >= executor.value.runners.length
         ? yield* executor.value.runTrial(spec, spec.parts, paths, recorder)
         : yield* runActors(spec, spec.strategy, paths, recorder, observer)
       const logAfter = yield* readLog(spec.dbPath)

@@ -310,8 +310,8 @@ const withTarget = (
       yield* presentation.present(shown)
       return shown
     }
-    if (config.out !== null) yield* prepareOutDir(config.out)
     if (config.trace !== null) yield* checkNewFile("--trace", config.trace)
+    if (config.out !== null) yield* prepareOutDir(config.out)
     const database = yield* target.open
     const createdAt = new Date(yield* Clock.currentTimeMillis).toISOString()
     const out = config.out

@@ -25,8 +25,8 @@ export interface TrialSpec {
   readonly batch: BatchOptions
   /** Connections behind the shared-connection mitigation (1 when absent). */
   readonly poolSize?: number
-  /** Share the files among the run's worker processes (`--workers`), if it has them. */
-  readonly workers?: number
+  /** Share the files among the run's runners (`--workers`, `--runners`), if it has them. */
+  readonly onRunners?: boolean
   readonly seed: number
   readonly clock: ClockMode
   /** Unique per trial: it keys the trial's Effect Metric series. */
@@ -84,7 +84,7 @@ export const measureTrial = (
       retry: spec.retry,
       scenario: spec.scenario,
       labels: { run: spec.runLabel, profile: spec.profile.name, concurrency: String(spec.concurrency), mitigation },
-      ...((spec.workers ?? 1) > 1 ? { parts: { mitigations: spec.mitigations, batch: spec.batch, poolSize: spec.poolSize ?? 1 } } : {})
+      ...(spec.onRunners === true ? { parts: { mitigations: spec.mitigations, batch: spec.batch, poolSize: spec.poolSize ?? 1 } } : {})
     })
     const trial = toTrial({
       concurrency: spec.concurrency,

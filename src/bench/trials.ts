@@ -18,7 +18,7 @@ import type { Environment, RunResult, Trial } from "../results/schema.ts"
 import type { Driver } from "../store/driver.ts"
 import { StoreError } from "../store/errors.ts"
 import { combineTrials } from "./aggregate.ts"
-import { type BenchConfig, processesOf } from "./config.ts"
+import { type BenchConfig, scaledOut } from "./config.ts"
 import type { Cell, Plan } from "./plan.ts"
 import type { ProgressShape } from "./progress.ts"
 import { describeTrial, measureTrial, type Replay } from "./trial.ts"
@@ -162,8 +162,8 @@ export const makeTrials = (s: Session) => {
       mitigations: cell.mitigations,
       batch: { batchSize: config.batchSize, failBatch: config.failBatch },
       poolSize: config.poolSize,
-      // A contrast driver's trials run here: the workers run the run's own driver.
-      workers: cell.driver === undefined ? processesOf(config) : 1,
+      // A contrast driver's trials run here: the runners run the run's own driver.
+      onRunners: cell.driver === undefined && scaledOut(config) !== null,
       seed: config.seed,
       clock: config.clock,
       runLabel: run,

@@ -32,18 +32,70 @@ export class ResultsInputError extends Data.TaggedError("ResultsInputError")<{ r
 
 const reason = (cause: unknown) => (cause instanceof Error ? cause.message : String(cause))
 
-/** Create the output folder if needed and prove it writable, before any measuring starts. */
-export const prepareOutDir = (dir: string): Effect.Effect<void, OutputError> =>
-  Effect.try({
-    try: () => {
-      fs.mkdirSync(dir, { recursive: true })
-      fs.accessSync(dir, fs.constants.W_OK)
-      const probe = path.join(dir, `.write-probe-${process.pid}`)
-      fs.writeFileSync(probe, "")
-      fs.rmSync(probe)
-    },
-    catch: (cause) => new OutputError({ detail: `--out ${dir}: cannot write there (${reason(cause)})` })
-  })
+/**
+ * The folders to make for `dir`, outermost first, down from its nearest
+ * existing ancestor (which must be a folder). Made one at a time, not with
+ * `mkdirSync`'s recursive mode: on a file system that answers ENOENT for a
+ * folder it will never hold (/proc), Node 20's recursive mode retries
+ * forever at full CPU.
+ */
+const missingFolders = (dir: string): ReadonlyArray<string> => {
+  const missing: Array<string> = []
+  let at = path.resolve(dir)
+  for (;;) {
+    const stat = fs.statSync(at, { throwIfNoEntry: false })
+    if (stat !== undefined) {
+      if (!stat.isDirectory()) throw new Error(`${at} is not a folder`)
+      return missing.reverse()
+    }
+    missing.push(at)
+    const parent = path.dirname(at)
+    if (parent === at) return missing.reverse()
+    at = parent
+  }
+}
+
+/** The folders made, innermost first, as long as each is empty (rmdir refuses any other): what a run wrote stays. */
+const removeEmpty = (made: ReadonlyArray<string>): void => {
+  for (const folder of [...made].reverse()) {
+    try {
+      fs.rmdirSync(folder)
+    } catch {
+      return
+    }
+  }
+}
+
+/**
+ * Create the output folder if needed and prove it writable, before any
+ * measuring starts. The folders it made are removed again when the scope
+ * closes if nothing was written in them (the run refused or interrupted
+ * before its first file).
+ */
+export const prepareOutDir = (dir: string): Effect.Effect<void, OutputError, Scope.Scope> =>
+  Effect.acquireRelease(
+    Effect.try({
+      try: () => {
+        const made: Array<string> = []
+        try {
+          for (const folder of missingFolders(dir)) {
+            fs.mkdirSync(folder)
+            made.push(folder)
+          }
+          fs.accessSync(dir, fs.constants.W_OK)
+          const probe = path.join(dir, `.write-probe-${process.pid}`)
+          fs.writeFileSync(probe, "")
+          fs.rmSync(probe)
+          return made
+        } catch (error) {
+          removeEmpty(made)
+          throw error
+        }
+      },
+      catch: (cause) => new OutputError({ detail: `--out ${dir}: cannot write there (${reason(cause)})` })
+    }),
+    (made) => Effect.sync(() => removeEmpty(made))
+  ).pipe(Effect.asVoid)
 
 export const stamp = (iso: string): string => iso.slice(0, 19).replace(/[-:]/g, "").replace("T", "-")
 
@@ -157,7 +209,9 @@ export const checkNewFile = (flag: string, file: string): Effect.Effect<void, Ou
   Effect.try({
     try: () => {
       if (fs.existsSync(file)) throw new Error("exists; give a new file name")
-      fs.accessSync(path.dirname(path.resolve(file)), fs.constants.W_OK)
+      // Created and removed again: the folder's permission bits alone say nothing to root, nor of /proc.
+      fs.closeSync(fs.openSync(file, "wx"))
+      fs.rmSync(file)
     },
     catch: (cause) => new OutputError({ detail: `${flag} ${file}: ${reason(cause)}` })
   })

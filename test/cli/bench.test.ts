@@ -386,6 +386,28 @@ describe("bench CLI: bad input exits 2 with one clear line and touches nothing",
         expect(fs.existsSync(`${link}.lock`)).toBe(false)
       }))
 
+    it.live("a database with a second name (a hard link) is refused by either name, unopened: SQLite keeps its WAL by path", () =>
+      Effect.gen(function*() {
+        const dir = tempDir()
+        const db = yield* ours(dir)
+        const hard = path.join(dir, "hard.db")
+        fs.linkSync(db, hard)
+        const before = fs.readFileSync(db)
+        for (const name of [hard, db]) {
+          const out = path.join(dir, `out-${path.basename(name)}`)
+          const r = yield* bench(...small, "--out", out, "--db", name, "--fresh")
+          expect(r.code).toBe(2)
+          expect(lines(r.stderr)).toEqual([
+            `error: --db ${name}: has 2 hard links; SQLite keeps its WAL and locks by path, so a run on another name of the ` +
+            "same file would corrupt it: give a file with one name (copy it)"
+          ])
+          expect(fs.existsSync(out)).toBe(false)
+          expect(fs.existsSync(`${name}.lock`)).toBe(false)
+          expect(fs.existsSync(`${name}-wal`)).toBe(false)
+        }
+        expect(fs.readFileSync(db).equals(before)).toBe(true)
+      }))
+
     it.live("an empty --db that cannot be written (immutable): one line naming the flag, exit 2, nothing created", () =>
       Effect.gen(function*() {
         const dir = tempDir()

@@ -311,6 +311,30 @@ describe("runners on other hosts (--runners), over loopback", () => {
     expect(await rows(store, "SELECT table_name FROM information_schema.tables WHERE table_name LIKE 'cluster%'")).toEqual([])
   }, 120_000)
 
+  it("one runner (named once, or twice): every level runs its files on it, not in the run's own process", async () => {
+    const store = await databaseFor(tempDir())
+    const clusterUrl = await databaseFor(tempDir())
+    const port = await freePort()
+    const runner = await startRunner(port, clusterUrl)
+    const address = `127.0.0.1:${port}`
+    try {
+      const r = await Effect.runPromise(bench(
+        "--files", "20", "--concurrency", "1,4", "--profiles", "zero", "--trials", "1", "--warmup", "0", "--json", "--ladder", "off",
+        "--store", "postgres", "--pg-url", store, "--runners", `${address},${address}`, "--cluster-url", clusterUrl, "--out", tempDir()
+      ))
+      expect(r.stderr).not.toContain("error")
+      const doc = JSON.parse(r.stdout)
+      for (const run of doc.runs as ReadonlyArray<RunDoc>) {
+        expect([run.concurrency, run.indexed, run.integrity.ok]).toEqual([run.concurrency, 20, true])
+        expect(runnersIn(run)).toMatchObject({ runners: 1, files: 20, lost: [] })
+        expect(run.cluster?.runners.map((x) => x.address)).toEqual([address])
+      }
+    } finally {
+      runner.child.kill("SIGTERM")
+    }
+    expect(await runner.exited).toBe(143)
+  }, 120_000)
+
   it("a runner that cannot be reached at start: one line naming it, exit 2, nothing written", async () => {
     const store = await databaseFor(tempDir())
     const clusterUrl = await databaseFor(tempDir())

@@ -34,6 +34,43 @@ describe("programs", () => {
     expect(fs.readdirSync(out)).toEqual([])
   })
 
+  it("under Deno too, a --db with a second name (a hard link) is refused by either name, exit 2, one line, unopened", () => {
+    const dir = tempDir()
+    const db = path.join(dir, "ours.db")
+    const deno = path.join(root, "node_modules", ".bin", "deno")
+    const small = ["--files", "3", "--concurrency", "1", "--profiles", "zero", "--trials", "1", "--warmup", "0", "--ladder", "off"]
+    expect(spawn(deno, ["run", "-A", "programs/bench.ts", ...small, "--out", dir, "--db", db]).code).toBe(1)
+    const hard = path.join(dir, "hard.db")
+    fs.linkSync(db, hard)
+    const before = fs.readFileSync(db)
+    for (const name of [hard, db]) {
+      const r = spawn(deno, ["run", "-A", "programs/bench.ts", ...small, "--out", path.join(dir, "out"), "--db", name, "--fresh"])
+      expect(r.code).toBe(2)
+      expect(r.stderr.split("\n").filter((l) => l.startsWith("error:"))).toEqual([
+        `error: --db ${name}: has 2 hard links; SQLite keeps its WAL and locks by path, so a run on another name of the ` +
+        "same file would corrupt it: give a file with one name (copy it)"
+      ])
+    }
+    expect(fs.readFileSync(db).equals(before)).toBe(true)
+    expect(fs.existsSync(path.join(dir, "out"))).toBe(false)
+  })
+
+  it("--out, or --trace, where nothing can be written (/proc): one line, exit 2, at once; nothing created", () => {
+    const dir = tempDir()
+    const small = ["--files", "3", "--concurrency", "1", "--profiles", "zero", "--trials", "1", "--warmup", "0", "--ladder", "off"]
+    const out = spawn(tsx, ["programs/bench.ts", ...small, "--out", "/proc/upload-fsm-bench-nope/results"])
+    expect(out.code).toBe(2)
+    expect(out.stderr.trim().split("\n")).toEqual([
+      "error: --out /proc/upload-fsm-bench-nope/results: cannot write there (ENOENT: no such file or directory, mkdir '/proc/upload-fsm-bench-nope')"
+    ])
+    const trace = spawn(tsx, ["programs/bench.ts", ...small, "--out", path.join(dir, "a", "b"), "--trace", "/proc/trace.json"])
+    expect(trace.code).toBe(2)
+    expect(trace.stderr.trim().split("\n")).toHaveLength(1)
+    expect(trace.stderr).toMatch(/^error: --trace \/proc\/trace\.json: /)
+    // Refused before the output folder was made: nothing of it is there.
+    expect(fs.readdirSync(dir)).toEqual([])
+  })
+
   it("the package's bin lists the commands; an unknown command exits 2", () => {
     const bin = path.join(root, "bin", "upload-fsm-bench.js")
     const help = spawn(bin, ["--help"])

@@ -75,6 +75,12 @@ export const checkDatabasePath = (file: string, maxSchemaVersion: number): Effec
         return undefined
       }
       if (!stat.isFile()) return `--db ${file}: is not a regular file`
+      // SQLite keeps a file's WAL, shared memory and locks by its path: two names of one file are two databases to
+      // it, and a run on each corrupts the file (SQLite's "How To Corrupt", 2.6). The --db lock is by path too.
+      if (stat.nlink > 1) {
+        return `--db ${file}: has ${stat.nlink} hard links; SQLite keeps its WAL and locks by path, so a run on another ` +
+          "name of the same file would corrupt it: give a file with one name (copy it)"
+      }
       // An empty file is a new database: it must be writable too (read-only, or immutable), or nothing can run on it.
       fs.accessSync(file, fs.constants.W_OK)
       if (stat.size === 0) return undefined
