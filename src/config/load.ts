@@ -27,6 +27,7 @@ import { type DriverDefinition, driverProblem } from "../store/defineDriver.ts"
 import { checkValues } from "./option.ts"
 import { benchOptions, type BenchValues } from "./options.ts"
 import { importModule } from "./importer.ts"
+import { withDefaultSignals } from "../process/signals.ts"
 
 /** The names a config file is found by in the working directory, in this order. */
 export const CONFIG_NAMES = [
@@ -205,7 +206,7 @@ export const loadConfig = (file: string): Effect.Effect<LoadedConfig, ConfigErro
     const body = yield* Effect.try({ try: () => fs.readFileSync(absolute), catch: (cause) => fail(`cannot read (${reason(cause)})`) })
     const sha256 = crypto.createHash("sha256").update(body).digest("hex")
     const module = yield* Effect.tryPromise({
-      try: () => importConfig(absolute),
+      try: () => withDefaultSignals(() => importConfig(absolute)),
       catch: (cause) => fail(commonJsProblem(cause, absolute) ?? `does not load: ${reason(cause)}`)
     })
     const exported = isRecord(module) ? module["default"] : undefined

@@ -179,9 +179,10 @@ const layerOf = <S extends Service>(
   entry: Registered,
   ctx: StrategyContext
 ): Layer.Layer<ServiceTags[S], StoreError, Driver> => {
-  const layer = entry.definition.layer(ctx) as Layer.Layer<ServiceTags[S], unknown, Driver>
   // A built-in's layer fails only with StoreError (its own files' types say so).
-  if (entry.origin.kind === "built-in") return layer as Layer.Layer<ServiceTags[S], StoreError, Driver>
+  if (entry.origin.kind === "built-in") return entry.definition.layer(ctx) as Layer.Layer<ServiceTags[S], StoreError, Driver>
+  // A config's layer() may throw as it makes its layer: built lazily, so that the throw is the layer's failure too.
+  const layer = Layer.suspend(() => entry.definition.layer(ctx) as Layer.Layer<ServiceTags[S], unknown, Driver>)
   return Layer.catchAllCause(layer, (cause) =>
     Cause.isInterruptedOnly(cause)
       ? Layer.failCause(cause as Cause.Cause<never>)

@@ -65,3 +65,22 @@ export const hearSignals: Effect.Effect<void> = Effect.async<void>((resume) => {
 export const stopSignal = (): StopSignal => received ?? "SIGINT"
 
 export const exitCodeOf = (signal: StopSignal): number => (signal === "SIGTERM" ? 143 : 130)
+
+/**
+ * `load` (a user's code being imported) with the stop signals' default
+ * action back: nothing is held yet that needs cleaning up, and code that
+ * never returns (a config whose top level loops) blocks the event loop, so
+ * that a listener would never run and the process would ignore the signal.
+ */
+export const withDefaultSignals = async <A>(load: () => Promise<A>): Promise<A> => {
+  // Every listener, the runtime's own (the one that interrupts the program) too: one left would stand in for the default.
+  const held = (["SIGINT", "SIGTERM"] as const).flatMap((signal) =>
+    process.listeners(signal).map((listener) => [signal, listener] as const)
+  )
+  for (const [signal, listener] of held) process.off(signal, listener)
+  try {
+    return await load()
+  } finally {
+    for (const [signal, listener] of held) process.on(signal, listener)
+  }
+}

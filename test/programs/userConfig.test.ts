@@ -152,6 +152,23 @@ const broken = defineMitigation({
 export default defineConfig({ mitigations: [broken] })`,
       /mitigation broken: its layer failed while it was built \(no such queue\)/
     ],
+    [
+      "has a layer() that throws, not selected by the run",
+      `import { defineConfig, defineMitigation } from "upload-fsm-bench"
+const throwing = defineMitigation({
+  name: "throwing",
+  short: "throwing",
+  replaces: "Writer",
+  summary: "a writer whose layer() throws",
+  risk: null,
+  layer: () => {
+    throw new Error("no writer today")
+  },
+  floor: () => ({ writer: "own-connection", batchSize: 1 })
+})
+export default defineConfig({ mitigations: [throwing], ladder: [["in-memory-guards"]] })`,
+      /mitigation throwing: its layer failed while it was built \(.*no writer today\)/
+    ],
     ["has a bad default", "export default { defaults: { batchSize: 0 } }", /defaults\.batchSize: must be at least 1/]
   ]
   for (const [what, body, message] of bad) {
@@ -168,6 +185,27 @@ export default defineConfig({ mitigations: [broken] })`,
       expect(fs.existsSync(out)).toBe(false)
     })
   }
+
+  it("a config whose top level never returns: a signal while it loads ends the process (nothing is held yet)", async () => {
+    const dir = configIn(`import * as fs from "node:fs"
+fs.writeFileSync("loading", "")
+for (;;) {}
+`)
+    const child = spawn(process.execPath, [bin, "bench", ...SMALL, "--out", path.join(dir, "out")], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] })
+    const ended = new Promise<{ readonly code: number | null; readonly signal: NodeJS.Signals | null }>((resolve) =>
+      child.on("close", (code, signal) => resolve({ code, signal }))
+    )
+    try {
+      // The config's top level has begun (it says so in a file), and loops from then on.
+      while (!fs.existsSync(path.join(dir, "loading"))) await new Promise((resolve) => setTimeout(resolve, 50))
+      child.kill("SIGINT")
+      const stopped = await Promise.race([ended, new Promise<null>((resolve) => setTimeout(() => resolve(null), 60_000))])
+      expect(stopped).toEqual({ code: null, signal: "SIGINT" })
+      expect(fs.existsSync(path.join(dir, "out"))).toBe(false)
+    } finally {
+      child.kill("SIGKILL")
+    }
+  }, 90_000)
 
   it("a .ts config in a folder that is not an ES module package: one line saying what to do; as .mts it loads", async () => {
     const dir = configIn(`${trustingGuard("trusting-guard")}
