@@ -221,6 +221,79 @@ describe("signals", () => {
   }, 60_000)
 })
 
+describe("a --pg-url server that accepts and never answers", () => {
+  /** A loopback server that takes every connection and says nothing; `connected` completes at its first. */
+  const silentServer = async () => {
+    const sockets = new Set<net.Socket>()
+    let connected: () => void = () => undefined
+    const first = new Promise<void>((resolve) => (connected = resolve))
+    const server = net.createServer((socket) => {
+      sockets.add(socket)
+      socket.on("error", () => undefined)
+      connected()
+    })
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
+    return {
+      url: `postgresql://postgres@127.0.0.1:${(server.address() as net.AddressInfo).port}/bench`,
+      connected: first,
+      close: async () => {
+        for (const socket of sockets) socket.destroy()
+        await new Promise((resolve) => server.close(resolve))
+      }
+    }
+  }
+  const run = (url: string, out: string) => [
+    "--import", "tsx", "programs/bench.ts", "--store", "postgres", "--pg-url", url, "--files", "10", "--out", out
+  ]
+
+  it("gives up after the connect timeout: one line, exit 2, nothing written, and the process ends by itself", async () => {
+    const server = await silentServer()
+    try {
+      const out = path.join(tempDir(), "out")
+      const r = await new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
+        const child = spawn(process.execPath, run(server.url, out), { cwd: root, stdio: ["ignore", "ignore", "pipe"] })
+        let stderr = ""
+        child.stderr.on("data", (d: Buffer) => void (stderr += d.toString()))
+        const guard = setTimeout(() => {
+          child.kill("SIGKILL")
+          reject(new Error(`still waiting on a server that never answers; stderr: ${stderr}`))
+        }, 60_000)
+        child.on("close", (code) => {
+          clearTimeout(guard)
+          resolve({ code, stderr })
+        })
+      })
+      expect(r.code).toBe(2)
+      const lines = r.stderr.trim().split("\n")
+      expect(lines).toHaveLength(1)
+      expect(lines[0]).toMatch(new RegExp(`^error: --pg-url ${server.url.replaceAll(".", "\\.")}: cannot connect \\(.*timeout`))
+      expect(fs.existsSync(out)).toBe(false)
+    } finally {
+      await server.close()
+    }
+  }, 90_000)
+
+  it("a Ctrl-C while it waits is heard at once (within the connect timeout): exit 130, nothing written", async () => {
+    const server = await silentServer()
+    try {
+      const out = path.join(tempDir(), "out")
+      const child = spawn(process.execPath, run(server.url, out), { cwd: root, stdio: ["ignore", "ignore", "pipe"] })
+      let stderr = ""
+      child.stderr.on("data", (d: Buffer) => void (stderr += d.toString()))
+      const ended = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)))
+      // The run is waiting on the server: its connection is open and unanswered.
+      await server.connected
+      child.kill("SIGINT")
+      // Had it waited the connect timeout out, it would have exited 2 saying it could not connect.
+      expect(await ended).toBe(130)
+      expect(stderr).not.toContain("cannot connect")
+      expect(fs.existsSync(out)).toBe(false)
+    } finally {
+      await server.close()
+    }
+  }, 90_000)
+})
+
 describe("signals under Deno", () => {
   const deno = path.join(root, "node_modules", ".bin", "deno")
   const run = (out: string, ...more: ReadonlyArray<string>) => [

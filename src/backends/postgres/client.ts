@@ -7,16 +7,28 @@
  */
 import pg from "pg"
 
-export const connectedClient = async (config: pg.ClientConfig): Promise<pg.Client> => {
-  const client = new pg.Client(config)
+/**
+ * How long a connection may take to be made and answered: a server that
+ * accepts the connection and never says anything (a wrong port, a hung
+ * server) is a failure after this, not a wait without end.
+ */
+export const CONNECT_TIMEOUT_MS = 10_000
+
+/** A connected client; `signal` abandons the attempt (an interrupted run does not wait for it). */
+export const connectedClient = async (config: pg.ClientConfig, signal?: AbortSignal): Promise<pg.Client> => {
+  const client = new pg.Client({ connectionTimeoutMillis: CONNECT_TIMEOUT_MS, ...config })
   // A connection the server closes (the run's end, a shutdown) must not crash the process.
   client.on("error", () => undefined)
+  // Not awaited: the server may never answer the goodbye of a client it is still authenticating.
+  const abandon = () => void client.end().catch(() => undefined)
+  signal?.addEventListener("abort", abandon, { once: true })
   try {
     await client.connect()
   } catch (error) {
-    // Not awaited: the server may never answer the goodbye of a client it is still authenticating.
-    client.end().catch(() => undefined)
+    abandon()
     throw error
+  } finally {
+    signal?.removeEventListener("abort", abandon)
   }
   return client
 }

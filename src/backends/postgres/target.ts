@@ -5,7 +5,7 @@
  */
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
-import { connectedClient } from "./client.ts"
+import { CONNECT_TIMEOUT_MS, connectedClient } from "./client.ts"
 import { APPLICATION_ID } from "../../process/identity.ts"
 import type { Driver } from "../../store/driver.ts"
 import { DatabasePathError, type Target } from "../../store/target.ts"
@@ -23,23 +23,34 @@ const messageOf = (cause: unknown): string => (cause instanceof Error ? cause.me
  * second run on the same database is refused at once, as a second run on
  * one SQLite file is (`lockDatabase`).
  */
-const holdDatabase = (url: string, connections: number): Effect.Effect<void, DatabasePathError, Scope.Scope> =>
+const cannotConnect = (url: string) => (cause: unknown) =>
+  new DatabasePathError({ detail: `--pg-url ${redacted(url)}: cannot connect (${messageOf(cause)})` })
+
+/** The lock's connection: made within the connect timeout, and given up at once if the run is interrupted meanwhile. */
+const lockConnection = (url: string) =>
   Effect.acquireRelease(
+    Effect.interruptible(Effect.tryPromise({
+      try: (signal) =>
+        connectedClient({ connectionString: url, application_name: "upload-fsm-bench lock", query_timeout: CONNECT_TIMEOUT_MS }, signal),
+      catch: cannotConnect(url)
+    })),
+    (client) => Effect.promise(() => client.end().catch(() => undefined))
+  )
+
+const holdDatabase = (url: string, connections: number): Effect.Effect<void, DatabasePathError, Scope.Scope> =>
+  Effect.flatMap(lockConnection(url), (client) =>
     Effect.tryPromise({
       try: async () => {
-        const client = await connectedClient({ connectionString: url, application_name: "upload-fsm-bench lock" })
         const { rows } = await client.query<{ locked: boolean; free: number }>(
           `SELECT pg_try_advisory_lock($1) AS locked,
             current_setting('max_connections')::int - current_setting('superuser_reserved_connections')::int
               - (SELECT COUNT(*) FROM pg_stat_activity WHERE backend_type = 'client backend')::int AS free`,
           [APPLICATION_ID]
         )
-        return { client, locked: rows[0]?.locked === true, free: Number(rows[0]?.free) }
+        return { locked: rows[0]?.locked === true, free: Number(rows[0]?.free) }
       },
-      catch: (cause) => new DatabasePathError({ detail: `--pg-url ${redacted(url)}: cannot connect (${messageOf(cause)})` })
-    }),
-    ({ client }) => Effect.promise(() => client.end().catch(() => undefined))
-  ).pipe(
+      catch: cannotConnect(url)
+    })).pipe(
     Effect.flatMap(({ free, locked }) =>
       !locked
         ? Effect.fail(new DatabasePathError({ detail: `--pg-url ${redacted(url)}: in use by another run (it holds the database's lock); refusing to share it` }))
