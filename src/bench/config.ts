@@ -5,10 +5,9 @@
  * together, as Schema filters with the one-line message a user sees.
  */
 import * as Schema from "effect/Schema"
-import { Scenarios } from "../actor/scenario.ts"
 import { BuiltInProfiles, LatencyProfile } from "../api/profiles.ts"
-import { ClockModes } from "../clock/apiClock.ts"
 import { Stores } from "../backends/all.ts"
+import { MAX_POOL_SIZE, recordedFields } from "../config/recorded.ts"
 import { PROCESS_CONNECTIONS } from "../store/target.ts"
 
 export const LadderModes = ["first", "full", "off"] as const
@@ -37,19 +36,17 @@ export { PROCESS_CONNECTIONS }
 /** The most runners of `--workers`: each is a Node process of its own (about 100 MB), and the machine has 2 cores. */
 export const MAX_WORKERS = 16
 
-/** The largest `--pool-size`: the shared connections, each a server connection (Postgres) or a SQLite connection. */
-export const MAX_POOL_SIZE = 64
+export { MAX_POOL_SIZE }
 
 export const BenchConfig = Schema.Struct({
-  files: Positive,
+  /** The options held as they are (`config/recorded.ts`): files, quick, scenario, seed, poolSize, clock, warmup, noise, batchSize, maxAttempts. */
+  ...recordedFields,
   concurrency: Schema.NonEmptyArray(Positive),
   /** Profile names to run: built-ins and the profile file's. */
   profiles: Schema.NonEmptyArray(Schema.String),
   /** Profiles beyond the built-ins: the config file's, and the one read from --profile-file or --profile. */
   customProfiles: Schema.Array(LatencyProfile),
   realisticDelaySeconds: Schema.Number.pipe(Schema.nonNegative(), Schema.finite()),
-  quick: Schema.Boolean,
-  seed: Schema.Int,
   db: Schema.NullOr(Schema.String),
   /** Replace the batch an existing --db holds with this run's (without it, such a database is refused). */
   fresh: Schema.Boolean,
@@ -81,23 +78,13 @@ export const BenchConfig = Schema.Struct({
   trials: Positive,
   /** Counted trials per configuration at every other concurrency level. */
   otherTrials: Positive,
-  warmup: Schema.Int.pipe(Schema.nonNegative()),
-  noise: Schema.Number.pipe(Schema.nonNegative(), Schema.finite()),
-  batchSize: Positive,
   failBatch: Schema.NullOr(Positive),
-  /** How API latency passes: skipped by the time warp, or waited in real time. */
-  clock: Schema.Literal(...ClockModes),
-  scenario: Schema.Literal(...Scenarios),
-  /** Upload attempts per file before it stays failed. */
-  maxAttempts: Positive,
   /** First backoff of the retry policy, doubling per retry, jittered. */
   retryBaseSeconds: Seconds,
   /** Where lifecycle state is kept: a SQLite file, or a PostgreSQL server. */
   store: Schema.Literal(...Stores),
   /** With the Postgres store: the server of the user's to use (null: a throwaway server the run starts). */
   pgUrl: Schema.NullOr(Schema.String),
-  /** Connections behind the shared-connection mitigation (1: the one shared connection). */
-  poolSize: Positive,
   /** OS processes the actors of a configuration run in (1: the run's own). */
   workers: Positive,
   /** Runners on other hosts (HOST:PORT) that run the actors; empty for none. */

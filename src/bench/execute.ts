@@ -31,6 +31,7 @@ import { analyze } from "../verdict/analyze.ts"
 import { answerOf } from "../verdict/answer.ts"
 import { compareSeries } from "../verdict/compare.ts"
 import { TRANSITIONS_PER_FILE } from "../verdict/integrity.ts"
+import { recordedValues } from "../config/recorded.ts"
 import { type BenchConfig, processesOf } from "./config.ts"
 import { walkLadder } from "./ladder.ts"
 import { planOf } from "./plan.ts"
@@ -200,18 +201,15 @@ export const documentOf = (
     partial: measured.partial,
     environment,
     config: {
-      files: config.files,
+      ...recordedValues(config),
       concurrency: config.concurrency,
       profiles: config.profiles,
       profileDefinitions: plan.profiles,
       realisticDelaySeconds: config.realisticDelaySeconds,
-      quick: config.quick,
-      seed: config.seed,
       db: target.dbLabel,
       thresholdZeroSeconds: config.thresholdZeroSeconds,
       thresholdRealisticSeconds: config.thresholdRealisticSeconds,
       store: config.store,
-      poolSize: config.poolSize,
       workers: processesOf(config),
       driver: environment.driver,
       contrast: contrast?.driver ?? null,
@@ -220,13 +218,7 @@ export const documentOf = (
       ladder: config.ladder,
       trials: config.trials,
       otherTrials: config.otherTrials,
-      warmup: config.warmup,
-      noise: config.noise,
-      batchSize: config.batchSize,
       failBatch: config.failBatch,
-      clock: config.clock,
-      scenario: config.scenario,
-      maxAttempts: config.maxAttempts,
       retryBaseSeconds: config.retryBaseSeconds,
       transitionsPerFile: TRANSITIONS_PER_FILE,
       apiCallsPerFile: CALLS_PER_FILE,

@@ -15,6 +15,7 @@ import { BenchConfig, PROCESS_CONNECTIONS } from "../bench/config.ts"
 import type { DriverDefinition } from "../store/defineDriver.ts"
 import { builtInRegistry, orderSet, type Registry, unmetRequirement } from "../mitigations/registry.ts"
 import { type BenchValues, QUICK_DELAY, TRIALS_AT_COMPARISON, TRIALS_ELSEWHERE } from "./options.ts"
+import { recordedValues } from "./recorded.ts"
 
 const onDeno = "Deno" in globalThis
 
@@ -96,13 +97,11 @@ export const configOf = (
   return Either.flatMap(Either.all([readProfile(values), mitigations]), ([customProfile, mitigations]) => {
     const customProfiles = [...registered.profiles, ...(customProfile === null ? [] : [customProfile])]
     return Schema.decodeUnknownEither(BenchConfig)({
-      files: values.files,
+      ...recordedValues(values),
       concurrency: [...values.concurrency].sort((a, b) => a - b),
       profiles: values.profiles ?? ["zero", "realistic", ...customProfiles.map((p) => p.name)],
       customProfiles,
       realisticDelaySeconds: values.realisticDelay ?? (values.quick ? QUICK_DELAY : 2.0),
-      quick: values.quick,
-      seed: values.seed,
       db: values.db ?? null,
       fresh: values.fresh,
       resume: values.resume,
@@ -119,17 +118,10 @@ export const configOf = (
       ladder: values.ladder ?? (values.mitigations === undefined ? "full" : "off"),
       trials: values.trials ?? TRIALS_AT_COMPARISON,
       otherTrials: values.trials ?? TRIALS_ELSEWHERE,
-      warmup: values.warmup,
-      noise: values.noise,
-      batchSize: values.batchSize,
       failBatch: values.failBatch ?? null,
-      clock: values.clock,
-      scenario: values.scenario,
-      maxAttempts: values.maxAttempts,
       retryBaseSeconds: values.retryBase,
       store,
       pgUrl: values.pgUrl ?? null,
-      poolSize: values.poolSize,
       workers: values.workers,
       runners: values.runners ?? [],
       clusterUrl: values.clusterUrl ?? null,

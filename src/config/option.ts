@@ -7,6 +7,7 @@
  * `defaults`), with the same bounds and one-line messages either way.
  */
 import * as Either from "effect/Either"
+import * as Schema from "effect/Schema"
 
 export const Groups = ["workload", "statistics", "gate", "faults", "output", "watch"] as const
 export type Group = (typeof Groups)[number]
@@ -45,11 +46,14 @@ export interface Option<A, I = A, S extends Scope = Scope> {
   readonly fromText: (text: string) => Either.Either<Exclude<A, undefined>, string>
   /** A typed value checked (`runBench`'s options, a config's defaults); the message for a bad one. */
   readonly fromValue: (value: unknown) => Either.Either<Exclude<A, undefined>, string>
+  /** Its value as a Schema, with its bounds: what a configuration and a result document hold of it. */
+  readonly schema: Schema.Schema<Exclude<A, undefined>>
   /** Only for typing what a typed value may be (`I`); never read. */
   readonly input?: I
 }
 
-export type AnyOption = Option<unknown, unknown, Scope>
+/** Any option (its value's Schema as any Schema: a Schema's type parameter is invariant). */
+export type AnyOption = Omit<Option<unknown, unknown, Scope>, "schema"> & { readonly schema: Schema.Schema.AnyNoContext }
 export type Options = { readonly [key: string]: AnyOption }
 
 /** The values of options as a run uses them: each given, or its default (undefined where it has none). */
@@ -114,6 +118,15 @@ export const rangeText = (b: Bounds, unit = ""): string | null => {
     : null
 }
 
+/** A number Schema with `bounds`' filters. */
+const boundedSchema = (base: Schema.Schema<number>, b: Bounds): Schema.Schema<number> => {
+  let schema = base
+  if (b.min !== undefined) schema = schema.pipe(Schema.greaterThanOrEqualTo(b.min))
+  if (b.above !== undefined) schema = schema.pipe(Schema.greaterThan(b.above))
+  if (b.max !== undefined) schema = schema.pipe(Schema.lessThanOrEqualTo(b.max))
+  return schema
+}
+
 const orProblem = <A>(value: A, problem: string | null): Either.Either<A, string> =>
   problem === null ? Either.right(value) : Either.left(problem)
 
@@ -149,7 +162,8 @@ export const integer = <const F extends number | undefined, const S extends Scop
   scope: scopeOf(spec),
   runners: spec.runners ?? false,
   fromText: (text) => orProblem(Number(text), integerProblem(text, spec.bounds)) as Either.Either<Exclude<Fallback<number, F>, undefined>, string>,
-  fromValue: integerValue(spec.bounds) as (v: unknown) => Either.Either<Exclude<Fallback<number, F>, undefined>, string>
+  fromValue: integerValue(spec.bounds) as (v: unknown) => Either.Either<Exclude<Fallback<number, F>, undefined>, string>,
+  schema: boundedSchema(Schema.Int, spec.bounds) as unknown as Schema.Schema<Exclude<Fallback<number, F>, undefined>>
 })
 
 export const number = <const F extends number | undefined, const S extends Scope = "cli">(
@@ -175,7 +189,8 @@ export const number = <const F extends number | undefined, const S extends Scope
     fromValue: (value) =>
       typeof value === "number" && Number.isFinite(value)
         ? orProblem(value as A, boundsProblem(value, spec.bounds, unit))
-        : Either.left("expected a number")
+        : Either.left("expected a number"),
+    schema: boundedSchema(Schema.Number.pipe(Schema.finite()), spec.bounds) as unknown as Schema.Schema<A>
   }
 }
 
@@ -211,7 +226,8 @@ export const choice = <const C extends string, const F extends C | undefined, co
     scope: scopeOf(spec),
     runners: spec.runners ?? false,
     fromText,
-    fromValue: (value) => (typeof value === "string" ? fromText(value) : Either.left(`expected one of ${values.join(", ")}`))
+    fromValue: (value) => (typeof value === "string" ? fromText(value) : Either.left(`expected one of ${values.join(", ")}`)),
+    schema: (spec.open === true ? Schema.String : Schema.Literal(...values)) as unknown as Schema.Schema<A>
   }
 }
 
@@ -226,6 +242,8 @@ export const list = <A, const F extends string | undefined, const S extends Scop
     readonly itemValue?: (value: unknown) => Either.Either<A, string>
     /** What a typed item is, in words, for a bad one (default: "a list of names"). */
     readonly itemsAre?: string
+    /** An item as a Schema (default: a string). */
+    readonly itemSchema?: Schema.Schema<A>
     readonly fallback: F
     readonly shown?: string
     /** Each item's values, in words, for the reference page. */
@@ -262,7 +280,10 @@ export const list = <A, const F extends string | undefined, const S extends Scop
     runners: spec.runners ?? false,
     fromText,
     fromValue: (value) =>
-      Array.isArray(value) ? collect(value.map(itemValue)) : Either.left(`expected ${spec.itemsAre ?? "a list of names"}`)
+      Array.isArray(value) ? collect(value.map(itemValue)) : Either.left(`expected ${spec.itemsAre ?? "a list of names"}`),
+    schema: Schema.NonEmptyArray(spec.itemSchema ?? (Schema.String as unknown as Schema.Schema<A>)) as unknown as Schema.Schema<
+      Exclude<Out, undefined>
+    >
   }
 }
 
@@ -287,7 +308,8 @@ export const text = <const F extends string | undefined, const S extends Scope =
     scope: scopeOf(spec),
     runners: spec.runners ?? false,
     fromText,
-    fromValue: (value) => (typeof value === "string" ? fromText(value) : Either.left("expected a string"))
+    fromValue: (value) => (typeof value === "string" ? fromText(value) : Either.left("expected a string")),
+    schema: Schema.String as unknown as Schema.Schema<A>
   }
 }
 
@@ -306,7 +328,8 @@ export const on = <const S extends Scope = "cli">(name: string, spec: Common<S>)
   scope: scopeOf(spec),
   runners: spec.runners ?? false,
   fromText: () => Either.right(true),
-  fromValue: (value) => (typeof value === "boolean" ? Either.right(value) : Either.left("expected a boolean"))
+  fromValue: (value) => (typeof value === "boolean" ? Either.right(value) : Either.left("expected a boolean")),
+  schema: Schema.Boolean
 })
 
 /** Why `text` is no value of `option`, or null when it is one. */

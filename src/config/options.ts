@@ -8,34 +8,17 @@
  * values into the run's `BenchConfig`.
  */
 import * as Either from "effect/Either"
-import { Scenarios } from "../actor/scenario.ts"
-import { LadderModes, MAX_POOL_SIZE, MAX_WORKERS, Stores } from "../bench/config.ts"
-import { ClockModes } from "../clock/apiClock.ts"
+import { LadderModes, MAX_WORKERS, Stores } from "../bench/config.ts"
+import { MAX_CONCURRENCY, MAX_FILES, MAX_SECONDS, MAX_THRESHOLD, noiseOption, QUICK_DELAY, recordedOptions as recorded } from "./recorded.ts"
+
+export { noiseOption, QUICK_DELAY }
 import { addressText, parseAddress } from "../cluster/address.ts"
 import { AllDrivers, Drivers, threaded } from "../backends/all.ts"
 import { MITIGATION_NAME } from "../mitigations/define.ts"
 import { builtInMitigations } from "../mitigations/registry.ts"
-import { DEFAULT_NOISE } from "../verdict/compare.ts"
 import { choice, type Given, integer, integerProblem, type KeysIn, list, number, on, rangeText, text, type Values } from "./option.ts"
 
-/** The realistic profile's delay per API call with `--quick`. */
-export const QUICK_DELAY = 0.05
 
-/**
- * Upper bounds, so that a slip of the keyboard is one line, not a full disk
- * or a crash: a million files is a database of about 0.6 GB (extrapolated
- * from 10,000 files' 5.8 MB), seeded in one transaction; 10,000 concurrent actors is far past where the answers
- * change (the reference runs stop at 50); a day per API call or per backoff
- * is beyond any real API, and the clocks count in integer nanoseconds.
- */
-export const MAX_FILES = 1_000_000
-const MAX_CONCURRENCY = 10_000
-const MAX_SECONDS = 86_400
-const MAX_THRESHOLD = 1e9
-/** A batch held open for more transitions than this is no batching a writer would do (and locks the store for long). */
-const MAX_BATCH = 100_000
-/** More upload attempts than this per file is a retry loop, not a policy. */
-const MAX_ATTEMPTS = 100
 
 /**
  * Counted trials per configuration by default: five at c=10, where both
@@ -47,15 +30,6 @@ const MAX_ATTEMPTS = 100
 export const TRIALS_AT_COMPARISON = 5
 export const TRIALS_ELSEWHERE = 3
 
-/** `--noise F`: the same rule for the bench's comparisons and for compare's. */
-export const noiseOption = number("noise", {
-  group: "statistics",
-  pseudo: "F",
-  description: "a change smaller than this fraction is never called improved or regressed",
-  bounds: { min: 0 },
-  fallback: DEFAULT_NOISE,
-  scope: "run"
-})
 
 /** The options that watch a process while it runs: a run's, and a `runner`'s of its own. */
 export const watchOptions = {
@@ -91,13 +65,7 @@ const wholeItem = (part: string) => {
 }
 
 const workload = {
-  files: integer("files", {
-    group: "workload",
-    description: "files (actors) per configuration",
-    bounds: { min: 1, max: MAX_FILES },
-    fallback: 818,
-    scope: "file"
-  }),
+  files: recorded.files,
   concurrency: list<number, "1,10,50", "file", number>("concurrency", {
     group: "workload",
     description: "concurrency levels",
@@ -135,20 +103,9 @@ const workload = {
     shown: `2.0; ${QUICK_DELAY} with --quick`,
     scope: "file"
   }),
-  quick: on("quick", { group: "workload", description: `shorthand for --realistic-delay ${QUICK_DELAY}`, scope: "file" }),
-  scenario: choice("scenario", Scenarios, {
-    group: "workload",
-    description: "reupload: indexed files are reset or found broken and go round again",
-    fallback: "happy",
-    scope: "file"
-  }),
-  seed: integer("seed", {
-    group: "workload",
-    description: "seed of every random choice; recorded in the results",
-    bounds: {},
-    fallback: 42,
-    scope: "file"
-  }),
+  quick: recorded.quick,
+  scenario: recorded.scenario,
+  seed: recorded.seed,
   store: choice("store", Stores, {
     group: "workload",
     description: "where lifecycle state is kept: a SQLite file, or a PostgreSQL server (see docs/stores.md)",
@@ -164,13 +121,7 @@ const workload = {
     shown: "a throwaway server the run starts and removes",
     scope: "run"
   }),
-  poolSize: integer("pool-size", {
-    group: "workload",
-    description: "connections behind the shared-connection mitigation",
-    bounds: { min: 1, max: MAX_POOL_SIZE },
-    fallback: 1,
-    scope: "file"
-  }),
+  poolSize: recorded.poolSize,
   workers: integer("workers", {
     group: "workload",
     description: "OS processes the actors run in, sharing the files and the one store; a driver's " +
@@ -215,12 +166,7 @@ const workload = {
     scope: "file",
     open: true
   }),
-  clock: choice("clock", ClockModes, {
-    group: "workload",
-    description: "warp: skip API waits when every actor waits (simulated time); real: wait them out",
-    fallback: "warp",
-    scope: "file"
-  }),
+  clock: recorded.clock,
   db: text("db", {
     group: "workload",
     pseudo: "PATH",
@@ -245,14 +191,8 @@ const statistics = {
     shown: `${TRIALS_AT_COMPARISON} at c=10, ${TRIALS_ELSEWHERE} elsewhere`,
     scope: "file"
   }),
-  warmup: integer("warmup", {
-    group: "statistics",
-    description: "discarded warm-up trials before them",
-    bounds: { min: 0, max: 1000 },
-    fallback: 1,
-    scope: "file"
-  }),
-  noise: noiseOption
+  warmup: recorded.warmup,
+  noise: recorded.noise
 }
 
 const gate = {
@@ -288,13 +228,7 @@ const gate = {
     bare: "first",
     scope: "file"
   }),
-  batchSize: integer("batch-size", {
-    group: "gate",
-    description: "transitions per commit with batched-writes",
-    bounds: { min: 1, max: MAX_BATCH },
-    fallback: 10,
-    scope: "file"
-  })
+  batchSize: recorded.batchSize
 }
 
 const faults = {
@@ -306,13 +240,7 @@ const faults = {
     fallback: undefined,
     scope: "run"
   }),
-  maxAttempts: integer("max-attempts", {
-    group: "faults",
-    description: "upload attempts per file before a failed file stays failed",
-    bounds: { min: 1, max: MAX_ATTEMPTS },
-    fallback: 3,
-    scope: "run"
-  }),
+  maxAttempts: recorded.maxAttempts,
   retryBase: number("retry-base", {
     group: "faults",
     description: "first retry backoff in seconds, doubling, jittered",

@@ -7,11 +7,10 @@
  */
 import * as Schema from "effect/Schema"
 import { LatencyProfile } from "../api/profiles.ts"
-import { Scenarios } from "../actor/scenario.ts"
-import { ClockModes } from "../clock/apiClock.ts"
 import { Events, States } from "../lifecycle/fsm.ts"
 import { SegmentNames } from "../metrics/segments.ts"
 import { Services } from "../mitigations/define.ts"
+import { recordedDocumentFields } from "../config/recorded.ts"
 
 export const SCHEMA_VERSION = 7
 /** The `$id` of `results/schema.json`, and the `$schema` every results file carries. */
@@ -415,18 +414,16 @@ export const ComparisonAt = Schema.Struct({
 })
 
 export const DocumentConfig = Schema.Struct({
-  files: field(Count, "--files"),
+  // The options recorded as they are, each described by its flag and its help (`config/recorded.ts`).
+  ...recordedDocumentFields,
   concurrency: field(Schema.Array(Count), "--concurrency"),
   profiles: field(Schema.Array(Schema.String), "--profiles, with the profile file's"),
   profileDefinitions: field(Schema.Array(LatencyProfile), "every profile run, as run: its latency model per call type, failures, timeouts and rate limit"),
   realisticDelaySeconds: field(Schema.Number, "--realistic-delay"),
-  quick: field(Schema.Boolean, "--quick"),
-  seed: field(Schema.Number, "--seed"),
   db: field(Schema.String, "the database used: a file, a temporary file, or the Postgres database (password redacted)"),
   thresholdZeroSeconds: field(Schema.Number, "--threshold-zero"),
   thresholdRealisticSeconds: field(Schema.Number, "--threshold-realistic"),
   store: field(Schema.Literal("sqlite", "postgres"), "where lifecycle state was kept: a SQLite file, or a PostgreSQL server"),
-  poolSize: field(Count, "connections behind the shared-connection mitigation (--pool-size)"),
   workers: field(Count, "the most processes a configuration's actors ran in (--workers, or the count of --runners; 1: the run's own)"),
   driver: field(Schema.String, "--driver"),
   contrast: field(Schema.NullOr(Schema.String), "the driver measured beside the run's at the comparison configuration; null for none"),
@@ -435,13 +432,7 @@ export const DocumentConfig = Schema.Struct({
   ladder: field(Schema.Literal("first", "full", "off"), "--ladder"),
   trials: field(Count, "counted trials per configuration at the comparison concurrency (c=10)"),
   otherTrials: field(Count, "counted trials per configuration at the other concurrency levels"),
-  warmup: field(Count, "--warmup"),
-  noise: field(Schema.Number, "--noise"),
-  batchSize: field(Count, "--batch-size"),
   failBatch: field(Schema.NullOr(Count), "--fail-batch; null when not given"),
-  clock: field(Schema.Literal(...ClockModes), "--clock"),
-  scenario: field(Schema.Literal(...Scenarios), "--scenario"),
-  maxAttempts: field(Count, "--max-attempts"),
   retryBaseSeconds: field(Schema.Number, "--retry-base"),
   transitionsPerFile: field(Count, "persisted transitions per file on the happy path"),
   apiCallsPerFile: field(Count, "API calls per file on the happy path"),

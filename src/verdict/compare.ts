@@ -11,7 +11,6 @@ import type { ChangeVerdict, ComparisonRow, TrialSummary } from "../results/sche
 import { seededRandom } from "../metrics/random.ts"
 import { SegmentNames } from "../metrics/segments.ts"
 
-export const DEFAULT_NOISE = 0.05
 
 export const verdictOf = (ratio: number | null, ci: Interval | null, noise: number): ChangeVerdict =>
   ratio === null || ci === null

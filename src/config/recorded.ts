@@ -1,0 +1,130 @@
+/**
+ * The options whose values a run's configuration holds as they are, under
+ * their own names, and its result document records so (`config.<name>`):
+ * their fields in `BenchConfig` and `DocumentConfig`, and their copies in
+ * `configOf` and `documentOf`, come from this table. A new option that the
+ * result records is an entry here (and its use): nothing else to write.
+ * Pure definitions, so that the result document's Schema can import them.
+ */
+import * as Schema from "effect/Schema"
+import { Scenarios } from "../actor/scenario.ts"
+import { ClockModes } from "../clock/apiClock.ts"
+import { choice, integer, number, on } from "./option.ts"
+
+/**
+ * Upper bounds, so that a slip of the keyboard is one line, not a full disk
+ * or a crash: a million files is a database of about 0.6 GB (extrapolated
+ * from 10,000 files' 5.8 MB), seeded in one transaction; 10,000 concurrent actors is far past where the answers
+ * change (the reference runs stop at 50); a day per API call or per backoff
+ * is beyond any real API, and the clocks count in integer nanoseconds.
+ */
+export const MAX_FILES = 1_000_000
+export const MAX_CONCURRENCY = 10_000
+export const MAX_SECONDS = 86_400
+export const MAX_THRESHOLD = 1e9
+/** A batch held open for more transitions than this is no batching a writer would do (and locks the store for long). */
+const MAX_BATCH = 100_000
+/** More upload attempts than this per file is a retry loop, not a policy. */
+const MAX_ATTEMPTS = 100
+
+/** The largest `--pool-size`: the shared connections, each a server connection (Postgres) or a SQLite connection. */
+export const MAX_POOL_SIZE = 64
+
+/** The default noise threshold: a change smaller than 5% is never called improved or regressed. */
+export const DEFAULT_NOISE = 0.05
+
+/** The realistic profile's delay per API call with `--quick`. */
+export const QUICK_DELAY = 0.05
+
+/** `--noise F`: the same rule for the bench's comparisons and for compare's. */
+export const noiseOption = number("noise", {
+  group: "statistics",
+  pseudo: "F",
+  description: "a change smaller than this fraction is never called improved or regressed",
+  bounds: { min: 0 },
+  fallback: DEFAULT_NOISE,
+  scope: "run"
+})
+
+export const recordedOptions = {
+  files: integer("files", {
+    group: "workload",
+    description: "files (actors) per configuration",
+    bounds: { min: 1, max: MAX_FILES },
+    fallback: 818,
+    scope: "file"
+  }),
+  quick: on("quick", { group: "workload", description: `shorthand for --realistic-delay ${QUICK_DELAY}`, scope: "file" }),
+  scenario: choice("scenario", Scenarios, {
+    group: "workload",
+    description: "reupload: indexed files are reset or found broken and go round again",
+    fallback: "happy",
+    scope: "file"
+  }),
+  seed: integer("seed", {
+    group: "workload",
+    description: "seed of every random choice; recorded in the results",
+    bounds: {},
+    fallback: 42,
+    scope: "file"
+  }),
+  poolSize: integer("pool-size", {
+    group: "workload",
+    description: "connections behind the shared-connection mitigation",
+    bounds: { min: 1, max: MAX_POOL_SIZE },
+    fallback: 1,
+    scope: "file"
+  }),
+  clock: choice("clock", ClockModes, {
+    group: "workload",
+    description: "warp: skip API waits when every actor waits (simulated time); real: wait them out",
+    fallback: "warp",
+    scope: "file"
+  }),
+  warmup: integer("warmup", {
+    group: "statistics",
+    description: "discarded warm-up trials before them",
+    bounds: { min: 0, max: 1000 },
+    fallback: 1,
+    scope: "file"
+  }),
+  noise: noiseOption,
+  batchSize: integer("batch-size", {
+    group: "gate",
+    description: "transitions per commit with batched-writes",
+    bounds: { min: 1, max: MAX_BATCH },
+    fallback: 10,
+    scope: "file"
+  }),
+  maxAttempts: integer("max-attempts", {
+    group: "faults",
+    description: "upload attempts per file before a failed file stays failed",
+    bounds: { min: 1, max: MAX_ATTEMPTS },
+    fallback: 3,
+    scope: "run"
+  })
+}
+
+type Recorded = typeof recordedOptions
+type RecordedKey = keyof Recorded
+const recordedKeys = Object.keys(recordedOptions) as ReadonlyArray<RecordedKey>
+
+/** Their values, as a configuration holds them. */
+export type RecordedValues = { readonly [K in RecordedKey]: Schema.Schema.Type<Recorded[K]["schema"]> }
+
+/** Their fields in `BenchConfig`: each option's value Schema. */
+export const recordedFields = Object.fromEntries(recordedKeys.map((k) => [k, recordedOptions[k].schema])) as {
+  readonly [K in RecordedKey]: Recorded[K]["schema"]
+}
+
+/** Their fields in the result document's `config`, each described by its flag and its help. */
+export const recordedDocumentFields = Object.fromEntries(
+  recordedKeys.map((k) => {
+    const o = recordedOptions[k]
+    return [k, Schema.propertySignature(o.schema).annotations({ description: `--${o.name}: ${o.description}` })]
+  })
+) as { readonly [K in RecordedKey]: Schema.propertySignature<Recorded[K]["schema"]> }
+
+/** Their values picked from a configuration (or from the options' values, every one of which has its default). */
+export const recordedValues = (from: RecordedValues): RecordedValues =>
+  Object.fromEntries(recordedKeys.map((k) => [k, from[k]])) as unknown as RecordedValues
