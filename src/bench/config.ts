@@ -124,6 +124,11 @@ export const BenchConfig = Schema.Struct({
     c.contrast !== c.driver || `--contrast ${c.contrast}: that is the run's own driver; name another one, or off`
   ),
   Schema.filter((c) => !(c.fresh && c.resume) || "--fresh and --resume: choose one (replace the batch, or finish it)"),
+  Schema.filter((c) => c.maxTrials === null || c.targetCi !== null || "--max-trials: only with --target-ci (the cap of its extra trials)"),
+  Schema.filter((c) =>
+    c.maxTrials === null || c.maxTrials >= c.trials ||
+    `--max-trials ${c.maxTrials}: fewer than the ${c.trials} trials every configuration gets; give at least ${c.trials}`
+  ),
   Schema.filter((c) =>
     !c.fresh || c.db !== null || c.pgUrl !== null || "--fresh: needs --db PATH or --pg-url URL (the database whose batch to replace)"
   ),

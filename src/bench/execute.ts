@@ -18,8 +18,7 @@ import {
   type RunResult,
   SCHEMA_ID,
   SCHEMA_VERSION,
-  type Step,
-  type Trial
+  type Step
 } from "../results/schema.ts"
 import { describeDrivers } from "../backends/all.ts"
 import { Driver } from "../store/driver.ts"
@@ -36,7 +35,7 @@ import { type BenchConfig, processesOf } from "./config.ts"
 import { walkLadder } from "./ladder.ts"
 import { planOf } from "./plan.ts"
 import { Progress } from "./progress.ts"
-import { collector, makeTrials, type Session, type Target, type TrialCell, type Trials, trialTag } from "./trials.ts"
+import { collector, inRounds, makeTrials, type Session, stoppingRuleOf, type Target, type TrialCell, type Trials, trialTag, withStop } from "./trials.ts"
 
 export { type Collected, collector, type Target } from "./trials.ts"
 
@@ -57,28 +56,29 @@ const measureSteps = (s: Session, trials: Trials, sets: ReadonlyArray<ReadonlyAr
   Effect.gen(function*() {
     const { config, plan } = s
     const at = plan.comparisonAt
-    const before: Array<Trial> = []
-    const after = sets.map((): Array<Trial> => [])
+    const rule = stoppingRuleOf(config)
     const name = sets.length === 1 ? `compare ${mitigationLabel(sets[0] ?? [])}` : "ladder"
-    for (let i = 0; i < config.warmup + config.trials; i++) {
-      const tag = `[${prefix}${name}] ${trialTag(config, i)}`
-      const a = yield* trials.trial({ ...at, mitigations: [] }, tag, i)
-      if (trials.counted(i)) before.push(a)
-      for (const [k, mitigations] of sets.entries()) {
-        const b = yield* trials.trial({ ...at, mitigations }, tag, i)
-        if (trials.counted(i)) after[k]?.push(b)
-      }
-    }
-    const beforeRun = yield* trials.combine(before, { ...at, mitigations: [] })
+    const { sides, stopped } = yield* inRounds(config, config.trials, rule, (i) =>
+      Effect.gen(function*() {
+        const tag = `[${prefix}${name}] ${trialTag(config, i, config.trials, rule)}`
+        const round = [yield* trials.trial({ ...at, mitigations: [] }, tag, i)]
+        for (const mitigations of sets) round.push(yield* trials.trial({ ...at, mitigations }, tag, i))
+        return round
+      }))
+    const [before = [], ...after] = sides
+    const beforeRun = withStop(yield* trials.combine(before, { ...at, mitigations: [] }), rule, stopped, config.seed)
     return yield* Effect.forEach(sets, (mitigations, k) =>
-      Effect.map(trials.combine(after[k] ?? [], { ...at, mitigations }), (afterRun): Step => ({
-        mitigation: mitigationLabel(mitigations),
-        mitigations,
-        before: beforeRun,
-        after: afterRun,
-        rows: compareSeries(beforeRun, afterRun, { noise: config.noise, seed: config.seed }),
-        meetsThreshold1: afterRun.integrity.ok && afterRun.elapsedSeconds <= config.thresholdZeroSeconds
-      })))
+      Effect.map(trials.combine(after[k] ?? [], { ...at, mitigations }), (combined): Step => {
+        const afterRun = withStop(combined, rule, stopped, config.seed)
+        return {
+          mitigation: mitigationLabel(mitigations),
+          mitigations,
+          before: beforeRun,
+          after: afterRun,
+          rows: compareSeries(beforeRun, afterRun, { noise: config.noise, seed: config.seed }),
+          meetsThreshold1: afterRun.integrity.ok && afterRun.elapsedSeconds <= config.thresholdZeroSeconds
+        }
+      }))
   })
 
 /**
@@ -102,8 +102,9 @@ const measureMatrix = (s: Session, trials: Trials, runs: Array<RunResult>, preme
         if (step !== undefined) runs.push(step[cell.sharedSide])
         continue
       }
-      const n = cell.concurrency === plan.comparisonAt.concurrency ? config.trials : config.otherTrials
-      runs.push(yield* trials.series(cell, `[${position}]`, n))
+      const deciding = cell.concurrency === plan.comparisonAt.concurrency
+      const rule = deciding && cell.profile.name === plan.comparisonAt.profile.name ? stoppingRuleOf(config) : null
+      runs.push(yield* trials.series(cell, `[${position}]`, deciding ? config.trials : config.otherTrials, rule))
     }
   })
 

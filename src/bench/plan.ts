@@ -30,8 +30,12 @@ export interface Plan {
   readonly comparisonAt: { readonly concurrency: number; readonly profile: LatencyProfile }
   /** Every profile run, as run (the matrix's and the comparisons'). */
   readonly profiles: ReadonlyArray<LatencyProfile>
-  /** Trials the run will measure, warm-ups included; at most this many when the ladder stops at its first success. */
-  readonly trials: { readonly count: number; readonly upperBound: boolean }
+  /**
+   * Trials the run will measure, warm-ups included: at most this many when
+   * the ladder stops at its first success, at least this many when a
+   * stopping rule may add rounds (`--target-ci`), either way when both.
+   */
+  readonly trials: { readonly count: number; readonly upperBound: boolean; readonly lowerBound: boolean }
 }
 
 export const planOf = (config: BenchConfig, registry: Pick<Registry, "ladder">): Plan => {
@@ -77,7 +81,8 @@ export const planOf = (config: BenchConfig, registry: Pick<Registry, "ladder">):
           ? (comparisons.steps.length + 1) * series
           : comparisons.steps.length * 2 * series) +
         (config.contrast === null ? 0 : series),
-      upperBound: comparisons?.mode === "first" && comparisons.steps.length > 1
+      upperBound: comparisons?.mode === "first" && comparisons.steps.length > 1,
+      lowerBound: config.targetCi !== null
     },
     comparisonAt: { concurrency: PRIMARY.concurrency, profile: profileNamed(PRIMARY.profile) },
     profiles: [...new Set([...config.profiles, PRIMARY.profile])].map(profileNamed)

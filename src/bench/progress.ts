@@ -15,6 +15,7 @@ export interface TrialPosition {
   /** Trials the plan holds; an upper bound when the ladder may stop early. */
   readonly planned: number
   readonly upperBound: boolean
+  readonly lowerBound: boolean
   /** Whether the trial's times are simulated (the time warp over a profile that waits). */
   readonly simulated: boolean
 }

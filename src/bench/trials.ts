@@ -15,6 +15,8 @@ import { trialGauges } from "../metrics/live.ts"
 import { recordingTracer, Tracing, traceSpans, type TrialTrace } from "../metrics/trace.ts"
 import { floorPlan, mitigationLabel, type Registry } from "../mitigations/registry.ts"
 import type { Environment, RunResult, Trial } from "../results/schema.ts"
+import { round } from "../metrics/stats.ts"
+import { halfWidthShare, type StopReason, stopReason, type StoppingRule } from "../metrics/stopping.ts"
 import type { Driver } from "../store/driver.ts"
 import { StoreError } from "../store/errors.ts"
 import { combineTrials } from "./aggregate.ts"
@@ -64,9 +66,57 @@ export interface Session {
   readonly live: LiveShape
 }
 
-/** The trial's tag: a warm-up's, or a counted trial's place among `counted`. */
-export const trialTag = (config: BenchConfig, i: number, counted = config.trials): string =>
-  i < config.warmup ? `warm-up ${i + 1}` : `trial ${i - config.warmup + 1}/${counted}`
+/** The trial's tag: a warm-up's, or a counted trial's place among `counted` (with a stopping rule, between its least and most). */
+export const trialTag = (config: BenchConfig, i: number, counted = config.trials, rule: StoppingRule | null = null): string =>
+  i < config.warmup
+    ? `warm-up ${i + 1}`
+    : rule === null
+    ? `trial ${i - config.warmup + 1}/${counted}`
+    : `trial ${i - config.warmup + 1} of ${counted}-${rule.maxTrials}`
+
+/** The run's stopping rule for the configurations that decide something (`--target-ci`), or null: a fixed number of trials. */
+export const stoppingRuleOf = (config: BenchConfig): StoppingRule | null =>
+  config.targetCi === null ? null : { target: config.targetCi, maxTrials: config.maxTrials ?? config.trials }
+
+/**
+ * Rounds of trials, `round(i)` measuring one trial of every side: the
+ * warm-ups and `n` counted rounds; with a rule, more rounds until every
+ * side's interval is within its target or the cap is reached. Each side's
+ * counted trials, and why they stopped (null without a rule).
+ */
+export const inRounds = <E, R>(
+  config: BenchConfig,
+  n: number,
+  rule: StoppingRule | null,
+  round: (i: number) => Effect.Effect<ReadonlyArray<Trial>, E, R>
+) =>
+  Effect.gen(function*() {
+    const sides: Array<Array<Trial>> = []
+    let stopped: StopReason | null = null
+    for (let i = 0; i < config.warmup + n || (rule !== null && stopped === null); i++) {
+      const trials = yield* round(i)
+      if (i < config.warmup) continue
+      trials.forEach((t, k) => (sides[k] ??= []).push(t))
+      if (rule !== null && i + 1 >= config.warmup + n) {
+        stopped = stopReason(sides.map((side) => side.map((t) => t.elapsedSeconds)), rule, config.seed)
+      }
+    }
+    return { sides, stopped }
+  })
+
+/** A side's run with why its trials stopped, when a rule stopped them. */
+export const withStop = (run: RunResult, rule: StoppingRule | null, stopped: StopReason | null, seed: number): RunResult =>
+  rule === null || stopped === null
+    ? run
+    : {
+      ...run,
+      adaptive: {
+        reason: stopped,
+        halfWidthShare: round(halfWidthShare(run.trialResults.map((t) => t.elapsedSeconds), seed), 6),
+        target: rule.target,
+        maxTrials: rule.maxTrials
+      }
+    }
 
 /**
  * A configuration with a config file's mitigation that fails (or dies) says
@@ -173,6 +223,7 @@ export const makeTrials = (s: Session) => {
         index: runCounter,
         planned: plan.trials.count,
         upperBound: plan.trials.upperBound,
+        lowerBound: plan.trials.lowerBound,
         simulated: config.clock === "warp" && hasDelay(cell.profile)
       })
     })
@@ -212,18 +263,19 @@ export const makeTrials = (s: Session) => {
   const combine = (trials: ReadonlyArray<Trial>, cell: TrialCell) =>
     Effect.flatMap(floorOf(cell), (floor) => combineTrials(trials, { warmup: config.warmup, seed: config.seed }, floor))
 
-  /** A configuration's warm-ups and `n` counted trials, one after another, combined into its run. */
-  const series = (cell: TrialCell, prefix: string, n: number) =>
+  /**
+   * A configuration's warm-ups and `n` counted trials, one after another,
+   * combined into its run; with a rule (a configuration that decides
+   * something), more until its interval is within the target or the cap.
+   */
+  const series = (cell: TrialCell, prefix: string, n: number, rule: StoppingRule | null = null) =>
     Effect.gen(function*() {
-      const trials: Array<Trial> = []
-      for (let i = 0; i < config.warmup + n; i++) {
-        const t = yield* trial(cell, `${prefix} ${trialTag(config, i, n)}`, i)
-        if (counted(i)) trials.push(t)
-      }
-      return yield* combine(trials, cell)
+      const { sides, stopped } = yield* inRounds(config, n, rule, (i) =>
+        Effect.map(trial(cell, `${prefix} ${trialTag(config, i, n, rule)}`, i), (t) => [t]))
+      return withStop(yield* combine(sides[0] ?? [], cell), rule, stopped, config.seed)
     })
 
-  return { trial, combine, series, counted, trace: (): TrialTrace | null => trace }
+  return { trial, combine, series, trace: (): TrialTrace | null => trace }
 }
 
 export type Trials = ReturnType<typeof makeTrials>

@@ -27,7 +27,7 @@ export const terminalProgress = (options: { readonly live: boolean }): Layer.Lay
             ? ((now - started) / 1000 / trialsDone) * (position.planned - trialsDone)
             : null
           const line = progressLine(
-            { label, trial: position.index, planned: position.planned, upperBound: position.upperBound, simulated: position.simulated, done, total, elapsedMs, runEtaSeconds },
+            { label, trial: position.index, planned: position.planned, upperBound: position.upperBound, lowerBound: position.lowerBound, simulated: position.simulated, done, total, elapsedMs, runEtaSeconds },
             (process.stderr.columns ?? 80) - 1
           )
           process.stderr.write(`\r\x1b[K${line}`)

@@ -117,6 +117,8 @@ export const configOf = (
       mitigations,
       ladder: values.ladder ?? (values.mitigations === undefined ? "full" : "off"),
       trials: values.trials ?? TRIALS_AT_COMPARISON,
+      // With a target, at most three times the minimum unless said.
+      maxTrials: values.maxTrials ?? (values.targetCi === undefined ? null : 3 * (values.trials ?? TRIALS_AT_COMPARISON)),
       otherTrials: values.trials ?? TRIALS_ELSEWHERE,
       failBatch: values.failBatch ?? null,
       retryBaseSeconds: values.retryBase,

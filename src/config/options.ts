@@ -116,24 +116,23 @@ const workload = {
   pgUrl: text("pg-url", {
     group: "workload",
     pseudo: "URL",
-    description: "with --store postgres: a server of yours (postgresql://…); only a database this tool created, or an empty one, is used",
+    description: "with --store postgres: a server of yours; only a database this tool made, or an empty one, is used",
     fallback: undefined,
-    shown: "a throwaway server the run starts and removes",
+    shown: "a throwaway server",
     scope: "run"
   }),
   poolSize: recorded.poolSize,
   workers: integer("workers", {
     group: "workload",
-    description: "OS processes the actors run in, sharing the files and the one store; a driver's " +
-      `concurrency cap (threaded ${threaded.maxConcurrency?.limit ?? "none"}) counts all their connections (docs/scaling.md)`,
+    description: "OS processes the actors run in, sharing the files and the store; a driver's concurrency cap " +
+      `(threaded ${threaded.maxConcurrency?.limit ?? "none"}) counts all their connections`,
     bounds: { min: 1, max: MAX_WORKERS },
     fallback: 1,
     scope: "file"
   }),
   runners: list("runners", {
     group: "workload",
-    description: "runners on other hosts (each an `upload-fsm-bench runner`) running the actors on --pg-url's server " +
-      "(docs/scaling.md)",
+    description: "runners on other hosts (`upload-fsm-bench runner`) running the actors on --pg-url's server",
     item: (part) => Either.map(parseAddress(part), addressText),
     fallback: undefined,
     shown: "none",
@@ -143,8 +142,7 @@ const workload = {
   clusterUrl: text("cluster-url", {
     group: "workload",
     pseudo: "URL",
-    description: "with --runners: the PostgreSQL database the runners were started with (the cluster's state); " +
-      "never --pg-url's",
+    description: "with --runners: the PostgreSQL database the runners were started with; never --pg-url's",
     fallback: undefined,
     shown: "none",
     scope: "run"
@@ -192,6 +190,8 @@ const statistics = {
     scope: "file"
   }),
   warmup: recorded.warmup,
+  targetCi: recorded.targetCi,
+  maxTrials: recorded.maxTrials,
   noise: recorded.noise
 }
 

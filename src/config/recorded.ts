@@ -63,7 +63,7 @@ export const recordedOptions = {
   }),
   seed: integer("seed", {
     group: "workload",
-    description: "seed of every random choice; recorded in the results",
+    description: "seed of every random choice",
     bounds: {},
     fallback: 42,
     scope: "file"
@@ -102,6 +102,24 @@ export const recordedOptions = {
     bounds: { min: 1, max: MAX_ATTEMPTS },
     fallback: 3,
     scope: "run"
+  }),
+  targetCi: number("target-ci", {
+    group: "statistics",
+    pseudo: "F",
+    description: "more trials for c=10 zero and the ladder, in rounds, until each 95% interval is within this share " +
+      "of its median (0.05: ±5%)",
+    bounds: { above: 0, max: 1 },
+    fallback: undefined,
+    shown: "off",
+    scope: "file"
+  }),
+  maxTrials: integer("max-trials", {
+    group: "statistics",
+    description: "with --target-ci: the most trials each gets",
+    bounds: { min: 1, max: 1000 },
+    fallback: undefined,
+    shown: "3 × --trials",
+    scope: "file"
   })
 }
 
@@ -109,22 +127,37 @@ type Recorded = typeof recordedOptions
 type RecordedKey = keyof Recorded
 const recordedKeys = Object.keys(recordedOptions) as ReadonlyArray<RecordedKey>
 
+/** An option without a default is held as null when not given. */
+type Held<K extends RecordedKey> = undefined extends Recorded[K]["fallback"] ? Schema.Schema.Type<Recorded[K]["schema"]> | null
+  : Schema.Schema.Type<Recorded[K]["schema"]>
+
 /** Their values, as a configuration holds them. */
-export type RecordedValues = { readonly [K in RecordedKey]: Schema.Schema.Type<Recorded[K]["schema"]> }
+export type RecordedValues = { readonly [K in RecordedKey]: Held<K> }
 
-/** Their fields in `BenchConfig`: each option's value Schema. */
-export const recordedFields = Object.fromEntries(recordedKeys.map((k) => [k, recordedOptions[k].schema])) as {
-  readonly [K in RecordedKey]: Recorded[K]["schema"]
-}
+const nullable = (k: RecordedKey): boolean => recordedOptions[k].fallback === undefined
 
-/** Their fields in the result document's `config`, each described by its flag and its help. */
+/** Their fields in `BenchConfig`: each option's value Schema (or null, for one without a default). */
+export const recordedFields = Object.fromEntries(
+  recordedKeys.map((k) => [k, nullable(k) ? Schema.NullOr(recordedOptions[k].schema) : recordedOptions[k].schema])
+) as unknown as { readonly [K in RecordedKey]: Schema.Schema<Held<K>> }
+
+type DocumentField<K extends RecordedKey> = undefined extends Recorded[K]["fallback"]
+  ? Schema.optional<Schema.NullOr<Recorded[K]["schema"]>>
+  : Schema.propertySignature<Recorded[K]["schema"]>
+
+/**
+ * Their fields in the result document's `config`, each described by its
+ * flag and its help. One without a default is optional there: documents
+ * from before it was recorded do not have it.
+ */
 export const recordedDocumentFields = Object.fromEntries(
   recordedKeys.map((k) => {
     const o = recordedOptions[k]
-    return [k, Schema.propertySignature(o.schema).annotations({ description: `--${o.name}: ${o.description}` })]
+    const annotations = { description: `--${o.name}: ${o.description}${nullable(k) ? "; null when not given" : ""}` }
+    return [k, nullable(k) ? Schema.optional(Schema.NullOr(o.schema)).annotations(annotations) : Schema.propertySignature(o.schema).annotations(annotations)]
   })
-) as { readonly [K in RecordedKey]: Schema.propertySignature<Recorded[K]["schema"]> }
+) as unknown as { readonly [K in RecordedKey]: DocumentField<K> }
 
-/** Their values picked from a configuration (or from the options' values, every one of which has its default). */
-export const recordedValues = (from: RecordedValues): RecordedValues =>
-  Object.fromEntries(recordedKeys.map((k) => [k, from[k]])) as unknown as RecordedValues
+/** Their values picked from a configuration, or from the options' values (null where one without a default is not given). */
+export const recordedValues = (from: { readonly [K in RecordedKey]: Held<K> | undefined }): RecordedValues =>
+  Object.fromEntries(recordedKeys.map((k) => [k, from[k] ?? null])) as unknown as RecordedValues

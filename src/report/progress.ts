@@ -10,6 +10,7 @@ export interface LiveProgress {
   readonly trial: number
   readonly planned: number
   readonly upperBound: boolean
+  readonly lowerBound: boolean
   readonly simulated: boolean
   readonly done: number
   readonly total: number
@@ -21,7 +22,8 @@ export interface LiveProgress {
 
 export const progressLine = (p: LiveProgress, width: number): string => {
   const perSecond = p.elapsedMs > 0 ? (p.done * 1000) / p.elapsedMs : 0
-  const line = `[${p.trial}/${p.upperBound ? "≤" : ""}${p.planned}] ${p.label}: ${p.done}/${p.total} files, ` +
+  const bound = p.upperBound && p.lowerBound ? "~" : p.upperBound ? "≤" : p.lowerBound ? "≥" : ""
+  const line = `[${p.trial}/${bound}${p.planned}] ${p.label}: ${p.done}/${p.total} files, ` +
     `${rate(perSecond)} files/s, ${seconds(p.elapsedMs / 1000)} s${p.simulated ? " simulated" : ""}` +
     (p.runEtaSeconds === null ? "" : `; run ETA ${seconds(p.runEtaSeconds)} s`)
   return line.length <= width ? line : `${line.slice(0, Math.max(0, width - 1))}…`

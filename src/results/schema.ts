@@ -231,7 +231,15 @@ export const RunResult = Schema.Struct({
     }),
     "95% bootstrap intervals (2,000 resamples of the trials, percentile method)"
   ),
-  trialResults: field(Schema.NonEmptyArray(TrialSummary), "every counted trial")
+  trialResults: field(Schema.NonEmptyArray(TrialSummary), "every counted trial"),
+  adaptive: Schema.optional(Schema.Struct({
+    reason: field(Schema.Literal("interval", "cap"), "interval: every side's 95% interval of its median elapsed came within the target; cap: --max-trials came first"),
+    halfWidthShare: field(Schema.Number, "this configuration's 95% interval half-width as a share of its median elapsed when its trials stopped"),
+    target: field(Schema.Number, "--target-ci"),
+    maxTrials: field(Count, "--max-trials")
+  })).annotations({
+    description: "with --target-ci, for a configuration that decides something (c=10 zero, a ladder step): why its trials stopped where they did"
+  })
 }).annotations({
   identifier: "RunResult",
   description: "one configuration (concurrency × profile × mitigation set), its trials combined: every figure the median over trials"

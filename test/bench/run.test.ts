@@ -79,4 +79,24 @@ describe("runBench", () => {
       const clash = yield* Effect.flip(runBench({ ...small, config: defineConfig({ drivers: [{ ...counting, name: "threaded" }] }) }))
       expect(clash.message).toBe("config: driver 'threaded' is a built-in's name; choose another")
     }))
+
+  it.live("--target-ci: the deciding configurations get rounds until the interval or the cap, and the document says which", () =>
+    Effect.gen(function*() {
+      const deciding = { ...small, concurrency: [10], ladder: "full", config: defineConfig({ ladder: [["in-memory-guards"]] }) } as const
+      // No interval is ever that narrow: every side goes on to the cap, in rounds.
+      const capped = yield* runBench({ ...deciding, targetCi: 1e-9, maxTrials: 4 })
+      const step = capped.comparisons?.steps[0]
+      expect([step?.before.trials, step?.after.trials]).toEqual([4, 4])
+      expect(step?.before.adaptive).toMatchObject({ reason: "cap", target: 1e-9, maxTrials: 4 })
+      expect(step?.after.adaptive?.reason).toBe("cap")
+      expect(capped.config).toMatchObject({ targetCi: 1e-9, maxTrials: 4, trials: 2 })
+      // Two trials' interval is never wider than their median (a target of 1): they stop at the minimum.
+      const pinned = yield* runBench({ ...deciding, targetCi: 1 })
+      expect(pinned.comparisons?.steps[0]?.before).toMatchObject({ trials: 2, adaptive: { reason: "interval", maxTrials: 6 } })
+      // Without a target, a fixed number of trials, and nothing said of stopping.
+      const fixed = yield* runBench({ ...deciding })
+      expect(fixed.comparisons?.steps[0]?.before.trials).toBe(2)
+      expect(fixed.comparisons?.steps[0]?.before.adaptive).toBeUndefined()
+      expect(fixed.config).toMatchObject({ targetCi: null, maxTrials: null })
+    }))
 })

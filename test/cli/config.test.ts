@@ -115,6 +115,10 @@ describe("bench configuration", () => {
         [["--scenario", "chaos"], "--scenario: 'chaos' is not one of happy, reupload"],
         [["--max-attempts", "0"], "--max-attempts: must be at least 1, got 0"],
         [["--retry-base", "0"], "--retry-base: must be more than 0 s, got 0"],
+        [["--target-ci", "0"], "--target-ci: must be more than 0, got 0"],
+        [["--target-ci", "2"], "--target-ci: must be at most 1, got 2"],
+        [["--max-trials", "8"], "--max-trials: only with --target-ci (the cap of its extra trials)"],
+        [["--target-ci", "0.05", "--trials", "5", "--max-trials", "3"], "--max-trials 3: fewer than the 5 trials every configuration gets; give at least 5"],
         [["--profile", "{}", "--profile-file", "p.json"], "--profile and --profile-file: give one profile, not both"],
         // Upper bounds: a slip of the keyboard is one line, not a full disk or a crash.
         [["--files", "1000000000000"], "--files: must be at most 1000000, got 1000000000000"],

@@ -93,6 +93,7 @@ describe("progress line", () => {
     trial: 7,
     planned: 42,
     upperBound: false,
+    lowerBound: false,
     simulated: true,
     done: 409,
     total: 818,
@@ -107,6 +108,9 @@ describe("progress line", () => {
     expect(progressLine({ ...at, simulated: false, upperBound: true, runEtaSeconds: null, done: 0, elapsedMs: 0 }, 200)).toBe(
       "[7/≤42] [2/6] trial 1/5 c=10 realistic baseline: 0/818 files, 0.00 files/s, 0.000 s"
     )
+    // A stopping rule may add rounds: the count is then the least the run measures.
+    expect(progressLine({ ...at, lowerBound: true }, 200)).toMatch(/^\[7\/≥42\] /)
+    expect(progressLine({ ...at, upperBound: true, lowerBound: true }, 200)).toMatch(/^\[7\/~42\] /)
   })
 
   it("is cut to the terminal's width", () => {
