@@ -59,6 +59,11 @@ export type { DriverShape } from "./store/driver.ts"
 export { defineDriver } from "./store/defineDriver.ts"
 export type { DriverDefinition } from "./store/defineDriver.ts"
 export { betterSqlite3, effectSqlite, nodeSqlite, postgresDriver, threaded } from "./backends/all.ts"
+/** Define a store of your own (a config's `backends` add it to what `--store` takes): its store, drivers and target. */
+export { defineBackend } from "./store/backend.ts"
+export type { Backend } from "./store/backend.ts"
+export { DatabasePathError, DatabaseUnavailable } from "./store/target.ts"
+export type { Database, Target, TargetRequest } from "./store/target.ts"
 /** The run's store: the statements it speaks (in its own SQL) and how it keeps its database. */
 export { Store } from "./store/service.ts"
 export type { Statements, StoreShape } from "./store/service.ts"

@@ -32,8 +32,15 @@ export const Drivers = sqlite.drivers.map((d) => d.name) as unknown as readonly 
   ...Array<(typeof sqlite.drivers)[number]["name"]>
 ]
 
-/** The backend called `name`, if there is one. */
-export const backendNamed = (name: string): Backend | undefined => Backends.find((b) => b.name === name)
+/** The backend called `name` among the built-ins and `extra` (a config's), if there is one. */
+export const backendNamed = (name: string, extra: ReadonlyArray<Backend> = []): Backend | undefined =>
+  [...Backends, ...extra].find((b) => b.name === name)
+
+/** The drivers a config adds: its own, and those of its own backends. */
+export const ownDrivers = (registry: { readonly drivers: ReadonlyArray<DriverDefinition>; readonly backends: ReadonlyArray<Backend> }) => [
+  ...registry.drivers,
+  ...registry.backends.flatMap((b): ReadonlyArray<DriverDefinition> => b.drivers)
+]
 
 /** The driver called `name` among the built-ins and `extra` (a config's), if there is one. */
 export const driverNamed = (name: string, extra: ReadonlyArray<DriverDefinition> = []): DriverDefinition | undefined =>
@@ -54,10 +61,15 @@ type DriverFlag = "--driver" | "--contrast"
  * front (DriverUnavailable, a bad choice: exit 2) where it cannot load, not
  * an error in the first trial.
  */
-export const driverLayer = (driver: DriverDefinition | string, flag: DriverFlag = "--driver"): Layer.Layer<Driver | Store, DriverUnavailable> =>
+export const driverLayer = (
+  driver: DriverDefinition | string,
+  flag: DriverFlag = "--driver",
+  /** A config's own backends, for a driver of theirs. */
+  backends: ReadonlyArray<Backend> = []
+): Layer.Layer<Driver | Store, DriverUnavailable> =>
   Layer.unwrapEffect(Effect.promise(async () => {
     const definition = typeof driver === "string" ? driverNamed(driver) : driver
-    const backend = definition === undefined ? undefined : backendNamed(definition.store)
+    const backend = definition === undefined ? undefined : backendNamed(definition.store, backends)
     if (definition === undefined || backend === undefined) {
       return Layer.fail(new DriverUnavailable({ detail: `${flag} ${String(typeof driver === "string" ? driver : driver.name)}: no such driver` }))
     }

@@ -12,7 +12,7 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
-import { backendNamed, driverLayer, driverNamed } from "../backends/all.ts"
+import { backendNamed, driverLayer, driverNamed, ownDrivers } from "../backends/all.ts"
 import { Executor } from "../actor/executor.ts"
 import { probeMitigations } from "../mitigations/probe.ts"
 import { MitigationRegistry, type Registry } from "../mitigations/registry.ts"
@@ -86,15 +86,15 @@ const probeOwn = (config: BenchConfig, registry: Registry) =>
 const contrastOf = (config: BenchConfig, registry: Registry) =>
   config.contrast === null || config.resume
     ? Effect.succeed(null)
-    : Effect.map(Layer.build(driverLayer(driverNamed(config.contrast, registry.drivers) ?? config.contrast, "--contrast")), (context) => ({
+    : Effect.map(Layer.build(driverLayer(driverNamed(config.contrast, ownDrivers(registry)) ?? config.contrast, "--contrast")), (context) => ({
       name: config.contrast ?? "",
       context
     }))
 
 /** Where the run's database comes from: its store's backend's target. */
-const targetOf = (config: BenchConfig): Effect.Effect<Target, TargetError | BenchError, Scope.Scope | Driver> =>
+const targetOf = (config: BenchConfig, registry: Registry): Effect.Effect<Target, TargetError | BenchError, Scope.Scope | Driver> =>
   Effect.suspend((): Effect.Effect<Target, TargetError | BenchError, Scope.Scope | Driver> => {
-    const backend = backendNamed(config.store)
+    const backend = backendNamed(config.store, registry.backends)
     if (backend === undefined) return Effect.fail(badInput(`--store ${config.store}: no such store`))
     const connections = connectionsNeeded({ concurrency: Math.max(...config.concurrency), workers: processesOf(config), poolSize: config.poolSize })
     return backend.target({ db: config.db, pgUrl: config.pgUrl, connections })
@@ -274,14 +274,14 @@ export const assembleRun = (config: BenchConfig, registry: Registry, presentatio
     const contrast = yield* contrastOf(config, registry)
     // The database: a Postgres server's (--pg-url's, checked here; a throwaway one, started once every other check has
     // passed), or a SQLite file (--db's, checked here, or a temporary one).
-    const target = yield* targetOf(config)
+    const target = yield* targetOf(config, registry)
     return yield* withTarget(config, registry, presentation, watch, contrast, target).pipe(
       Effect.catchTag("ForeignDatabase", (e) => Effect.fail(badInput(`${target.named}: ${e.message}`)))
     )
   }).pipe(
     Effect.provideService(MitigationRegistry, registry),
     Effect.scoped,
-    Effect.provide(driverLayer(driverNamed(config.driver, registry.drivers) ?? config.driver)),
+    Effect.provide(driverLayer(driverNamed(config.driver, ownDrivers(registry)) ?? config.driver, "--driver", registry.backends)),
     // Bad input from the run's parts, each one line: the user's to fix (exit 2).
     Effect.catchTags({
       DatabasePathError: (e) => Effect.fail(badInput(e.message)),

@@ -6,7 +6,6 @@
  */
 import * as Schema from "effect/Schema"
 import { BuiltInProfiles, LatencyProfile } from "../api/profiles.ts"
-import { Stores } from "../backends/all.ts"
 import { MAX_POOL_SIZE, recordedFields } from "../config/recorded.ts"
 import { PROCESS_CONNECTIONS } from "../store/target.ts"
 
@@ -29,7 +28,6 @@ export const isPostgresUrl = (text: string): boolean => /^(postgres(ql)?:\/\/|so
 const Positive = Schema.Int.pipe(Schema.positive())
 const Seconds = Schema.Number.pipe(Schema.finite(), Schema.positive())
 
-export { Stores }
 
 export { PROCESS_CONNECTIONS }
 
@@ -81,8 +79,8 @@ export const BenchConfig = Schema.Struct({
   failBatch: Schema.NullOr(Positive),
   /** First backoff of the retry policy, doubling per retry, jittered. */
   retryBaseSeconds: Seconds,
-  /** Where lifecycle state is kept: a SQLite file, or a PostgreSQL server. */
-  store: Schema.Literal(...Stores),
+  /** Where lifecycle state is kept: a backend's name (a SQLite file, a PostgreSQL server, or a config's own store). */
+  store: Schema.String,
   /** With the Postgres store: the server of the user's to use (null: a throwaway server the run starts). */
   pgUrl: Schema.NullOr(Schema.String),
   /** OS processes the actors of a configuration run in (1: the run's own). */

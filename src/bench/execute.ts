@@ -20,7 +20,7 @@ import {
   SCHEMA_VERSION,
   type Step
 } from "../results/schema.ts"
-import { describeDrivers } from "../backends/all.ts"
+import { describeDrivers, ownDrivers } from "../backends/all.ts"
 import { Driver } from "../store/driver.ts"
 import type { StoreError } from "../store/errors.ts"
 import { type ForeignDatabase, migrate, storeVersion, withDatabase } from "../store/store.ts"
@@ -193,7 +193,7 @@ export const documentOf = (
     realisticSeconds: config.thresholdRealisticSeconds,
     files: config.files
   }, contrast)
-  const drivers = describeDrivers([environment.driver, ...(contrast === null ? [] : [contrast.driver])], registry.drivers)
+  const drivers = describeDrivers([environment.driver, ...(contrast === null ? [] : [contrast.driver])], ownDrivers(registry))
   const answer = answerOf({ runs, comparisons, driver: environment.driver, thresholds: verdicts.thresholds, contrast, drivers })
   return {
     $schema: SCHEMA_ID,

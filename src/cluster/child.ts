@@ -12,7 +12,7 @@ import * as Exit from "effect/Exit"
 import { boundHeapGrowth } from "../metrics/heapGrowth.ts"
 import { loadConfig } from "../config/load.ts"
 import { builtInRegistry } from "../mitigations/registry.ts"
-import { driverLayer, driverNamed } from "../backends/all.ts"
+import { driverLayer, driverNamed, ownDrivers } from "../backends/all.ts"
 import { serve } from "./runner.ts"
 import type { LocalSetup } from "./local.ts"
 import { asksToWatch, startWatching } from "../telemetry/watch.ts"
@@ -38,7 +38,7 @@ process.once("message", (setup: LocalSetup) => {
       ? yield* startWatching(setup.watch, { "upload_fsm.runner": `${setup.host}:${setup.port}` })
       : undefined
     yield* serve({ host: setup.host, port: setup.port, storage: setup.storage, registry, watched }).pipe(
-      Effect.provide(driverLayer(driverNamed(setup.driver, registry.drivers) ?? setup.driver))
+      Effect.provide(driverLayer(driverNamed(setup.driver, ownDrivers(registry)) ?? setup.driver, "--driver", registry.backends))
     )
     process.send?.("ready")
     return yield* Effect.never

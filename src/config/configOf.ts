@@ -10,9 +10,8 @@ import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import { type LatencyProfile, parseProfile } from "../api/profiles.ts"
-import { AllDrivers, backendNamed, driverNamed } from "../backends/all.ts"
+import { AllDrivers, backendNamed, Backends, driverNamed, ownDrivers } from "../backends/all.ts"
 import { BenchConfig, PROCESS_CONNECTIONS } from "../bench/config.ts"
-import type { DriverDefinition } from "../store/defineDriver.ts"
 import { builtInRegistry, orderSet, type Registry, unmetRequirement } from "../mitigations/registry.ts"
 import { type BenchValues, QUICK_DELAY, TRIALS_AT_COMPARISON, TRIALS_ELSEWHERE } from "./options.ts"
 import { recordedValues } from "./recorded.ts"
@@ -51,7 +50,11 @@ const orderedMitigations = (registry: Registry, names: ReadonlyArray<string>) =>
  * built-ins and the config's): each known, of the run's store (a contrast
  * only compares SQLite drivers), and the concurrency within the driver's cap.
  */
-const driverRule = (c: BenchConfig, own: ReadonlyArray<DriverDefinition>): string | null => {
+const driverRule = (c: BenchConfig, registry: Registry): string | null => {
+  const own = ownDrivers(registry)
+  if (backendNamed(c.store, registry.backends) === undefined) {
+    return `--store: '${c.store}' is not one of ${[...Backends, ...registry.backends].map((b) => b.name).join(", ")}`
+  }
   const ofStore = (store: string) => [...AllDrivers, ...own].filter((d) => d.store === store).map((d) => d.name)
   const driver = driverNamed(c.driver, own)
   if (driver === undefined || (driver.store !== c.store && c.store === "sqlite")) {
@@ -88,7 +91,7 @@ export const configOf = (
   registered: Registered = { registry: builtInRegistry, profiles: [] }
 ): Either.Either<BenchConfig, string> => {
   const store = values.store ?? (values.pgUrl === undefined ? "sqlite" : "postgres")
-  const driver = values.driver ?? backendNamed(store)?.defaultDriver ?? "threaded"
+  const driver = values.driver ?? backendNamed(store, registered.registry.backends)?.defaultDriver ?? "threaded"
   // Local runners keep the cluster's state in SQLite through better-sqlite3, which Deno cannot load.
   if (onDeno && values.workers > 1) {
     return Either.left(`--workers ${values.workers}: not under Deno (the runners' cluster storage needs better-sqlite3); run it under Node`)
@@ -133,7 +136,7 @@ export const configOf = (
     }).pipe(
       Either.mapLeft((error) => ParseResult.ArrayFormatter.formatErrorSync(error)[0]?.message ?? "invalid configuration"),
       Either.flatMap((config) => {
-        const problem = driverRule(config, registered.registry.drivers)
+        const problem = driverRule(config, registered.registry)
         return problem === null ? Either.right(config) : Either.left(problem)
       })
     )

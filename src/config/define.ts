@@ -6,6 +6,7 @@
  */
 import type { AnyMitigation } from "../mitigations/define.ts"
 import type { LatencyProfile } from "../api/profiles.ts"
+import type { Backend } from "../store/backend.ts"
 import type { DriverDefinition } from "../store/defineDriver.ts"
 import type { ConfigDefaults } from "./options.ts"
 
@@ -23,6 +24,8 @@ export interface ConfigSpec {
   readonly defaults?: ConfigDefaults
   /** Drivers beyond the built-ins, each from `defineDriver`: `--driver` (or `defaults.driver`) then takes their names. */
   readonly drivers?: ReadonlyArray<DriverDefinition>
+  /** Stores beyond the built-ins, each from `defineBackend` (its store, drivers and target): `--store` then takes their names. */
+  readonly backends?: ReadonlyArray<Backend>
 }
 
 /** A config, as a config file's default export holds it. */

@@ -22,7 +22,8 @@ import { decodeProfile, type LatencyProfile } from "../api/profiles.ts"
 import { type AnyMitigation, definitionProblem, isMitigationDefinition } from "../mitigations/define.ts"
 import { builtInRegistry, extend, type Registry } from "../mitigations/registry.ts"
 import type { ConfigSpec } from "./define.ts"
-import { AllDrivers, backendNamed, driverNamed, Stores } from "../backends/all.ts"
+import { AllDrivers, backendNamed, Backends, driverNamed } from "../backends/all.ts"
+import type { Backend } from "../store/backend.ts"
 import { type DriverDefinition, driverProblem } from "../store/defineDriver.ts"
 import { checkValues } from "./option.ts"
 import { benchOptions, type BenchValues } from "./options.ts"
@@ -127,23 +128,56 @@ const commonJsProblem = (cause: unknown, file: string): string | null => {
 
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value)
 
-/** A config's drivers: each a `defineDriver` value, named apart from the built-ins and each other, on a known store. */
-const checkDrivers = (drivers: unknown): Either.Either<ReadonlyArray<DriverDefinition>, string> => {
+/** Why `value` is no backend (a config's `backends` entry), or null when it is one. */
+const backendProblem = (value: unknown): string | null => {
+  if (!isRecord(value)) return "a backend must come from defineBackend(...)"
+  const name = typeof value["name"] === "string" ? value["name"] : null
+  if (name === null || !/^[a-z][a-z0-9-]{0,39}$/.test(name)) return `backend ${JSON.stringify(value["name"] ?? null)}: a name is lower case letters, digits and dashes`
+  for (const key of ["store", "target"] as const) if (typeof value[key] !== "function") return `backend '${name}': '${key}' must be a function`
+  const drivers = value["drivers"]
+  if (!Array.isArray(drivers) || drivers.length === 0) return `backend '${name}': 'drivers' must list at least one defineDriver(...) value`
+  if (typeof value["defaultDriver"] !== "string" || !drivers.some((d) => isRecord(d) && d["name"] === value["defaultDriver"])) {
+    return `backend '${name}': 'defaultDriver' must name one of its drivers`
+  }
+  return null
+}
+
+/** A config's backends: each a `defineBackend` value, named apart from the built-ins and each other. */
+const checkBackends = (backends: unknown): Either.Either<ReadonlyArray<Backend>, string> => {
+  if (!Array.isArray(backends)) return Either.left("'backends' must be a list of defineBackend(...) values")
+  const checked: Array<Backend> = []
+  for (const b of backends as ReadonlyArray<unknown>) {
+    const problem = backendProblem(b)
+    if (problem !== null) return Either.left(problem)
+    const backend = b as Backend
+    if (backendNamed(backend.name, checked) !== undefined) {
+      return Either.left(`backend '${backend.name}' is ${Backends.some((x) => x.name === backend.name) ? "a built-in's name; choose another" : "defined twice"}`)
+    }
+    checked.push(backend)
+  }
+  return Either.right(checked)
+}
+
+/**
+ * A config's drivers (its own, and its backends'): each a `defineDriver`
+ * value, named apart from the built-ins and each other, on a known store.
+ */
+const checkDrivers = (drivers: unknown, backends: ReadonlyArray<Backend>): Either.Either<ReadonlyArray<DriverDefinition>, string> => {
   if (!Array.isArray(drivers)) return Either.left("'drivers' must be a list of defineDriver(...) values")
   const checked: Array<DriverDefinition> = []
-  for (const d of drivers as ReadonlyArray<unknown>) {
+  for (const d of [...(drivers as ReadonlyArray<unknown>), ...backends.flatMap((b): ReadonlyArray<unknown> => b.drivers)]) {
     const problem = driverProblem(d)
     if (problem !== null) return Either.left(problem)
     const driver = d as DriverDefinition
     if (driverNamed(driver.name, checked) !== undefined) {
       return Either.left(`driver '${driver.name}' is ${AllDrivers.some((b) => b.name === driver.name) ? "a built-in's name; choose another" : "defined twice"}`)
     }
-    if (backendNamed(driver.store) === undefined) {
-      return Either.left(`driver '${driver.name}': store '${driver.store}' is not one of ${Stores.join(", ")}`)
-    }
+    const stores = [...Backends, ...backends].map((b) => b.name)
+    if (!stores.includes(driver.store)) return Either.left(`driver '${driver.name}': store '${driver.store}' is not one of ${stores.join(", ")}`)
     checked.push(driver)
   }
-  return Either.right(checked)
+  // The backends' own drivers are theirs: only the config's `drivers` are kept apart.
+  return Either.right(checked.slice(0, (drivers as ReadonlyArray<unknown>).length))
 }
 
 /** A config's `defaults`, each checked by its option (only the options a config file may set). */
@@ -157,9 +191,9 @@ export const checkConfig = (
   base: Registry = builtInRegistry
 ): Either.Either<Omit<LoadedConfig, "file" | "sha256">, string> => {
   if (!isRecord(exported)) return Either.left("its default export is not a config (export default defineConfig({ ... }))")
-  const known = ["mitigations", "ladder", "profiles", "defaults", "drivers", "_tag"]
+  const known = ["mitigations", "ladder", "profiles", "defaults", "drivers", "backends", "_tag"]
   const stray = Object.keys(exported).find((k) => !known.includes(k))
-  if (stray !== undefined) return Either.left(`'${stray}' is not a config field (fields: mitigations, ladder, profiles, defaults, drivers)`)
+  if (stray !== undefined) return Either.left(`'${stray}' is not a config field (fields: mitigations, ladder, profiles, defaults, drivers, backends)`)
   const spec = exported as ConfigSpec
   const mitigations = exported["mitigations"] ?? []
   if (!Array.isArray(mitigations)) return Either.left("'mitigations' must be a list of defineMitigation(...) values")
@@ -182,7 +216,9 @@ export const checkConfig = (
     if (Either.isLeft(decoded)) return Either.left(decoded.left)
     profiles.push(decoded.right)
   }
-  const drivers = checkDrivers(exported["drivers"] ?? [])
+  const backends = checkBackends(exported["backends"] ?? [])
+  if (Either.isLeft(backends)) return Either.left(backends.left)
+  const drivers = checkDrivers(exported["drivers"] ?? [], backends.right)
   if (Either.isLeft(drivers)) return Either.left(drivers.left)
   const defaults = exported["defaults"] ?? {}
   if (!isRecord(defaults)) return Either.left("'defaults' must be an object of flag values")
@@ -195,7 +231,11 @@ export const checkConfig = (
     spec.ladder,
     origin?.file ?? null
   )
-  return Either.map(registered, (registry) => ({ registry: { ...registry, drivers: drivers.right }, profiles, defaults: checked.right }))
+  return Either.map(registered, (registry) => ({
+    registry: { ...registry, drivers: drivers.right, backends: backends.right },
+    profiles,
+    defaults: checked.right
+  }))
 }
 
 /** The config file `file`, loaded and checked. */

@@ -8,12 +8,12 @@
  * values into the run's `BenchConfig`.
  */
 import * as Either from "effect/Either"
-import { LadderModes, MAX_WORKERS, Stores } from "../bench/config.ts"
+import { LadderModes, MAX_WORKERS } from "../bench/config.ts"
 import { MAX_CONCURRENCY, MAX_FILES, MAX_SECONDS, MAX_THRESHOLD, noiseOption, QUICK_DELAY, recordedOptions as recorded } from "./recorded.ts"
 
 export { noiseOption, QUICK_DELAY }
 import { addressText, parseAddress } from "../cluster/address.ts"
-import { AllDrivers, Drivers, threaded } from "../backends/all.ts"
+import { AllDrivers, Drivers, Stores, threaded } from "../backends/all.ts"
 import { MITIGATION_NAME } from "../mitigations/define.ts"
 import { builtInMitigations } from "../mitigations/registry.ts"
 import { choice, type Given, integer, integerProblem, type KeysIn, list, number, on, rangeText, text, type Values } from "./option.ts"
@@ -106,12 +106,13 @@ const workload = {
   quick: recorded.quick,
   scenario: recorded.scenario,
   seed: recorded.seed,
-  store: choice("store", Stores, {
+  store: choice<string, undefined, "run">("store", Stores, {
     group: "workload",
     description: "where lifecycle state is kept: a SQLite file, or a PostgreSQL server (see docs/stores.md)",
     fallback: undefined,
     shown: "sqlite; postgres with --pg-url",
-    scope: "run"
+    scope: "run",
+    open: true
   }),
   pgUrl: text("pg-url", {
     group: "workload",

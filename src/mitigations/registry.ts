@@ -25,6 +25,7 @@ import {
 } from "./define.ts"
 import { inMemoryGuards } from "./inMemoryGuards.ts"
 import { sharedConnection } from "./sharedConnection.ts"
+import type { Backend } from "../store/backend.ts"
 import type { DriverDefinition } from "../store/defineDriver.ts"
 import type { Driver } from "../store/driver.ts"
 
@@ -50,6 +51,8 @@ export interface Registry {
   readonly configPath: string | null
   /** Drivers beyond the built-ins (`backends/all.ts`): the config's own, in its order. */
   readonly drivers: ReadonlyArray<DriverDefinition>
+  /** Backends (stores) beyond the built-ins: the config's own, in its order. */
+  readonly backends: ReadonlyArray<Backend>
 }
 
 /** The run's registry, for what builds strategies and floors. */
@@ -69,7 +72,8 @@ export const builtInRegistry: Registry = {
   mitigations: builtInMitigations.map((definition) => ({ definition, origin: { kind: "built-in" } })),
   ladder: BUILT_IN_LADDER,
   configPath: null,
-  drivers: []
+  drivers: [],
+  backends: []
 }
 
 /** The mitigation named `name`, if the registry has it. */
@@ -128,7 +132,7 @@ export const extend = (
     }
     mitigations.push({ definition, origin })
   }
-  const next: Registry = { mitigations, ladder: base.ladder, configPath, drivers: base.drivers }
+  const next: Registry = { mitigations, ladder: base.ladder, configPath, drivers: base.drivers, backends: base.backends }
   for (const { definition } of mitigations) {
     for (const r of definition.requires) {
       if (registered(next, r.mitigation) === undefined) {

@@ -431,7 +431,7 @@ export const DocumentConfig = Schema.Struct({
   db: field(Schema.String, "the database used: a file, a temporary file, or the Postgres database (password redacted)"),
   thresholdZeroSeconds: field(Schema.Number, "--threshold-zero"),
   thresholdRealisticSeconds: field(Schema.Number, "--threshold-realistic"),
-  store: field(Schema.Literal("sqlite", "postgres"), "where lifecycle state was kept: a SQLite file, or a PostgreSQL server"),
+  store: field(Schema.String, "where lifecycle state was kept: sqlite (a SQLite file), postgres (a PostgreSQL server), or a config's own store"),
   workers: field(Count, "the most processes a configuration's actors ran in (--workers, or the count of --runners; 1: the run's own)"),
   driver: field(Schema.String, "--driver"),
   contrast: field(Schema.NullOr(Schema.String), "the driver measured beside the run's at the comparison configuration; null for none"),

@@ -4,7 +4,19 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
-import { BenchError, betterSqlite3, defineConfig, defineDriver, defineMitigation, Driver, Guard, runBench } from "../../src/index.ts"
+import { temporaryDatabase } from "../../src/backends/sqlite/dbFile.ts"
+import { sqliteStore } from "../../src/backends/sqlite/store.ts"
+import {
+  BenchError,
+  betterSqlite3,
+  defineBackend,
+  defineConfig,
+  defineDriver,
+  defineMitigation,
+  Driver,
+  Guard,
+  runBench
+} from "../../src/index.ts"
 
 const trusting = defineMitigation({
   name: "trusting-guard",
@@ -98,5 +110,40 @@ describe("runBench", () => {
       expect(fixed.comparisons?.steps[0]?.before.trials).toBe(2)
       expect(fixed.comparisons?.steps[0]?.before.adaptive).toBeUndefined()
       expect(fixed.config).toMatchObject({ targetCi: null, maxTrials: null })
+    }))
+
+  it.live("takes a store a config value defines: one value (its store, its driver, its target), and the run is on it", () =>
+    Effect.gen(function*() {
+      // A test double: SQLite's statements and ways under another name, better-sqlite3's connections, and a
+      // database the target makes for the run in a temporary folder.
+      const twinDriver = defineDriver({
+        ...betterSqlite3,
+        name: "twin-inline",
+        store: "twin",
+        summary: "better-sqlite3, on the twin store",
+        load: async () =>
+          Layer.effect(Driver, Effect.map(Driver, (inner) => ({ ...inner, name: "twin-inline" }))).pipe(
+            Layer.provide(await betterSqlite3.load())
+          )
+      })
+      const twin = defineBackend({
+        name: "twin",
+        store: async () => ({ ...sqliteStore, name: "twin" }),
+        drivers: [twinDriver],
+        defaultDriver: "twin-inline",
+        target: () =>
+          Effect.succeed({ given: null, named: "--store twin", open: Effect.map(temporaryDatabase, (path) => ({ path, label: "a twin file" })) })
+      })
+      const { driver: _, ...withoutDriver } = small
+      const doc = yield* runBench({ ...withoutDriver, store: "twin", ladder: "off", config: defineConfig({ backends: [twin] }) })
+      expect(doc.config).toMatchObject({ store: "twin", driver: "twin-inline", db: "a twin file" })
+      expect(doc.environment.storeVersion).toMatch(/^SQLite 3\./)
+      expect(doc.integrity.ok).toBe(true)
+      expect(doc.runs[0]?.indexed).toBe(12)
+      // Without the config, no such store; with it, no driver of another store on it.
+      const unknown = yield* Effect.flip(runBench({ ...withoutDriver, store: "twin" }))
+      expect(unknown.message).toBe("--store: 'twin' is not one of sqlite, postgres")
+      const foreign = yield* Effect.flip(runBench({ ...small, store: "twin", config: defineConfig({ backends: [twin] }) }))
+      expect(foreign.message).toBe("--driver better-sqlite3: a SQLite driver; --store twin has its own")
     }))
 })
