@@ -20,8 +20,9 @@ if (!(key in globalThis)) {
   process.on("SIGINT", listener)
   process.on("SIGTERM", listener)
   Object.defineProperty(globalThis, key, { value: state })
-  // Named after the tool in ps and top (and, to a watcher, the sign that a stop signal is now caught).
-  process.title = ["upload-fsm-bench", ...process.argv.slice(2)].join(" ")
+  // Named after the tool in ps and top (and, to a watcher, the sign that a stop signal is now caught), a URL's
+  // password masked: the title takes the place of the command line every user can see (`titleOf` in the sources).
+  process.title = ["upload-fsm-bench", ...process.argv.slice(2).map((a) => a.replace(/(:\/\/[^:/@\s]*:)[^@\s]*@/g, "$1***@"))].join(" ")
 }
 
 const { register } = await import("tsx/esm/api")

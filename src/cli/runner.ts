@@ -14,7 +14,7 @@ import { redacted } from "../backends/postgres/common.ts"
 import { addressText, parseAddress } from "../cluster/address.ts"
 import { CommandConfig } from "./config.ts"
 import { optionsOf, text } from "./flags.ts"
-import { watchOptions } from "../config/options.ts"
+import { DEFAULT_METRICS_HOST, watchOptions } from "../config/options.ts"
 import { asksToWatch, endpointLine, startWatching, type WatchSpec } from "../telemetry/watch.ts"
 import { subcommand, usageError } from "./program.ts"
 
@@ -61,10 +61,13 @@ export const runnerCommand = subcommand(
       if (!isPostgresUrl(o.clusterUrl)) {
         return yield* usageError("--cluster-url: not a PostgreSQL connection URL (postgresql://USER:PASSWORD@HOST:PORT/DATABASE)")
       }
+      if (o.metricsHost !== undefined && o.metricsPort === undefined) {
+        return yield* usageError(`--metrics-host ${o.metricsHost}: only with --metrics-port N (the endpoint it is where to listen for)`)
+      }
       const problem = o.otlp === undefined ? null : otlpUrlProblem(o.otlp)
       if (problem !== null) return yield* usageError(`--otlp ${o.otlp}: ${problem}`)
       const watch: WatchSpec = {
-        metrics: o.metricsPort === undefined ? null : { host: o.metricsHost, port: o.metricsPort },
+        metrics: o.metricsPort === undefined ? null : { host: o.metricsHost ?? DEFAULT_METRICS_HOST, port: o.metricsPort },
         otlp: o.otlp ?? null
       }
       const { registry } = yield* CommandConfig

@@ -13,7 +13,7 @@ import { type LatencyProfile, parseProfile } from "../api/profiles.ts"
 import { AllDrivers, backendNamed, Backends, driverNamed, ownDrivers } from "../backends/all.ts"
 import { BenchConfig, PROCESS_CONNECTIONS } from "../bench/config.ts"
 import { builtInRegistry, orderSet, type Registry, unmetRequirement } from "../mitigations/registry.ts"
-import { type BenchValues, QUICK_DELAY, TRIALS_AT_COMPARISON, TRIALS_ELSEWHERE } from "./options.ts"
+import { type BenchValues, DEFAULT_METRICS_HOST, QUICK_DELAY, TRIALS_AT_COMPARISON, TRIALS_ELSEWHERE } from "./options.ts"
 import { recordedValues } from "./recorded.ts"
 
 const onDeno = "Deno" in globalThis
@@ -92,6 +92,10 @@ export const configOf = (
 ): Either.Either<BenchConfig, string> => {
   const store = values.store ?? (values.pgUrl === undefined ? "sqlite" : "postgres")
   const driver = values.driver ?? backendNamed(store, registered.registry.backends)?.defaultDriver ?? "threaded"
+  // A host for an endpoint nobody asked for would be ignored without a word.
+  if (values.metricsHost !== undefined && values.metricsPort === undefined) {
+    return Either.left(`--metrics-host ${values.metricsHost}: only with --metrics-port N (the endpoint it is where to listen for)`)
+  }
   // Local runners keep the cluster's state in SQLite through better-sqlite3, which Deno cannot load.
   if (onDeno && values.workers > 1) {
     return Either.left(`--workers ${values.workers}: not under Deno (the runners' cluster storage needs better-sqlite3); run it under Node`)
@@ -115,7 +119,7 @@ export const configOf = (
       wide: values.wide,
       trace: values.trace ?? null,
       metricsPort: values.metricsPort ?? null,
-      metricsHost: values.metricsHost,
+      metricsHost: values.metricsHost ?? DEFAULT_METRICS_HOST,
       otlp: values.otlp ?? null,
       mitigations,
       ladder: values.ladder ?? (values.mitigations === undefined ? "full" : "off"),

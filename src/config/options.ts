@@ -31,6 +31,9 @@ export const TRIALS_AT_COMPARISON = 5
 export const TRIALS_ELSEWHERE = 3
 
 
+/** Where --metrics-port listens unless told. */
+export const DEFAULT_METRICS_HOST = "127.0.0.1"
+
 /** The options that watch a process while it runs: a run's, and a `runner`'s of its own. */
 export const watchOptions = {
   metricsPort: integer("metrics-port", {
@@ -45,7 +48,8 @@ export const watchOptions = {
     group: "watch",
     pseudo: "HOST",
     description: "where --metrics-port listens",
-    fallback: "127.0.0.1",
+    fallback: undefined,
+    shown: DEFAULT_METRICS_HOST,
     scope: "run",
     runners: true
   }),

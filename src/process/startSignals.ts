@@ -41,10 +41,18 @@ export const installStartSignals = (): void => {
   nameProcess()
 }
 
+/**
+ * The title `ps` shows for arguments `args`: the tool's name and the
+ * arguments, a URL's password masked (`--pg-url`, `--cluster-url`): the title
+ * takes the place of the command line the system shows to every user.
+ */
+export const titleOf = (args: ReadonlyArray<string>): string =>
+  ["upload-fsm-bench", ...args.map((a) => a.replace(/(:\/\/[^:/@\s]*:)[^@\s]*@/g, "$1***@"))].join(" ")
+
 /** The process's title: the tool's name and the arguments after the script (where the runtime lets it be set). */
 const nameProcess = (): void => {
   try {
-    process.title = ["upload-fsm-bench", ...process.argv.slice(2)].join(" ")
+    process.title = titleOf(process.argv.slice(2))
   } catch {
     // A runtime that cannot retitle its process keeps its own name.
   }

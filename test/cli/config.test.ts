@@ -115,6 +115,7 @@ describe("bench configuration", () => {
         [["--scenario", "chaos"], "--scenario: 'chaos' is not one of happy, reupload"],
         [["--max-attempts", "0"], "--max-attempts: must be at least 1, got 0"],
         [["--retry-base", "0"], "--retry-base: must be more than 0 s, got 0"],
+        [["--metrics-host", "0.0.0.0"], "--metrics-host 0.0.0.0: only with --metrics-port N (the endpoint it is where to listen for)"],
         [["--target-ci", "0"], "--target-ci: must be more than 0, got 0"],
         [["--target-ci", "2"], "--target-ci: must be at most 1, got 2"],
         [["--max-trials", "8"], "--max-trials: only with --target-ci (the cap of its extra trials)"],

@@ -234,7 +234,7 @@ describe("a --pg-url server that accepts and never answers", () => {
     })
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
     return {
-      url: `postgresql://postgres@127.0.0.1:${(server.address() as net.AddressInfo).port}/bench`,
+      url: `postgresql://postgres:s3cret@127.0.0.1:${(server.address() as net.AddressInfo).port}/bench`,
       connected: first,
       close: async () => {
         for (const socket of sockets) socket.destroy()
@@ -266,8 +266,31 @@ describe("a --pg-url server that accepts and never answers", () => {
       expect(r.code).toBe(2)
       const lines = r.stderr.trim().split("\n")
       expect(lines).toHaveLength(1)
-      expect(lines[0]).toMatch(new RegExp(`^error: --pg-url ${server.url.replaceAll(".", "\\.")}: cannot connect \\(.*timeout`))
+      // The URL as the message shows it: its password masked.
+      expect(lines[0]?.startsWith(`error: --pg-url ${server.url.replace(":s3cret@", ":***@")}: cannot connect (`)).toBe(true)
+      expect(lines[0]).toContain("timeout")
+      expect(r.stderr).not.toContain("s3cret")
       expect(fs.existsSync(out)).toBe(false)
+    } finally {
+      await server.close()
+    }
+  }, 90_000)
+
+  it("the package's bin masks the URL's password in the title every user can see", async () => {
+    const server = await silentServer()
+    try {
+      const child = spawn(process.execPath, [
+        path.join(root, "bin", "upload-fsm-bench.js"), "bench", "--store", "postgres", "--pg-url", server.url, "--files", "10",
+        "--out", path.join(tempDir(), "out")
+      ], { cwd: root, stdio: ["ignore", "ignore", "ignore"] })
+      const ended = new Promise((resolve) => child.on("close", resolve))
+      await server.connected
+      const shown = fs.readFileSync(`/proc/${child.pid}/cmdline`, "utf8")
+      child.kill("SIGINT")
+      await ended
+      expect(shown).toContain("upload-fsm-bench bench")
+      expect(shown).toContain("postgresql://postgres:***@")
+      expect(shown).not.toContain("s3cret")
     } finally {
       await server.close()
     }
@@ -283,6 +306,11 @@ describe("a --pg-url server that accepts and never answers", () => {
       const ended = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)))
       // The run is waiting on the server: its connection is open and unanswered.
       await server.connected
+      // What every user of the machine sees of it: the tool's title, the URL's password masked.
+      const shown = fs.readFileSync(`/proc/${child.pid}/cmdline`, "utf8")
+      expect(shown).toContain("upload-fsm-bench")
+      expect(shown).toContain("postgresql://postgres:***@")
+      expect(shown).not.toContain("s3cret")
       child.kill("SIGINT")
       // Had it waited the connect timeout out, it would have exited 2 saying it could not connect.
       expect(await ended).toBe(130)

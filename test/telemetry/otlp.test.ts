@@ -248,6 +248,10 @@ describe("--otlp", () => {
       const runner = yield* cli("runner", "--listen", "127.0.0.1:7400", "--cluster-url", "postgresql://h/c", "--otlp", "ftp://h:4318")
       expect(runner.code).toBe(2)
       expect(runner.stderr).toContain("--otlp ftp://h:4318: an http:// or https:// URL")
+      // A host to listen on without a port to listen at is refused, not ignored (the runner as the bench).
+      const host = yield* cli("runner", "--listen", "127.0.0.1:7400", "--cluster-url", "postgresql://h/c", "--metrics-host", "0.0.0.0")
+      expect(host.code).toBe(2)
+      expect(host.stderr.trim()).toBe("error: --metrics-host 0.0.0.0: only with --metrics-port N (the endpoint it is where to listen for)")
       // Local runners serve their metrics on the ports after the run's: none may lie beyond 65535.
       const beyond = yield* cli("bench", "--files", "5", "--out", tempDir(), "--workers", "2", "--metrics-port", "65534")
       expect(beyond.code).toBe(2)
