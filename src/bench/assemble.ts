@@ -143,18 +143,28 @@ const executorOf = (config: BenchConfig, registry: Registry, watch: WatchSpec) =
     )
     : Effect.succeed(null)
 
-/** The exporters' files written; a body already rendered (by exporter name) is not rendered again. */
+/**
+ * The exporters' files written; a body already rendered (by exporter name)
+ * is not rendered again. All or none: the files name each other, so when one
+ * cannot be written (a full disk), those written before it are taken back,
+ * and no file names one that is not there.
+ */
 const write = (
   doc: ResultsDocument,
   exporters: ReadonlyArray<Exporter>,
   reserved: Reservation,
   rendered: ReadonlyMap<string, string | null> = new Map()
-) =>
-  Effect.forEach(exporters, (exporter) =>
+) => {
+  const written: Array<string> = []
+  return Effect.forEach(exporters, (exporter) =>
     Effect.flatMap(rendered.has(exporter.name) ? Effect.succeed(rendered.get(exporter.name) ?? null) : exporter.render(doc), (body) =>
       body === null || exporter.file === null
-        ? Effect.succeed([])
-        : Effect.map(reserved.fill(exporter.file(reserved.suffix), body), (p) => [p]))).pipe(Effect.map((paths) => paths.flat()))
+        ? Effect.void
+        : Effect.map(reserved.fill(exporter.file(reserved.suffix), body), (p) => void written.push(p))), { discard: true }).pipe(
+      Effect.as(written),
+      Effect.tapError(() => Effect.forEach(written, reserved.unfill, { discard: true }))
+    )
+}
 
 /** The document with the names of the files it will be written to (null for a run that writes none). */
 const named = (doc: MeasuredDocument, reserved: Reservation | null, report: boolean): ResultsDocument => ({
@@ -267,15 +277,17 @@ const measure = (
  * matrix measured, the files written (unless `config.out` is null), and
  * what it gave presented.
  */
-export const assembleRun = (config: BenchConfig, registry: Registry, presentation: Presentation) =>
-  Effect.gen(function*() {
+export const assembleRun = (config: BenchConfig, registry: Registry, presentation: Presentation) => {
+  // Until measuring (or resuming) begins, an interruption has nothing to write, and says so once everything is undone.
+  const started = { measuring: false }
+  return Effect.gen(function*() {
     const watch = watchSpecOf(config)
     yield* probeOwn(config, registry)
     const contrast = yield* contrastOf(config, registry)
     // The database: a Postgres server's (--pg-url's, checked here; a throwaway one, started once every other check has
     // passed), or a SQLite file (--db's, checked here, or a temporary one).
     const target = yield* targetOf(config, registry)
-    return yield* withTarget(config, registry, presentation, watch, contrast, target).pipe(
+    return yield* withTarget(config, registry, presentation, { watch, contrast, target, started }).pipe(
       Effect.catchTag("ForeignDatabase", (e) => Effect.fail(badInput(`${target.named}: ${e.message}`)))
     )
   }).pipe(
@@ -290,23 +302,33 @@ export const assembleRun = (config: BenchConfig, registry: Registry, presentatio
       DatabaseUnavailable: (e) => Effect.fail(badInput(e.message)),
       ClusterUnavailable: (e) => Effect.fail(badInput(e.message)),
       TelemetryUnavailable: (e) => Effect.fail(badInput(e.message))
-    })
+    }),
+    Effect.onInterrupt(() =>
+      started.measuring ? Effect.void : Console.error(`interrupted (${stopSignal()}) while starting: nothing was run or written`)
+    )
   )
+}
 
 /** The run on its target: the batch a given database holds, the output checked, the database opened, measured, written. */
 const withTarget = (
   config: BenchConfig,
   registry: Registry,
   presentation: Presentation,
-  watch: WatchSpec,
-  contrast: Effect.Effect.Success<ReturnType<typeof contrastOf>>,
-  target: Target
+  run: {
+    readonly watch: WatchSpec
+    readonly contrast: Effect.Effect.Success<ReturnType<typeof contrastOf>>
+    readonly target: Target
+    /** Set once measuring (or resuming) begins: from then on, an interruption says what it left. */
+    readonly started: { measuring: boolean }
+  }
 ) =>
   Effect.gen(function*() {
+    const { watch, contrast, target, started } = run
     const held = target.given === null ? null : yield* batchHeld(config, target.given)
     if (config.resume && target.given !== null && held !== null) {
-      const started = new Date(yield* Clock.currentTimeMillis).toISOString()
-      const shown = yield* watchRun(watch, { "upload_fsm.run": started, "upload_fsm.driver": config.driver }, Effect.void, resume(config, target.given, held))
+      started.measuring = true
+      const at = new Date(yield* Clock.currentTimeMillis).toISOString()
+      const shown = yield* watchRun(watch, { "upload_fsm.run": at, "upload_fsm.driver": config.driver }, Effect.void, resume(config, target.given, held))
       yield* presentation.present(shown)
       return shown
     }
@@ -319,6 +341,7 @@ const withTarget = (
       ? null
       : yield* reserveNames(out, createdAt, (s) => Object.values(fileExporters).flatMap((e) => (e.file === null ? [] : [e.file(s)])))
     const executor = yield* executorOf(config, registry, watch)
+    started.measuring = true
     const measured = yield* measure(config, registry, { database, contrast, executor, reserved, watch, createdAt }, presentation)
     if (reserved !== null && presentation.announce) yield* Console.error(`measured; writing the results and the HTML report in ${out}`)
     const { doc, written } = yield* writeResults(measured, reserved, config.trace)

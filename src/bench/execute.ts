@@ -21,6 +21,8 @@ import {
   type Step
 } from "../results/schema.ts"
 import { describeDrivers, ownDrivers } from "../backends/all.ts"
+import { maskedUrl } from "../process/startSignals.ts"
+import { type ExportHealth, Exports } from "../telemetry/watched.ts"
 import { Driver } from "../store/driver.ts"
 import type { StoreError } from "../store/errors.ts"
 import { type ForeignDatabase, migrate, storeVersion, withDatabase } from "../store/store.ts"
@@ -165,7 +167,8 @@ export const measureBench = (
     const contrast = yield* measureContrast(session, trials)
     yield* Effect.logDebug("verdicts")
     const environment = yield* Fiber.join(withCheckout)
-    const doc = documentOf(config, target, { environment, runs: collected.runs, comparisons, contrast, partial: false }, registry)
+    const exports = (yield* Exports)()
+    const doc = documentOf(config, target, { environment, runs: collected.runs, comparisons, contrast, partial: false, exports }, registry)
     return { doc, trace: trials.trace() }
   })
 
@@ -183,6 +186,8 @@ export const documentOf = (
     readonly comparisons: Comparisons | null
     readonly contrast: Contrast | null
     readonly partial: boolean
+    /** How the OTLP exports went, with --otlp. */
+    readonly exports?: ExportHealth | null
   },
   registry: Registry
 ): MeasuredDocument => {
@@ -230,6 +235,7 @@ export const documentOf = (
     runs: [...runs],
     ...verdicts,
     comparisons,
-    contrast
+    contrast,
+    ...(measured.exports == null ? {} : { exports: { ...measured.exports, url: maskedUrl(measured.exports.url) } })
   }
 }

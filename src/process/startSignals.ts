@@ -46,8 +46,10 @@ export const installStartSignals = (): void => {
  * arguments, a URL's password masked (`--pg-url`, `--cluster-url`): the title
  * takes the place of the command line the system shows to every user.
  */
-export const titleOf = (args: ReadonlyArray<string>): string =>
-  ["upload-fsm-bench", ...args.map((a) => a.replace(/(:\/\/[^:/@\s]*:)[^@\s]*@/g, "$1***@"))].join(" ")
+export const titleOf = (args: ReadonlyArray<string>): string => ["upload-fsm-bench", ...args.map(maskedUrl)].join(" ")
+
+/** `text` with the password of every URL in it masked (`scheme://user:***@host`). */
+export const maskedUrl = (text: string): string => text.replace(/(:\/\/[^:/@\s]*:)[^@\s]*@/g, "$1***@")
 
 /** The process's title: the tool's name and the arguments after the script (where the runtime lets it be set). */
 const nameProcess = (): void => {

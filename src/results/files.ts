@@ -104,11 +104,15 @@ export interface Reservation {
   readonly suffix: string
   /** Fill the reserved `name` with `body`: written beside it, then renamed over it, so no reader sees half a file. */
   readonly fill: (name: string, body: string) => Effect.Effect<string, OutputError>
+  /** Empty a name it filled again (the files of a run that could not write them all): it is then given back. */
+  readonly unfill: (file: string) => Effect.Effect<void>
 }
 
 /** Beside a run's reserved names, its pid, until it fills them or gives them back. */
 const ownerFileOf = (suffix: string): string => `.reserved-${suffix}.pid`
 const OWNER_FILE = /^\.reserved-(.+)\.pid$/
+/** A result file being written: beside its name, then renamed over it (`fill`). */
+const TEMP_FILE = /\.tmp-(\d+)$/
 
 /**
  * The names a run that died (killed outright: SIGKILL, a crash) reserved and
@@ -117,6 +121,9 @@ const OWNER_FILE = /^\.reserved-(.+)\.pid$/
  */
 const sweepAbandoned = (dir: string, namesFor: (suffix: string) => ReadonlyArray<string>): void => {
   for (const entry of fs.readdirSync(dir)) {
+    // A file half written by a run that died while writing it (its pid in the name).
+    const writer = TEMP_FILE.exec(entry)?.[1]
+    if (writer !== undefined && ownerGone(writer)) fs.rmSync(path.join(dir, entry), { force: true })
     const suffix = OWNER_FILE.exec(entry)?.[1]
     if (suffix === undefined) continue
     try {
@@ -183,12 +190,25 @@ export const reserveNames = (
             const file = path.join(dir, name)
             if (!held.files.includes(file)) throw new Error(`${name} was not reserved`)
             const temp = `${file}.tmp-${process.pid}`
-            fs.writeFileSync(temp, body, { flag: "wx" })
-            fs.renameSync(temp, file)
+            try {
+              fs.writeFileSync(temp, body, { flag: "wx" })
+              fs.renameSync(temp, file)
+            } catch (error) {
+              // Half written (a full disk): not left behind.
+              fs.rmSync(temp, { force: true })
+              throw error
+            }
             held.filled.add(file)
             return file
           },
           catch: (cause) => new OutputError({ detail: `cannot write ${name} in ${dir}: ${reason(cause)}` })
+        }),
+      unfill: (file) =>
+        Effect.sync(() => {
+          if (!held.filled.delete(file)) return
+          fs.rmSync(file, { force: true })
+          // Reserved again, empty, until the scope gives it back.
+          fs.closeSync(fs.openSync(file, "w"))
         })
     }))
   )

@@ -553,7 +553,15 @@ export const ResultsDocument = Schema.Struct({
     "integrity over the whole run"
   ),
   files: field(Schema.NullOr(OutputFiles), "the files written; null when none were (`runBench` without `out`)"),
-  gate: field(Gate, "the verdict")
+  gate: field(Gate, "the verdict"),
+  exports: Schema.optional(Schema.Struct({
+    url: field(Schema.String, "--otlp, a password in it masked"),
+    exports: field(Count, "the exports sent to the collector (spans and metrics, every 2 s), retries included"),
+    failures: field(Count, "those that failed: an error status, a transport error, or no answer within 10 s"),
+    lastFailure: field(Schema.NullOr(Schema.String), "the last failure, in words; null when none failed")
+  })).annotations({
+    description: "with --otlp: how the exports went up to when this document was made (the last flush, as the run stops, comes after)"
+  })
 }).annotations({ identifier: "ResultsDocument", title: "upload-fsm-bench result document", description: "results-*.json: the whole result document of a run" })
 export type ResultsDocument = typeof ResultsDocument.Type
 

@@ -13,11 +13,14 @@
  * OTLP: `@effect/opentelemetry`'s exporter, Effect's tracer and metrics sent
  * as protobuf, the format every collector takes.
  */
+import * as Console from "effect/Console"
 import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientError from "@effect/platform/HttpClientError"
 import * as Metrics from "@effect/opentelemetry/Metrics"
 import * as OtlpMetrics from "@effect/opentelemetry/OtlpMetrics"
 import * as OtlpSerialization from "@effect/opentelemetry/OtlpSerialization"
@@ -26,7 +29,7 @@ import * as Resource from "@effect/opentelemetry/Resource"
 import { PrometheusExporter } from "@opentelemetry/exporter-prometheus"
 import { liveMetrics } from "../metrics/live.ts"
 import { reach } from "../process/reach.ts"
-import type { Watching } from "./watched.ts"
+import type { ExportHealth, Watching } from "./watched.ts"
 
 /** A metrics endpoint that cannot listen, or a collector that cannot be reached: said in one line. */
 export class TelemetryUnavailable extends Data.TaggedError("TelemetryUnavailable")<{ readonly message: string }> {}
@@ -66,6 +69,44 @@ const prometheus = (host: string, port: number, options: TelemetryOptions) =>
     yield* Metrics.registerProducer(producer, () => exporter)
   })
 
+/** How long one export may take before it counts as failed (a collector that takes the connection and never answers). */
+const EXPORT_TIMEOUT = "10 seconds"
+
+/**
+ * The HTTP client the exporters send with, counting what they send and what
+ * fails (an error status, a transport error, no answer in time): the
+ * exporter itself only logs a failure at debug level and pauses. The first
+ * failure is said once on stderr; the count goes into the result document.
+ */
+const countingClient = (url: string, health: { exports: number; failures: number; lastFailure: string | null }) =>
+  Layer.effect(
+    HttpClient.HttpClient,
+    Effect.map(HttpClient.HttpClient, (client) =>
+      HttpClient.transform(client, (response, request) => {
+        const failed = (what: string) =>
+          Effect.suspend(() => {
+            health.failures += 1
+            health.lastFailure = what
+            return health.failures === 1
+              ? Console.error(`--otlp ${url}: an export failed (${what}); the run goes on, and its result counts the failures`)
+              : Effect.void
+          })
+        return Effect.suspend(() => {
+          health.exports += 1
+          return response
+        }).pipe(
+          Effect.timeoutFail({
+            duration: EXPORT_TIMEOUT,
+            onTimeout: () => new HttpClientError.RequestError({ request, reason: "Transport", description: `no answer within ${EXPORT_TIMEOUT}` })
+          }),
+          Effect.tap((r) => (r.status >= 200 && r.status < 300 ? Effect.void : failed(`HTTP ${r.status}`))),
+          Effect.tapError((e) => failed(e.message)),
+          // The last flush, as the run stops, is given up after a few seconds: a collector that never answered.
+          Effect.onInterrupt(() => failed("no answer before the run ended"))
+        )
+      }))
+  ).pipe(Layer.provide(FetchHttpClient.layer))
+
 /** The collector reached; its tracer, and its metrics sent on a schedule and when the scope closes. */
 const otlp = (url: string, options: TelemetryOptions) =>
   Effect.gen(function*() {
@@ -80,14 +121,17 @@ const otlp = (url: string, options: TelemetryOptions) =>
     const base = url.replace(/\/+$/, "")
     const resource = resourceOf(options)
     // Spans and metrics only: the run's log lines stay on its terminal.
-    yield* OtlpMetrics.make({ url: `${base}/v1/metrics`, resource, exportInterval: EXPORT_INTERVAL })
-    return yield* OtlpTracer.make({ url: `${base}/v1/traces`, resource, exportInterval: EXPORT_INTERVAL })
-  }).pipe(Effect.provide(Layer.merge(OtlpSerialization.layerProtobuf, FetchHttpClient.layer)))
+    const health = { url, exports: 0, failures: 0, lastFailure: null as string | null }
+    const exporting = Layer.merge(OtlpSerialization.layerProtobuf, countingClient(url, health))
+    yield* Effect.provide(OtlpMetrics.make({ url: `${base}/v1/metrics`, resource, exportInterval: EXPORT_INTERVAL }), exporting)
+    const tracer = yield* Effect.provide(OtlpTracer.make({ url: `${base}/v1/traces`, resource, exportInterval: EXPORT_INTERVAL }), exporting)
+    return { tracer, exports: (): ExportHealth => ({ ...health }) }
+  })
 
 /** Everything `options` asks for, started (and stopped, flushed, when the scope closes). */
 export const watching = (options: TelemetryOptions): Effect.Effect<Watching, TelemetryUnavailable, Scope.Scope> =>
   Effect.gen(function*() {
     if (options.metrics !== null) yield* prometheus(options.metrics.host, options.metrics.port, options)
-    const tracer = options.otlp === null ? null : yield* otlp(options.otlp, options)
-    return { live: liveMetrics(), tracer }
+    const exported = options.otlp === null ? null : yield* otlp(options.otlp, options)
+    return { live: liveMetrics(), tracer: exported?.tracer ?? null, exports: exported?.exports ?? null }
   })

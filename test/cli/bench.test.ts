@@ -527,3 +527,28 @@ describe("bench CLI: --fail-batch and the storage floor", () => {
       }))
   }
 })
+
+describe("bench CLI: a disk that fills up while the results are written", () => {
+  it.live("all or none: the files name each other, so none is left (no half-written temporary file either); exit 2, one line", () =>
+    Effect.gen(function*() {
+      // A 96 KiB file system of its own: the run's results (about 35 KiB) fit, its HTML report (about 125 KiB) does not.
+      const disk = tempDir()
+      const mounted = spawnSync("mount", ["-t", "tmpfs", "-o", "size=96k", "tmpfs", disk], { encoding: "utf8" })
+      expect(mounted.status, `mount a tmpfs (the test runs as root, as CI does): ${mounted.stderr}`).toBe(0)
+      const out = path.join(disk, "out")
+      const { r, left } = yield* Effect.ensuring(
+        Effect.map(
+          bench("--files", "3", "--concurrency", "1", "--profiles", "zero", "--trials", "1", "--warmup", "0", "--ladder", "off", "--out", out),
+          (r) => ({ r, left: fs.existsSync(out) ? fs.readdirSync(out) : null })
+        ),
+        Effect.sync(() => void spawnSync("umount", [disk]))
+      )
+      // Nothing of the run's is left: no result naming a missing report, no temporary file, no reservation, and
+      // not even the folder it made.
+      expect(left).toBeNull()
+      expect(r.code).toBe(2)
+      expect(lines(r.stderr).filter((l) => l.startsWith("error:"))).toHaveLength(1)
+      expect(r.stderr).toMatch(/^error: cannot write report-[0-9-]+\.html in .*: ENOSPC/m)
+      expect(r.stdout).toBe("")
+    }))
+})

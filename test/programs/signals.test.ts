@@ -314,6 +314,8 @@ describe("a --pg-url server that accepts and never answers", () => {
       child.kill("SIGINT")
       // Had it waited the connect timeout out, it would have exited 2 saying it could not connect.
       expect(await ended).toBe(130)
+      // Nothing had begun: one line says so (an interruption before measuring was silent).
+      expect(stderr.trim().split("\n")).toEqual(["interrupted (SIGINT) while starting: nothing was run or written"])
       expect(stderr).not.toContain("cannot connect")
       expect(fs.existsSync(out)).toBe(false)
     } finally {

@@ -102,8 +102,11 @@ interface Received {
   readonly body: Buffer
 }
 
-/** A collector's OTLP/HTTP receiving end: every request's path, content type and body, answered 200; closed after the test. */
-const collector = Effect.map(
+/**
+ * A collector's OTLP/HTTP receiving end: every request's path, content type
+ * and body, answered 200 (or `status`; or never, with null); closed after the test.
+ */
+const collectorAnswering = (status: number | null) => Effect.map(
   Effect.acquireRelease(
     Effect.async<{ readonly server: http.Server; readonly received: Array<Received> }>((resume) => {
       const received: Array<Received> = []
@@ -112,15 +115,20 @@ const collector = Effect.map(
         req.on("data", (c: Buffer) => chunks.push(c))
         req.on("end", () => {
           received.push({ path: req.url ?? "", type: String(req.headers["content-type"]), body: Buffer.concat(chunks) })
-          res.writeHead(200, { "content-type": "application/x-protobuf" }).end()
+          if (status !== null) res.writeHead(status, { "content-type": "application/x-protobuf" }).end()
         })
       })
       server.listen(0, "127.0.0.1", () => resume(Effect.succeed({ server, received })))
     }),
-    ({ server }) => Effect.async<void>((resume) => void server.close(() => resume(Effect.void)))
+    ({ server }) =>
+      Effect.async<void>((resume) => {
+        server.closeAllConnections()
+        server.close(() => resume(Effect.void))
+      })
   ),
   ({ server, received }) => ({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, received })
 )
+const collector = collectorAnswering(200)
 
 describe("--otlp", () => {
   it.scopedLive("exports each file's span with its segments under the trial's span, and the segment histograms, as OTLP protobuf", () =>
@@ -256,5 +264,41 @@ describe("--otlp", () => {
       const beyond = yield* cli("bench", "--files", "5", "--out", tempDir(), "--workers", "2", "--metrics-port", "65534")
       expect(beyond.code).toBe(2)
       expect(beyond.stderr).toContain("--metrics-port 65534: with --workers 2, the runners' endpoints take the ports after it, beyond 65535")
+    }))
+})
+
+describe("--otlp when the collector fails", () => {
+  // Files of a second each: the run lasts past the exporters' first round (every 2 s), before its document is made.
+  const slow = JSON.stringify({ name: "slow", upload: { kind: "constant", seconds: 0.5 }, import: { kind: "constant", seconds: 0.5 } })
+  const run = (url: string) =>
+    cli(
+      "bench", "--files", "12", "--concurrency", "4", "--profile", slow, "--profiles", "slow", "--clock", "real", "--trials", "1",
+      "--warmup", "0", "--ladder", "off", "--contrast", "off", "--json", "--out", tempDir(), "--otlp", url
+    )
+  const failureLines = (stderr: string) => stderr.split("\n").filter((l) => l.startsWith("--otlp "))
+
+  it.scopedLive("a collector answering 500: said once on stderr, counted in the document, and the run goes on", () =>
+    Effect.gen(function*() {
+      const { url, received } = yield* collectorAnswering(500)
+      const r = yield* run(url)
+      expect([0, 1]).toContain(r.code)
+      expect(received.length).toBeGreaterThan(0)
+      expect(failureLines(r.stderr)).toEqual([`--otlp ${url}: an export failed (HTTP 500); the run goes on, and its result counts the failures`])
+      const doc = JSON.parse(r.stdout)
+      expect(doc.exports.url).toBe(url)
+      expect(doc.exports.failures).toBeGreaterThan(0)
+      expect(doc.exports.exports).toBeGreaterThanOrEqual(doc.exports.failures)
+      expect(doc.exports.lastFailure).toBe("HTTP 500")
+    }))
+
+  it.scopedLive("a collector that never answers: said once on stderr when the run ends, not waited on", () =>
+    Effect.gen(function*() {
+      const { url, received } = yield* collectorAnswering(null)
+      const r = yield* run(url)
+      expect([0, 1]).toContain(r.code)
+      expect(received.length).toBeGreaterThan(0)
+      const lines = failureLines(r.stderr)
+      expect(lines).toHaveLength(1)
+      expect(lines[0]).toMatch(new RegExp(`^--otlp ${url.replaceAll(".", "\\.")}: an export failed \\(`))
     }))
 })
