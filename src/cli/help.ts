@@ -4,20 +4,11 @@
  * columns; plain text, so it reads the same in a pipe.
  */
 import { wrapText } from "../report/wrap.ts"
-import { type Group, Groups } from "../config/option.ts"
+import { GroupTitles, Groups } from "../config/option.ts"
 import type { Flag, Flags } from "./flags.ts"
 
 const WIDTH = 80
 const INDENT = 26
-
-const titles: { readonly [G in Group]: string } = {
-  workload: "Workload",
-  statistics: "Statistics",
-  gate: "Gate",
-  faults: "Faults",
-  output: "Output",
-  watch: "Watching a run"
-}
 
 /** `text` wrapped to the help's width, every line after the first indented by `indent`. */
 export const wrap = (text: string, first: number, indent: number): ReadonlyArray<string> => wrapText(text, WIDTH, indent, first)
@@ -48,7 +39,7 @@ export const helpText = (name: string, spec: HelpSpec, all: Flags): string => {
     ...wrap(spec.about, 0, 0),
     ...Groups.flatMap((group) => {
       const mine = flags.filter((f) => f.group === group)
-      return mine.length === 0 ? [] : ["", `${titles[group]}:`, ...mine.flatMap(entry)]
+      return mine.length === 0 ? [] : ["", `${GroupTitles[group]}:`, ...mine.flatMap(entry)]
     }),
     "",
     ...wrap("Also: --help, --version, --completions bash|zsh|fish, --log-level debug|info|warning|error|none.", 0, 2),

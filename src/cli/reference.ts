@@ -9,7 +9,7 @@
  */
 import * as JSONSchema from "effect/JSONSchema"
 import type * as Schema from "effect/Schema"
-import { type AnyOption as Flag, Groups } from "../config/option.ts"
+import { type AnyOption as Flag, GroupTitles, Groups } from "../config/option.ts"
 import { EXIT, type Subcommand } from "./program.ts"
 import { MetricDefinitions } from "../metrics/definitions.ts"
 import { SEGMENT_BOUNDARIES } from "../metrics/recorder.ts"
@@ -22,15 +22,6 @@ const GENERATED = (command: string) =>
 
 /** Text for a Markdown table cell: pipes escaped, no line breaks. */
 const cell = (text: string): string => text.replace(/\|/g, "\\|").replace(/\s*\n\s*/g, " ")
-
-const groupTitles: { readonly [G in (typeof Groups)[number]]: string } = {
-  workload: "Workload",
-  statistics: "Statistics",
-  gate: "Gate",
-  faults: "Faults",
-  output: "Output",
-  watch: "Watching a run"
-}
 
 const flagRow = (flag: Flag): string => {
   const name = `\`--${flag.name}${flag.pseudo === null ? "" : ` ${flag.pseudo}`}\`${flag.bare === null ? "" : ` (alone: \`${flag.bare}\`)`}`
@@ -58,7 +49,7 @@ const commandSection = (command: Subcommand): ReadonlyArray<string> => {
       const mine = flags.filter((f) => f.group === group)
       return mine.length === 0
         ? []
-        : ["", `### ${groupTitles[group]}`, "", "| flag | default | meaning |", "|---|---|---|", ...mine.map(flagRow)]
+        : ["", `### ${GroupTitles[group]}`, "", "| flag | default | meaning |", "|---|---|---|", ...mine.map(flagRow)]
     }),
     ...(command.help.footer.length === 0 ? [] : ["", ...command.help.footer.map((l) => cell(l))]),
     ""

@@ -12,6 +12,16 @@ import * as Schema from "effect/Schema"
 export const Groups = ["workload", "statistics", "gate", "faults", "output", "watch"] as const
 export type Group = (typeof Groups)[number]
 
+/** Each group's title, in `--help` and on the reference page. */
+export const GroupTitles: { readonly [G in Group]: string } = {
+  workload: "Workload",
+  statistics: "Statistics",
+  gate: "Gate",
+  faults: "Faults",
+  output: "Output",
+  watch: "Watching a run"
+}
+
 /**
  * Who may set an option: `file`, a config file's `defaults` as well as
  * `runBench` and the command line; `run`, `runBench` and the command line;

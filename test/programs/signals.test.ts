@@ -8,6 +8,22 @@ import { tempDir } from "../helpers.ts"
 import { removeStaleTemporaryFolders } from "../../src/process/tempFolders.ts"
 import { interrupted, root, runnersOf } from "./spawned.ts"
 
+/** `node ARGS` run to its end (killed, and the test failed, if it has not ended within `ms`): its exit code and stderr. */
+const toItsEnd = (args: ReadonlyArray<string>, ms: number) =>
+  new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
+    const child = spawn(process.execPath, [...args], { cwd: root, stdio: ["ignore", "ignore", "pipe"] })
+    let stderr = ""
+    child.stderr.on("data", (d: Buffer) => void (stderr += d.toString()))
+    const guard = setTimeout(() => {
+      child.kill("SIGKILL")
+      reject(new Error(`still running after ${ms} ms; stderr: ${stderr}`))
+    }, ms)
+    child.on("close", (code) => {
+      clearTimeout(guard)
+      resolve({ code, stderr })
+    })
+  })
+
 describe("signals", () => {
   // Zero profile, many trials: without a turn of the event loop the signal waited for the whole run.
   const args = (out: string) => [
@@ -193,22 +209,10 @@ describe("signals", () => {
     const port = (server.address() as net.AddressInfo).port
     try {
       const out = path.join(tempDir(), "out")
-      const r = await new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
-        const child = spawn(process.execPath, [
-          "--import", "tsx", "programs/bench.ts", "--store", "postgres", "--pg-url", `postgresql://postgres@127.0.0.1:${port}/bench`,
-          "--files", "10", "--out", out
-        ], { cwd: root, stdio: ["ignore", "ignore", "pipe"] })
-        let stderr = ""
-        child.stderr.on("data", (d: Buffer) => void (stderr += d.toString()))
-        const guard = setTimeout(() => {
-          child.kill("SIGKILL")
-          reject(new Error(`still running after its error; stderr: ${stderr}`))
-        }, 30_000)
-        child.on("close", (code) => {
-          clearTimeout(guard)
-          resolve({ code, stderr })
-        })
-      })
+      const r = await toItsEnd([
+        "--import", "tsx", "programs/bench.ts", "--store", "postgres", "--pg-url", `postgresql://postgres@127.0.0.1:${port}/bench`,
+        "--files", "10", "--out", out
+      ], 30_000)
       expect(r.code).toBe(2)
       const lines = r.stderr.trim().split("\n")
       expect(lines).toHaveLength(1)
@@ -250,19 +254,7 @@ describe("a --pg-url server that accepts and never answers", () => {
     const server = await silentServer()
     try {
       const out = path.join(tempDir(), "out")
-      const r = await new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
-        const child = spawn(process.execPath, run(server.url, out), { cwd: root, stdio: ["ignore", "ignore", "pipe"] })
-        let stderr = ""
-        child.stderr.on("data", (d: Buffer) => void (stderr += d.toString()))
-        const guard = setTimeout(() => {
-          child.kill("SIGKILL")
-          reject(new Error(`still waiting on a server that never answers; stderr: ${stderr}`))
-        }, 60_000)
-        child.on("close", (code) => {
-          clearTimeout(guard)
-          resolve({ code, stderr })
-        })
-      })
+      const r = await toItsEnd(run(server.url, out), 60_000)
       expect(r.code).toBe(2)
       const lines = r.stderr.trim().split("\n")
       expect(lines).toHaveLength(1)
