@@ -34,11 +34,25 @@ export type { BenchConfigFile, ConfigDefaults, ConfigSpec } from "./config/defin
 /** The whole run as an Effect answering the result document; `runBenchPromise` as a Promise; `BenchError` when it cannot run. */
 export { BenchError, runBench, runBenchPromise } from "./bench/run.ts"
 export type { RunOptions } from "./bench/run.ts"
-/** Two result documents compared configuration by configuration (the regression check of `compare`). */
-export { compareResults } from "./verdict/compareResults.ts"
-export type { ConfigurationComparison, ResultsComparison } from "./verdict/compareResults.ts"
+/**
+ * Two result documents compared configuration by configuration, the ladder's steps included (the regression check of
+ * `compare`): normalized by the machines' probes when they differ; failed by fail rules (`parseFailOn`'s spelling is
+ * `--fail-on`'s). The vitest matchers are in `upload-fsm-bench/vitest`.
+ */
+export { compareResults, DEFAULT_COMPARE_NOISE, defaultRules, parseFailOn, rulesText } from "./verdict/compareResults.ts"
+export type {
+  CompareOptions,
+  ConfigurationComparison,
+  FailRule,
+  Failure,
+  MachineComparison,
+  ResultsComparison,
+  RuleMetric
+} from "./verdict/compareResults.ts"
+/** Saved baselines by name (`bench --save-baseline NAME`, `--baseline NAME`): read one, keep one, list a folder's. */
+export { baselineFolder, readBaseline, saveBaseline, savedBaselines } from "./results/baselines.ts"
 /** The result document's Schema (decode a `results-*.json` with it) and its type. */
-export { CatalogEntry, ResultsDocument, RunResult, SCHEMA_VERSION } from "./results/schema.ts"
+export { Calibration, CatalogEntry, ResultsDocument, RunResult, SCHEMA_VERSION } from "./results/schema.ts"
 /** A `results-*.json` file's text decoded (older schemas upgraded), or why it is not one. */
 export { decodeResults } from "./results/files.ts"
 

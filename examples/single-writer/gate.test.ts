@@ -1,10 +1,14 @@
 /**
  * The gate with the single writer on the ladder, run from a test: the typed
- * result document is asserted on as any value would be.
+ * result document is asserted on as any value would be, and with the
+ * package's matchers (`upload-fsm-bench/vitest`).
  */
 import { describe, expect, it } from "vitest"
 import { runBenchPromise } from "upload-fsm-bench"
+import { benchMatchers } from "upload-fsm-bench/vitest"
 import config from "./upload-fsm-bench.config.ts"
+
+expect.extend(benchMatchers)
 
 describe("the single writer", () => {
   it("passes a small gate, holds integrity, and is ranked with an efficiency", async () => {
@@ -19,7 +23,7 @@ describe("the single writer", () => {
       contrast: "off"
     })
     expect(doc.integrity.ok).toBe(true)
-    expect(doc.gate.verdict).toBe("PASS")
+    expect(doc).toPassGate()
     // Both ladder steps measured against the baseline; the single writer's step has a floor and an efficiency.
     const steps = doc.comparisons?.steps ?? []
     expect(steps.map((s) => s.mitigation)).toEqual(["in-memory-guards", "in-memory-guards+single-writer"])

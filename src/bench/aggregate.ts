@@ -13,6 +13,7 @@ import { bySegment, type SegmentName } from "../metrics/segments.ts"
 import { histogramOf, mergeHistograms } from "../metrics/histogram.ts"
 import { type Numbers, round, summarize, sum } from "../metrics/stats.ts"
 import { seededRandom } from "../metrics/random.ts"
+import { stabilityOf } from "../metrics/stability.ts"
 import type { FloorOutcome } from "../floor/measure.ts"
 import type { Recovery, RunResult, SegmentStats, Trial, TrialSummary } from "../results/schema.ts"
 import { checkIntegrity, type Expectation } from "../verdict/integrity.ts"
@@ -214,8 +215,15 @@ const aggregate = (
         p99: roundInterval(medianInterval(trials.map((t) => t.segments[s].p99), random))
       }))
     },
-    trialResults: [summaryOf(first), ...trials.slice(1).map(summaryOf)]
+    trialResults: [summaryOf(first), ...trials.slice(1).map(summaryOf)],
+    stability: stabilityFigures(trials.map((t) => t.elapsedSeconds))
   }
+}
+
+/** A configuration's stability as the document keeps it. */
+const stabilityFigures = (elapsed: ReadonlyArray<number>) => {
+  const { cv, outliers, unstable } = stabilityOf(elapsed)
+  return { cv: round(cv, 4), outliers: [...outliers], unstable }
 }
 
 const NOT_MEASURED: FloorOutcome = { floor: null, unavailable: "not measured" }

@@ -192,7 +192,11 @@ const writePartial = (
     if (environment === null || runs.length === 0) {
       return yield* Console.error(`interrupted (${signal}) before any configuration completed: nothing written`)
     }
-    const doc = named(documentOf(config, run, { environment, runs, comparisons: null, contrast: null, partial: true }, registry), reserved, false)
+    const doc = named(
+      documentOf(config, run, { environment, runs, comparisons: null, contrast: null, partial: true, calibration: run.collected.calibration }, registry),
+      reserved,
+      false
+    )
     const written = yield* write(doc, withoutReport, reserved)
     yield* Console.error(
       `interrupted (${signal}) after ${runs.length} of ${planned} configurations; partial results (marked "partial": true) ` +

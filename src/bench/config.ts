@@ -55,6 +55,12 @@ export const BenchConfig = Schema.Struct({
   thresholdZeroSeconds: Seconds,
   thresholdRealisticSeconds: Seconds,
   json: Schema.Boolean,
+  /** What fails a comparison with a baseline (`--fail-on`'s spelling); null: elapsed beyond the noise threshold. */
+  failOn: Schema.optionalWith(Schema.NullOr(Schema.String), { default: () => null }),
+  /** Keep the result document as this baseline (in the output folder's `baselines/`); null: none kept. */
+  saveBaseline: Schema.optionalWith(Schema.NullOr(Schema.String), { default: () => null }),
+  /** Compare the run with this saved baseline afterwards; null: none. */
+  baseline: Schema.optionalWith(Schema.NullOr(Schema.String), { default: () => null }),
   /** The terminal report's full tables instead of the 80-column ones. */
   wide: Schema.Boolean,
   /** Where to write a trace of one trial, if anywhere. */

@@ -7,10 +7,14 @@
  */
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
+import { DRIFT_THRESHOLD, driftOfProbes } from "../metrics/calibration.ts"
+import { round } from "../metrics/stats.ts"
+import { type Calibrator, makeCalibrator } from "./calibration.ts"
 import { CALLS_PER_FILE } from "../api/profiles.ts"
 import { environmentNow, withGit } from "../process/environment.ts"
 import { catalogOf, MitigationRegistry, mitigationLabel, type Registry } from "../mitigations/registry.ts"
 import {
+  type Calibration,
   type Comparisons,
   type Contrast,
   type Environment,
@@ -65,6 +69,7 @@ const measureSteps = (s: Session, trials: Trials, sets: ReadonlyArray<ReadonlyAr
         const tag = `[${prefix}${name}] ${trialTag(config, i, config.trials, rule)}`
         const round = [yield* trials.trial({ ...at, mitigations: [] }, tag, i)]
         for (const mitigations of sets) round.push(yield* trials.trial({ ...at, mitigations }, tag, i))
+        if (i >= config.warmup) yield* s.probe(`c=${at.concurrency} ${at.profile.name} ${name}, round ${i - config.warmup + 1}`)
         return round
       }))
     const [before = [], ...after] = sides
@@ -106,7 +111,7 @@ const measureMatrix = (s: Session, trials: Trials, runs: Array<RunResult>, preme
       }
       const deciding = cell.concurrency === plan.comparisonAt.concurrency
       const rule = deciding && cell.profile.name === plan.comparisonAt.profile.name ? stoppingRuleOf(config) : null
-      runs.push(yield* trials.series(cell, `[${position}]`, deciding ? config.trials : config.otherTrials, rule))
+      runs.push(yield* trials.series(cell, `[${position}]`, deciding ? config.trials : config.otherTrials, rule, deciding))
     }
   })
 
@@ -121,7 +126,8 @@ const measureLadder = (s: Session, trials: Trials, premeasured: Map<string, Step
     return yield* walkLadder(plan.comparisons.steps, plan.comparisons.mode, (mitigations) => {
       const measured = premeasured.get(mitigationLabel(mitigations))
       return measured === undefined
-        ? Effect.flatMap(measureSteps(s, trials, [mitigations], ""), ([step]) => step === undefined ? Effect.die("no step measured") : Effect.succeed(step))
+        ? Effect.flatMap(measureSteps(s, trials, [mitigations], ""), ([step]) =>
+          step === undefined ? Effect.die("no step measured") : Effect.succeed(step))
         : Effect.succeed(measured)
     })
   })
@@ -132,7 +138,7 @@ const measureContrast = (s: Session, trials: Trials) => {
   if (contrast == null) return Effect.succeed(null)
   const cell: TrialCell = { ...s.plan.comparisonAt, mitigations: [], driver: contrast.name }
   return Effect.logDebug(`contrast: ${contrast.name}`).pipe(
-    Effect.zipRight(trials.series(cell, `[contrast ${contrast.name}]`, s.config.trials)),
+    Effect.zipRight(trials.series(cell, `[contrast ${contrast.name}]`, s.config.trials, null, true)),
     Effect.map((run) => ({ driver: contrast.name, run })),
     Effect.provide(contrast.context)
   )
@@ -142,7 +148,7 @@ export const measureBench = (
   config: BenchConfig,
   target: Target
 ): Effect.Effect<Measured, StoreError | ForeignDatabase, Driver | Progress | MitigationRegistry> =>
-  Effect.gen(function*() {
+  Effect.scoped(Effect.gen(function*() {
     const driver = yield* Driver
     const registry = yield* MitigationRegistry
     const plan = planOf(config, registry)
@@ -158,19 +164,44 @@ export const measureBench = (
     yield* Effect.logDebug(`plan: ${plan.cells.length} configurations, ${plan.comparisons?.steps.length ?? 0} comparisons`)
     const live = yield* LiveMetrics
     if (live.enabled) trialGauges.planned.unsafeUpdate(plan.trials.count, [])
-    const session: Session = { config, target, plan, registry, driver: driver.name, progress: yield* Progress, live }
+    const calibrator = yield* makeCalibrator()
+    collected.calibration = calibrator
+    const session: Session = { config, target, plan, registry, driver: driver.name, progress: yield* Progress, live, probe: calibrator.probe }
+    yield* calibrator.probe("start")
     const trials = makeTrials(session)
     const premeasured = new Map<string, Step>()
     yield* measureMatrix(session, trials, collected.runs, premeasured)
     yield* Effect.logDebug("comparisons")
     const comparisons = yield* measureLadder(session, trials, premeasured)
     const contrast = yield* measureContrast(session, trials)
+    yield* calibrator.probe("end")
     yield* Effect.logDebug("verdicts")
     const environment = yield* Fiber.join(withCheckout)
     const exports = (yield* Exports)()
-    const doc = documentOf(config, target, { environment, runs: collected.runs, comparisons, contrast, partial: false, exports }, registry)
+    const doc = documentOf(
+      config,
+      target,
+      { environment, runs: collected.runs, comparisons, contrast, partial: false, exports, calibration: calibrator },
+      registry
+    )
     return { doc, trace: trials.trace() }
-  })
+  }))
+
+/** The probes as the document records them, with their drift. */
+const calibrationOf = (calibrator: Calibrator): Calibration => {
+  const probes = calibrator.probes()
+  const drift = driftOfProbes(probes)
+  return {
+    cpu: calibrator.cpu,
+    storage: calibrator.storage,
+    storageUnavailable: calibrator.unavailable,
+    probes: [...probes],
+    drift: { cpu: round(drift.cpu, 4), storage: drift.storage === null ? null : round(drift.storage, 4) },
+    threshold: DRIFT_THRESHOLD,
+    shifted: drift.shifted,
+    hit: [...drift.hit]
+  }
+}
 
 /**
  * The result document of what was measured: every verdict computed from
@@ -188,6 +219,8 @@ export const documentOf = (
     readonly partial: boolean
     /** How the OTLP exports went, with --otlp. */
     readonly exports?: ExportHealth | null
+    /** The machine's probes so far. */
+    readonly calibration?: Calibrator | null
   },
   registry: Registry
 ): MeasuredDocument => {
@@ -236,6 +269,7 @@ export const documentOf = (
     ...verdicts,
     comparisons,
     contrast,
+    ...(measured.calibration == null ? {} : { calibration: calibrationOf(measured.calibration) }),
     ...(measured.exports == null ? {} : { exports: { ...measured.exports, url: maskedUrl(measured.exports.url) } })
   }
 }

@@ -18,6 +18,7 @@ import type { Environment, RunResult, Trial } from "../results/schema.ts"
 import { round } from "../metrics/stats.ts"
 import { halfWidthShare, type StopReason, stopReason, type StoppingRule } from "../metrics/stopping.ts"
 import type { Driver } from "../store/driver.ts"
+import type { Calibrator } from "./calibration.ts"
 import { StoreError } from "../store/errors.ts"
 import { combineTrials } from "./aggregate.ts"
 import { type BenchConfig, scaledOut } from "./config.ts"
@@ -47,9 +48,11 @@ export interface Target {
 export interface Collected {
   environment: Environment | null
   readonly runs: Array<RunResult>
+  /** The machine's probes so far, with what they are; null until the run's calibrator exists. */
+  calibration: Calibrator | null
 }
 
-export const collector = (): Collected => ({ environment: null, runs: [] })
+export const collector = (): Collected => ({ environment: null, runs: [], calibration: null })
 
 /** A configuration as one trial runs it; `driver` names a contrast driver, absent for the run's own. */
 export type TrialCell = Omit<Cell, "sharedSide"> & { readonly driver?: string }
@@ -64,6 +67,8 @@ export interface Session {
   readonly driver: string
   readonly progress: ProgressShape
   readonly live: LiveShape
+  /** Probe the machine after a configuration (`calibration.ts`), named by it. */
+  readonly probe: (at: string) => Effect.Effect<void>
 }
 
 /** The trial's tag: a warm-up's, or a counted trial's place among `counted` (with a stopping rule, between its least and most). */
@@ -267,11 +272,18 @@ export const makeTrials = (s: Session) => {
    * A configuration's warm-ups and `n` counted trials, one after another,
    * combined into its run; with a rule (a configuration that decides
    * something), more until its interval is within the target or the cap.
+   * The machine is probed after it, or after each counted round
+   * (`probeRounds`, for a configuration whose figures decide something).
    */
-  const series = (cell: TrialCell, prefix: string, n: number, rule: StoppingRule | null = null) =>
+  const series = (cell: TrialCell, prefix: string, n: number, rule: StoppingRule | null = null, probeRounds = false) =>
     Effect.gen(function*() {
+      const name = `c=${cell.concurrency} ${cell.profile.name} ${mitigationLabel(cell.mitigations)}` +
+        (cell.driver === undefined ? "" : ` on ${cell.driver}`)
       const { sides, stopped } = yield* inRounds(config, n, rule, (i) =>
-        Effect.map(trial(cell, `${prefix} ${trialTag(config, i, n, rule)}`, i), (t) => [t]))
+        Effect.map(trial(cell, `${prefix} ${trialTag(config, i, n, rule)}`, i), (t) => [t]).pipe(
+          Effect.tap(() => (probeRounds && counted(i) ? s.probe(`${name}, round ${i - config.warmup + 1}`) : Effect.void))
+        ))
+      if (!probeRounds) yield* s.probe(name)
       return withStop(yield* combine(sides[0] ?? [], cell), rule, stopped, config.seed)
     })
 

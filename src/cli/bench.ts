@@ -20,7 +20,12 @@ import { fileExporters, terminalExporter } from "../report/exporters.ts"
 import { wrapText } from "../report/wrap.ts"
 import { CommandConfig } from "./config.ts"
 import { givenOptionsOf } from "./flags.ts"
-import { subcommand, usageError, type UsageError } from "./program.ts"
+import { EXIT, subcommand, usageError, type UsageError } from "./program.ts"
+import { comparisonLines } from "./comparison.ts"
+import type { BenchConfig } from "../bench/config.ts"
+import { baselineFolder, readBaseline, saveBaseline } from "../results/baselines.ts"
+import type { ResultsDocument } from "../results/schema.ts"
+import { compareResults, parseFailOn } from "../verdict/compareResults.ts"
 import { terminalProgress } from "./progress.ts"
 
 /** Where the files went: the folder once, then the names (wrapped within 80 columns unless --wide). */
@@ -44,6 +49,48 @@ const onTerminal = (options: { readonly json: boolean; readonly wide: boolean; r
       yield* Console.log(`${(yield* terminal.render(shown.doc)) ?? ""}\n\n${writtenLine(options.out, shown.written, options.wide)}`)
     }
     yield* Effect.flatMap(processCost, (c) => Effect.logDebug(endLine(c)))
+  })
+
+const folderOf = (config: BenchConfig) => baselineFolder(config.out ?? "results")
+
+/** `--baseline NAME`'s document, or null without one; a name not saved is bad input. */
+const baselineOf = (config: BenchConfig) =>
+  config.baseline === null
+    ? Effect.succeed(null)
+    : Either.match(readBaseline(folderOf(config), config.baseline), {
+      onLeft: (e) => Effect.fail(usageError(`--baseline: ${e}`)),
+      onRight: (doc) => Effect.succeed(doc)
+    })
+
+/**
+ * After the run: the document kept as a baseline (`--save-baseline`), and the
+ * run compared with one (`--baseline`), its lines on stderr with --json. A
+ * broken fail rule turns a passing gate's exit 0 into 1; a baseline that
+ * could not be saved, into 2.
+ */
+const afterRun = (config: BenchConfig, doc: ResultsDocument, against: ResultsDocument | null, code: number) =>
+  Effect.gen(function*() {
+    const say = config.json ? Console.error : Console.log
+    let exit = code
+    if (against !== null) {
+      const failOn = config.failOn === null ? undefined : Either.getOrUndefined(parseFailOn(config.failOn))
+      const result = compareResults(against, doc, { noise: config.noise, ...(failOn === undefined ? {} : { failOn }) })
+      if (result === null) {
+        yield* say(`--baseline ${config.baseline}: no configuration in common with this run; nothing compared`)
+      } else {
+        const sides = { before: `baseline ${config.baseline} (${against.createdAt})`, after: `this run (${doc.createdAt})` }
+        yield* say(["", ...comparisonLines(result, sides, config.failOn !== null)].join("\n"))
+        if (result.failures.length > 0 && exit === EXIT.ok) exit = EXIT.no
+      }
+    }
+    if (config.saveBaseline !== null) {
+      const saved = saveBaseline(folderOf(config), config.saveBaseline, `${JSON.stringify(doc, null, 2)}\n`)
+      yield* Either.match(saved, {
+        onLeft: (e) => Effect.zipRight(Console.error(`error: ${e}`), Effect.sync(() => void (exit = EXIT.badInput))),
+        onRight: (file) => Console.error(`baseline ${config.saveBaseline} saved: ${file}`)
+      })
+    }
+    return exit
   })
 
 export const benchCommand = subcommand(
@@ -72,9 +119,11 @@ export const benchCommand = subcommand(
         announce: true,
         present: onTerminal({ json: config.right.json, wide: config.right.wide, out: config.right.out ?? "" })
       }
+      // A baseline to compare with is read before anything runs: a wrong name costs no run.
+      const against = yield* baselineOf(config.right)
       const shown = yield* assembleRun(config.right, loaded.registry, presentation).pipe(
         Effect.catchTag("BenchError", (e): Effect.Effect<never, BenchError | UsageError> => Effect.fail(e.kind === "bad-input" ? usageError(e.detail) : e))
       )
-      return exitCodeOf(shown)
+      return shown.kind === "results" ? yield* afterRun(config.right, shown.doc, against, exitCodeOf(shown)) : exitCodeOf(shown)
     })
 )

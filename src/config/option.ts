@@ -300,10 +300,19 @@ export const list = <A, const F extends string | undefined, const S extends Scop
 /** Free text (a path, JSON): only emptiness is refused here. */
 export const text = <const F extends string | undefined, const S extends Scope = "cli">(
   name: string,
-  spec: Common<S> & { readonly pseudo: string; readonly fallback: F; readonly shown?: string }
+  spec: Common<S> & {
+    readonly pseudo: string
+    readonly fallback: F
+    readonly shown?: string
+    /** Why a value is refused beyond emptiness (a name's spelling, a rule's grammar), or null. */
+    readonly check?: (value: string) => string | null
+  }
 ): Option<Fallback<string, F>, string, S> => {
   type A = Exclude<Fallback<string, F>, undefined>
-  const fromText = (value: string): Either.Either<A, string> => (value.trim() === "" ? Either.left("empty value") : Either.right(value as A))
+  const fromText = (value: string): Either.Either<A, string> => {
+    const problem = value.trim() === "" ? "empty value" : spec.check?.(value) ?? null
+    return problem === null ? Either.right(value as A) : Either.left(problem)
+  }
   return {
     name,
     kind: "text",

@@ -16,6 +16,8 @@ import { addressText, parseAddress } from "../cluster/address.ts"
 import { AllDrivers, Drivers, Stores, threaded } from "../backends/all.ts"
 import { MITIGATION_NAME } from "../mitigations/define.ts"
 import { builtInMitigations } from "../mitigations/registry.ts"
+import { baselineNameProblem } from "../results/baselines.ts"
+import { parseFailOn } from "../verdict/failRules.ts"
 import { choice, type Given, integer, integerProblem, type KeysIn, list, number, on, rangeText, text, type Values } from "./option.ts"
 
 
@@ -185,6 +187,21 @@ const workload = {
   })
 }
 
+/** A saved baseline's name (`results/baselines.ts`). */
+const baselineName = (name: string, description: string) =>
+  text(name, { group: "output", pseudo: "NAME", description, fallback: undefined, check: baselineNameProblem })
+
+/** `--fail-on`: the comparison's fail rules (`verdict/failRules.ts`), kept in their spelling. */
+export const failOnOption = text("fail-on", {
+  group: "gate",
+  pseudo: "RULES",
+  description: "a comparison fails on: METRIC:+N%,... (elapsed:+10%)",
+  fallback: undefined,
+  shown: "elapsed over --noise",
+  scope: "file",
+  check: (value) => Either.match(parseFailOn(value), { onLeft: (e) => e, onRight: () => null })
+})
+
 const statistics = {
   trials: integer("trials", {
     group: "statistics",
@@ -233,7 +250,8 @@ const gate = {
     bare: "first",
     scope: "file"
   }),
-  batchSize: recorded.batchSize
+  batchSize: recorded.batchSize,
+  failOn: failOnOption
 }
 
 const faults = {
@@ -266,8 +284,10 @@ const output = {
     runners: true
   }),
   out: text("out", { group: "output", pseudo: "DIR", description: "folder for the result files", fallback: "results", scope: "file" }),
-  json: on("json", { group: "output", description: "print the result document on stdout and nothing else there" }),
-  wide: on("wide", { group: "output", description: "every column of the tables and one line per fact (beyond 80 columns)" }),
+  saveBaseline: baselineName("save-baseline", "keep the results as baseline NAME (in --out/baselines)"),
+  baseline: baselineName("baseline", "then compare with baseline NAME (rules: --fail-on)"),
+  json: on("json", { group: "output", description: "print the result document on stdout, nothing else" }),
+  wide: on("wide", { group: "output", description: "every table column, one line per fact (over 80 cols)" }),
   trace: text("trace", {
     group: "output",
     pseudo: "FILE",

@@ -10,6 +10,7 @@ import * as Schema from "effect/Schema"
 import { Scenarios } from "../actor/scenario.ts"
 import { ClockModes } from "../clock/apiClock.ts"
 import { choice, integer, number, on } from "./option.ts"
+import { DEFAULT_COMPARE_NOISE } from "../verdict/failRules.ts"
 
 /**
  * Upper bounds, so that a slip of the keyboard is one line, not a full disk
@@ -30,8 +31,8 @@ const MAX_ATTEMPTS = 100
 /** The largest `--pool-size`: the shared connections, each a server connection (Postgres) or a SQLite connection. */
 export const MAX_POOL_SIZE = 64
 
-/** The default noise threshold: a change smaller than 5% is never called improved or regressed. */
-export const DEFAULT_NOISE = 0.05
+/** The default noise threshold (`compare`'s): a change smaller than 5% is never called improved or regressed. */
+export const DEFAULT_NOISE = DEFAULT_COMPARE_NOISE
 
 /** The realistic profile's delay per API call with `--quick`. */
 export const QUICK_DELAY = 0.05
@@ -115,10 +116,10 @@ export const recordedOptions = {
   }),
   maxTrials: integer("max-trials", {
     group: "statistics",
-    description: "with --target-ci: the most trials each gets",
+    description: "with --target-ci: the trials' cap",
     bounds: { min: 1, max: 1000 },
     fallback: undefined,
-    shown: "3 × --trials",
+    shown: "3×--trials",
     scope: "file"
   })
 }

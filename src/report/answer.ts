@@ -1,5 +1,5 @@
 /**
- * The answer first: at most five plain lines, each within 80 columns, that
+ * The answer first: a few plain lines, each within 80 columns, that
  * open the terminal report and the summary. They say what persisting costs,
  * where its time goes, which mitigation helps most (measured ratio and
  * interval), and which driver the figures are for.
@@ -53,6 +53,38 @@ const driverLine = (doc: ResultsDocument): string => {
       `${inline(c.driver) ? "inline " : ""}${c.driver} at c=${c.concurrency} ${c.profile}: ${seconds(c.elapsedSeconds)} s`
 }
 
+const runName = (r: ResultsDocument["runs"][number]) => `c=${r.concurrency} ${r.profile} ${r.mitigation}`
+
+/**
+ * The machine's warnings, one line each and only when there is one: the
+ * probes moved during the run (by how much, which configurations it hit),
+ * and the configurations whose trials were unstable.
+ */
+export const machineLines = (doc: ResultsDocument): ReadonlyArray<string> => {
+  const c = doc.calibration
+  const moved = c === undefined || !c.shifted
+    ? []
+    : [
+      `Machine moved during the run: its all-core CPU probe drifted ${c.drift.cpu.toFixed(1)}× (over ${c.threshold}×)` +
+      (c.hit.length === 0 ? "" : `; hit: ${c.hit.join(", ")}`) + ". Rerun on a quiet machine to trust these."
+    ]
+  const steps = doc.comparisons?.steps.flatMap((s) => [s.before, s.after]) ?? []
+  const unstable = [...doc.runs, ...steps].filter((r, i, all) =>
+    r.stability?.unstable === true && all.findIndex((o) => runName(o) === runName(r)) === i
+  )
+  const shaky = unstable.length === 0
+    ? []
+    : [
+      `Unstable trials: ${
+        unstable.map((r) =>
+          `${runName(r)} (CV ${percent(r.stability?.cv ?? 0)}` +
+          ((r.stability?.outliers.length ?? 0) > 0 ? `, ${r.stability?.outliers.length} outlier(s)` : "") + ")"
+        ).join(", ")
+      }`
+    ]
+  return [...moved, ...shaky].flatMap((line) => wrapText(line, 80, 2))
+}
+
 export const answerLines = (doc: ResultsDocument): ReadonlyArray<string> => {
   const a = doc.answer
   const persistence = a.persistenceMsPerFile === null || a.persistenceRun === null
@@ -72,6 +104,7 @@ export const answerLines = (doc: ResultsDocument): ReadonlyArray<string> => {
     ...wrapText(persistence, 80, 2),
     ...wrapText(where, 80, 2),
     ...wrapText(fixes, 80, 2),
-    ...wrapText(driverLine(doc), 80, 2)
+    ...wrapText(driverLine(doc), 80, 2),
+    ...machineLines(doc)
   ]
 }

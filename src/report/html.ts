@@ -177,6 +177,75 @@ const scalingSpec = (doc: ResultsDocument): TopLevelSpec => ({
   }
 })
 
+/** Every configuration's trials, one point each (an outlier marked), with its median: how far they spread. */
+const trialsSpec = (doc: ResultsDocument): TopLevelSpec => {
+  const steps = (doc.comparisons?.steps ?? []).map((s) => s.after)
+  const runs = [...doc.runs, ...steps].filter((r, i, all) => all.findIndex((o) => trialLabel(o) === trialLabel(r)) === i)
+  return {
+    $schema: "https://vega.github.io/schema/vega-lite/v5.json",
+    title: "Each counted trial's elapsed time (| the median; red: an outlier, modified Z over 3.5)",
+    data: {
+      values: runs.flatMap((run) =>
+        run.trialResults.map((t, i) => ({
+          configuration: trialLabel(run),
+          seconds: t.elapsedSeconds,
+          median: run.elapsedSeconds,
+          kind: run.stability?.outliers.includes(i) === true ? "outlier" : "trial"
+        }))
+      )
+    },
+    width: 520,
+    layer: [
+      {
+        mark: { type: "point", filled: true, opacity: 0.7 },
+        encoding: {
+          x: { field: "seconds", type: "quantitative", scale: { type: "log" }, title: "elapsed s (log)" },
+          y: { field: "configuration", type: "nominal", sort: null, title: null },
+          color: { field: "kind", type: "nominal", scale: { domain: ["trial", "outlier"], range: ["#4c78a8", "#e45756"] }, title: null }
+        }
+      },
+      {
+        mark: { type: "tick", color: "#222", thickness: 2 },
+        encoding: {
+          x: { field: "median", type: "quantitative" },
+          y: { field: "configuration", type: "nominal", sort: null }
+        }
+      }
+    ]
+  }
+}
+
+const trialLabel = (r: { readonly concurrency: number; readonly profile: string; readonly mitigation: string }) =>
+  `${configLabel(r)} ${r.mitigation}`
+
+/** The machine's probes in the order taken, each as a share of its kind's fastest: where the machine moved. */
+const probesSpec = (doc: ResultsDocument): TopLevelSpec | null => {
+  const probes = doc.calibration?.probes ?? []
+  if (probes.length < 2) return null
+  const fastest = (xs: ReadonlyArray<number>) => Math.min(...xs)
+  const cpu = fastest(probes.map((p) => p.cpuMs))
+  const storage = probes.flatMap((p) => (p.storageMs === null ? [] : [p.storageMs]))
+  const storageFastest = storage.length === 0 ? 0 : fastest(storage)
+  return {
+    $schema: "https://vega.github.io/schema/vega-lite/v5.json",
+    title: `The machine's probes, ÷ the fastest of each (a smoothed CPU drift over ${doc.calibration?.threshold ?? 2}× means it moved)`,
+    data: {
+      values: probes.flatMap((p, order) => [
+        { order, at: `${order + 1}. ${p.at}`, probe: "CPU", ratio: cpu > 0 ? p.cpuMs / cpu : 1 },
+        ...(p.storageMs === null || storageFastest <= 0 ? [] : [{ order, at: `${order + 1}. ${p.at}`, probe: "storage", ratio: p.storageMs / storageFastest }])
+      ])
+    },
+    width: 520,
+    height: 160,
+    mark: { type: "line", point: true },
+    encoding: {
+      x: { field: "at", type: "ordinal", sort: null, title: null, axis: { labelAngle: -30 } },
+      y: { field: "ratio", type: "quantitative", scale: { zero: false }, title: "÷ fastest" },
+      color: { field: "probe", type: "nominal", title: null }
+    }
+  }
+}
+
 /**
  * Vega and Vega-Lite are CommonJS packages loaded when a report is drawn, with
  * require: a dynamic import in the bundle (`launch.ts`) would make tsx's loader
@@ -198,11 +267,14 @@ export const reportHtml = (doc: ResultsDocument): Effect.Effect<string> =>
   Effect.gen(function*() {
     const profiles = [...new Set(doc.runs.map((r) => r.profile))]
     const forest = forestSpec(doc)
+    const probes = probesSpec(doc)
     const charts: ReadonlyArray<readonly [string, TopLevelSpec]> = [
       ...profiles.map((p) => [`Distributions, ${p}`, distributionSpec(doc, p)] as const),
       ["Where the time goes", breakdownSpec(doc)],
       ...(forest === null ? [] : [["Mitigations", forest] as const]),
-      ["Scaling", scalingSpec(doc)]
+      ["Scaling", scalingSpec(doc)],
+      ["Trials", trialsSpec(doc)],
+      ...(probes === null ? [] : [["The machine", probes] as const])
     ]
     const rendered = yield* Effect.forEach(charts, ([heading, spec]) =>
       Effect.map(toSvg(spec), (svg) => `<section class="chart"><h2>${escape(heading)}</h2>\n${svg}</section>`))

@@ -232,6 +232,11 @@ export const RunResult = Schema.Struct({
     "95% bootstrap intervals (2,000 resamples of the trials, percentile method)"
   ),
   trialResults: field(Schema.NonEmptyArray(TrialSummary), "every counted trial"),
+  stability: Schema.optional(Schema.Struct({
+    cv: field(Schema.Number, "the counted trials' elapsed times: standard deviation ÷ mean"),
+    outliers: field(Schema.Array(Count), "the trials (0-based among trialResults) whose modified Z-score is over 3.5"),
+    unstable: field(Schema.Boolean, "cv over 10% or an outlier among the trials")
+  })).annotations({ description: "how steady the trials were; absent in documents written before it was recorded" }),
   adaptive: Schema.optional(Schema.Struct({
     reason: field(Schema.Literal("interval", "cap"), "interval: every side's 95% interval of its median elapsed came within the target; cap: --max-trials came first"),
     halfWidthShare: field(Schema.Number, "this configuration's 95% interval half-width as a share of its median elapsed when its trials stopped"),
@@ -535,6 +540,33 @@ const Header = {
   catalog: field(Schema.Array(CatalogEntry), "every mitigation the run registered: the built-ins, then its config file's")
 }
 
+export const CalibrationProbe = Schema.Struct({
+  at: field(Schema.String, "when it was taken: start, end, or the label of the configuration measured just before it"),
+  cpuMs: field(Schema.Number, "the CPU probe, ms"),
+  storageMs: field(Schema.NullOr(Schema.Number), "the storage probe, ms; null when the store is not probed or the probe failed")
+}).annotations({ identifier: "CalibrationProbe", description: "one probe of the machine's speed" })
+
+export const Calibration = Schema.Struct({
+  cpu: field(Schema.String, "what the CPU probe computes"),
+  storage: field(Schema.NullOr(Schema.String), "what the storage probe writes; null when the store is not probed"),
+  storageUnavailable: field(Schema.NullOr(Schema.String), "why there is no storage probe; null when there is one"),
+  probes: field(Schema.Array(CalibrationProbe), "every probe, in the order taken: at the start, after each configuration, at the end"),
+  drift: field(
+    Schema.Struct({
+      cpu: field(Schema.Number, "slowest ÷ fastest CPU probe, the series smoothed by a running median of three"),
+      storage: field(Schema.NullOr(Schema.Number), "the same of the storage probes (reported, not judged); null without storage probes")
+    }),
+    "how far the machine moved during the run"
+  ),
+  threshold: field(Schema.Number, "a CPU drift above this means the machine moved"),
+  shifted: field(Schema.Boolean, "the CPU drift was above the threshold"),
+  hit: field(Schema.Array(Schema.String), "the configurations measured beside a (smoothed) CPU probe slower than the fastest by more than the threshold")
+}).annotations({
+  identifier: "Calibration",
+  description: "the machine's speed probed during the run (a fixed computation and a loop of commits): what `compare` normalizes by"
+})
+export type Calibration = typeof Calibration.Type
+
 /** The whole result document of a run. */
 export const ResultsDocument = Schema.Struct({
   ...Header,
@@ -554,6 +586,9 @@ export const ResultsDocument = Schema.Struct({
   ),
   files: field(Schema.NullOr(OutputFiles), "the files written; null when none were (`runBench` without `out`)"),
   gate: field(Gate, "the verdict"),
+  calibration: Schema.optional(Calibration).annotations({
+    description: "the machine's probes during the run; absent in documents written before it was recorded"
+  }),
   exports: Schema.optional(Schema.Struct({
     url: field(Schema.String, "--otlp, a password in it masked"),
     exports: field(Count, "the exports sent to the collector (spans and metrics, every 2 s), retries included"),

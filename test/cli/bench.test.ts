@@ -34,7 +34,10 @@ describe("bench CLI: bad input exits 2 with one clear line and touches nothing",
       ["--driver", "threaded", "--concurrency", "80", "--workers", "8"],
       "--concurrency 80 with --workers 8: the threaded driver takes at most 100 connections across the run's processes, and each worker process beyond the first holds 3 of its own (its pool, observer and writer): at most --concurrency 79 here"
     ],
-    ["--fail-batch beyond the last batch", ["--files", "10", "--ladder", "full", "--fail-batch", "4"], "--fail-batch 4: 10 files commit at least 3 batches of 10"]
+    ["--fail-batch beyond the last batch", ["--files", "10", "--ladder", "full", "--fail-batch", "4"], "--fail-batch 4: 10 files commit at least 3 batches of 10"],
+    ["--baseline a name never saved", ["--baseline", "main"], "--baseline: no baseline 'main' in"],
+    ["--save-baseline a path", ["--save-baseline", "../main"], "'../main' is not a baseline name"],
+    ["--fail-on a bad rule", ["--fail-on", "elapsed"], "'elapsed' is not a rule: write METRIC:+N%"]
   ]
   for (const [name, args, mentions] of cases) {
     it.live(name, () =>
@@ -157,6 +160,29 @@ describe("bench CLI: bad input exits 2 with one clear line and touches nothing",
       expect(doc.contrast.run.floor).toMatchObject({ transitions: 36 })
       expect(doc.answer.contrast).toMatchObject({ driver: "better-sqlite3", concurrency: 10, profile: "zero" })
       expect(doc.gate).toMatchObject({ verdict: "PASS", path: "A" })
+      // The machine probed at the start, after each configuration (after each counted round of those at c=10, where
+      // the figures decide something: the ladder's rounds, c=10 realistic, the contrast) and at the end, on every core
+      // and on a scratch SQLite database.
+      const probes: ReadonlyArray<{ at: string; cpuMs: number; storageMs: number | null }> = doc.calibration.probes
+      expect(probes.map((p) => p.at)).toEqual([
+        "start",
+        "c=2 zero baseline",
+        "c=10 zero ladder, round 1",
+        "c=10 zero ladder, round 2",
+        "c=2 realistic baseline",
+        "c=10 realistic baseline, round 1",
+        "c=10 realistic baseline, round 2",
+        "c=10 zero baseline on better-sqlite3, round 1",
+        "c=10 zero baseline on better-sqlite3, round 2",
+        "end"
+      ])
+      for (const p of probes) {
+        expect(p.cpuMs).toBeGreaterThan(0)
+        expect(p.storageMs).toBeGreaterThan(0)
+      }
+      expect(doc.calibration).toMatchObject({ storageUnavailable: null, threshold: 2 })
+      expect(doc.calibration.drift.cpu).toBeGreaterThanOrEqual(1)
+      for (const run of doc.runs) expect(run.stability).toEqual({ cv: expect.any(Number), outliers: expect.any(Array), unstable: expect.any(Boolean) })
       expect(doc.gate.criteria.SC2.verdict).toBe("PASS")
       expect(doc.gate.criteria.SC2.evidence).toContain("before/after per segment in the mitigation file")
       const mitigation = JSON.parse(fs.readFileSync(path.join(out, `results-mitigation-${stamp}.json`), "utf8"))
@@ -187,6 +213,47 @@ describe("bench CLI: bad input exits 2 with one clear line and touches nothing",
       expect(again.code).toBe(1)
       expect(again.stdout).toContain("Gate VLID-06: INCOMPLETE")
       expect(again.stdout).toMatch(/conc\s+profile\s+elapsed s/)
+      }))
+
+    it.live("--save-baseline keeps the run under a name; --baseline compares a later run with it, by --fail-on's rules", () =>
+      Effect.gen(function*() {
+        const out = tempDir()
+        const small = ["--files", "10", "--concurrency", "10", "--profiles", "zero", "--ladder", "off", "--contrast", "off", "--trials", "3", "--warmup", "0", "--out", out]
+        const first = yield* bench(...small, "--save-baseline", "main", "--json")
+        const saved = path.join(out, "baselines", "main.json")
+        expect(first.stderr).toContain(`baseline main saved: ${saved}`)
+        expect(JSON.parse(fs.readFileSync(saved, "utf8"))).toEqual(JSON.parse(first.stdout))
+        // A rule no run can break here: the comparison is shown, and the exit is the gate's (INCOMPLETE: 1, zero only).
+        const second = yield* bench(...small, "--baseline", "main", "--fail-on", "elapsed:+1000%")
+        expect(second.code).toBe(1)
+        expect(second.stdout).toContain("before: baseline main (")
+        expect(second.stdout).toContain("fail rules: elapsed:+1000%;")
+        expect(second.stdout).toMatch(/^machine: /m)
+        expect(second.stdout).toMatch(/^no regression/m)
+        // The config file's defaults.failOn applies when the flag is not given.
+        const config = path.join(out, "upload-fsm-bench.config.ts")
+        fs.writeFileSync(config, `export default { defaults: { failOn: "elapsed:+1000%", thresholdZero: 300 } }\n`)
+        const third = yield* bench(...small, "--baseline", "main", "--config", config)
+        expect(third.stdout).toContain("fail rules: elapsed:+1000%;")
+      }))
+
+    it.live("--baseline turns a passing gate's exit 0 into 1 when a fail rule breaks, and names it", () =>
+      Effect.gen(function*() {
+        const out = tempDir()
+        const passing = [
+          "--files", "10", "--concurrency", "10", "--profiles", "zero,realistic", "--realistic-delay", "0.002", "--ladder", "first",
+          "--contrast", "off", "--trials", "3", "--warmup", "0", "--out", out
+        ]
+        expect((yield* bench(...passing, "--save-baseline", "fast")).code).toBe(0)
+        // The baseline made ten times faster than anything this run can do: the run regressed against it.
+        const file = path.join(out, "baselines", "fast.json")
+        const doc = JSON.parse(fs.readFileSync(file, "utf8"))
+        for (const run of doc.runs) for (const t of run.trialResults) t.elapsedSeconds /= 10
+        fs.writeFileSync(file, JSON.stringify(doc))
+        const r = yield* bench(...passing, "--baseline", "fast")
+        expect(r.stdout).toContain("Gate VLID-06: PASS")
+        expect(r.code).toBe(1)
+        expect(r.stdout).toMatch(/^REGRESSED: c=10 zero baseline elapsed \+\d+(\.\d)?% \(elapsed:\+5%\)/m)
       }))
 
     it.live("--ladder first stops at the first step that meets Threshold 1, alternating it with its own baseline series", () =>

@@ -4,6 +4,7 @@ import * as path from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { encodeResults } from "../../src/results/files.ts"
+import { CPU_ELASTICITY } from "../../src/verdict/compareResults.ts"
 import { tempDir } from "../helpers.ts"
 import { fakeDocument, fakeRun } from "../verdict/fixtures.ts"
 import { cli } from "./inProcess.ts"
@@ -45,6 +46,65 @@ describe("compare.ts", () => {
       expect(r.code).toBe(1)
       expect(r.stdout).toContain("regressed")
       expect((yield* compare(base, slower, "--noise", "0.5")).code).toBe(0)
+    }))
+
+  it.effect("BEFORE may name a saved baseline (--baselines DIR); a name neither a file nor saved is refused in one line", () =>
+    Effect.gen(function*() {
+      const folder = path.join(dir, "baselines")
+      fs.mkdirSync(folder, { recursive: true })
+      fs.copyFileSync(base, path.join(folder, "main.json"))
+      const slower = results(dir, "slower-than-main.json", [1.3, 1.32, 1.28, 1.31, 1.29])
+      const r = yield* compare("main", slower, "--baselines", folder)
+      expect(r.code).toBe(1)
+      expect(r.stdout).toContain("before: baseline main (")
+      expect(r.stdout).toMatch(/^REGRESSED: c=10 zero baseline elapsed \+30\.0% \(elapsed:\+5%\)$/m)
+      const missing = yield* compare("nope", slower, "--baselines", folder)
+      expect(missing.code).toBe(2)
+      expect(missing.stderr.trim()).toBe(`error: nope: no such file, and no baseline 'nope' in ${folder} (saved: main)`)
+    }))
+
+  it.effect("--fail-on sets what fails, and a config file's defaults.failOn does when the flag is absent", () =>
+    Effect.gen(function*() {
+      const slower = results(dir, "slower-by-30.json", [1.3, 1.32, 1.28, 1.31, 1.29])
+      const tolerant = yield* compare(base, slower, "--fail-on", "elapsed:+50%")
+      expect(tolerant.code).toBe(0)
+      expect(tolerant.stdout).toContain("fail rules: elapsed:+50%;")
+      // A segment's rule: every segment's P95 rose 30% with elapsed in these documents.
+      const segment = yield* compare(base, slower, "--fail-on", "lock_wait_ms.p95:+10%")
+      expect(segment.code).toBe(1)
+      expect(segment.stdout).toMatch(/^REGRESSED: c=10 zero baseline lock_wait_ms P95 \+30\.0% \(lock_wait_ms\.p95:\+10%\)$/m)
+      const config = path.join(dir, "tolerant.config.mjs")
+      fs.writeFileSync(config, "export default { defaults: { failOn: \"elapsed:+50%\" } }\n")
+      expect((yield* compare(base, slower, "--config", config)).code).toBe(0)
+      const bad = yield* compare(base, slower, "--fail-on", "elapsed:+10")
+      expect(bad.code).toBe(2)
+      expect(bad.stderr).toContain("'elapsed:+10' is not a rule")
+    }))
+
+  it.effect("the machines' probes: a run 1.5× slower on a machine that explains it is no regression, and the output says why", () =>
+    Effect.gen(function*() {
+      const probed = (name: string, elapsed: ReadonlyArray<number>, cpuMs: number, storageMs: number) => {
+        const file = results(dir, name, elapsed)
+        const doc = JSON.parse(fs.readFileSync(file, "utf8"))
+        const probes = ["start", "c=10 zero baseline", "end"].map((at) => ({ at, cpuMs, storageMs }))
+        doc.calibration = {
+          cpu: "test", storage: "test", storageUnavailable: null, probes,
+          drift: { cpu: 1, storage: 1 }, threshold: 2, shifted: false, hit: []
+        }
+        fs.writeFileSync(file, JSON.stringify(doc))
+        return file
+      }
+      // The busy side's all-core CPU probe reads 1.5^(1/0.4) ≈ 2.76× slower: elapsed should be 1.5× slower, and is.
+      const quiet = probed("quiet.json", [1.0, 1.02, 0.98, 1.01, 0.99], 10, 40)
+      const busy = probed("busy.json", [1.5, 1.53, 1.47, 1.515, 1.485], 10 * 1.5 ** (1 / CPU_ELASTICITY), 20)
+      const r = yield* compare(quiet, busy)
+      expect(r.code).toBe(0)
+      expect(r.stdout).toContain(
+        "machine: after's machine was 1.50× slower for this run (CPU probe 2.76×, storage probe 0.50×; elapsed moves with the CPU " +
+          "probe to the power 0.4); the verdicts rest on the figures divided by it"
+      )
+      expect(r.stdout).toContain("after ÷ 1.500 (normalized by the machines)")
+      expect(r.stdout).toMatch(/^no regression: after's machine was 1\.50× slower for this run; normalized, no rule broken \(the raw figures broke 1\)$/m)
     }))
 
   it.effect("with fewer than 3 trials a side: no interval and no verdict, exit 0, and a caveat says why", () =>

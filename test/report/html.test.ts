@@ -71,10 +71,13 @@ describe("the HTML report", () => {
       expect(seen.requests).toEqual([])
       expect(seen.title).toContain("VLID-06")
       expect(seen.answer).toContain("Persistence")
-      expect(seen.headings).toEqual(["Distributions, zero", "Distributions, realistic", "Where the time goes", "Mitigations", "Scaling"])
-      expect(seen.charts).toBe(5)
+      expect(seen.headings).toEqual([
+        "Distributions, zero", "Distributions, realistic", "Where the time goes", "Mitigations", "Scaling", "Trials", "The machine"
+      ])
+      expect(seen.charts).toBe(7)
       expect(seen.lines).toBeGreaterThan(40)
-      // 3 steps × 13 rows, each with a point, plus the scaling lines' points.
-      expect(seen.points).toBeGreaterThanOrEqual(39)
+      // 3 steps × 13 rows, each with a point, plus the scaling lines' points, plus every counted trial's point
+      // (4 matrix configurations and 3 steps, 2 trials each).
+      expect(seen.points).toBeGreaterThanOrEqual(39 + 14)
     }).pipe(Effect.provide(silent), Effect.provide(BetterSqlite.layer)), 60_000)
 })
