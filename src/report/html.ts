@@ -10,6 +10,7 @@
 import * as Effect from "effect/Effect"
 import { createRequire } from "node:module"
 import type { TopLevelSpec } from "vega-lite"
+import { Worker } from "node:worker_threads"
 import { bucketLowerMs, BUCKETS_PER_DECADE } from "../metrics/histogram.ts"
 import { fsmNetLeaves, type SegmentName } from "../metrics/segments.ts"
 import type { ResultsDocument } from "../results/schema.ts"
@@ -247,21 +248,46 @@ const probesSpec = (doc: ResultsDocument): TopLevelSpec | null => {
 }
 
 /**
- * Vega and Vega-Lite are CommonJS packages loaded when a report is drawn, with
- * require: a dynamic import in the bundle (`launch.ts`) would make tsx's loader
- * rewrite all of it.
+ * The charts are drawn in a thread of their own: Vega takes seconds over
+ * them, and the process's own thread must stay free to answer a signal at
+ * once (under `npx tsx`, a child that does not acknowledge a signal within
+ * tens of milliseconds is killed outright). Vega and Vega-Lite are CommonJS
+ * packages, loaded by the thread from the paths resolved here.
  */
 const require = createRequire(import.meta.url)
 
-const toSvg = (spec: TopLevelSpec): Effect.Effect<string> =>
-  Effect.promise(async () => {
-    const vega = require("vega") as typeof import("vega")
-    const vegaLite = require("vega-lite") as typeof import("vega-lite")
-    const view = new vega.View(vega.parse(vegaLite.compile(spec).spec), { renderer: "none" })
-    const svg = await view.toSVG()
-    view.finalize()
-    return svg
-  })
+const RENDER_THREAD = `
+const { parentPort, workerData } = require("node:worker_threads")
+const vega = require(workerData.vega)
+const vegaLite = require(workerData.vegaLite)
+parentPort.on("message", async (specs) => {
+  try {
+    const svgs = []
+    for (const spec of specs) {
+      const view = new vega.View(vega.parse(vegaLite.compile(spec).spec), { renderer: "none" })
+      svgs.push(await view.toSVG())
+      view.finalize()
+    }
+    parentPort.postMessage({ svgs })
+  } catch (e) {
+    parentPort.postMessage({ error: String((e && e.stack) || e) })
+  }
+})
+`
+
+/** Every spec drawn as SVG in a thread that is stopped when done, or at once when the drawing is interrupted. */
+const toSvgs = (specs: ReadonlyArray<TopLevelSpec>): Effect.Effect<ReadonlyArray<string>> =>
+  Effect.acquireUseRelease(
+    Effect.sync(() => new Worker(RENDER_THREAD, { eval: true, workerData: { vega: require.resolve("vega"), vegaLite: require.resolve("vega-lite") } })),
+    (thread) =>
+      Effect.async<ReadonlyArray<string>>((resume) => {
+        thread.once("message", (reply: { readonly svgs?: ReadonlyArray<string>; readonly error?: string }) =>
+          resume(reply.svgs === undefined ? Effect.dieMessage(`drawing the report's charts: ${reply.error}`) : Effect.succeed(reply.svgs)))
+        thread.once("error", (error) => resume(Effect.die(error)))
+        thread.postMessage(specs)
+      }),
+    (thread) => Effect.promise(() => thread.terminate())
+  )
 
 export const reportHtml = (doc: ResultsDocument): Effect.Effect<string> =>
   Effect.gen(function*() {
@@ -276,8 +302,8 @@ export const reportHtml = (doc: ResultsDocument): Effect.Effect<string> =>
       ["Trials", trialsSpec(doc)],
       ...(probes === null ? [] : [["The machine", probes] as const])
     ]
-    const rendered = yield* Effect.forEach(charts, ([heading, spec]) =>
-      Effect.map(toSvg(spec), (svg) => `<section class="chart"><h2>${escape(heading)}</h2>\n${svg}</section>`))
+    const svgs = yield* toSvgs(charts.map(([, spec]) => spec))
+    const rendered = charts.map(([heading], i) => `<section class="chart"><h2>${escape(heading)}</h2>\n${svgs[i] ?? ""}</section>`)
     return `<!doctype html>
 <html lang="en">
 <head>
