@@ -72,15 +72,17 @@ export const machineLines = (doc: ResultsDocument): ReadonlyArray<string> => {
   const unstable = [...doc.runs, ...steps].filter((r, i, all) =>
     r.stability?.unstable === true && all.findIndex((o) => runName(o) === runName(r)) === i
   )
+  // The three least steady by name, the rest counted: the line stays a line.
+  const named = [...unstable].sort((a, b) => (b.stability?.cv ?? 0) - (a.stability?.cv ?? 0)).slice(0, 3)
   const shaky = unstable.length === 0
     ? []
     : [
       `Unstable trials: ${
-        unstable.map((r) =>
+        named.map((r) =>
           `${runName(r)} (CV ${percent(r.stability?.cv ?? 0)}` +
           ((r.stability?.outliers.length ?? 0) > 0 ? `, ${r.stability?.outliers.length} outlier(s)` : "") + ")"
         ).join(", ")
-      }`
+      }${unstable.length > named.length ? ` and ${unstable.length - named.length} more (the HTML report draws each trial)` : ""}`
     ]
   return [...moved, ...shaky].flatMap((line) => wrapText(line, 80, 2))
 }

@@ -38,4 +38,16 @@ describe("the machine's lines on the first screen", () => {
     // On the first screen, after the answer's own lines.
     expect(answerLines(doc).slice(-lines.length)).toEqual(lines)
   })
+
+  it("name the three least steady configurations and count the rest", () => {
+    const runs = [10, 20, 30, 40, 50].map((c, i) => ({
+      ...fakeRun({ concurrency: c, profile: "zero" }),
+      stability: { cv: 0.11 + i / 100, outliers: [], unstable: true }
+    }))
+    const doc: ResultsDocument = { ...fakeDocument(runs), calibration: calibration(false) }
+    expect(machineLines(doc).join(" ").replace(/\s+/g, " ")).toBe(
+      "Unstable trials: c=50 zero baseline (CV 15.0%), c=40 zero baseline (CV 14.0%), c=30 zero baseline (CV 13.0%) " +
+        "and 2 more (the HTML report draws each trial)"
+    )
+  })
 })
