@@ -107,8 +107,7 @@ export const recordedOptions = {
   targetCi: number("target-ci", {
     group: "statistics",
     pseudo: "F",
-    description: "more trials for c=10 zero and the ladder, in rounds, until each 95% interval is within this share " +
-      "of its median (0.05: ±5%)",
+    description: "more rounds at c=10 zero and the ladder until each 95% interval is within F of its median",
     bounds: { above: 0, max: 1 },
     fallback: undefined,
     shown: "off",
