@@ -14,6 +14,8 @@
  * machine's line in the message otherwise.
  */
 import * as Either from "effect/Either"
+// The module the matchers' types are declared into (types only: nothing of vitest is loaded at run time).
+import type {} from "vitest"
 import { baselineFolder, readBaseline } from "./results/baselines.ts"
 import { type ResultsDocument } from "./results/schema.ts"
 import { type CompareOptions, compareResults, type FailRule, parseFailOn } from "./verdict/compareResults.ts"

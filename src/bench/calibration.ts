@@ -37,6 +37,10 @@ export interface Calibrator {
   readonly probes: () => ReadonlyArray<Probe>
   /** The CPU probe in words. */
   readonly cpu: string
+  /** The storage probe's scratch database, or null when the store is not probed. */
+  readonly scratch: string | null
+  /** The CPU probe's threads (stopped when the calibrator's scope closes). */
+  readonly threads: ReadonlyArray<Worker>
   /** The storage probe in words, or null with `unavailable` saying why there is none. */
   readonly storage: string | null
   readonly unavailable: string | null
@@ -102,7 +106,7 @@ const storageLoop = (dbPath: string, commits: number) =>
     const driver = yield* Driver
     const { statements } = driver.store
     return yield* Effect.scoped(Effect.gen(function*() {
-      const sql = yield* driver.open(dbPath).pipe(Effect.orDie)
+      const sql = yield* driver.open(dbPath)
       yield* migrate(sql)
       return yield* withConnection(sql, (conn) =>
         Effect.gen(function*() {
@@ -159,6 +163,8 @@ export const makeCalibrator = (options: { readonly commits?: number } = {}): Eff
         }),
       probes: () => probes,
       cpu: cpuProbeText(threads.length),
+      scratch,
+      threads,
       storage: scratch === null ? null : storageProbeText(commits),
       unavailable: scratch !== null
         ? null

@@ -8,24 +8,21 @@ import { makeCalibrator } from "../../src/bench/calibration.ts"
 import { TEMPORARY_PREFIX } from "../../src/process/tempFolders.ts"
 import { BetterSqlite } from "../drivers.ts"
 
-const threads = () => fs.readdirSync("/proc/self/task").length
-const scratchFolders = () => fs.readdirSync(os.tmpdir()).filter((n) => n.startsWith(TEMPORARY_PREFIX) && fs.existsSync(path.join(os.tmpdir(), n, "probe.db")))
-
 describe("the calibrator", () => {
   it.live("records each probe, on every core and on a scratch database, and leaves no thread or folder", () =>
     Effect.gen(function*() {
-      const before = threads()
-      const foldersBefore = scratchFolders()
-      const probes = yield* Effect.scoped(
+      const { probes, threads, scratch } = yield* Effect.scoped(
         Effect.gen(function*() {
           const calibrator = yield* makeCalibrator({ commits: 10 })
-          expect(threads()).toBe(before + Math.max(1, os.availableParallelism()))
+          expect(calibrator.threads).toHaveLength(Math.max(1, os.availableParallelism()))
+          for (const t of calibrator.threads) expect(t.threadId).toBeGreaterThan(0)
           yield* calibrator.probe("start")
           yield* calibrator.probe("c=10 zero baseline, round 1")
           expect(calibrator.cpu).toContain(`on ${os.availableParallelism()} threads at once`)
           expect(calibrator.storage).toContain("10 commits")
           expect(calibrator.unavailable).toBeNull()
-          return calibrator.probes()
+          expect(fs.existsSync(calibrator.scratch ?? "")).toBe(true)
+          return { probes: calibrator.probes(), threads: calibrator.threads, scratch: calibrator.scratch }
         })
       )
       expect(probes.map((p) => p.at)).toEqual(["start", "c=10 zero baseline, round 1"])
@@ -33,11 +30,28 @@ describe("the calibrator", () => {
         expect(p.cpuMs).toBeGreaterThan(0)
         expect(p.storageMs).toBeGreaterThan(0)
       }
-      // Worker threads end a moment after terminate() resolves; the scratch folder is gone at once.
-      yield* Effect.promise(async () => {
-        for (let i = 0; i < 100 && threads() > before; i++) await new Promise((r) => setTimeout(r, 20))
-      })
-      expect(threads()).toBe(before)
-      expect(scratchFolders()).toEqual(foldersBefore)
+      // Its threads stopped and its scratch folder removed with its scope.
+      for (const t of threads) expect(t.threadId).toBe(-1)
+      expect(fs.existsSync(path.dirname(scratch ?? ""))).toBe(false)
+    }).pipe(Effect.provide(BetterSqlite.layer)))
+
+  it.live("a storage probe that cannot write records no figure and never fails the run", () =>
+    Effect.gen(function*() {
+      const probes = yield* Effect.scoped(
+        Effect.gen(function*() {
+          const calibrator = yield* makeCalibrator({ commits: 5 })
+          // The scratch folder replaced by a file: the database cannot be opened there.
+          const folder = path.dirname(calibrator.scratch ?? "")
+          expect(path.basename(folder).startsWith(TEMPORARY_PREFIX)).toBe(true)
+          fs.rmSync(folder, { recursive: true, force: true })
+          fs.writeFileSync(folder, "not a folder")
+          yield* calibrator.probe("start")
+          fs.rmSync(folder, { force: true })
+          return calibrator.probes()
+        })
+      )
+      expect(probes).toHaveLength(1)
+      expect(probes[0]?.storageMs).toBeNull()
+      expect(probes[0]?.cpuMs).toBeGreaterThan(0)
     }).pipe(Effect.provide(BetterSqlite.layer)))
 })
