@@ -201,7 +201,7 @@ const trialsSpec = (doc: ResultsDocument): TopLevelSpec => {
         mark: { type: "point", filled: true, opacity: 0.7 },
         encoding: {
           x: { field: "seconds", type: "quantitative", scale: { type: "log" }, title: "elapsed s (log)" },
-          y: { field: "configuration", type: "nominal", sort: null, title: null },
+          y: { field: "configuration", type: "nominal", sort: null, title: null, axis: { labelLimit: 320 } },
           color: { field: "kind", type: "nominal", scale: { domain: ["trial", "outlier"], range: ["#4c78a8", "#e45756"] }, title: null }
         }
       },
@@ -240,7 +240,7 @@ const probesSpec = (doc: ResultsDocument): TopLevelSpec | null => {
     height: 160,
     mark: { type: "line", point: true },
     encoding: {
-      x: { field: "at", type: "ordinal", sort: null, title: null, axis: { labelAngle: -30 } },
+      x: { field: "at", type: "ordinal", sort: null, title: null, axis: { labelAngle: -30, labelLimit: 240 } },
       y: { field: "ratio", type: "quantitative", scale: { zero: false }, title: "÷ fastest" },
       color: { field: "probe", type: "nominal", title: null }
     }
