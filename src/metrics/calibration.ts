@@ -20,7 +20,7 @@ export interface Probe {
 /**
  * A CPU drift above this means the machine moved during the run. Each probe
  * is short and noisy, so the drift is taken over the probes smoothed by a
- * running median of three; on a quiet machine that stayed under 1.92 in 20
+ * running median of three; on a quiet machine that reached at most 1.92 in 20
  * runs (docs/measurements.md, "Compare on a noisy machine"), so crossing 2 is
  * the machine, not the probes' own noise. The storage probe's drift is
  * reported, not judged: it reached 3.4 on the same quiet runs.

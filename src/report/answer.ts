@@ -5,7 +5,7 @@
  * interval), and which driver the figures are for.
  */
 import type { CatalogEntry, ResultsDocument } from "../results/schema.ts"
-import { ms, percent, seconds, shortLabel } from "./format.ts"
+import { measuredRuns, ms, percent, runName, seconds, shortLabel } from "./format.ts"
 import { wrapText } from "./wrap.ts"
 
 type Ranked = ResultsDocument["answer"]["mitigations"][number]
@@ -53,8 +53,6 @@ const driverLine = (doc: ResultsDocument): string => {
       `${inline(c.driver) ? "inline " : ""}${c.driver} at c=${c.concurrency} ${c.profile}: ${seconds(c.elapsedSeconds)} s`
 }
 
-const runName = (r: ResultsDocument["runs"][number]) => `c=${r.concurrency} ${r.profile} ${r.mitigation}`
-
 /**
  * The machine's warnings, one line each and only when there is one: the
  * probes moved during the run (by how much, which configurations it hit),
@@ -68,10 +66,7 @@ export const machineLines = (doc: ResultsDocument): ReadonlyArray<string> => {
       `Machine moved during the run: its all-core CPU probe drifted ${c.drift.cpu.toFixed(1)}× (over ${c.threshold}×)` +
       (c.hit.length === 0 ? "" : `; hit: ${c.hit.join(", ")}`) + ". Rerun on a quiet machine to trust these."
     ]
-  const steps = doc.comparisons?.steps.flatMap((s) => [s.before, s.after]) ?? []
-  const unstable = [...doc.runs, ...steps].filter((r, i, all) =>
-    r.stability?.unstable === true && all.findIndex((o) => runName(o) === runName(r)) === i
-  )
+  const unstable = measuredRuns(doc).filter((r) => r.stability?.unstable === true)
   // The three least steady by name, the rest counted: the line stays a line.
   const named = [...unstable].sort((a, b) => (b.stability?.cv ?? 0) - (a.stability?.cv ?? 0)).slice(0, 3)
   const shaky = unstable.length === 0

@@ -1,4 +1,5 @@
-/** Number formatting shared by the text reports. */
+/** Number formatting and naming shared by the reports. */
+import type { ResultsDocument, RunResult } from "../results/schema.ts"
 
 export const ms = (x: number): string => (Number.isFinite(x) ? x.toFixed(3) : "-")
 
@@ -40,3 +41,12 @@ export const trialsPhrase = (config: {
 /** A set's label ("in-memory-guards+shared-connection") in its catalog's short names ("guards+shared"); unknown names as they are. */
 export const shortLabel = (label: string, catalog: ReadonlyArray<{ readonly name: string; readonly short: string }>): string =>
   label.split("+").map((m) => catalog.find((c) => c.name === m)?.short ?? m).join("+")
+
+/** A configuration's name: `c=10 zero baseline`. */
+export const runName = (r: { readonly concurrency: number; readonly profile: string; readonly mitigation: string }): string =>
+  `c=${r.concurrency} ${r.profile} ${r.mitigation}`
+
+/** Every configuration the document measured, once each: the matrix's runs, then the ladder steps' sets. */
+export const measuredRuns = (doc: ResultsDocument): ReadonlyArray<RunResult> =>
+  [...doc.runs, ...(doc.comparisons?.steps ?? []).map((s) => s.after)]
+    .filter((r, i, all) => all.findIndex((o) => runName(o) === runName(r)) === i)

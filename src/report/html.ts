@@ -17,7 +17,7 @@ import type { ResultsDocument } from "../results/schema.ts"
 import { answerLines } from "./answer.ts"
 import { environmentLine } from "./console.ts"
 import type { Exporter } from "./exporter.ts"
-import { shortLabel, trialsPhrase } from "./format.ts"
+import { measuredRuns, runName, shortLabel, trialsPhrase } from "./format.ts"
 
 /** Segments whose distributions are drawn: the file's whole wall time, its non-API part, and the leaves under it. */
 const distributionSegments: ReadonlyArray<SegmentName> = ["total_wall_ms", "fsm_net_ms", ...fsmNetLeaves]
@@ -180,15 +180,14 @@ const scalingSpec = (doc: ResultsDocument): TopLevelSpec => ({
 
 /** Every configuration's trials, one point each (an outlier marked), with its median: how far they spread. */
 const trialsSpec = (doc: ResultsDocument): TopLevelSpec => {
-  const steps = (doc.comparisons?.steps ?? []).map((s) => s.after)
-  const runs = [...doc.runs, ...steps].filter((r, i, all) => all.findIndex((o) => trialLabel(o) === trialLabel(r)) === i)
+  const runs = measuredRuns(doc)
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v5.json",
     title: "Each counted trial's elapsed time (| the median; red: an outlier, modified Z over 3.5)",
     data: {
       values: runs.flatMap((run) =>
         run.trialResults.map((t, i) => ({
-          configuration: trialLabel(run),
+          configuration: runName(run),
           seconds: t.elapsedSeconds,
           median: run.elapsedSeconds,
           kind: run.stability?.outliers.includes(i) === true ? "outlier" : "trial"
@@ -215,9 +214,6 @@ const trialsSpec = (doc: ResultsDocument): TopLevelSpec => {
     ]
   }
 }
-
-const trialLabel = (r: { readonly concurrency: number; readonly profile: string; readonly mitigation: string }) =>
-  `${configLabel(r)} ${r.mitigation}`
 
 /** The machine's probes in the order taken, each as a share of its kind's fastest: where the machine moved. */
 const probesSpec = (doc: ResultsDocument): TopLevelSpec | null => {

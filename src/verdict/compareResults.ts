@@ -192,9 +192,11 @@ export const compareResults = (before: ResultsDocument, after: ResultsDocument, 
   const seed = options.seed ?? before.config.seed
   const rules = options.failOn ?? defaultRules(noise)
   const machine = machineComparison(before, after, { noise, mode: options.machine ?? "normalize" })
-  const afterSides = new Map(sides(after).map((s) => [s.key, s]))
-  const beforeKeys = new Set(sides(before).map((s) => s.key))
-  const configurations = sides(before).flatMap(({ key: k, kind, run: b }): ReadonlyArray<ConfigurationComparison> => {
+  const beforeList = sides(before)
+  const afterList = sides(after)
+  const afterSides = new Map(afterList.map((s) => [s.key, s]))
+  const beforeKeys = new Set(beforeList.map((s) => s.key))
+  const configurations = beforeList.flatMap(({ key: k, kind, run: b }): ReadonlyArray<ConfigurationComparison> => {
     const a = afterSides.get(k)?.run
     if (a === undefined) return []
     const trials = { before: b.trialResults.length, after: a.trialResults.length }
@@ -218,8 +220,8 @@ export const compareResults = (before: ResultsDocument, after: ResultsDocument, 
   const rawFailures = configurations.flatMap((c) => brokenRules(nameOf(c), c.rows, rules))
   return {
     configurations,
-    onlyBefore: sides(before).map((s) => s.key).filter((k) => !afterSides.has(k)),
-    onlyAfter: sides(after).map((s) => s.key).filter((k) => !beforeKeys.has(k)),
+    onlyBefore: beforeList.map((s) => s.key).filter((k) => !afterSides.has(k)),
+    onlyAfter: afterList.map((s) => s.key).filter((k) => !beforeKeys.has(k)),
     caveats: caveatsOf(before, after, configurations),
     machine,
     rules,
